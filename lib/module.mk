@@ -1,0 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# lib/: code shared by two or more programs, linked as $(O)/libpxeroot.a.
+UNIT_TESTS += test-util
+test-util_SRCS := tests/unit/test-util.c

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Exit codes shared by every tool (util-linux convention). */
+#define EXIT_USAGE 2
+
+/* Print "Try 'prog --help' for more information." to stderr and exit 2. */
+_noreturn_ void errtryhelp(void);
+/* Print "prog version" and exit 0. */
+_noreturn_ void print_version(void);
+
+/* Strict number parsing: the whole string, no sign, no overflow. */
+int parse_u64(const char *s, uint64_t *ret);
+int parse_uint(const char *s, unsigned int min, unsigned int max, unsigned int *ret);
+/* A size with an optional K, M, G or T suffix (powers of 1024). */
+int parse_size(const char *s, uint64_t *ret);
+int parse_bool(const char *s, bool *ret);
+
+/* Loop over short reads and writes and EINTR; 0 on success, negative errno. */
+int read_full(int fd, void *buf, size_t len);
+ssize_t read_full_or_eof(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+
+/*
+ * Write a whole file atomically: a temporary file in the same directory, fsync,
+ * rename over the destination. A reader sees the old content or the new, never a
+ * part. dirfd may be AT_FDCWD.
+ */
+int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
+			 mode_t mode);
+
+/* Read a whole (small) file into a NUL-terminated buffer. */
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
+
+char *strstrip(char *s);
+bool startswith(const char *s, const char *prefix);

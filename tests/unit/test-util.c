@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "tap.h"
+#include "util.h"
+
+static void test_parse_size(void)
+{
+	uint64_t v;
+
+	check_int(parse_size("0", &v), 0);
+	check_int(v, 0);
+	check_int(parse_size("4k", &v), 0);
+	check_int(v, 4096);
+	check_int(parse_size("32MiB", &v), 0);
+	check_int(v, 32ull << 20);
+	check_int(parse_size("2G", &v), 0);
+	check_int(v, 2ull << 30);
+	check_int(parse_size("", &v), -EINVAL);
+	check_int(parse_size("-1", &v), -EINVAL);
+	check_int(parse_size("12Q", &v), -EINVAL);
+	check_int(parse_size("99999999999999999999", &v), -ERANGE);
+	check_int(parse_size("17179869184T", &v), -ERANGE);
+}
+
+static void test_parse_uint(void)
+{
+	unsigned int v;
+
+	check_int(parse_uint("10809", 1, 65535, &v), 0);
+	check_int(v, 10809);
+	check_int(parse_uint("0", 1, 65535, &v), -ERANGE);
+	check_int(parse_uint("65536", 1, 65535, &v), -ERANGE);
+	check_int(parse_uint("12a", 1, 65535, &v), -EINVAL);
+	check_int(parse_uint(" 12", 1, 65535, &v), -EINVAL);
+}
+
+static void test_parse_bool(void)
+{
+	bool b;
+
+	check_int(parse_bool("yes", &b), 0);
+	check(b);
+	check_int(parse_bool("Off", &b), 0);
+	check(!b);
+	check_int(parse_bool("maybe", &b), -EINVAL);
+}
+
+static void test_atomic_write(void)
+{
+	char dir[] = "/tmp/pxeroot-unit.XXXXXX";
+	_cleanup_free_ char *got = NULL;
+	size_t len;
+	int dfd;
+	struct stat st;
+
+	check(mkdtemp(dir));
+	dfd = open(dir, O_DIRECTORY | O_RDONLY);
+	check(dfd >= 0);
+	check_int(write_file_atomic_at(dfd, "f", "old", 3, 0644), 0);
+	check_int(write_file_atomic_at(dfd, "f", "new content", 11, 0600), 0);
+	check_int(read_file_at(dfd, "f", &got, &len), 0);
+	check_str(got, "new content");
+	check_int(len, 11);
+	check_int(fstatat(dfd, "f", &st, 0), 0);
+	check_int(st.st_mode & 0777, 0600);
+	/* Nothing but the file itself is left behind. */
+	check_int(unlinkat(dfd, "f", 0), 0);
+	close(dfd);
+	check_int(rmdir(dir), 0);
+}
+
+static void test_strstrip(void)
+{
+	char s[] = "  \tpath = /srv \n";
+
+	check_str(strstrip(s), "path = /srv");
+}
+
+TAP_MAIN(TAP_CASE(test_parse_size), TAP_CASE(test_parse_uint), TAP_CASE(test_parse_bool),
+	 TAP_CASE(test_atomic_write), TAP_CASE(test_strstrip))
