@@ -191,7 +191,7 @@ kernel_fetch() {
 	if [ ! -f "$dir/.done" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir/deb"
-		(cd "$dir/deb" && apt-get download -q "$pkg" >/dev/null) || { _cache_unlock; fail "apt-get download $pkg failed"; }
+		(cd "$dir/deb" && chmod 777 . && apt-get download -q "$pkg" >/dev/null 2>&1) || { _cache_unlock; fail "apt-get download $pkg failed"; }
 		dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
 		rm -rf "$dir/deb"
 		local k
