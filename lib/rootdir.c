@@ -115,7 +115,8 @@ int root_mkdir_p(int rootfd, const char *path, mode_t mode)
 			return dfd;
 		if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
 			return -errno;
-		/* What exists there must be a directory, or a link to one inside the tree. */
+		/* What exists there must be a directory, or a link to one inside the
+		 * tree. */
 		if (root_stat(rootfd, p, true, &st) < 0 || !S_ISDIR(st.st_mode))
 			return -ENOTDIR;
 		*end = saved;

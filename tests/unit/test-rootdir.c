@@ -102,5 +102,5 @@ static void test_mkdir_p_refuses_file(void)
 }
 
 TAP_MAIN(TAP_CASE(test_absolute_link_stays_inside),
-	 TAP_CASE(test_write_through_dir_link_stays_inside), TAP_CASE(test_stat_and_readlink),
-	 TAP_CASE(test_mkdir_p_refuses_file))
+	 TAP_CASE(test_write_through_dir_link_stays_inside),
+	 TAP_CASE(test_stat_and_readlink), TAP_CASE(test_mkdir_p_refuses_file))
