@@ -10,6 +10,7 @@ int nfs_mount_main(int argc, char **argv);
 int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);
 int check_init_main(int argc, char **argv);
+int fetch_main(int argc, char **argv);
 
 /* Shared by the subcommands (net.c). */
 struct endpoint {

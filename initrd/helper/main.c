@@ -20,6 +20,7 @@ static const struct {
 	{ "cmdline", cmdline_main, "read the kernel command line (as pxeroot-cmdline)" },
 	{ "nfs-mount", nfs_mount_main, "mount an NFSv3 or NFSv4 export read-only" },
 	{ "nbd-connect", nbd_connect_main, "attach an NBD export to /dev/nbdN" },
+	{ "fetch", fetch_main, "download an http:// URL, checking its SHA-256 or MD5" },
 	{ "probe", probe_main, "print the file system type of a device or image" },
 	{ "check-init", check_init_main, "check that a root holds an executable init" },
 };

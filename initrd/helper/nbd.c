@@ -72,6 +72,7 @@ struct target {
 	const char *export;
 	struct endpoint ep;
 	char text[300]; /* "host:port" or "host:port/export", for messages */
+	char backend[320]; /* what /sys/block/nbdN/backend shows */
 };
 
 static void usage(void)
@@ -404,7 +405,7 @@ static int kernel_connect(int ctl, uint16_t family, int sock, const struct expor
 	return 0;
 }
 
-static int kernel_reconfigure(uint16_t family, int index, int sock)
+static int kernel_reconfigure(uint16_t family, int index, int sock, const char *backend)
 {
 	_cleanup_close_ int ctl = genl_open(0);
 	struct nlmsg m;
@@ -414,6 +415,8 @@ static int kernel_reconfigure(uint16_t family, int index, int sock)
 		return ctl;
 	genl_msg_init(&m, family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
 	r = nla_put_u32(&m, NBD_ATTR_INDEX, index);
+	/* The kernel refuses a reconfiguration that does not name the same backend. */
+	r = r ?: nla_put_str(&m, NBD_ATTR_BACKEND_IDENTIFIER, backend);
 	r = r ?: put_socket(&m, sock);
 	return r ?: genl_call(ctl, &m, NULL, NULL);
 }
@@ -484,7 +487,7 @@ static int reconnect(struct target *t, uint16_t family, int index, uint64_t size
 			fd = -1;
 		}
 		if (fd >= 0) {
-			r = kernel_reconfigure(family, index, fd);
+			r = kernel_reconfigure(family, index, fd, t->backend);
 			if (r == 0 || r == -ENOSPC) {
 				/* -ENOSPC: no dead connection left, someone else was faster. */
 				wlog(5, "nbd%d: reconnected to %s after %u attempt%s", index,
@@ -582,7 +585,7 @@ int nbd_connect_main(int argc, char **argv)
 	_cleanup_close_ int ctl = -1, mc = -1, sock = -1;
 	uint16_t family;
 	uint32_t group = 0;
-	char err[512], hostbuf[80], backend[400];
+	char err[512], hostbuf[80];
 	int o, r, index;
 
 	optind = 1;
@@ -652,8 +655,8 @@ int nbd_connect_main(int argc, char **argv)
 		log_error("%s", err);
 		return EXIT_FAILURE;
 	}
-	snprintf(backend, sizeof(backend), "pxeroot:%s", t.text);
-	r = kernel_connect(ctl, family, sock, &info, timeout, dead, backend, &index);
+	snprintf(t.backend, sizeof(t.backend), "pxeroot:%s", t.text);
+	r = kernel_connect(ctl, family, sock, &info, timeout, dead, t.backend, &index);
 	if (r < 0) {
 		log_errno(r, "cannot attach NBD export %s to a device", t.text);
 		return EXIT_FAILURE;

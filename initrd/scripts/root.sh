@@ -127,10 +127,19 @@ root_nbd() {
 	return 0
 }
 
-# fetch URL FILE: HTTP, HTTPS and FTP with wget, TFTP with tftp.
+# fetch URL FILE [HELPER-OPTIONS]: http:// with the helper (stall timeout,
+# checksums computed on the way), https:// and ftp:// with BusyBox wget,
+# tftp:// with BusyBox tftp. Exit 3 from the helper: checksum mismatch.
 fetch() {
 	rm -f "$2"
 	case $1 in
+	http://*)
+		_u=$1
+		_f=$2
+		shift 2
+		"$HELPER" fetch -t 30 "$@" "$_u" "$_f" >"$PXRUN/fetch.out" 2>"$PXRUN/fetch.err"
+		return $?
+		;;
 	tftp://*)
 		_hp=${1#tftp://}
 		_file=${_hp#*/}
@@ -141,7 +150,9 @@ fetch() {
 		tftp -g -b 1428 -r "$_file" -l "$2" "$_host" $_port 2>"$PXRUN/fetch.err"
 		;;
 	*)
-		wget -q -T 30 -O "$2" "$1" 2>"$PXRUN/fetch.err"
+		# BusyBox wget: no stall timeout (its -T crashes), no certificate check;
+		# the checksum is what makes the image trustworthy.
+		wget -q -O "$2" "$1" 2>"$PXRUN/fetch.err"
 		;;
 	esac
 	_rc=$?
@@ -151,8 +162,8 @@ fetch() {
 }
 
 # The expected checksum: the command line's, else a checksum file next to the
-# image (URL.sha256, URL.md5, or SystemRescueCd's NAME.md5 for NAME.dat).
-# Sets _want_sha256 / _want_md5 and _want_from.
+# image (URL.sha256, URL.sha256sum, URL.md5, or SystemRescueCd's NAME.md5
+# next to NAME.dat). Sets _want_sha256, _want_md5 and _want_from.
 find_checksum() {
 	_want_sha256=$PX_SHA256
 	_want_md5=$PX_MD5
@@ -162,7 +173,7 @@ find_checksum() {
 	_dir=${PX_URL%/*}
 	for _u in $PX_CHECKSUM_URL "$PX_URL.sha256" "$PX_URL.sha256sum" "$PX_URL.md5" "$_dir/${_name%.*}.md5"; do
 		fetch "$_u" /tmp/checksum || continue
-		# "HASH", or "HASH  NAME" lines: take the line for our file, else the first.
+		# "HASH", or "HASH  NAME" lines: the line for our file, else the first.
 		_line=$(grep -E "[ *]$_name\$" /tmp/checksum | head -n 1)
 		[ -n "$_line" ] || _line=$(head -n 1 /tmp/checksum)
 		_sum=$(echo "$_line" | cut -d ' ' -f 1 | tr 'A-F' 'a-f')
@@ -177,42 +188,46 @@ find_checksum() {
 	return 1
 }
 
-verify_image() {
-	if ! find_checksum; then
-		if [ "$PX_VERIFY" = 1 ]; then
-			ERR="no checksum for $PX_URL (give rd.pxeroot.sha256=, or put ${PX_URL##*/}.sha256 next to it; rd.pxeroot.verify=0 boots it unverified)"
+# Check a downloaded file with sha256sum/md5sum (for what the helper did not).
+verify_file() {
+	for _alg in sha256 md5; do
+		eval "_want=\$_want_$_alg"
+		[ -n "$_want" ] || continue
+		_got=$(${_alg}sum "$1" | cut -d ' ' -f 1)
+		if [ "$_got" != "$_want" ]; then
+			ERR="checksum mismatch for $PX_URL: $_alg $_got, expected $_want (from $_want_from); image refused"
 			return 2
 		fi
-		log_err "warning: $PX_URL has no checksum; using it unverified (rd.pxeroot.verify=0)"
-		return 0
-	fi
-	if [ -n "$_want_sha256" ]; then
-		_got=$(sha256sum "$1" | cut -d ' ' -f 1)
-		if [ "$_got" != "$_want_sha256" ]; then
-			ERR="checksum mismatch for $PX_URL: sha256 $_got, expected $_want_sha256 (from $_want_from); image refused"
-			return 2
-		fi
-		log "root: sha256 of ${PX_URL##*/} matches $_want_from"
-	fi
-	if [ -n "$_want_md5" ]; then
-		_got=$(md5sum "$1" | cut -d ' ' -f 1)
-		if [ "$_got" != "$_want_md5" ]; then
-			ERR="checksum mismatch for $PX_URL: md5 $_got, expected $_want_md5 (from $_want_from); image refused"
-			return 2
-		fi
-		log "root: md5 of ${PX_URL##*/} matches $_want_from"
-	fi
+	done
 	return 0
 }
 
 url_try() {
-	fetch "$PX_URL" "$_img" && return 0
-	ERR="cannot download $PX_URL: $(sed 's/^wget: //; s/^tftp: //' "$PXRUN/fetch.err" | tr '\n' ' ')"
+	fetch "$PX_URL" "$_img" ${_want_sha256:+--sha256 "$_want_sha256"} \
+		${_want_md5:+--md5 "$_want_md5"}
+	_rc=$?
+	[ "$_rc" = 0 ] && return 0
+	_why=$(helper_msg "$PXRUN/fetch.err" | sed 's/^wget: //; s/^tftp: //')
+	if [ "$_rc" = 3 ]; then
+		ERR="$_why (from $_want_from); image refused"
+		return 2
+	fi
+	ERR="cannot download $PX_URL: ${_why:-download failed}"
 	return 1
 }
 
 root_url() {
 	_imgdir=$PXRUN/image
+	_verified=
+	# The checksum comes first: an image that cannot be checked is not downloaded.
+	if find_checksum; then
+		_verified=yes
+	elif [ "$PX_VERIFY" = 1 ]; then
+		ERR="no checksum for $PX_URL (give rd.pxeroot.sha256=, or put ${PX_URL##*/}.sha256 next to it; rd.pxeroot.verify=0 boots it unverified)"
+		return 2
+	else
+		log_err "warning: $PX_URL has no checksum; using it unverified (rd.pxeroot.verify=0)"
+	fi
 	if ! grep -q " $_imgdir " /proc/mounts; then
 		mkdir -p "$_imgdir"
 		mount -t tmpfs -o size=90%,mode=0700 pxeroot-image "$_imgdir"
@@ -220,11 +235,12 @@ root_url() {
 	_img=$_imgdir/${PX_URL##*/}
 	_t0=$(now)
 	retry url_try || return $?
+	case $PX_URL in
+	http://*) ;;
+	*) verify_file "$_img" || { rm -f "$_img"; return 2; } ;;
+	esac
 	log "root: downloaded $PX_URL ($(wc -c <"$_img") bytes) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
-	if ! verify_image "$_img"; then
-		rm -f "$_img"
-		return 2
-	fi
+	[ -n "$_verified" ] && log "root: ${_want_sha256:+sha256}${_want_md5:+${_want_sha256:+ and }md5} of ${PX_URL##*/} match $_want_from"
 	mount_fs "$_img" || return $?
 	ROOT_DEVICE=$_img
 	log "root: mounted ${PX_URL##*/} ($ROOT_FSTYPE) from RAM"
