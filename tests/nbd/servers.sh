@@ -15,6 +15,7 @@
 #         NBD_URI    nbd://127.0.0.1:PORT/NAME or nbd+unix:///NAME?socket=PATH
 #         NBD_PID    the server's process id
 #       The server is stopped at exit. Each call starts a new server.
+#       NBDEXPORT_ARGS / NBD_PEER_ARGS: extra options for nbdexport / nbdkit or qemu-nbd.
 #   nbd_server_cmd      the program $NBD_SERVER names (for `requires`)
 #   nbd_stop            stop the server the last nbd_serve started
 #
@@ -25,6 +26,22 @@
 
 NBD_SERVER=${NBD_SERVER:-nbdexport}
 _nbd_n=0
+
+# A free port below the kernel's ephemeral range: the storms here open
+# thousands of client connections, whose local ports would otherwise collide
+# with the port a server is about to bind.
+_nbd_free_port() {
+	local lo p
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || lo=32768
+	for _ in $(seq 1 200); do
+		p=$((10000 + RANDOM % (lo - 10000)))
+		if ! ss -Htan "sport = :$p" | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	fail "no free port"
+}
 
 nbd_server_cmd() {
 	case $NBD_SERVER in
@@ -76,7 +93,7 @@ nbd_serve() {
 	if [ "$unix" = 1 ]; then
 		NBD_SOCK=$dir/sock
 	else
-		NBD_PORT=$(free_port)
+		NBD_PORT=$(_nbd_free_port)
 	fi
 	NBD_EXPORT=$name
 	NBD_LOG=$log
@@ -95,7 +112,7 @@ nbd_serve() {
 		local listen=(-i 127.0.0.1 -p "$NBD_PORT")
 		[ "$unix" = 1 ] && listen=(-U "$NBD_SOCK")
 		start_server -P "$pidfile" ${NBD_PORT:+-w "$NBD_PORT"} _nbd_logged "$log" \
-			nbdkit -f -r -P "$pidfile" "${listen[@]}" --filter=exportname \
+			nbdkit -f -r -P "$pidfile" "${listen[@]}" ${NBD_PEER_ARGS:-} --filter=exportname \
 			file dir="$dir/exports" default-export="$name" \
 			exportname-list=explicit exportname="$name"
 		;;
@@ -107,7 +124,7 @@ nbd_serve() {
 			if [ "$unix" = 1 ]; then
 				echo "unixsock = $NBD_SOCK"
 				echo "listenaddr = 127.0.0.1"
-				echo "port = $(free_port)"
+				echo "port = $(_nbd_free_port)"
 			else
 				echo "listenaddr = 127.0.0.1"
 				echo "port = $NBD_PORT"
@@ -128,7 +145,7 @@ nbd_serve() {
 		local listen=(-b 127.0.0.1 -p "$NBD_PORT")
 		[ "$unix" = 1 ] && listen=(-k "$NBD_SOCK")
 		start_server -P "$pidfile" ${NBD_PORT:+-w "$NBD_PORT"} _nbd_logged "$log" \
-			qemu-nbd -r -t -e 1024 -f raw --cache=writeback --aio=threads \
+			qemu-nbd -r -t -e 1024 -f raw --cache=writeback --aio=threads ${NBD_PEER_ARGS:-} \
 			--pid-file "$pidfile" "${listen[@]}" "$image"
 		;;
 	*) nbd_server_cmd >/dev/null ;;

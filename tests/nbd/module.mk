@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# tests/nbd/: NBD test clients. nbdstorm is a test and benchmark tool, built
+# under $(O)/tests but not named test-* (it is not a unit test) nor installed.
+EXTRA_TARGETS += $(O)/tests/nbdstorm
+CLEAN_FILES += $(O)/tests/nbdstorm
+
+$(O)/tests/nbdstorm: tests/nbd/nbdstorm.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
