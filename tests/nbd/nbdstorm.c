@@ -91,7 +91,8 @@ static struct {
 	const char *host, *port, *unix_path, *export, *image;
 	int clients, depth;
 	uint64_t bytes, reqsize;
-	double timeout;
+	double timeout, hold;
+	const char *ready_file;
 	bool plain, quiet;
 } opt = { .host = "127.0.0.1",
 	  .port = "10809",
@@ -275,6 +276,12 @@ static void enter_transmission(struct client *c)
 	}
 	if (image && c->size != image_size) {
 		fail(c, "export size %" PRIu64 ", image %" PRIu64, c->size, image_size);
+		return;
+	}
+	if (opt.hold > 0) {
+		/* Stay connected and idle: the caller measures what that costs. */
+		c->phase = DONE;
+		c->t_end = now();
 		return;
 	}
 	c->next_off = ((uint64_t)c->id * opt.bytes) % c->size / opt.reqsize * opt.reqsize;
@@ -560,6 +567,8 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "plain", no_argument, NULL, 'P' },
 		{ "quiet", no_argument, NULL, 'Q' },
+		{ "hold", required_argument, NULL, 'W' },
+		{ "ready-file", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -606,6 +615,12 @@ int main(int argc, char **argv)
 			break;
 		case 'Q':
 			opt.quiet = true;
+			break;
+		case 'W':
+			opt.hold = atof(optarg);
+			break;
+		case 'R':
+			opt.ready_file = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -697,6 +712,16 @@ int main(int argc, char **argv)
 			lat[nready++] = (c->t_ready - c->t_start) * 1000;
 	}
 	double secs = now() - t0;
+
+	if (opt.hold > 0 && !failed) {
+		if (opt.ready_file) {
+			FILE *f = fopen(opt.ready_file, "w");
+
+			if (f)
+				fclose(f);
+		}
+		usleep(opt.hold * 1e6);
+	}
 
 	qsort(lat, nready, sizeof(*lat), cmp_double);
 	printf("clients=%d ok=%d failed=%d bytes=%" PRIu64 " secs=%.3f mib_s=%.1f "
