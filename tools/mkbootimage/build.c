@@ -14,7 +14,7 @@
 
 #include "busybox.h"
 #include "compress.h"
-#include "elf.h"
+#include "elfinfo.h"
 #include "kmods.h"
 #include "libs.h"
 #include "mkbootimage.h"
@@ -24,7 +24,8 @@
 /* Always in the image where the kernel has them as modules: the network root
  * transports, the read-only image formats and the writable layer. */
 static const char *const base_modules[] = {
-	"nfs", "nfsv3", "nfsv4", "nbd", "squashfs", "overlay", "loop", "af_packet", "ext4",
+	"nfs",	   "nfsv3", "nfsv4",	 "nbd",	 "squashfs",
+	"overlay", "loop",  "af_packet", "ext4",
 };
 
 /* Wired NICs outside drivers/net/ethernet, and the bus they sit on in a VM. */
@@ -37,7 +38,8 @@ static const char *const usb_hosts[] = {
 	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbnet",
 };
 
-static int add_named(struct kmods *m, const char *name, const char *kver, const char *what)
+static int add_named(struct kmods *m, const char *name, const char *kver,
+		     const char *what)
 {
 	int k = kmods_add(m, name);
 
@@ -65,25 +67,33 @@ static int add_drivers(struct kmods *m, const char *spec, const char *kver)
 		if (strcmp(tok, "generic") == 0) {
 			k = kmods_add_tree(m, "drivers/net/ethernet/");
 			if (k < 0)
-				return log_errno(k, "cannot add the Ethernet drivers of %s", kver);
+				return log_errno(
+					k, "cannot add the Ethernet drivers of %s", kver);
 			for (size_t i = 0; i < ARRAY_SIZE(generic_extra); i++)
 				if ((k = kmods_add(m, generic_extra[i])) < 0)
-					return log_errno(k, "cannot add %s", generic_extra[i]);
+					return log_errno(k, "cannot add %s",
+							 generic_extra[i]);
 		} else if (strcmp(tok, "usb") == 0) {
 			k = kmods_add_tree(m, "drivers/net/usb/");
 			if (k < 0)
-				return log_errno(k, "cannot add the USB network drivers of %s", kver);
+				return log_errno(
+					k, "cannot add the USB network drivers of %s",
+					kver);
 			for (size_t i = 0; i < ARRAY_SIZE(usb_hosts); i++)
 				if ((k = kmods_add(m, usb_hosts[i])) < 0)
-					return log_errno(k, "cannot add %s", usb_hosts[i]);
+					return log_errno(k, "cannot add %s",
+							 usb_hosts[i]);
 		} else if (strcmp(tok, "host") == 0) {
 			const char *sysfs = getenv("MKBOOTIMAGE_SYSFS") ?: "/sys";
 
 			k = kmods_add_host_nics(m, sysfs);
 			if (k < 0)
-				return log_errno(k, "cannot read the network devices in %s", sysfs);
+				return log_errno(k,
+						 "cannot read the network devices in %s",
+						 sysfs);
 			if (k == 0)
-				log_warn("no network device with a driver found on this machine");
+				log_warn(
+					"no network device with a driver found on this machine");
 		} else {
 			k = add_named(m, tok, kver, "driver");
 			if (k < 0)
@@ -200,9 +210,10 @@ static int add_text(struct image *img, const char *path, const char *text)
 
 static int add_layout(struct image *img, const struct build_opts *o, const char *kver)
 {
-	static const char *const dirs[] = { "bin",  "sbin", "usr/bin", "usr/sbin", "etc/pxeroot",
-					    "proc", "sys",  "dev",     "run",	   "tmp",
-					    "root", "newroot", "lib/firmware" };
+	static const char *const dirs[] = { "bin",	   "sbin", "usr/bin", "usr/sbin",
+					    "etc/pxeroot", "proc", "sys",     "dev",
+					    "run",	   "tmp",  "root",    "newroot",
+					    "lib/firmware" };
 	_cleanup_free_ char *build = NULL, *cmdline = NULL;
 	int k;
 
@@ -219,8 +230,9 @@ static int add_layout(struct image *img, const struct build_opts *o, const char 
 	if (k < 0 && k != -EEXIST)
 		return log_errno(k, "cannot add /dev/null");
 	if (asprintf(&cmdline, "%s\n", o->cmdline ? o->cmdline : "") < 0 ||
-	    asprintf(&build, "KVER=%s\nBUILDER=mkbootimage %s\nDRIVERS=%s\nCOMPRESS=%s\n", kver,
-		     PXEROOT_VERSION, o->drivers, compression_name(o->compress)) < 0)
+	    asprintf(&build, "KVER=%s\nBUILDER=mkbootimage %s\nDRIVERS=%s\nCOMPRESS=%s\n",
+		     kver, PXEROOT_VERSION, o->drivers,
+		     compression_name(o->compress)) < 0)
 		return log_oom();
 	if (strchr(o->cmdline ? o->cmdline : "", '\n')) {
 		log_error("--cmdline must be one line");
@@ -243,7 +255,8 @@ static uint16_t kernel_machine(int rootfd, const char *kver)
 
 	/* Every kernel package has its modules' machine in the first one found;
 	 * the kernel image itself is not ELF. Use a module that always exists. */
-	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko", "kernel/drivers/block/loop.ko",
+	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko",
+					      "kernel/drivers/block/loop.ko",
 					      "kernel/fs/squashfs/squashfs.ko" };
 	for (size_t i = 0; i < ARRAY_SIZE(probes) && fd < 0; i++) {
 		free(path);
@@ -310,7 +323,8 @@ static int write_atomic(struct image *img, int dirfd, const char *base, const ch
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
-		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0644);
 		named = fd >= 0;
 		if (!named)
 			tmp_name[0] = '\0';
@@ -335,7 +349,8 @@ static int write_atomic(struct image *img, int dirfd, const char *base, const ch
 		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
 		for (int tries = 0; tries < 100; tries++) {
 			random_name(base, tmp_name, sizeof(tmp_name));
-			if (linkat(AT_FDCWD, fdpath, dirfd, tmp_name, AT_SYMLINK_FOLLOW) == 0) {
+			if (linkat(AT_FDCWD, fdpath, dirfd, tmp_name,
+				   AT_SYMLINK_FOLLOW) == 0) {
 				named = true;
 				break;
 			}
@@ -414,7 +429,8 @@ int build_image(const struct build_opts *o)
 		kver = strdup(o->kver);
 		if (!kver)
 			return log_oom();
-		if (strchr(kver, '/') || strcmp(kver, "..") == 0 || strcmp(kver, ".") == 0) {
+		if (strchr(kver, '/') || strcmp(kver, "..") == 0 ||
+		    strcmp(kver, ".") == 0) {
 			log_error("invalid kernel version '%s'", kver);
 			return -EINVAL;
 		}
@@ -468,7 +484,8 @@ int build_image(const struct build_opts *o)
 		return k;
 	if (!image_has(img, "init"))
 		log_warn("the skeleton %s has no /init", skel);
-	k = busybox_find(rootfd, o->sysroot, o->busybox, kernel_machine(rootfd, kver), &bb);
+	k = busybox_find(rootfd, o->sysroot, o->busybox, kernel_machine(rootfd, kver),
+			 &bb);
 	if (k < 0)
 		return k;
 	k = busybox_install(&bb, img);
@@ -488,8 +505,9 @@ int build_image(const struct build_opts *o)
 	if (k < 0)
 		return k;
 	if (fw_missing)
-		log_info("%zu firmware files named by the modules are not in %s/lib/firmware",
-			 fw_missing, o->sysroot);
+		log_info(
+			"%zu firmware files named by the modules are not in %s/lib/firmware",
+			fw_missing, o->sysroot);
 	if (o->n_add) {
 		k = libs_new(rootfd, o->sysroot, &libs);
 		if (k < 0)
@@ -519,7 +537,8 @@ int build_image(const struct build_opts *o)
 			return log_errno(-errno, "cannot write %s", o->output);
 		outpath = strdup(o->output);
 	} else {
-		if (asprintf(&outpath, "%s/boot/initrd.img-%s-netboot", o->sysroot, kver) < 0)
+		if (asprintf(&outpath, "%s/boot/initrd.img-%s-netboot", o->sysroot,
+			     kver) < 0)
 			return log_oom();
 		if (asprintf(&outrel, "boot/initrd.img-%s-netboot", kver) < 0)
 			return log_oom();
@@ -532,9 +551,10 @@ int build_image(const struct build_opts *o)
 		return -EISDIR;
 	}
 	if (o->dry_run) {
-		log_notice("would write %s: %zu entries, %zu modules, %zu firmware files, %s",
-			   outpath, image_count(img), kmods_count(m), fw,
-			   compression_name(o->compress));
+		log_notice(
+			"would write %s: %zu entries, %zu modules, %zu firmware files, %s",
+			outpath, image_count(img), kmods_count(m), fw,
+			compression_name(o->compress));
 		return 0;
 	}
 	{
@@ -552,8 +572,8 @@ int build_image(const struct build_opts *o)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	log_notice("wrote %s: %.1f MiB %s, %zu modules, %zu firmware files, %zu entries, "
 		   "%.2f s",
-		   outpath, size / 1048576.0, compression_name(o->compress), kmods_count(m), fw,
-		   image_count(img),
+		   outpath, size / 1048576.0, compression_name(o->compress),
+		   kmods_count(m), fw, image_count(img),
 		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "busybox.h"
-#include "elf.h"
+#include "elfinfo.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
 #include "util.h"
@@ -22,8 +22,8 @@ extern char **environ;
 
 static bool applet_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_' || c == '.' || c == '[';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '[';
 }
 
 static void strv_free(char **v, size_t n)
@@ -124,7 +124,8 @@ static int applets_by_running(const char *path, char ***ret, size_t *ret_n)
 		return k;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -EIO;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char **nv = realloc(v, (n + 1) * sizeof(*nv));
 
 		if (!nv || !(nv[n] = strdup(strstrip(line)))) {
@@ -183,9 +184,11 @@ static int inspect(int fd, const char *hostpath, uint16_t machine, struct busybo
 		*ret = BB_MACHINE;
 	} else {
 		*ret = BB_OK;
-		k = busybox_applets_from_image(map, st.st_size, &bb->applets, &bb->n_applets);
+		k = busybox_applets_from_image(map, st.st_size, &bb->applets,
+					       &bb->n_applets);
 		if (k == -ENOENT && hostpath && info.machine == host_machine()) {
-			log_debug("no applet table found in %s: asking it with --list", hostpath);
+			log_debug("no applet table found in %s: asking it with --list",
+				  hostpath);
 			k = applets_by_running(hostpath, &bb->applets, &bb->n_applets);
 		}
 		if (k < 0)
@@ -210,8 +213,8 @@ static const char *machine_str(uint16_t m)
 int busybox_find(int rootfd, const char *sysroot, const char *explicit_path,
 		 uint16_t machine, struct busybox *bb)
 {
-	static const char *const in_root[] = { "bin/busybox", "usr/bin/busybox", "sbin/busybox",
-					       "usr/sbin/busybox" };
+	static const char *const in_root[] = { "bin/busybox", "usr/bin/busybox",
+					       "sbin/busybox", "usr/sbin/busybox" };
 	static const char *const on_host[] = { "/usr/bin/busybox", "/bin/busybox" };
 	enum bb_check c;
 	int k;
@@ -230,13 +233,15 @@ int busybox_find(int rootfd, const char *sysroot, const char *explicit_path,
 			log_error("%s is not an ELF program", explicit_path);
 			return -ENOEXEC;
 		case BB_DYNAMIC:
-			log_error("%s is dynamically linked: the initramfs needs a static "
-				  "BusyBox (Debian: busybox-static)",
-				  explicit_path);
+			log_error(
+				"%s is dynamically linked: the initramfs needs a static "
+				"BusyBox (Debian: busybox-static)",
+				explicit_path);
 			return -ENOEXEC;
 		case BB_MACHINE:
-			log_error("%s is for %s, the kernel's modules are for %s", explicit_path,
-				  machine_str(bb->machine), machine_str(machine));
+			log_error("%s is for %s, the kernel's modules are for %s",
+				  explicit_path, machine_str(bb->machine),
+				  machine_str(machine));
 			return -ENOEXEC;
 		case BB_OK:
 			break;
@@ -266,9 +271,9 @@ int busybox_find(int rootfd, const char *sysroot, const char *explicit_path,
 			return bb->path ? 0 : log_oom();
 		}
 		log_info("not using %s/%s: %s", sysroot, in_root[i],
-			 c == BB_DYNAMIC ? "dynamically linked" :
-			 c == BB_MACHINE ? "another machine" :
-					   "not an ELF program");
+			 c == BB_DYNAMIC   ? "dynamically linked"
+			 : c == BB_MACHINE ? "another machine"
+					   : "not an ELF program");
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(on_host); i++) {
 		_cleanup_close_ int fd = open(on_host[i], O_RDONLY | O_CLOEXEC);
@@ -284,13 +289,14 @@ int busybox_find(int rootfd, const char *sysroot, const char *explicit_path,
 			return bb->path ? 0 : log_oom();
 		}
 		log_info("not using %s: %s", on_host[i],
-			 c == BB_DYNAMIC ? "dynamically linked" :
-			 c == BB_MACHINE ? "another machine" :
-					   "not an ELF program");
+			 c == BB_DYNAMIC   ? "dynamically linked"
+			 : c == BB_MACHINE ? "another machine"
+					   : "not an ELF program");
 	}
-	log_error("no static BusyBox for %s in %s or on this machine (install busybox-static "
-		  "or use --busybox)",
-		  machine ? machine_str(machine) : "this kernel", sysroot);
+	log_error(
+		"no static BusyBox for %s in %s or on this machine (install busybox-static "
+		"or use --busybox)",
+		machine ? machine_str(machine) : "this kernel", sysroot);
 	return -ENOENT;
 }
 
@@ -305,8 +311,8 @@ int busybox_install(const struct busybox *bb, struct image *img)
 {
 	int k;
 
-	k = image_add_file(img, "bin/busybox", bb->in_root ? SRC_ROOT : SRC_HOST, bb->path,
-			   0755);
+	k = image_add_file(img, "bin/busybox", bb->in_root ? SRC_ROOT : SRC_HOST,
+			   bb->path, 0755);
 	if (k == -EEXIST)
 		log_warn("the skeleton has its own /bin/busybox: keeping it");
 	else if (k < 0)

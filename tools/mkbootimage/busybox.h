@@ -8,7 +8,7 @@
 #include "image.h"
 
 struct busybox {
-	char *path;   /* the binary: a host path, or a path inside SYSROOT */
+	char *path; /* the binary: a host path, or a path inside SYSROOT */
 	bool in_root; /* path is inside SYSROOT */
 	char **applets;
 	size_t n_applets;

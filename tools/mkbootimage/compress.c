@@ -43,7 +43,7 @@ int compress_default_level(enum compression c)
 	case COMPRESS_GZIP:
 		return 6;
 	case COMPRESS_ZSTD:
-		return 10;
+		return 9;
 	case COMPRESS_XZ:
 		return 6;
 	case COMPRESS_LZ4:
@@ -149,8 +149,10 @@ static int lz4_flush(struct compress_sink *s)
 	uint8_t *o = s->lz4_out;
 
 	if (!s->lz4_magic_done) {
-		uint8_t magic[4] = { LZ4_LEGACY_MAGIC & 0xff, (LZ4_LEGACY_MAGIC >> 8) & 0xff,
-				     (LZ4_LEGACY_MAGIC >> 16) & 0xff, LZ4_LEGACY_MAGIC >> 24 };
+		uint8_t magic[4] = { LZ4_LEGACY_MAGIC & 0xff,
+				     (LZ4_LEGACY_MAGIC >> 8) & 0xff,
+				     (LZ4_LEGACY_MAGIC >> 16) & 0xff,
+				     LZ4_LEGACY_MAGIC >> 24 };
 		int k = out(s, magic, 4);
 
 		if (k < 0)
@@ -275,7 +277,8 @@ int compress_sink_attach(struct compress_sink *s, struct archive *a)
 		k = set_option(s, a, "zstd", "compression-level", level);
 		if (k < 0)
 			return k;
-		/* zstd's multi-threaded output does not depend on the number of threads. */
+		/* zstd's multi-threaded output does not depend on the number of threads.
+		 */
 		snprintf(threads, sizeof(threads), "%ld", n > 0 ? MIN(n, 16) : 1);
 		k = set_option(s, a, "zstd", "threads", threads);
 		if (k < 0)

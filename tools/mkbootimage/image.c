@@ -27,12 +27,14 @@ struct image {
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct img_entry *)a)->path, ((const struct img_entry *)b)->path);
+	return strcmp(((const struct img_entry *)a)->path,
+		      ((const struct img_entry *)b)->path);
 }
 
 static int entryp_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct img_entry *const *)a)->path, (*(struct img_entry *const *)b)->path);
+	return strcmp((*(struct img_entry *const *)a)->path,
+		      (*(struct img_entry *const *)b)->path);
 }
 
 int image_new(int rootfd, struct image **ret)
@@ -174,7 +176,8 @@ static int add_parents(struct image *img, const char *path)
 	return 0;
 }
 
-static int add_entry(struct image *img, const char *path, mode_t mode, struct img_entry **ret)
+static int add_entry(struct image *img, const char *path, mode_t mode,
+		     struct img_entry **ret)
 {
 	struct img_entry *e;
 	int k;
@@ -277,7 +280,7 @@ int image_add_data(struct image *img, const char *path, void *data, size_t size,
 struct content {
 	const void *p;
 	size_t size;
-	void *map;  /* munmap */
+	void *map; /* munmap */
 	void *heap; /* free */
 };
 
@@ -378,7 +381,8 @@ int64_t image_write(struct image *img, int fd, const struct image_write_opts *op
 	qsort(img->v, img->n, sizeof(*img->v), entryp_cmp);
 	k = compress_sink_new(fd, opts->compress, opts->level, &sink);
 	if (k < 0)
-		return log_errno(k, "cannot set up %s compression", compression_name(opts->compress));
+		return log_errno(k, "cannot set up %s compression",
+				 compression_name(opts->compress));
 	a = archive_write_new();
 	ae = archive_entry_new();
 	if (!a || !ae) {
@@ -405,7 +409,8 @@ int64_t image_write(struct image *img, int fd, const struct image_write_opts *op
 		archive_entry_set_uid(ae, 0);
 		archive_entry_set_gid(ae, 0);
 		archive_entry_set_mtime(ae, (time_t)opts->epoch, 0);
-		/* Inode numbers by position: stable, unique, and no file is a hard link. */
+		/* Inode numbers by position: stable, unique, and no file is a hard link.
+		 */
 		archive_entry_set_ino64(ae, (int64_t)i + 1);
 		archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
 		archive_entry_set_dev(ae, 0);
@@ -415,14 +420,16 @@ int64_t image_write(struct image *img, int fd, const struct image_write_opts *op
 			archive_entry_set_symlink(ae, e->from);
 			archive_entry_set_size(ae, strlen(e->from));
 		} else {
-			archive_entry_set_size(ae, S_ISREG(e->mode) ? (int64_t)c.size : 0);
+			archive_entry_set_size(ae,
+					       S_ISREG(e->mode) ? (int64_t)c.size : 0);
 		}
 		if (archive_write_header(a, ae) != ARCHIVE_OK) {
 			k = compress_archive_error(sink, a, "cannot write the image");
 			content_done(&c);
 			goto out;
 		}
-		if (c.size > 0 && archive_write_data(a, c.p, c.size) != (la_ssize_t)c.size) {
+		if (c.size > 0 &&
+		    archive_write_data(a, c.p, c.size) != (la_ssize_t)c.size) {
 			k = compress_archive_error(sink, a, "cannot write the image");
 			content_done(&c);
 			goto out;
@@ -448,7 +455,11 @@ static void mode_string(mode_t m, char buf[11])
 {
 	static const char rwx[] = "rwxrwxrwx";
 
-	buf[0] = S_ISDIR(m) ? 'd' : S_ISLNK(m) ? 'l' : S_ISCHR(m) ? 'c' : S_ISBLK(m) ? 'b' : '-';
+	buf[0] = S_ISDIR(m)   ? 'd'
+		 : S_ISLNK(m) ? 'l'
+		 : S_ISCHR(m) ? 'c'
+		 : S_ISBLK(m) ? 'b'
+			      : '-';
 	for (int i = 0; i < 9; i++)
 		buf[1 + i] = (m & (0400 >> i)) ? rwx[i] : '-';
 	buf[10] = '\0';
@@ -471,10 +482,11 @@ int image_list(struct image *img, FILE *f)
 			fprintf(f, "%s %10zu /%s\n", mode, c.size, e->path);
 			content_done(&c);
 		} else if (S_ISLNK(e->mode)) {
-			fprintf(f, "%s %10zu /%s -> %s\n", mode, strlen(e->from), e->path, e->from);
+			fprintf(f, "%s %10zu /%s -> %s\n", mode, strlen(e->from), e->path,
+				e->from);
 		} else if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
-			fprintf(f, "%s %4u, %4u /%s\n", mode, major(e->rdev), minor(e->rdev),
-				e->path);
+			fprintf(f, "%s %4u, %4u /%s\n", mode, major(e->rdev),
+				minor(e->rdev), e->path);
 		} else {
 			fprintf(f, "%s %10d /%s\n", mode, 0, e->path);
 		}

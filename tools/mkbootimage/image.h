@@ -16,10 +16,10 @@
  * image is written: an entry only says where its bytes come from.
  */
 enum entry_source {
-	SRC_NONE,     /* directories, links, device nodes */
-	SRC_HOST,     /* a file on the host, by absolute path (the skeleton, BusyBox) */
-	SRC_ROOT,     /* a file inside SYSROOT, read confined to it */
-	SRC_DATA,     /* bytes held in memory */
+	SRC_NONE, /* directories, links, device nodes */
+	SRC_HOST, /* a file on the host, by absolute path (the skeleton, BusyBox) */
+	SRC_ROOT, /* a file inside SYSROOT, read confined to it */
+	SRC_DATA, /* bytes held in memory */
 	SRC_ROOT_KMOD /* a module inside SYSROOT, decompressed if it is .ko.xz/.zst/.gz */
 };
 
@@ -68,9 +68,9 @@ size_t image_count(struct image *img);
 
 struct image_write_opts {
 	enum compression compress;
-	int level;	     /* 0: the default of the compressor (see compress.c) */
-	uint64_t epoch;	     /* every mtime is this (see mkbootimage(8): reproducible) */
-	bool progress;	     /* a progress line on stderr */
+	int level; /* 0: the default of the compressor (see compress.c) */
+	uint64_t epoch; /* every mtime is this (see mkbootimage(8): reproducible) */
+	bool progress; /* a progress line on stderr */
 	void (*progress_fn)(size_t done, size_t total, void *userdata);
 	void *userdata;
 };

@@ -23,8 +23,8 @@ extern char **environ;
 
 struct kmod_entry {
 	char *name; /* normalised: '_' for '-' */
-	char *rel;  /* path under lib/modules/KVER, as in SYSROOT */
-	char *out;  /* the same, without a compression suffix */
+	char *rel; /* path under lib/modules/KVER, as in SYSROOT */
+	char *out; /* the same, without a compression suffix */
 	struct kmod_module *mod;
 	char **deps; /* modules.dep order (names) */
 	size_t n_deps;
@@ -36,11 +36,11 @@ struct kmod_entry {
 struct kmods {
 	int rootfd;
 	char *kver;
-	char *moddir;	/* "lib/modules/KVER" */
-	int moddirfd;	/* SYSROOT's lib/modules/KVER (O_PATH) */
-	int indexfd;	/* where modules.dep & co are (SYSROOT's or the shadow's) */
-	char *kmoddir;	/* the directory libkmod is given */
-	char *shadow;	/* a private directory with a fresh index, removed at the end */
+	char *moddir; /* "lib/modules/KVER" */
+	int moddirfd; /* SYSROOT's lib/modules/KVER (O_PATH) */
+	int indexfd; /* where modules.dep & co are (SYSROOT's or the shadow's) */
+	char *kmoddir; /* the directory libkmod is given */
+	char *shadow; /* a private directory with a fresh index, removed at the end */
 	int conffds[4]; /* SYSROOT's modprobe.d directories */
 	struct kmod_ctx *ctx;
 	void *tree; /* by name */
@@ -90,7 +90,8 @@ static int version_cmp(const void *a, const void *b)
 
 int kmods_find_kver(int rootfd, char **ret)
 {
-	_cleanup_close_ int fd = root_open(rootfd, "lib/modules", O_RDONLY | O_DIRECTORY, 0);
+	_cleanup_close_ int fd =
+		root_open(rootfd, "lib/modules", O_RDONLY | O_DIRECTORY, 0);
 	DIR *d;
 	struct dirent *de;
 	char *best = NULL;
@@ -110,7 +111,8 @@ int kmods_find_kver(int rootfd, char **ret)
 		/* A kernel's directory has its modules under kernel/; leftovers of a
 		 * removed kernel do not. */
 		snprintf(sub, sizeof(sub), "%s/kernel", de->d_name);
-		if (fstatat(dirfd(d), sub, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+		if (fstatat(dirfd(d), sub, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		if (!best || strverscmp(de->d_name, best) > 0) {
 			free(best);
@@ -158,8 +160,9 @@ static int find_newer(int dfd, const char *prefix, const struct timespec *t, cha
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			_cleanup_close_ int sub = openat(dirfd(d), de->d_name,
-							 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			_cleanup_close_ int sub =
+				openat(dirfd(d), de->d_name,
+				       O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			_cleanup_free_ char *p = NULL;
 
 			if (sub < 0)
@@ -171,7 +174,8 @@ static int find_newer(int dfd, const char *prefix, const struct timespec *t, cha
 			k = find_newer(sub, p, t, ret);
 		} else if (S_ISREG(st.st_mode) && is_module_file(de->d_name) &&
 			   (st.st_mtim.tv_sec > t->tv_sec ||
-			    (st.st_mtim.tv_sec == t->tv_sec && st.st_mtim.tv_nsec > t->tv_nsec))) {
+			    (st.st_mtim.tv_sec == t->tv_sec &&
+			     st.st_mtim.tv_nsec > t->tv_nsec))) {
 			if (asprintf(ret, "%s%s", prefix, de->d_name) < 0)
 				k = -ENOMEM;
 			else
@@ -243,9 +247,9 @@ static int run_depmod(const char *base, const char *kver)
 static bool is_depmod_output(const char *name)
 {
 	static const char *const outputs[] = {
-		"modules.dep",	       "modules.dep.bin",	    "modules.alias",
-		"modules.alias.bin",   "modules.softdep",	    "modules.symbols",
-		"modules.symbols.bin", "modules.builtin.bin",	    "modules.builtin.alias.bin",
+		"modules.dep",	       "modules.dep.bin",     "modules.alias",
+		"modules.alias.bin",   "modules.softdep",     "modules.symbols",
+		"modules.symbols.bin", "modules.builtin.bin", "modules.builtin.alias.bin",
 		"modules.devname",     "modules.weakdep",
 	};
 
@@ -300,7 +304,8 @@ static int make_shadow(struct kmods *m, const char *realdir)
 	m->shadow = strdup(tmpl);
 	if (!m->shadow || asprintf(&dir, "%s/lib/modules/%s", tmpl, m->kver) < 0)
 		return log_oom();
-	for (char *slash = strchr(dir + strlen(tmpl) + 1, '/');; slash = strchr(slash + 1, '/')) {
+	for (char *slash = strchr(dir + strlen(tmpl) + 1, '/');;
+	     slash = strchr(slash + 1, '/')) {
 		if (slash)
 			*slash = '\0';
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -351,7 +356,8 @@ static int read_builtin(struct kmods *m)
 	k = read_fd_all(fd, &buf, NULL);
 	if (k < 0)
 		return k;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		if (!*line || *line == '#')
 			continue;
 		if (m->n_builtin == cap) {
@@ -406,30 +412,36 @@ int kmods_open(int rootfd, const struct kmods_opts *opts, struct kmods **ret)
 		return log_oom();
 	m->moddirfd = root_open(rootfd, m->moddir, O_PATH | O_DIRECTORY, 0);
 	if (m->moddirfd < 0)
-		return log_errno(m->moddirfd, "cannot open %s/%s", opts->sysroot, m->moddir);
+		return log_errno(m->moddirfd, "cannot open %s/%s", opts->sysroot,
+				 m->moddir);
 	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", m->moddirfd);
 	n = readlink(fdpath, realdir, sizeof(realdir) - 1);
 	if (n < 0)
-		return log_errno(-errno, "cannot resolve %s/%s", opts->sysroot, m->moddir);
+		return log_errno(-errno, "cannot resolve %s/%s", opts->sysroot,
+				 m->moddir);
 	realdir[n] = '\0';
 
 	k = kmods_moddep_state(rootfd, opts->kver, &state, &newer);
 	if (k < 0)
-		return log_errno(k, "cannot check %s/%s/modules.dep", opts->sysroot, m->moddir);
+		return log_errno(k, "cannot check %s/%s/modules.dep", opts->sysroot,
+				 m->moddir);
 	if (state != MODDEP_FRESH) {
-		const char *why = state == MODDEP_MISSING ? "is missing" : "is older than ";
+		const char *why = state == MODDEP_MISSING ? "is missing"
+							  : "is older than ";
 		char hostpath[PATH_MAX];
 		bool shadow = opts->shadow;
 
 		/* depmod -b resolves links in SYSROOT as the host sees them: run it on
 		 * the tree only when that lands where the confined lookup did. */
-		if (!shadow && (!realpath(opts->sysroot, hostpath) ||
-				strlen(hostpath) + strlen(m->moddir) + 2 > sizeof(hostpath)))
+		if (!shadow &&
+		    (!realpath(opts->sysroot, hostpath) ||
+		     strlen(hostpath) + strlen(m->moddir) + 2 > sizeof(hostpath)))
 			shadow = true;
 		if (!shadow) {
 			_cleanup_free_ char *want = NULL;
 
-			if (asprintf(&want, "%s/%s", strcmp(hostpath, "/") ? hostpath : "",
+			if (asprintf(&want, "%s/%s",
+				     strcmp(hostpath, "/") ? hostpath : "",
 				     m->moddir) < 0)
 				return log_oom();
 			if (!realpath(want, hostpath) || strcmp(hostpath, realdir) != 0 ||
@@ -437,15 +449,17 @@ int kmods_open(int rootfd, const struct kmods_opts *opts, struct kmods **ret)
 				shadow = true;
 		}
 		if (shadow) {
-			log_notice("modules.dep of %s %s%s: running depmod on a private copy "
-				   "of the index",
-				   opts->kver, why, newer ? newer : "");
+			log_notice(
+				"modules.dep of %s %s%s: running depmod on a private copy "
+				"of the index",
+				opts->kver, why, newer ? newer : "");
 			k = make_shadow(m, realdir);
 			if (k < 0)
 				return k;
 		} else {
-			log_notice("modules.dep of %s %s%s: running depmod -b %s %s", opts->kver,
-				   why, newer ? newer : "", opts->sysroot, opts->kver);
+			log_notice("modules.dep of %s %s%s: running depmod -b %s %s",
+				   opts->kver, why, newer ? newer : "", opts->sysroot,
+				   opts->kver);
 			k = run_depmod(opts->sysroot, opts->kver);
 			if (k < 0)
 				return k;
@@ -471,13 +485,15 @@ int kmods_open(int rootfd, const struct kmods_opts *opts, struct kmods **ret)
 		if (fd < 0)
 			continue;
 		m->conffds[nconf] = fd;
-		snprintf(confpaths[nconf], sizeof(confpaths[nconf]), "/proc/self/fd/%d", fd);
+		snprintf(confpaths[nconf], sizeof(confpaths[nconf]), "/proc/self/fd/%d",
+			 fd);
 		conf[nconf] = confpaths[nconf];
 		nconf++;
 	}
 	/* An empty list (not NULL) so that libkmod never reads the host's /etc. */
 	if (nconf == 0) {
-		snprintf(confpaths[0], sizeof(confpaths[0]), "/proc/self/fd/%d", m->indexfd);
+		snprintf(confpaths[0], sizeof(confpaths[0]), "/proc/self/fd/%d",
+			 m->indexfd);
 		conf[0] = NULL;
 	}
 	m->ctx = kmod_new(m->kmoddir, conf);
@@ -547,7 +563,8 @@ void kmods_free(struct kmods *m)
 
 static int name_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct kmod_entry *)a)->name, ((const struct kmod_entry *)b)->name);
+	return strcmp(((const struct kmod_entry *)a)->name,
+		      ((const struct kmod_entry *)b)->name);
 }
 
 static struct kmod_entry *find(struct kmods *m, const char *name)
@@ -586,7 +603,8 @@ static int strv_push(char ***v, size_t *n, const char *s)
 
 static int add_module(struct kmods *m, struct kmod_module *mod);
 
-static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *e, bool pre)
+static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *e,
+		    bool pre)
 {
 	struct kmod_list *l;
 	int k;
@@ -733,7 +751,8 @@ int kmods_add_tree(struct kmods *m, const char *prefix)
 	k = read_index(m, "modules.dep", &buf);
 	if (k < 0)
 		return k;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
 		_cleanup_free_ char *name = NULL;
 
@@ -807,7 +826,8 @@ int kmods_add_host_nics(struct kmods *m, const char *sysfs)
 		if (n > 0) {
 			target[n] = '\0';
 			log_debug("%s: bound module %s", de->d_name, target);
-			k = kmods_add(m, strrchr(target, '/') ? strrchr(target, '/') + 1 : target);
+			k = kmods_add(m, strrchr(target, '/') ? strrchr(target, '/') + 1
+							      : target);
 			if (k < 0)
 				break;
 		}
@@ -868,7 +888,8 @@ char *kmods_names(struct kmods *m)
 }
 
 /* Depth first: pre soft dependencies, then dependencies, then the module. */
-static int visit(struct kmods *m, struct kmod_entry *e, struct kmod_entry ***order, size_t *n)
+static int visit(struct kmods *m, struct kmod_entry *e, struct kmod_entry ***order,
+		 size_t *n)
 {
 	struct kmod_entry **nv;
 
@@ -956,7 +977,8 @@ static int sb_add(struct strbuf *b, const char *s, size_t n)
 
 static int out_cmp(const void *a, const void *b)
 {
-	return strcmp((*(struct kmod_entry *const *)a)->out, (*(struct kmod_entry *const *)b)->out);
+	return strcmp((*(struct kmod_entry *const *)a)->out,
+		      (*(struct kmod_entry *const *)b)->out);
 }
 
 /*
@@ -982,13 +1004,15 @@ static int filter_index(struct kmods *m, struct image *img, const char *name, in
 		if (*line == '#' || strlen(line) >= sizeof(copy))
 			continue;
 		strcpy(copy, line);
-		for (tok = strtok_r(copy, " \t", &tsave); tok; tok = strtok_r(NULL, " \t", &tsave)) {
+		for (tok = strtok_r(copy, " \t", &tsave); tok;
+		     tok = strtok_r(NULL, " \t", &tsave)) {
 			if (i++ == field) {
 				keep = kmods_has(m, tok);
 				break;
 			}
 		}
-		if (keep && (sb_add(&out, line, strlen(line)) < 0 || sb_add(&out, "\n", 1) < 0)) {
+		if (keep &&
+		    (sb_add(&out, line, strlen(line)) < 0 || sb_add(&out, "\n", 1) < 0)) {
 			free(out.s);
 			return log_oom();
 		}
@@ -1036,10 +1060,12 @@ static int add_firmware(struct kmods *m, struct image *img, const char *fw, bool
 			int k;
 
 			/* The even entries are the kernel version's own directories. */
-			if (asprintf(&path, "%s%s%s%s%s", dirs[i], i % 2 == 0 ? m->kver : "",
-				     i % 2 == 0 ? "/" : "", fw, sfx[j]) < 0)
+			if (asprintf(&path, "%s%s%s%s%s", dirs[i],
+				     i % 2 == 0 ? m->kver : "", i % 2 == 0 ? "/" : "", fw,
+				     sfx[j]) < 0)
 				return -ENOMEM;
-			if (root_stat(m->rootfd, path, true, &st) < 0 || !S_ISREG(st.st_mode))
+			if (root_stat(m->rootfd, path, true, &st) < 0 ||
+			    !S_ISREG(st.st_mode))
 				continue;
 			*found = true;
 			k = image_add_file(img, path, SRC_ROOT, path, 0644);
@@ -1068,7 +1094,8 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 		if (k < 0)
 			return log_errno(k, "cannot add %s", to);
 		k = dep_line(m, e, &line);
-		if (k < 0 || sb_add(&dep, line, strlen(line)) < 0 || sb_add(&dep, "\n", 1) < 0) {
+		if (k < 0 || sb_add(&dep, line, strlen(line)) < 0 ||
+		    sb_add(&dep, "\n", 1) < 0) {
 			free(dep.s);
 			return log_oom();
 		}

@@ -21,7 +21,7 @@ int kmods_find_kver(int rootfd, char **ret);
 enum moddep_state {
 	MODDEP_FRESH,
 	MODDEP_MISSING, /* no modules.dep, an empty one, or no modules.dep.bin */
-	MODDEP_STALE,	/* a module is newer than modules.dep */
+	MODDEP_STALE, /* a module is newer than modules.dep */
 };
 /* *ret_newer: the first module found newer than modules.dep (when stale). */
 int kmods_moddep_state(int rootfd, const char *kver, enum moddep_state *ret,
@@ -70,7 +70,8 @@ char *kmods_names(struct kmods *m);
  * the firmware files SYSROOT has for them to the image. *ret_fw: the number of
  * firmware files added; *ret_fw_missing: those named but absent.
  */
-int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_fw_missing);
+int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw,
+	       size_t *ret_fw_missing);
 
 /* The load order of NAME and what it needs, as modules.dep lists it (last first). */
 int kmods_dep_line(struct kmods *m, const char *name, char **ret);

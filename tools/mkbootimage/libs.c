@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 #include "libs.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
@@ -21,7 +21,7 @@ struct libs {
 	int rootfd;
 	char *sysroot;
 	char *realroot; /* SYSROOT as the kernel names it, to map fds back to paths */
-	char **conf;	/* ld.so.conf directories */
+	char **conf; /* ld.so.conf directories */
 	size_t n_conf;
 	bool conf_read;
 };
@@ -147,7 +147,8 @@ static int read_conf(struct libs *l, const char *path, int depth)
 	k = root_read_file(l->rootfd, path, &buf, NULL);
 	if (k < 0)
 		return k == -ENOENT ? 0 : k;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *s, *hash = strchr(line, '#');
 
 		if (hash)
@@ -316,9 +317,11 @@ static int find_library(struct libs *l, const char *name, const struct elf_info 
 	/* DT_RPATH counts only when there is no DT_RUNPATH; the program's own
 	 * DT_RPATH applies to the libraries it loads too. */
 	if (!obj->runpath) {
-		if (obj->rpath && (k = search_list(l, obj->rpath, origin, obj, name, ret)) != 0)
+		if (obj->rpath &&
+		    (k = search_list(l, obj->rpath, origin, obj, name, ret)) != 0)
 			return k;
-		if (exe_rpath && (k = search_list(l, exe_rpath, origin, obj, name, ret)) != 0)
+		if (exe_rpath &&
+		    (k = search_list(l, exe_rpath, origin, obj, name, ret)) != 0)
 			return k;
 	} else if ((k = search_list(l, obj->runpath, origin, obj, name, ret)) != 0) {
 		return k;
@@ -331,8 +334,9 @@ static int find_library(struct libs *l, const char *name, const struct elf_info 
 			return k;
 	if (triplet)
 		snprintf(defaults, sizeof(defaults),
-			 "/lib/%s:/usr/lib/%s:/lib%s:/usr/lib%s:/lib:/usr/lib", triplet, triplet,
-			 obj->bits == 64 ? "64" : "32", obj->bits == 64 ? "64" : "32");
+			 "/lib/%s:/usr/lib/%s:/lib%s:/usr/lib%s:/lib:/usr/lib", triplet,
+			 triplet, obj->bits == 64 ? "64" : "32",
+			 obj->bits == 64 ? "64" : "32");
 	else
 		snprintf(defaults, sizeof(defaults), "/lib%s:/usr/lib%s:/lib:/usr/lib",
 			 obj->bits == 64 ? "64" : "", obj->bits == 64 ? "64" : "");
@@ -341,6 +345,43 @@ static int find_library(struct libs *l, const char *name, const struct elf_info 
 
 static int add_object(struct libs *l, struct image *img, const char *path,
 		      const char *exe_rpath, const char *neededby, int depth);
+
+/* Drop "." and empty components and fold "..", as the path is absolute and its
+ * directories are real ones ($ORIGIN is resolved). */
+static char *normalize(const char *path)
+{
+	char *out = malloc(strlen(path) + 2);
+	size_t o = 0;
+
+	if (!out)
+		return NULL;
+	for (const char *s = path; *s;) {
+		size_t len;
+
+		while (*s == '/')
+			s++;
+		len = strcspn(s, "/");
+		if (len == 0)
+			break;
+		if (len == 1 && s[0] == '.') {
+			/* nothing */
+		} else if (len == 2 && s[0] == '.' && s[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 0)
+				o--;
+		} else {
+			out[o++] = '/';
+			memcpy(out + o, s, len);
+			o += len;
+		}
+		s += len;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	return out;
+}
 
 static int add_script(struct libs *l, struct image *img, const char *path, int depth)
 {
@@ -368,19 +409,23 @@ static int add_script(struct libs *l, struct image *img, const char *path, int d
 static int add_object(struct libs *l, struct image *img, const char *path,
 		      const char *exe_rpath, const char *neededby, int depth)
 {
-	_cleanup_free_ char *canon = NULL, *origin = NULL;
+	_cleanup_free_ char *canon = NULL, *origin = NULL, *norm = normalize(path);
 	_cleanup_close_ int fd = -1;
 	struct elf_info info;
 	bool seen;
 	int k;
 
+	if (!norm)
+		return log_oom();
+	path = norm;
 	if (depth > 64)
 		return -ELOOP;
 	seen = image_has(img, path);
 	k = add_file(l, img, path, &canon);
 	if (k < 0)
-		return log_errno(k, "cannot add %s%s%s from %s", path, neededby ? " needed by " : "",
-				 neededby ? neededby : "", l->sysroot);
+		return log_errno(k, "cannot add %s%s%s from %s", path,
+				 neededby ? " needed by " : "", neededby ? neededby : "",
+				 l->sysroot);
 	if (seen)
 		return 0;
 	fd = root_open(l->rootfd, canon, O_RDONLY, 0);
@@ -421,7 +466,8 @@ static int add_object(struct libs *l, struct image *img, const char *path,
 			goto out;
 		}
 		if (k == 0) {
-			log_error("cannot find %s needed by %s in %s", name, path, l->sysroot);
+			log_error("cannot find %s needed by %s in %s", name, path,
+				  l->sysroot);
 			k = -ENOENT;
 			goto out;
 		}

@@ -83,10 +83,10 @@ static int parse_compress(const char *arg, struct build_opts *o)
 		return -EINVAL;
 	}
 	if (colon) {
-		unsigned int max = o->compress == COMPRESS_ZSTD ? 19 :
-				   o->compress == COMPRESS_LZ4	? 12 :
-				   o->compress == COMPRESS_NONE ? 0 :
-								  9;
+		unsigned int max = o->compress == COMPRESS_ZSTD	  ? 19
+				   : o->compress == COMPRESS_LZ4  ? 12
+				   : o->compress == COMPRESS_NONE ? 0
+								  : 9;
 
 		if (parse_uint(colon, 1, max ? max : 1, &level) < 0 || max == 0) {
 			log_error("invalid level '%s' for %s", colon, alg);
@@ -129,7 +129,8 @@ int main(int argc, char **argv)
 	int c, k;
 
 	log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "o:c:d:m:a:b:s:lnqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:c:d:m:a:b:s:lnqvhV", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;

@@ -19,8 +19,9 @@ struct build_opts {
 	const char *skeleton;
 	const char *busybox;
 	const char *cmdline;
-	const char *drivers; /* "generic", "host", "usb", "none", or names, comma separated */
-	char **modules;	     /* --modules, split */
+	const char *drivers; /* "generic", "host", "usb", "none", or names, comma
+				separated */
+	char **modules; /* --modules, split */
 	size_t n_modules;
 	char **add; /* --add paths inside SYSROOT */
 	size_t n_add;

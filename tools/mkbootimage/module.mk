@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mkbootimage: the initramfs builder (see doc/mkbootimage.8.scd).
 MKBOOTIMAGE_LIB_SRCS := tools/mkbootimage/build.c tools/mkbootimage/busybox.c \
-	tools/mkbootimage/compress.c tools/mkbootimage/elf.c tools/mkbootimage/image.c \
+	tools/mkbootimage/compress.c tools/mkbootimage/elfinfo.c tools/mkbootimage/image.c \
 	tools/mkbootimage/kmods.c tools/mkbootimage/libs.c
 MKBOOTIMAGE_PKGS := libarchive libkmod liblzma liblz4
 
@@ -16,3 +16,4 @@ test-mkbootimage-elf_PKGS := $(MKBOOTIMAGE_PKGS)
 UNIT_TESTS += test-mkbootimage-kmods
 test-mkbootimage-kmods_SRCS := tests/unit/test-mkbootimage-kmods.c $(MKBOOTIMAGE_LIB_SRCS)
 test-mkbootimage-kmods_PKGS := $(MKBOOTIMAGE_PKGS)
+$(O)/tests/unit/test-mkbootimage-%.o: CPPFLAGS += -Itools/mkbootimage

@@ -6,7 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 #include "macro.h"
 
 struct reader {
@@ -24,7 +24,8 @@ static uint16_t rd16(const struct reader *r, const uint8_t *p)
 static uint32_t rd32(const struct reader *r, const uint8_t *p)
 {
 	if (r->be)
-		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+		       p[3];
 	return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
 }
 
@@ -150,7 +151,8 @@ static int parse_dynamic(const struct reader *r, const struct phdr *ph, size_t n
 	n = dyn->filesz / entsz;
 	p = r->data + dyn->offset;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t tag = rdw(r, p + i * entsz), val = rdw(r, p + i * entsz + entsz / 2);
+		uint64_t tag = rdw(r, p + i * entsz),
+			 val = rdw(r, p + i * entsz + entsz / 2);
 
 		if (tag == DT_NULL)
 			break;
@@ -175,14 +177,16 @@ static int parse_dynamic(const struct reader *r, const struct phdr *ph, size_t n
 	if (!info->needed)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t tag = rdw(r, p + i * entsz), val = rdw(r, p + i * entsz + entsz / 2);
+		uint64_t tag = rdw(r, p + i * entsz),
+			 val = rdw(r, p + i * entsz + entsz / 2);
 		const char *s;
 		char **dst = NULL;
 		int k;
 
 		if (tag == DT_NULL)
 			break;
-		if (tag != DT_NEEDED && tag != DT_RPATH && tag != DT_RUNPATH && tag != DT_SONAME)
+		if (tag != DT_NEEDED && tag != DT_RPATH && tag != DT_RUNPATH &&
+		    tag != DT_SONAME)
 			continue;
 		if (val >= strsz)
 			return -ENOEXEC;
@@ -245,7 +249,8 @@ int elf_parse(const void *data, size_t size, struct elf_info *info)
 		if (ph[i].type == PT_INTERP) {
 			const char *s;
 
-			if (!in_bounds(&r, ph[i].offset, ph[i].filesz) || ph[i].filesz == 0)
+			if (!in_bounds(&r, ph[i].offset, ph[i].filesz) ||
+			    ph[i].filesz == 0)
 				goto fail;
 			s = (const char *)d + ph[i].offset;
 			if (strnlen(s, ph[i].filesz) == ph[i].filesz)
@@ -427,7 +432,8 @@ const char *elf_multiarch(uint16_t machine, unsigned int bits, bool big_endian)
 		return bits == 64 ? "s390x-linux-gnu" : NULL;
 	case EM_MIPS:
 		if (bits == 64)
-			return big_endian ? "mips64-linux-gnuabi64" : "mips64el-linux-gnuabi64";
+			return big_endian ? "mips64-linux-gnuabi64"
+					  : "mips64el-linux-gnuabi64";
 		return big_endian ? "mips-linux-gnu" : "mipsel-linux-gnu";
 	case EM_LOONGARCH:
 		return "loongarch64-linux-gnu";

@@ -16,15 +16,15 @@
 struct elf_info {
 	unsigned int bits; /* 32 or 64 */
 	bool big_endian;
-	uint16_t type;	  /* ET_EXEC, ET_DYN, ET_REL... */
+	uint16_t type; /* ET_EXEC, ET_DYN, ET_REL... */
 	uint16_t machine; /* EM_X86_64... */
-	char *interp;	  /* PT_INTERP, or NULL: a static program */
-	bool dynamic;	  /* has a PT_DYNAMIC segment */
-	char **needed;	  /* DT_NEEDED in file order, NULL-terminated (never NULL) */
+	char *interp; /* PT_INTERP, or NULL: a static program */
+	bool dynamic; /* has a PT_DYNAMIC segment */
+	char **needed; /* DT_NEEDED in file order, NULL-terminated (never NULL) */
 	size_t n_needed;
-	char *rpath;   /* DT_RPATH, or NULL */
+	char *rpath; /* DT_RPATH, or NULL */
 	char *runpath; /* DT_RUNPATH, or NULL */
-	char *soname;  /* DT_SONAME, or NULL */
+	char *soname; /* DT_SONAME, or NULL */
 };
 
 /* Parse an ELF image in memory. Returns 0, -ENOEXEC (not ELF / malformed) or -ENOMEM. */
