@@ -130,7 +130,8 @@ static bool satisfied(int rootfd, const struct action *a)
 	case ACT_LINK:
 		if (r < 0 || !S_ISLNK(st.st_mode))
 			return false;
-		return root_readlink(rootfd, a->path, &cur) == 0 && strcmp(cur, a->data) == 0;
+		return root_readlink(rootfd, a->path, &cur) == 0 &&
+		       strcmp(cur, a->data) == 0;
 	case ACT_WRITE:
 		if (r < 0 || !S_ISREG(st.st_mode))
 			return false;
@@ -138,8 +139,8 @@ static bool satisfied(int rootfd, const struct action *a)
 			return false;
 		if ((size_t)st.st_size != a->len)
 			return false;
-		return root_read_file(rootfd, a->path, &cur, &len) == 0 && len == a->len &&
-		       memcmp(cur, a->data, len) == 0;
+		return root_read_file(rootfd, a->path, &cur, &len) == 0 &&
+		       len == a->len && memcmp(cur, a->data, len) == 0;
 	}
 	return false;
 }
@@ -200,7 +201,9 @@ static int ensure_parents(struct journal *j, int rootfd, const char *path)
 
 static int apply(struct journal *j, int rootfd, const struct action *a)
 {
-	struct root_meta meta = { .mode = a->mode ? a->mode : 0644, .uid = -1, .gid = -1 };
+	struct root_meta meta = { .mode = a->mode ? a->mode : 0644,
+				  .uid = -1,
+				  .gid = -1 };
 	struct stat st;
 	int r;
 
@@ -290,7 +293,8 @@ static int buf_puts(struct buf *b, const char *s)
 
 static const char *unit_path(struct ctx *c, const char *unit, char *out, size_t len)
 {
-	static const char *const dirs[] = { "/etc/systemd/system", "/usr/lib/systemd/system",
+	static const char *const dirs[] = { "/etc/systemd/system",
+					    "/usr/lib/systemd/system",
 					    "/lib/systemd/system" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
@@ -321,7 +325,8 @@ static bool has_any(struct ctx *c, const char *const *paths)
 /* Whether a lease keeper or network tool is installed in the tree. */
 static bool tool_installed(struct ctx *c, const char *tool)
 {
-	static const char *const dhclient[] = { "/usr/sbin/dhclient", "/sbin/dhclient", NULL };
+	static const char *const dhclient[] = { "/usr/sbin/dhclient", "/sbin/dhclient",
+						NULL };
 	static const char *const udhcpc[] = { "/sbin/udhcpc", "/usr/sbin/udhcpc",
 					      "/bin/busybox", NULL };
 	static const char *const ifupdown[] = { "/sbin/ifup", "/usr/sbin/ifup", NULL };
@@ -330,8 +335,8 @@ static bool tool_installed(struct ctx *c, const char *tool)
 	if (strcmp(tool, "networkd") == 0)
 		return !openrc && has_unit(c, "systemd-networkd.service");
 	if (strcmp(tool, "networkmanager") == 0)
-		return openrc ? exists(c->rootfd, "/etc/init.d/networkmanager") :
-				has_unit(c, "NetworkManager.service");
+		return openrc ? exists(c->rootfd, "/etc/init.d/networkmanager")
+			      : has_unit(c, "NetworkManager.service");
 	if (strcmp(tool, "wicked") == 0)
 		return has_unit(c, "wicked.service");
 	if (strcmp(tool, "ifupdown") == 0)
@@ -370,11 +375,11 @@ static int step_resolv(struct ctx *c)
 
 static bool is_disk_spec(const char *spec)
 {
-	static const char *const prefixes[] = { "UUID=",	 "LABEL=",	  "PARTUUID=",
-						"PARTLABEL=",	 "/dev/sd",	  "/dev/vd",
-						"/dev/hd",	 "/dev/nvme",	  "/dev/xvd",
-						"/dev/mmcblk",	 "/dev/mapper/",  "/dev/disk/",
-						"/dev/md",	 "/dev/dm-" };
+	static const char *const prefixes[] = {
+		"UUID=",	"LABEL=",     "PARTUUID=", "PARTLABEL=", "/dev/sd",
+		"/dev/vd",	"/dev/hd",    "/dev/nvme", "/dev/xvd",	 "/dev/mmcblk",
+		"/dev/mapper/", "/dev/disk/", "/dev/md",   "/dev/dm-"
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (startswith(spec, prefixes[i]))
@@ -444,10 +449,12 @@ static int step_fstab(struct ctx *c)
 		if (strv_contains(mounted, path))
 			continue;
 		if (!header) {
-			r = buf_puts(&out, "# pxeroot: writable in RAM on every client\n");
+			r = buf_puts(&out,
+				     "# pxeroot: writable in RAM on every client\n");
 			header = true;
 		}
-		snprintf(entry, sizeof(entry), "tmpfs %s tmpfs mode=%s,nosuid,nodev 0 0\n", path,
+		snprintf(entry, sizeof(entry),
+			 "tmpfs %s tmpfs mode=%s,nosuid,nodev 0 0\n", path,
 			 strchr(*t, ':') + 1);
 		if (r == 0)
 			r = buf_puts(&out, entry);
@@ -498,7 +505,8 @@ static int step_fsck(struct ctx *c)
 static int step_mask(struct ctx *c)
 {
 	for (char **u = c->p->mask; u && *u; u++) {
-		int r = c->p->init == INIT_OPENRC ? unlist_service(c, *u) : mask_unit(c, *u);
+		int r = c->p->init == INIT_OPENRC ? unlist_service(c, *u)
+						  : mask_unit(c, *u);
 		if (r < 0)
 			return r;
 	}
@@ -527,9 +535,11 @@ static int step_network(struct ctx *c)
 	char line[512];
 	int r = 0;
 
-	r = buf_puts(&conf, "# SPDX-License-Identifier: GPL-2.0-or-later\n"
-			    "# Written by mkbootready: read by pxeroot-client-setup at boot.\n");
-	snprintf(line, sizeof(line), "PROFILE=%s\nLEASE=%s\nNETWORK=\"", c->p->name, c->keeper);
+	r = buf_puts(&conf,
+		     "# SPDX-License-Identifier: GPL-2.0-or-later\n"
+		     "# Written by mkbootready: read by pxeroot-client-setup at boot.\n");
+	snprintf(line, sizeof(line), "PROFILE=%s\nLEASE=%s\nNETWORK=\"", c->p->name,
+		 c->keeper);
 	if (r == 0)
 		r = buf_puts(&conf, line);
 	for (char **n = c->p->network; r == 0 && n && *n; n++) {
@@ -551,11 +561,12 @@ static int step_network(struct ctx *c)
 	if (c->p->init == INIT_SYSTEMD && strv_contains(c->p->network, "ifupdown") &&
 	    has_unit(c, "networking.service") && tool_installed(c, "ifupdown")) {
 		r = install_data(c, "networking.service.conf",
-				 "/etc/systemd/system/networking.service.d/pxeroot.conf", 0644);
+				 "/etc/systemd/system/networking.service.d/pxeroot.conf",
+				 0644);
 		if (r == 0 && has_unit(c, "ifup@.service"))
-			r = install_data(c, "ifup@.service.conf",
-					 "/etc/systemd/system/ifup@.service.d/pxeroot.conf",
-					 0644);
+			r = install_data(
+				c, "ifup@.service.conf",
+				"/etc/systemd/system/ifup@.service.d/pxeroot.conf", 0644);
 		if (r < 0)
 			return r;
 	}
@@ -571,9 +582,9 @@ static int step_network(struct ctx *c)
 			return r;
 		r = buf_puts(&b, text);
 		if (r == 0 && !strstr(text, "cfgfile=/run/pxeroot/interfaces"))
-			r = buf_puts(&b, (b.len && b.s[b.len - 1] != '\n') ?
-						 "\ncfgfile=/run/pxeroot/interfaces\n" :
-						 "cfgfile=/run/pxeroot/interfaces\n");
+			r = buf_puts(&b, (b.len && b.s[b.len - 1] != '\n')
+						 ? "\ncfgfile=/run/pxeroot/interfaces\n"
+						 : "cfgfile=/run/pxeroot/interfaces\n");
 		if (r == 0)
 			r = add(c, ACT_WRITE, "/etc/conf.d/networking", b.s, b.len, 0);
 		free(b.s);
@@ -584,9 +595,11 @@ static int step_network(struct ctx *c)
 		char unit[512];
 
 		if (unit_path(c, "systemd-networkd.service", unit, sizeof(unit)))
-			r = enable_link(c, "multi-user.target", "systemd-networkd.service", unit);
+			r = enable_link(c, "multi-user.target",
+					"systemd-networkd.service", unit);
 		if (r == 0 && unit_path(c, "systemd-networkd.socket", unit, sizeof(unit)))
-			r = enable_link(c, "sockets.target", "systemd-networkd.socket", unit);
+			r = enable_link(c, "sockets.target", "systemd-networkd.socket",
+					unit);
 	}
 	return r;
 }
@@ -597,14 +610,15 @@ static int step_units(struct ctx *c)
 
 	r = add(c, ACT_MKDIR, "/usr/lib/pxeroot", NULL, 0, 0755);
 	if (r == 0)
-		r = install_data(c, "pxeroot-client-setup", "/usr/lib/pxeroot/client-setup",
-				 0755);
+		r = install_data(c, "pxeroot-client-setup",
+				 "/usr/lib/pxeroot/client-setup", 0755);
 	if (r == 0 && c->p->init == INIT_SYSTEMD) {
 		r = install_data(c, "pxeroot-client.service",
 				 "/etc/systemd/system/pxeroot-client.service", 0644);
 		if (r == 0)
 			r = install_data(c, "pxeroot-lease.service",
-					 "/etc/systemd/system/pxeroot-lease.service", 0644);
+					 "/etc/systemd/system/pxeroot-lease.service",
+					 0644);
 		if (r == 0)
 			r = enable_link(c, "sysinit.target", "pxeroot-client.service",
 					"/etc/systemd/system/pxeroot-client.service");
@@ -615,8 +629,8 @@ static int step_units(struct ctx *c)
 		r = install_data(c, "pxeroot-client.openrc", "/etc/init.d/pxeroot-client",
 				 0755);
 		if (r == 0)
-			r = install_data(c, "pxeroot-lease.openrc", "/etc/init.d/pxeroot-lease",
-					 0755);
+			r = install_data(c, "pxeroot-lease.openrc",
+					 "/etc/init.d/pxeroot-lease", 0755);
 		if (r == 0)
 			r = add_link(c, "/etc/runlevels/boot/pxeroot-client",
 				     "/etc/init.d/pxeroot-client");
@@ -696,7 +710,8 @@ static int remove_glob(struct ctx *c, const char *pattern)
 		size_t n = strv_length(names);
 
 		for (size_t i = 1; i < n; i++)
-			for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0; k--) {
+			for (size_t k = i; k > 0 && strcmp(names[k - 1], names[k]) > 0;
+			     k--) {
 				char *t = names[k];
 				names[k] = names[k - 1];
 				names[k - 1] = t;
@@ -759,9 +774,11 @@ static int check_package_db(struct ctx *c, bool report)
 
 	if (!c->p->package_db)
 		return 0;
-	if (root_stat(c->rootfd, c->p->package_db, true, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (root_stat(c->rootfd, c->p->package_db, true, &st) < 0 ||
+	    !S_ISDIR(st.st_mode)) {
 		if (report)
-			log_warn("package database %s is not in the tree", c->p->package_db);
+			log_warn("package database %s is not in the tree",
+				 c->p->package_db);
 		return -ENOENT;
 	}
 	for (char **t = c->p->tmpfs; t && *t; t++) {
@@ -876,13 +893,15 @@ int bootready_open(const char *sysroot, bool force_host, int *ret_rootfd)
 	if (fstat(fd, &st) < 0 || stat("/", &host) < 0)
 		return log_errno(-errno, "cannot stat %s", sysroot);
 	if (st.st_dev == host.st_dev && st.st_ino == host.st_ino && !force_host) {
-		log_error("%s is the running system's root: refusing without --force-host",
-			  sysroot);
+		log_error(
+			"%s is the running system's root: refusing without --force-host",
+			sysroot);
 		return -EPERM;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK) {
-			log_error("%s is in use by another mkbootready or bootchroot", sysroot);
+			log_error("%s is in use by another mkbootready or bootchroot",
+				  sysroot);
 			return -EBUSY;
 		}
 		return log_errno(-errno, "cannot lock %s", sysroot);
@@ -948,8 +967,9 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o,
 		if (!c->domain)
 			return -ENOMEM;
 	} else if (host_idmap_domain(&c->domain) < 0) {
-		log_warn("no NFSv4 ID-mapping domain on this host: idmapd.conf left as is "
-			 "(use --idmap-domain)");
+		log_warn(
+			"no NFSv4 ID-mapping domain on this host: idmapd.conf left as is "
+			"(use --idmap-domain)");
 		c->domain = NULL;
 	}
 
@@ -970,7 +990,8 @@ static void ctx_done(struct ctx *c)
 	free(c->keeper);
 }
 
-/* Run every step; mode 0 apply, 1 dry run, 2 check. Returns changes or not-ready steps. */
+/* Run every step; mode 0 apply, 1 dry run, 2 check. Returns changes or not-ready steps.
+ */
 static int run(int rootfd, const struct bootready_opts *o, int mode)
 {
 	_cleanup_(profile_freep) struct profile *p = NULL;
@@ -997,9 +1018,10 @@ static int run(int rootfd, const struct bootready_opts *o, int mode)
 		}
 	}
 	if (strcmp(c.keeper, "none") == 0 && !quiet)
-		log_warn("no DHCP lease keeper of the profile (%s) is installed: clients keep "
-			 "the initramfs lease until it expires",
-			 p->lease && p->lease[0] ? p->lease[0] : "none");
+		log_warn(
+			"no DHCP lease keeper of the profile (%s) is installed: clients keep "
+			"the initramfs lease until it expires",
+			p->lease && p->lease[0] ? p->lease[0] : "none");
 
 	for (size_t s = 0; s < ARRAY_SIZE(steps); s++) {
 		size_t pending = 0;
@@ -1042,7 +1064,8 @@ static int run(int rootfd, const struct bootready_opts *o, int mode)
 			break;
 		if (mode == 2 && pending && !quiet)
 			printf(")\n");
-		if (!pending && !quiet && (mode == 2 || log_get_level() >= LOG_LEVEL_INFO))
+		if (!pending && !quiet &&
+		    (mode == 2 || log_get_level() >= LOG_LEVEL_INFO))
 			printf("%s: %s\n", steps[s].name, mode == 2 ? "ready" : "ok");
 		total += pending;
 		notready += pending > 0;

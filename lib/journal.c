@@ -248,8 +248,9 @@ int journal_record(struct journal *j, const char *path)
 		return -EOPNOTSUPP;
 	}
 	if (asprintf(&hdr,
-		     JOURNAL_MAGIC "path %s\ntype %c\nmode %o\nowner %u %u\nmtime %llu %lu\n"
-				   "size %zu\n\n",
+		     JOURNAL_MAGIC
+		     "path %s\ntype %c\nmode %o\nowner %u %u\nmtime %llu %lu\n"
+		     "size %zu\n\n",
 		     path, type, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
 		     (unsigned)st.st_gid, (unsigned long long)st.st_mtim.tv_sec,
 		     (unsigned long)st.st_mtim.tv_nsec, len) < 0)
@@ -265,10 +266,9 @@ int journal_record(struct journal *j, const char *path)
 	snprintf(name, sizeof(name), "%06zu", j->n + 1);
 	snprintf(tmp, sizeof(tmp), ".%s", name);
 	{
-		_cleanup_close_ int fd = openat(j->dirfd, tmp,
-						O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-							O_NOFOLLOW,
-						0600);
+		_cleanup_close_ int fd = openat(
+			j->dirfd, tmp,
+			O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0)
 			return -errno;
 		r = write_full(fd, buf, hlen + len);
@@ -409,6 +409,9 @@ int journal_undo(struct journal *j)
 		if (r < 0)
 			return log_errno(r, "cannot restore %s", e.path);
 		log_info("restored %s", e.path);
+		/* The crash tests' hook, as in lib/bootready.c. */
+		if (getenv("PXEROOT_TEST_DELAY_MS"))
+			usleep(atoi(getenv("PXEROOT_TEST_DELAY_MS")) * 1000);
 		snprintf(name, sizeof(name), "%06zu", i);
 		if (unlinkat(j->dirfd, name, 0) < 0)
 			return -errno;

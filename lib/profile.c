@@ -60,7 +60,8 @@ static int strv_push_words(char ***l, char *value)
 {
 	char *save = NULL;
 
-	for (char *w = strtok_r(value, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+	for (char *w = strtok_r(value, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
 		int r = strv_push(l, w);
 		if (r < 0)
 			return r;
@@ -91,7 +92,8 @@ void profile_free(struct profile *p)
 static const char *const known_network[] = { "networkd", "networkmanager", "ifupdown",
 					     "wicked", NULL };
 static const char *const known_lease[] = { "networkd", "networkmanager", "wicked",
-					   "dhclient", "udhcpc", "none", NULL };
+					   "dhclient", "udhcpc",	 "none",
+					   NULL };
 
 static bool in_list(const char *const *l, const char *s)
 {
@@ -148,8 +150,8 @@ int profile_parse(const char *text, const char *name, struct profile **ret)
 			else if (strcmp(value, "openrc") == 0)
 				p->init = INIT_OPENRC;
 			else {
-				log_error("%s:%u: unknown init '%s' (systemd, openrc)", name,
-					  lineno, value);
+				log_error("%s:%u: unknown init '%s' (systemd, openrc)",
+					  name, lineno, value);
 				return -EINVAL;
 			}
 		} else if (strcmp(key, "package-db") == 0)
@@ -201,7 +203,8 @@ int profile_parse(const char *text, const char *name, struct profile **ret)
 			return -EINVAL;
 		}
 	if (!p->offline)
-		r = set_string(&p->offline, p->init == INIT_OPENRC ? "openrc" : "systemd");
+		r = set_string(&p->offline,
+			       p->init == INIT_OPENRC ? "openrc" : "systemd");
 	if (r == 0 && !p->unit_dir)
 		r = set_string(&p->unit_dir, "/usr/lib/systemd/system");
 	if (r < 0)
@@ -248,7 +251,8 @@ int profile_detect(const char *dir, const char *id, const char *id_like, char **
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") || de->d_name[0] == '.')
+		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") ||
+		    de->d_name[0] == '.')
 			continue;
 		r = strv_push(&names, de->d_name);
 		if (r < 0)
@@ -361,7 +365,8 @@ int os_release_read(int rootfd, struct os_release *ret)
 		r = root_read_file(rootfd, "/usr/lib/os-release", &text, NULL);
 	if (r < 0)
 		return r;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '='), **dst = NULL;
 
 		if (!eq || line[0] == '#')

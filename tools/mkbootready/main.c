@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 	int c, r, rootfd;
 
 	log_init(argv[0]);
+	/* Reports and errors interleave in the order they happen. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((c = getopt_long(argc, argv, "p:ncuvqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -110,8 +112,8 @@ int main(int argc, char **argv)
 		if (r < 0)
 			return EXIT_FAILURE;
 		if (log_get_level() >= LOG_LEVEL_NOTICE)
-			printf("%s %d path%s\n", o.dry_run ? "would restore" : "restored", r,
-			       r == 1 ? "" : "s");
+			printf("%s %d path%s\n", o.dry_run ? "would restore" : "restored",
+			       r, r == 1 ? "" : "s");
 		return EXIT_SUCCESS;
 	}
 	if (check) {
