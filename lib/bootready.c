@@ -924,25 +924,17 @@ static int host_idmap_domain(char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
-static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o,
-		    struct profile **ret_profile, char **ret_datadir)
+int bootready_profile(int rootfd, const char *profile, struct profile **ret)
 {
 	_cleanup_free_ char *pdir = NULL, *name = NULL;
 	struct os_release osr;
 	int r;
 
-	memset(c, 0, sizeof(*c));
-	c->rootfd = rootfd;
-	c->o = o;
-	r = data_dir(ret_datadir);
-	if (r < 0)
-		return r;
-	c->datadir = *ret_datadir;
 	r = profile_dir(&pdir);
 	if (r < 0)
 		return r;
-	if (o->profile) {
-		name = strdup(o->profile);
+	if (profile) {
+		name = strdup(profile);
 		if (!name)
 			return -ENOMEM;
 	} else {
@@ -957,7 +949,22 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o,
 		if (r < 0)
 			return r;
 	}
-	r = profile_load(pdir, name, ret_profile);
+	return profile_load(pdir, name, ret);
+}
+
+static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o,
+		    struct profile **ret_profile, char **ret_datadir)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	c->rootfd = rootfd;
+	c->o = o;
+	r = data_dir(ret_datadir);
+	if (r < 0)
+		return r;
+	c->datadir = *ret_datadir;
+	r = bootready_profile(rootfd, o->profile, ret_profile);
 	if (r < 0)
 		return r;
 	c->p = *ret_profile;

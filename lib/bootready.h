@@ -33,5 +33,9 @@ int bootready_check(int rootfd, const struct bootready_opts *o);
 /* Restore the tree from its journal; returns the number of paths restored. */
 int bootready_undo(int rootfd, bool dry_run);
 
+struct profile;
+/* The profile for the tree: name, or detected from its os-release. */
+int bootready_profile(int rootfd, const char *name, struct profile **ret);
+
 /* Whether the tree has a journal (it was prepared, at least in part). */
 bool bootready_is_prepared(int rootfd);
