@@ -99,7 +99,7 @@ static int identify(struct export *e, bool force, bool quiet)
 		snprintf(e->fstype, sizeof(e->fstype), "unknown");
 	}
 	if (!quiet)
-		log_info("export '%s': %s (%s, %" PRIu64 " bytes)", e->name, e->path,
+		log_notice("export '%s': %s (%s, %" PRIu64 " bytes)", e->name, e->path,
 			 e->fstype, e->size);
 	return 0;
 }
