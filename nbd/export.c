@@ -100,7 +100,7 @@ static int identify(struct export *e, bool force, bool quiet)
 	}
 	if (!quiet)
 		log_notice("export '%s': %s (%s, %" PRIu64 " bytes)", e->name, e->path,
-			 e->fstype, e->size);
+			   e->fstype, e->size);
 	return 0;
 }
 
