@@ -39,8 +39,8 @@ static int mount_in(int rootfd, const char *path, const char *src, const char *t
 	if (fs < 0)
 		return log_errno(-errno, "cannot make a %s file system", type);
 	fsconfig(fs, FSCONFIG_SET_STRING, "source", src, 0);
-	for (char *o = opts, *save = NULL, *kv = opts ? strtok_r(o, ",", &save) : NULL; kv;
-	     kv = strtok_r(NULL, ",", &save)) {
+	for (char *o = opts, *save = NULL, *kv = opts ? strtok_r(o, ",", &save) : NULL;
+	     kv; kv = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(kv, '=');
 		int r;
 
@@ -66,8 +66,8 @@ static int mount_in(int rootfd, const char *path, const char *src, const char *t
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC, attr);
 	if (mnt < 0)
 		return log_errno(-errno, "cannot mount %s", type);
-	if (move_mount(mnt, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
-	    0)
+	if (move_mount(mnt, "", target, "",
+		       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return log_errno(-errno, "cannot mount %s on %s", type, path);
 	return 0;
 }
@@ -78,18 +78,19 @@ static int setup_dev(int rootfd)
 		const char *name;
 		unsigned maj, min;
 	} nodes[] = {
-		{ "null", 1, 3 }, { "zero", 1, 5 },    { "full", 1, 7 },
+		{ "null", 1, 3 },   { "zero", 1, 5 },	 { "full", 1, 7 },
 		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 	};
 	static const char *const links[][2] = {
-		{ "ptmx", "pts/ptmx" },	      { "fd", "/proc/self/fd" },
-		{ "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+		{ "ptmx", "pts/ptmx" },		 { "fd", "/proc/self/fd" },
+		{ "stdin", "/proc/self/fd/0" },	 { "stdout", "/proc/self/fd/1" },
 		{ "stderr", "/proc/self/fd/2" },
 	};
 	_cleanup_close_ int dfd = -1;
 	int r;
 
-	r = mount_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755");
+	r = mount_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC,
+		     "mode=0755");
 	if (r < 0)
 		return r;
 	dfd = root_open(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
@@ -128,12 +129,14 @@ static int setup_resolv(int rootfd)
 		_cleanup_free_ char *dir = strndup(t, strrchr(t, '/') - t);
 
 		if (dir && root_mkdir_p(rootfd, dir, 0755) == 0) {
-			_cleanup_close_ int nfd = root_open(rootfd, t, O_WRONLY | O_CREAT, 0644);
+			_cleanup_close_ int nfd =
+				root_open(rootfd, t, O_WRONLY | O_CREAT, 0644);
 		}
 		fd = root_open(rootfd, "/etc/resolv.conf", O_PATH, 0);
 	}
 	if (fd < 0) {
-		log_warn("no /etc/resolv.conf in the tree: names will not resolve inside");
+		log_warn(
+			"no /etc/resolv.conf in the tree: names will not resolve inside");
 		return 0;
 	}
 	{
@@ -141,10 +144,13 @@ static int setup_resolv(int rootfd)
 						     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 		struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
 
-		if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
+		if (tree < 0 ||
+		    mount_setattr(tree, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0 ||
 		    move_mount(tree, "", fd, "",
 			       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-			log_warn_errno(-errno, "cannot bind the host's resolv.conf into the tree");
+			log_warn_errno(
+				-errno,
+				"cannot bind the host's resolv.conf into the tree");
 	}
 	return 0;
 }
@@ -156,7 +162,8 @@ static int setup_mounts(int rootfd)
 	/* Nothing mounted here propagates back to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return log_errno(-errno, "cannot make the mounts private");
-	r = mount_in(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	r = mount_in(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL);
 	if (r == 0)
 		r = mount_in(rootfd, "/sys", "sysfs", "sysfs",
 			     MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
@@ -237,7 +244,8 @@ _noreturn_ static void ns_init(int rootfd, const struct chroot_opts *o)
 			log_errno(-errno, "cannot enter %s", o->sysroot);
 			_exit(127);
 		}
-		setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+		setenv("PATH",
+		       "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
 		setenv("SYSTEMD_OFFLINE", "1", 1);
 		setenv("HOME", "/root", 1);
 		execvp(argv[0], argv);
@@ -255,7 +263,8 @@ _noreturn_ static void ns_init(int rootfd, const struct chroot_opts *o)
 			break;
 		}
 		if (p == cmd)
-			r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			r = WIFEXITED(status) ? WEXITSTATUS(status)
+					      : 128 + WTERMSIG(status);
 		if (p == cmd)
 			break;
 	}

@@ -85,7 +85,8 @@ static int switch_link(int dfd, const char *out, const char *name, const char *g
 {
 	_cleanup_free_ char *link = NULL, *tmp = NULL;
 
-	if (asprintf(&link, "%s.sqfs", name) < 0 || asprintf(&tmp, ".%s.sqfs.new", name) < 0)
+	if (asprintf(&link, "%s.sqfs", name) < 0 ||
+	    asprintf(&tmp, ".%s.sqfs.new", name) < 0)
 		return -ENOMEM;
 	unlinkat(dfd, tmp, 0);
 	if (symlinkat(gen, dfd, tmp) < 0)
@@ -118,13 +119,14 @@ int image_publish(const char *sysroot, const char *out)
 		return log_errno(-errno, "cannot open %s", dir);
 	if (fstatat(dfd, out_base(out), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !S_ISLNK(st.st_mode))
-		return log_errno(-EEXIST, "%s exists and is not a link to a generation", out);
+		return log_errno(-EEXIST, "%s exists and is not a link to a generation",
+				 out);
 	if (asprintf(&tmp, "%s/.%s.new.sqfs", dir, name) < 0)
 		return -ENOMEM;
 	unlink(tmp);
 	{
-		char *argv[] = { "mksquashfs", (char *)sysroot, tmp, "-noappend", "-quiet",
-				 "-no-progress", NULL };
+		char *argv[] = { "mksquashfs", (char *)sysroot, tmp, "-noappend",
+				 "-quiet",     "-no-progress",	NULL };
 
 		log_info("building %s", tmp);
 		r = run_wait(argv);
@@ -164,7 +166,8 @@ int image_publish(const char *sysroot, const char *out)
 		size_t hl = strlen(hist);
 		bool same = n > 0 && strcmp(link, gen) == 0;
 
-		if (asprintf(&nhist, "%s%s%s\n", hist, (hl && hist[hl - 1] != '\n') ? "\n" : "",
+		if (asprintf(&nhist, "%s%s%s\n", hist,
+			     (hl && hist[hl - 1] != '\n') ? "\n" : "",
 			     same ? "" : gen) < 0)
 			return -ENOMEM;
 		if (same)

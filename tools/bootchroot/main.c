@@ -70,8 +70,8 @@ static int policy_install(int rootfd, bool *installed)
 	if (root_stat(rootfd, "/usr/sbin", true, &st) < 0)
 		return 0;
 	*installed = true;
-	return root_replace(rootfd, POLICY_RC_D, POLICY_RC_D_TEXT, strlen(POLICY_RC_D_TEXT),
-			    NULL, &meta);
+	return root_replace(rootfd, POLICY_RC_D, POLICY_RC_D_TEXT,
+			    strlen(POLICY_RC_D_TEXT), NULL, &meta);
 }
 
 static void policy_remove(int rootfd)
@@ -232,7 +232,8 @@ int main(int argc, char **argv)
 		r = bootready_prepare(rootfd, &bo);
 		log_set_level(lvl);
 		if (r < 0) {
-			log_error("cannot prepare %s again: run mkbootready on it", co.sysroot);
+			log_error("cannot prepare %s again: run mkbootready on it",
+				  co.sysroot);
 			return EXIT_FAILURE;
 		}
 		log_info("prepared the tree again (%d changes)", r);
