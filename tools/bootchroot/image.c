@@ -181,7 +181,8 @@ int image_publish(const char *sysroot, const char *out)
 	r = switch_link(dfd, out, name, gen);
 	if (r < 0)
 		return r;
-	printf("published %s/%s (%s -> %s)\n", dir, gen, out, gen);
+	if (log_get_level() >= LOG_LEVEL_NOTICE)
+		printf("published %s/%s (%s -> %s)\n", dir, gen, out, gen);
 	return 0;
 }
 
@@ -223,6 +224,7 @@ int image_rollback(const char *out)
 	r = switch_link(dfd, out, name, prev);
 	if (r < 0)
 		return r;
-	printf("rolled back %s -> %s (was %s)\n", out, prev, link);
+	if (log_get_level() >= LOG_LEVEL_NOTICE)
+		printf("rolled back %s -> %s (was %s)\n", out, prev, link);
 	return 0;
 }
