@@ -27,3 +27,7 @@ install-bootready-data:
 	@for f in $(BOOTREADY_PROFILES); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/profiles/$${f##*/}; done
 INSTALL_TARGETS += install-bootready-data
 .PHONY: install-bootready-data
+
+UNIT_TESTS += test-mkbootready-profile
+test-mkbootready-profile_SRCS := tests/unit/test-mkbootready-profile.c
+test-mkbootready-profile_PKGS := libnfsidmap
