@@ -21,7 +21,6 @@ $(O)/share/profiles/%: profiles/%
 	cp $< $@
 
 # (an explicit rule here would become the default goal otherwise)
-.DEFAULT_GOAL := all
 install-bootready-data:
 	@for f in $(BOOTREADY_CLIENT); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/client/$${f##*/}; done
 	@for f in $(BOOTREADY_PROFILES); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/profiles/$${f##*/}; done
