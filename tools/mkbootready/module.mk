@@ -21,9 +21,12 @@ $(O)/share/profiles/%: profiles/%
 	cp $< $@
 
 # (an explicit rule here would become the default goal otherwise)
-.DEFAULT_GOAL := all
 install-bootready-data:
 	@for f in $(BOOTREADY_CLIENT); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/client/$${f##*/}; done
 	@for f in $(BOOTREADY_PROFILES); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/profiles/$${f##*/}; done
 INSTALL_TARGETS += install-bootready-data
 .PHONY: install-bootready-data
+
+UNIT_TESTS += test-mkbootready-profile
+test-mkbootready-profile_SRCS := tests/unit/test-mkbootready-profile.c
+test-mkbootready-profile_PKGS := libnfsidmap
