@@ -77,7 +77,8 @@ static void log_write(int level, const char *msg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %s: %s\n", buf, ts.tv_nsec / 1000000, prog, msg);
+		fprintf(stderr, "%s.%03ldZ %s: %s\n", buf, ts.tv_nsec / 1000000, prog,
+			msg);
 	} else {
 		fprintf(stderr, "%s: %s\n", prog, msg);
 	}

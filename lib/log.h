@@ -33,10 +33,10 @@ int log_errno_msg(int level, int r, const char *fmt, ...) _printf_(3, 4);
 #define log_warn(...) log_msg(LOG_LEVEL_WARNING, __VA_ARGS__)
 #define log_notice(...) log_msg(LOG_LEVEL_NOTICE, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
-#define log_debug(...)                                                                   \
-	do {                                                                             \
-		if (_unlikely_(log_get_level() >= LOG_LEVEL_DEBUG))                      \
-			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);                           \
+#define log_debug(...)                                              \
+	do {                                                        \
+		if (_unlikely_(log_get_level() >= LOG_LEVEL_DEBUG)) \
+			log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__);      \
 	} while (0)
 
 #define log_errno(r, ...) log_errno_msg(LOG_LEVEL_ERR, (r), __VA_ARGS__)

@@ -17,18 +17,18 @@
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Hand ownership of a cleanup-managed pointer on: the variable is left NULL. */
-#define TAKE_PTR(p)                                                                      \
-	({                                                                               \
-		__typeof__(p) _tp_ = (p);                                                \
-		(p) = NULL;                                                              \
-		_tp_;                                                                    \
+#define TAKE_PTR(p)                       \
+	({                                \
+		__typeof__(p) _tp_ = (p); \
+		(p) = NULL;               \
+		_tp_;                     \
 	})
 
-#define TAKE_FD(fd)                                                                      \
-	({                                                                               \
-		int _tf_ = (fd);                                                         \
-		(fd) = -1;                                                               \
-		_tf_;                                                                    \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _tf_ = (fd); \
+		(fd) = -1;       \
+		_tf_;            \
 	})
 
 static inline void freep(void *p)
@@ -48,11 +48,11 @@ static inline void closep(int *fd)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                          \
-	static inline void func##p(type *p)                                              \
-	{                                                                                \
-		if (*p)                                                                  \
-			func(*p);                                                        \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+	static inline void func##p(type *p)     \
+	{                                       \
+		if (*p)                         \
+			func(*p);               \
 	}
 
 /* Evaluate to a negative errno, never 0, whatever errno holds. */

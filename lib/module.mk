@@ -2,3 +2,5 @@
 # lib/: code shared by two or more programs, linked as $(O)/libpxeroot.a.
 UNIT_TESTS += test-util
 test-util_SRCS := tests/unit/test-util.c
+UNIT_TESTS += test-rootdir
+test-rootdir_SRCS := tests/unit/test-rootdir.c

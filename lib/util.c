@@ -179,8 +179,8 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
 		char *x = tmp + strlen(tmp) - 6;
 		for (int i = 0; i < 6; i++)
 			x[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[random() % 36];
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			    mode);
+		fd = openat(dirfd, tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
 		if (fd >= 0 || errno != EEXIST)
 			break;
 	}
@@ -198,15 +198,11 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
 	return r;
 }
 
-int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len)
+int read_fd_all(int fd, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
 
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	for (;;) {
 		ssize_t n;
 
@@ -231,16 +227,20 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len)
 			break;
 		len += n;
 	}
-	if (!buf) {
-		buf = strdup("");
-		if (!buf)
-			return -ENOMEM;
-	}
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
 		*ret_len = len;
 	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return read_fd_all(fd, ret, ret_len);
 }
 
 char *strstrip(char *s)

@@ -36,7 +36,8 @@ int write_full(int fd, const void *buf, size_t len);
 int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t len,
 			 mode_t mode);
 
-/* Read a whole (small) file into a NUL-terminated buffer. */
+/* Read a whole (small, < 64 MiB) file into a NUL-terminated buffer. */
+int read_fd_all(int fd, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 
 char *strstrip(char *s);

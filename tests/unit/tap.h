@@ -19,7 +19,10 @@ struct tap_case {
 	void (*fn)(void);
 };
 
-#define TAP_CASE(fn) { #fn, fn }
+#define TAP_CASE(fn)    \
+	{               \
+#fn, fn \
+	}
 
 #define check(expr)                                                                      \
 	do {                                                                             \
@@ -30,14 +33,14 @@ struct tap_case {
 		}                                                                        \
 	} while (0)
 
-#define check_int(a, b)                                                                  \
-	do {                                                                             \
-		long long _a = (long long)(a), _b = (long long)(b);                      \
-		if (_a != _b) {                                                          \
-			fprintf(stderr, "%s:%d: %s == %s: %lld != %lld\n", __FILE__,     \
-				__LINE__, #a, #b, _a, _b);                               \
-			exit(1);                                                         \
-		}                                                                        \
+#define check_int(a, b)                                                              \
+	do {                                                                         \
+		long long _a = (long long)(a), _b = (long long)(b);                  \
+		if (_a != _b) {                                                      \
+			fprintf(stderr, "%s:%d: %s == %s: %lld != %lld\n", __FILE__, \
+				__LINE__, #a, #b, _a, _b);                           \
+			exit(1);                                                     \
+		}                                                                    \
 	} while (0)
 
 #define check_str(a, b)                                                                  \
@@ -45,7 +48,8 @@ struct tap_case {
 		const char *_a = (a), *_b = (b);                                         \
 		if (!_a || !_b || strcmp(_a, _b) != 0) {                                 \
 			fprintf(stderr, "%s:%d: %s == %s: \"%s\" != \"%s\"\n", __FILE__, \
-				__LINE__, #a, #b, _a ? _a : "(null)", _b ? _b : "(null)"); \
+				__LINE__, #a, #b, _a ? _a : "(null)",                    \
+				_b ? _b : "(null)");                                     \
 			exit(1);                                                         \
 		}                                                                        \
 	} while (0)
@@ -86,9 +90,9 @@ static inline int tap_run(const struct tap_case *cases, size_t n)
 	return failed ? 1 : 0;
 }
 
-#define TAP_MAIN(...)                                                                    \
-	int main(void)                                                                   \
-	{                                                                                \
-		static const struct tap_case cases[] = { __VA_ARGS__ };                  \
-		return tap_run(cases, sizeof(cases) / sizeof(cases[0]));                 \
+#define TAP_MAIN(...)                                                    \
+	int main(void)                                                   \
+	{                                                                \
+		static const struct tap_case cases[] = { __VA_ARGS__ };  \
+		return tap_run(cases, sizeof(cases) / sizeof(cases[0])); \
 	}
