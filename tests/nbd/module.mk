@@ -1,9 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # tests/nbd/: NBD test clients. nbdstorm is a test and benchmark tool, built
 # under $(O)/tests but not named test-* (it is not a unit test) nor installed.
-# This file defines rules before the top Makefile names "all": keep "all" the default.
-.DEFAULT_GOAL := all
-
 EXTRA_TARGETS += $(O)/tests/nbdstorm
 CLEAN_FILES += $(O)/tests/nbdstorm
 
