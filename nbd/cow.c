@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cow.h"
+#include "log.h"
+#include "macro.h"
+#include "outq.h"
+#include "util.h"
+
+#define MAP_MAGIC "PXRCOW01"
+#define MAP_HEADER 48
+
+struct cow {
+	struct cow *next; /* in the registry of kept overlays */
+	int refs;
+	pthread_mutex_t lock;
+	struct export *e;
+	int fd;
+	uint8_t *map;
+	uint64_t nblocks;
+	char *key; /* NAME@KEY for kept overlays */
+	char *path; /* their data file */
+	char *map_path;
+	bool map_dirty;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cow *registry;
+
+static bool test_bit(const struct cow *c, uint64_t b)
+{
+	return c->map[b / 8] & (1u << (b % 8));
+}
+
+static void set_bit(struct cow *c, uint64_t b)
+{
+	c->map[b / 8] |= (uint8_t)(1u << (b % 8));
+}
+
+static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pread(fd, buf + done, len - done, off + done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0) {
+			/* Past the end of the file: an overlay is sparse, zeroes are
+			 * right. */
+			memset(buf + done, 0, len - done);
+			return 0;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, buf + done, len - done, off + done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if (*s == '/' || (unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '_';
+}
+
+static void map_header(const struct cow *c, uint8_t *h)
+{
+	memset(h, 0, MAP_HEADER);
+	memcpy(h, MAP_MAGIC, 8);
+	put64(h + 8, c->e->dev);
+	put64(h + 16, c->e->ino);
+	put64(h + 24, c->e->size);
+	put32(h + 32, COW_BLOCK);
+	put64(h + 36, c->nblocks);
+}
+
+static int map_save(struct cow *c)
+{
+	size_t maplen = (c->nblocks + 7) / 8;
+	_cleanup_free_ uint8_t *buf = malloc(MAP_HEADER + maplen);
+
+	if (!c->map_path || !c->map_dirty)
+		return 0;
+	if (!buf)
+		return -ENOMEM;
+	map_header(c, buf);
+	memcpy(buf + MAP_HEADER, c->map, maplen);
+	c->map_dirty = false;
+	return write_file_atomic_at(AT_FDCWD, c->map_path, buf, MAP_HEADER + maplen,
+				    0600);
+}
+
+/* A kept overlay from an earlier connection of the same client, if it matches the image.
+ */
+static void map_load(struct cow *c)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len, maplen = (c->nblocks + 7) / 8;
+	uint8_t h[MAP_HEADER];
+
+	if (read_file_at(AT_FDCWD, c->map_path, &buf, &len) < 0)
+		return;
+	map_header(c, h);
+	if (len != MAP_HEADER + maplen || memcmp(buf, h, MAP_HEADER) != 0) {
+		log_notice("overlay %s belongs to another image; starting a new one",
+			   c->path);
+		if (ftruncate(c->fd, 0) < 0 || ftruncate(c->fd, c->e->size) < 0)
+			log_warn_errno(-errno, "cannot reset %s", c->path);
+		unlink(c->map_path);
+		return;
+	}
+	memcpy(c->map, buf + MAP_HEADER, maplen);
+	log_info("overlay %s: reusing what the client wrote before", c->path);
+}
+
+static void cow_free(struct cow *c)
+{
+	if (c->map_path)
+		map_save(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	export_unref(c->e);
+	free(c->map);
+	free(c->key);
+	free(c->path);
+	free(c->map_path);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+static int open_tmp(const char *dir)
+{
+	_cleanup_free_ char *tmpl = NULL;
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR))
+		return fd < 0 ? -errno : fd;
+	if (asprintf(&tmpl, "%s/.overlay.XXXXXX", dir) < 0)
+		return -ENOMEM;
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unlink(tmpl);
+	return fd;
+}
+
+int cow_open(struct export *e, const char *key, struct cow **ret)
+{
+	_cleanup_free_ char *fullkey = NULL;
+	struct cow *c;
+	int r;
+
+	if (key) {
+		if (asprintf(&fullkey, "%s@%s", e->name, key) < 0)
+			return -ENOMEM;
+		sanitize(fullkey);
+		pthread_mutex_lock(&registry_lock);
+		for (c = registry; c; c = c->next) {
+			if (strcmp(c->key, fullkey) != 0)
+				continue;
+			if (c->e != e && (c->e->dev != e->dev || c->e->ino != e->ino)) {
+				/* The image changed while an older connection still uses
+				   the kept overlay: this one gets a private overlay
+				   instead. */
+				log_warn(
+					"overlay for %s is in use with an older image; this connection's writes will not be kept",
+					fullkey);
+				key = NULL;
+				break;
+			}
+			c->refs++;
+			pthread_mutex_unlock(&registry_lock);
+			*ret = c;
+			return 0;
+		}
+		if (key == NULL)
+			pthread_mutex_unlock(&registry_lock);
+	}
+
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		if (key)
+			pthread_mutex_unlock(&registry_lock);
+		return -ENOMEM;
+	}
+	c->refs = 1;
+	c->fd = -1;
+	pthread_mutex_init(&c->lock, NULL);
+	c->e = export_ref(e);
+	c->nblocks = (e->size + COW_BLOCK - 1) / COW_BLOCK;
+	c->map = calloc((c->nblocks + 7) / 8 + 1, 1);
+	if (!c->map) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	if (key) {
+		c->key = TAKE_PTR(fullkey);
+		if (asprintf(&c->path, "%s/%s.cow", e->cow_dir, c->key) < 0 ||
+		    asprintf(&c->map_path, "%s/%s.map", e->cow_dir, c->key) < 0) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		c->fd = open(c->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (c->fd < 0) {
+			r = log_errno(-errno, "cannot open overlay %s", c->path);
+			goto fail;
+		}
+	} else {
+		c->fd = open_tmp(e->cow_dir);
+		if (c->fd < 0) {
+			r = log_errno(c->fd, "cannot create an overlay in %s",
+				      e->cow_dir);
+			goto fail;
+		}
+	}
+	if (ftruncate(c->fd, e->size) < 0) {
+		r = log_errno(-errno, "cannot size overlay in %s", e->cow_dir);
+		goto fail;
+	}
+	if (key) {
+		map_load(c);
+		c->next = registry;
+		registry = c;
+		pthread_mutex_unlock(&registry_lock);
+	}
+	*ret = c;
+	return 0;
+fail:
+	if (key)
+		pthread_mutex_unlock(&registry_lock);
+	cow_free(c);
+	return r;
+}
+
+void cow_close(struct cow *c)
+{
+	if (c->key) {
+		pthread_mutex_lock(&registry_lock);
+		if (--c->refs > 0) {
+			pthread_mutex_unlock(&registry_lock);
+			return;
+		}
+		for (struct cow **p = &registry; *p; p = &(*p)->next) {
+			if (*p == c) {
+				*p = c->next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&registry_lock);
+	}
+	cow_free(c);
+}
+
+int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off)
+{
+	uint64_t end = off + len;
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	while (off < end && r == 0) {
+		uint64_t b = off / COW_BLOCK;
+		bool in = test_bit(c, b);
+		uint64_t run = off;
+
+		/* The longest run of blocks with the same state. */
+		while (run < end && test_bit(c, run / COW_BLOCK) == in)
+			run = MIN((run / COW_BLOCK + 1) * COW_BLOCK, end);
+		r = pread_full(in ? c->fd : c->e->fd, buf, run - off, off);
+		buf += run - off;
+		off = run;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* Write into one block at off (len within the block), copying the rest of it up first. */
+static int write_partial(struct cow *c, const uint8_t *data, size_t len, uint64_t off)
+{
+	uint64_t b = off / COW_BLOCK, start = b * COW_BLOCK;
+	uint64_t blen = MIN((uint64_t)COW_BLOCK, c->e->size - start);
+	uint8_t block[COW_BLOCK];
+	int r;
+
+	if (test_bit(c, b))
+		return data ? pwrite_full(c->fd, data, len, off) : 0;
+	r = pread_full(c->e->fd, block, blen, start);
+	if (r < 0)
+		return r;
+	if (data)
+		memcpy(block + (off - start), data, len);
+	else
+		memset(block + (off - start), 0, len);
+	r = pwrite_full(c->fd, block, blen, start);
+	if (r < 0)
+		return r;
+	set_bit(c, b);
+	c->map_dirty = true;
+	return 0;
+}
+
+/* data == NULL writes zeroes. */
+static int cow_write(struct cow *c, const uint8_t *data, uint32_t len, uint64_t off)
+{
+	uint64_t end = off + len;
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	while (off < end) {
+		uint64_t bstart = off / COW_BLOCK * COW_BLOCK;
+		uint64_t bend = MIN(bstart + COW_BLOCK, c->e->size);
+		uint64_t n;
+
+		if (off == bstart && end >= bend) {
+			/* Whole blocks: write them as one range. */
+			uint64_t last = end == c->e->size ? end
+							  : end / COW_BLOCK * COW_BLOCK;
+
+			n = last - off;
+			if (data) {
+				r = pwrite_full(c->fd, data, n, off);
+			} else if (fallocate(c->fd, FALLOC_FL_ZERO_RANGE, off, n) < 0) {
+				static const uint8_t zeroes[COW_BLOCK];
+				for (uint64_t o = 0; o < n && r == 0; o += COW_BLOCK)
+					r = pwrite_full(c->fd, zeroes,
+							MIN(n - o, (uint64_t)COW_BLOCK),
+							off + o);
+			}
+			if (r < 0)
+				break;
+			for (uint64_t b = off / COW_BLOCK; b * COW_BLOCK < last; b++)
+				set_bit(c, b);
+			c->map_dirty = true;
+		} else {
+			n = MIN(bend, end) - off;
+			r = write_partial(c, data, n, off);
+			if (r < 0)
+				break;
+		}
+		if (data)
+			data += n;
+		off += n;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+int cow_pwrite(struct cow *c, const uint8_t *buf, uint32_t len, uint64_t off)
+{
+	return cow_write(c, buf, len, off);
+}
+
+int cow_zero(struct cow *c, uint32_t len, uint64_t off)
+{
+	return cow_write(c, NULL, len, off);
+}
+
+int cow_flush(struct cow *c)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&c->lock);
+	if (fdatasync(c->fd) < 0)
+		r = -errno;
+	if (r == 0)
+		r = map_save(c);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+uint64_t cow_extent(struct cow *c, uint64_t off, uint64_t len, uint32_t *status)
+{
+	uint64_t end = off + len, run = off;
+	bool in;
+
+	pthread_mutex_lock(&c->lock);
+	in = test_bit(c, off / COW_BLOCK);
+	while (run < end && test_bit(c, run / COW_BLOCK) == in)
+		run = MIN((run / COW_BLOCK + 1) * COW_BLOCK, end);
+	pthread_mutex_unlock(&c->lock);
+	*status = 0;
+	return run - off;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+/*
+ * One generation of an export: the image file as it was opened. A connection
+ * holds a reference for its whole life, so replacing the file on disk (a new
+ * inode) or reloading the configuration never changes what a connected client
+ * reads; new connections get the newest generation.
+ */
+struct export
+{
+	atomic_int refs;
+	char *name;
+	char *description;
+	char *path;
+	struct acl allow;
+	bool readonly; /* the image itself is never written */
+	enum cow_mode cow;
+	char *cow_dir;
+	int fd;
+	uint64_t size;
+	dev_t dev;
+	ino_t ino;
+	bool blockdev;
+	unsigned int generation;
+	char fstype[32];
+};
+
+/* Transmission flags of an export, for a client that did or did not negotiate structured
+ * replies. */
+uint16_t export_tflags(const struct export *e, bool structured);
+bool export_writable(const struct export *e);
+
+/* Open and identify an image; logs what is wrong. force: serve unidentified content too.
+ */
+int export_open(const struct export_conf *ec, const char *cow_dir, bool force,
+		struct export **ret);
+/* An export over an already open file (tests, fuzzing); takes ownership of fd. */
+int export_new_fd(const char *name, int fd, bool readonly, struct export **ret);
+struct export *export_ref(struct export *e);
+void export_unref(struct export *e);
+
+struct export_table {
+	pthread_mutex_t lock;
+	struct export **v;
+	size_t n;
+	size_t default_index; /* what the empty name means */
+	bool force;
+	bool quiet_identify; /* do not log identification again on checks */
+};
+
+int export_table_init(struct export_table *t);
+void export_table_free(struct export_table *t);
+/*
+ * Open every export of a configuration into t (at start-up: any failure is
+ * fatal). On a reload (t already filled), an export that fails keeps its old
+ * generation when it had one.
+ */
+int export_table_load(struct export_table *t, const struct config *c, bool reload);
+/*
+ * The current generation of an export for a new connection, with a reference.
+ * "" is the default export. If the file on disk was replaced by a new inode,
+ * it is opened now. -ENOENT: no such export; -EACCES: peer not allowed.
+ */
+int export_table_get(struct export_table *t, const char *name,
+		     const struct sockaddr *peer, struct export **ret);
+/* Call fn for each export peer may see; stops at the first negative return. */
+int export_table_list(struct export_table *t, const struct sockaddr *peer,
+		      int (*fn)(void *data, const char *name, const char *description),
+		      void *data);

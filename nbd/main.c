@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * nbdexport: serve disk images (squashfs, ISO, ext4, ...) read-only over NBD
+ * to many diskless clients at once. This file only reads the command line and
+ * the configuration, then starts the server in the order a daemon should:
+ * open the images, bind, detach, write the pidfile, drop privileges, serve.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "export.h"
+#include "listen.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+#include "util.h"
+
+enum {
+	OPT_MAX_CLIENTS = 0x100,
+	OPT_HANDSHAKE_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_MAX_OPTIONS,
+	OPT_PIDFILE,
+	OPT_FORCE,
+	OPT_COW,
+	OPT_COW_KEEP,
+	OPT_TLS,
+	OPT_TLS_CERTIFICATES,
+	OPT_TLS_PSK,
+	OPT_TLS_VERIFY_PEER,
+	OPT_VERSION,
+};
+
+static const char short_opts[] = "c:l:p:U:a:t:fu:vqh";
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "unix", required_argument, NULL, 'U' },
+	{ "allow", required_argument, NULL, 'a' },
+	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
+	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "max-options", required_argument, NULL, OPT_MAX_OPTIONS },
+	{ "threads", required_argument, NULL, 't' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "user", required_argument, NULL, 'u' },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "cow", required_argument, NULL, OPT_COW },
+	{ "cow-keep", no_argument, NULL, OPT_COW_KEEP },
+	{ "tls", required_argument, NULL, OPT_TLS },
+	{ "tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES },
+	{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
+	{ "tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ 0 },
+};
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTIONS] IMAGE[=NAME]...\n"
+	       "       %s [OPTIONS] -c CONFIG\n"
+	       "\n"
+	       "Serve disk images read-only over NBD to many clients.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -c, --config FILE          read exports and settings from FILE (re-read on SIGHUP)\n"
+	       "  -l, --listen ADDR[:PORT]   listen on ADDR (repeatable; default: all addresses)\n"
+	       "  -p, --port PORT            TCP port (default 10809)\n"
+	       "  -U, --unix PATH            listen on a unix socket\n"
+	       "  -a, --allow CIDR           accept only clients in CIDR (repeatable, IPv4 or IPv6)\n"
+	       "      --max-clients N        serve at most N clients at once (default 1024)\n"
+	       "      --handshake-timeout S  drop clients that do not finish the handshake in S seconds\n"
+	       "                             (default 10, 0: never)\n"
+	       "      --idle-timeout S       drop clients idle for S seconds (default 0: never)\n"
+	       "      --max-options N        drop clients sending more than N options (default 256)\n"
+	       "  -t, --threads N            event loop threads (default: one per CPU)\n"
+	       "  -f, --foreground           stay in the foreground and log to stderr\n"
+	       "      --pidfile FILE         write the process id to FILE once listening\n"
+	       "  -u, --user USER            drop privileges to USER after binding\n"
+	       "      --force                serve images blkid cannot identify\n"
+	       "      --cow DIR              let clients write: a private overlay per client in DIR\n"
+	       "      --cow-keep             keep each client's overlay (by address) for its next connection\n"
+	       "      --tls MODE             off, on (clients may upgrade) or require\n"
+	       "      --tls-certificates DIR ca-cert.pem, server-cert.pem, server-key.pem in DIR\n"
+	       "      --tls-psk FILE         pre-shared keys, one 'identity:hexkey' a line\n"
+	       "      --tls-verify-peer      require a client certificate signed by ca-cert.pem\n"
+	       "  -v, --verbose              log more (repeat for debugging)\n"
+	       "  -q, --quiet                log only warnings and errors\n"
+	       "  -h, --help                 show this help and exit\n"
+	       "      --version              show the version and exit\n"
+	       "\n"
+	       "See nbdexport(8) and nbdexport.conf(5).\n",
+	       log_prog(), log_prog());
+}
+
+static int absolute(char **path)
+{
+	char cwd[4096], *abs;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+static int replace_str(char **dst, const char *v)
+{
+	char *s = strdup(v);
+
+	if (!s)
+		return -ENOMEM;
+	free(*dst);
+	*dst = s;
+	return 0;
+}
+
+static _noreturn_ void bad_value(const char *opt, const char *v)
+{
+	log_error("invalid value for %s: '%s'", opt, v);
+	errtryhelp();
+}
+
+/*
+ * Apply the command line on top of c (which holds the file's settings, if
+ * any): options given on the command line win. Usage errors exit 2.
+ */
+static void apply_args(struct config *c, int argc, char **argv)
+{
+	bool listen_set = false, allow_set = false, cow_keep = false;
+	char *cow_dir = NULL;
+	int o;
+
+	optind = 0;
+	while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		int r = 0;
+
+		switch (o) {
+		case 'c':
+			break;
+		case 'l':
+			if (!listen_set) {
+				for (size_t i = 0; i < c->n_listen; i++)
+					free(c->listen[i]);
+				c->n_listen = 0;
+				listen_set = true;
+			}
+			char **v = realloc(c->listen, (c->n_listen + 1) * sizeof(*v));
+			if (!v || !(v[c->n_listen] = strdup(optarg))) {
+				log_errno(-ENOMEM, "cannot parse options");
+				exit(EXIT_FAILURE);
+			}
+			c->listen = v;
+			c->n_listen++;
+			break;
+		case 'p':
+			if (parse_uint(optarg, 0, 65535, &c->port) < 0)
+				bad_value("--port", optarg);
+			break;
+		case 'U':
+			r = replace_str(&c->unix_path, optarg);
+			break;
+		case 'a':
+			if (!allow_set) {
+				acl_free(&c->allow);
+				allow_set = true;
+			}
+			if (acl_add(&c->allow, optarg) < 0)
+				bad_value("--allow", optarg);
+			break;
+		case OPT_MAX_CLIENTS:
+			if (parse_uint(optarg, 1, 1000000, &c->max_clients) < 0)
+				bad_value("--max-clients", optarg);
+			break;
+		case OPT_HANDSHAKE_TIMEOUT:
+			if (parse_uint(optarg, 0, 86400, &c->handshake_timeout) < 0)
+				bad_value("--handshake-timeout", optarg);
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (parse_uint(optarg, 0, 86400 * 365, &c->idle_timeout) < 0)
+				bad_value("--idle-timeout", optarg);
+			break;
+		case OPT_MAX_OPTIONS:
+			if (parse_uint(optarg, 1, 100000, &c->max_options) < 0)
+				bad_value("--max-options", optarg);
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, 256, &c->threads) < 0)
+				bad_value("--threads", optarg);
+			break;
+		case 'f':
+			c->foreground = true;
+			break;
+		case OPT_PIDFILE:
+			r = replace_str(&c->pidfile, optarg);
+			break;
+		case 'u':
+			r = replace_str(&c->user, optarg);
+			break;
+		case OPT_FORCE:
+			c->force = true;
+			break;
+		case OPT_COW:
+			cow_dir = optarg;
+			break;
+		case OPT_COW_KEEP:
+			cow_keep = true;
+			break;
+		case OPT_TLS:
+			if (parse_tls_mode(optarg, &c->tls) < 0)
+				bad_value("--tls", optarg);
+			break;
+		case OPT_TLS_CERTIFICATES:
+			r = replace_str(&c->tls_certs, optarg);
+			if (c->tls == TLS_OFF)
+				c->tls = TLS_ON;
+			break;
+		case OPT_TLS_PSK:
+			r = replace_str(&c->tls_psk, optarg);
+			if (c->tls == TLS_OFF)
+				c->tls = TLS_ON;
+			break;
+		case OPT_TLS_VERIFY_PEER:
+			c->tls_verify_peer = true;
+			break;
+		case 'v':
+			log_adjust_level(+1);
+			break;
+		case 'q':
+			log_adjust_level(-1);
+			break;
+		case 'h':
+		case OPT_VERSION:
+			break; /* handled before the configuration is read */
+		default:
+			errtryhelp();
+		}
+		if (r < 0) {
+			log_errno(r, "cannot parse options");
+			exit(EXIT_FAILURE);
+		}
+	}
+	if (cow_keep && !cow_dir && !c->cow_dir) {
+		log_error("--cow-keep needs --cow DIR");
+		errtryhelp();
+	}
+	if (cow_dir && replace_str(&c->cow_dir, cow_dir) < 0)
+		exit(EXIT_FAILURE);
+	for (int i = optind; i < argc; i++) {
+		if (config_add_image(c, argv[i]) < 0) {
+			log_error("invalid image argument '%s'", argv[i]);
+			errtryhelp();
+		}
+		/* --cow applies to the images named on the command line. */
+		if (cow_dir || cow_keep)
+			c->exports[c->n_exports - 1].cow = cow_keep ? COW_KEEP : COW_ON;
+	}
+}
+
+static int absolute_paths(struct config *c)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < c->n_exports && r == 0; i++)
+		r = absolute(&c->exports[i].path);
+	if (r == 0)
+		r = absolute(&c->cow_dir);
+	if (r == 0)
+		r = absolute(&c->pidfile);
+	if (r == 0)
+		r = absolute(&c->tls_certs);
+	if (r == 0)
+		r = absolute(&c->tls_psk);
+	if (r == 0)
+		r = absolute(&c->file);
+	return r;
+}
+
+/* What the first pass over the command line found. */
+static const char *config_file;
+static int saved_argc;
+static char **saved_argv;
+
+static int load_config(struct config *c)
+{
+	int r;
+
+	if (config_file) {
+		r = config_load(c, config_file);
+		if (r < 0)
+			return r;
+	}
+	apply_args(c, saved_argc, saved_argv);
+	r = config_check(c);
+	if (r < 0)
+		return r;
+	return absolute_paths(c);
+}
+
+static int reload_config(struct config *fresh)
+{
+	/* The log level must not climb with each reload's -v. */
+	int level = log_get_level();
+	int r = load_config(fresh);
+
+	log_set_level(level);
+	return r;
+}
+
+static void first_pass(int argc, char **argv)
+{
+	int o, level = log_get_level();
+
+	opterr = 0;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+		if (o == 'h') {
+			usage();
+			exit(EXIT_SUCCESS);
+		}
+		if (o == OPT_VERSION)
+			print_version();
+		if (o == 'c')
+			config_file = optarg;
+	}
+	opterr = 1;
+	log_set_level(level);
+}
+
+static int check_cow_dir(const struct config *c)
+{
+	struct stat st;
+	bool used = false;
+
+	for (size_t i = 0; i < c->n_exports; i++)
+		used |= c->exports[i].cow != COW_OFF;
+	if (!used)
+		return 0;
+	if (stat(c->cow_dir, &st) < 0)
+		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("%s: not a directory", c->cow_dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw)
+		return log_errno(errno ? -errno : -ENOENT, "unknown user '%s'", user);
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0)
+		return log_errno(-errno, "cannot switch to user '%s'", user);
+	if (pw->pw_uid != 0 && setuid(0) == 0) {
+		log_error("could regain root after switching to '%s'", user);
+		return -EPERM;
+	}
+	log_info("running as user '%s'", user);
+	return 0;
+}
+
+/*
+ * Detach from the terminal. The parent stays until the child says it is
+ * serving (one byte on a pipe), so the exit status of the command that
+ * started the daemon says whether it came up.
+ */
+static int daemonize(int *notify)
+{
+	int p[2];
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return log_errno(-errno, "cannot create a pipe");
+	pid = fork();
+	if (pid < 0)
+		return log_errno(-errno, "cannot fork");
+	if (pid > 0) {
+		close(p[1]);
+		_exit(read(p[0], &ok, 1) == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return log_errno(-errno, "cannot start a session");
+	if (chdir("/") < 0)
+		return log_errno(-errno, "cannot change to /");
+	*notify = p[1];
+	return 0;
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct export_table exports;
+	struct listener *listeners = NULL;
+	size_t n_listeners = 0;
+	struct tls_server *tls = NULL;
+	int notify = -1, r;
+	sigset_t set;
+
+	log_init(argv[0]);
+	saved_argc = argc;
+	saved_argv = argv;
+	first_pass(argc, argv);
+
+	/* Signals are taken synchronously by the main thread (server_run). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	config_init(&cfg);
+	if (load_config(&cfg) < 0)
+		return EXIT_FAILURE;
+	if (cfg.user && geteuid() != 0) {
+		log_error("--user needs to start as root");
+		return EXIT_FAILURE;
+	}
+	raise_fd_limit();
+	if (check_cow_dir(&cfg) < 0)
+		return EXIT_FAILURE;
+	r = export_table_init(&exports);
+	if (r < 0 || export_table_load(&exports, &cfg, false) < 0)
+		return EXIT_FAILURE;
+	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
+		return EXIT_FAILURE;
+	if (listen_open(&cfg, &listeners, &n_listeners) < 0)
+		return EXIT_FAILURE;
+
+	if (!cfg.foreground && daemonize(&notify) < 0)
+		return EXIT_FAILURE;
+	if (cfg.pidfile) {
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+
+		r = write_file_atomic_at(AT_FDCWD, cfg.pidfile, buf, n, 0644);
+		if (r < 0) {
+			log_errno(r, "cannot write %s", cfg.pidfile);
+			return EXIT_FAILURE;
+		}
+	}
+	if (cfg.user && drop_privileges(cfg.user) < 0)
+		return EXIT_FAILURE;
+	if (notify >= 0) {
+		log_use_syslog(true);
+		detach_stdio();
+		if (write(notify, "1", 1) < 0)
+			return EXIT_FAILURE;
+		close(notify);
+	}
+
+	struct server_opts o = {
+		.cfg = &cfg,
+		.exports = &exports,
+		.listeners = listeners,
+		.n_listeners = n_listeners,
+		.tls = tls,
+		.reload = config_file ? reload_config : NULL,
+	};
+	r = server_run(&o);
+
+	listen_close(listeners, n_listeners, cfg.unix_path);
+	if (cfg.pidfile)
+		unlink(cfg.pidfile);
+	export_table_free(&exports);
+	tls_server_free(tls);
+	config_free(&cfg);
+	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

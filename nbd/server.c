@@ -1,0 +1,777 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The event loops. Each worker thread has its own epoll set, shares the
+ * listening sockets with the others (EPOLLEXCLUSIVE: one worker wakes per
+ * connection) and owns the connections it accepted. Sockets are non-blocking;
+ * a connection costs a few hundred bytes while idle. A wakeup reads every
+ * request the client has pipelined, executes them all and sends the replies in
+ * as few system calls as possible.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cow.h"
+#include "handshake.h"
+#include "listen.h"
+#include "log.h"
+#include "server.h"
+#include "tls.h"
+#include "transmission.h"
+#include "util.h"
+
+#define RBUF_SIZE (256u * 1024)
+/* Stop taking requests from a client while this much of its output is queued. */
+#define OUT_HIGH (8u << 20)
+#define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
+
+enum kind {
+	K_LISTENER,
+	K_EVENT,
+	K_TIMER,
+	K_CONN,
+};
+
+enum phase {
+	P_HANDSHAKE,
+	P_TLS_HANDSHAKE,
+	P_TRANSMISSION,
+};
+
+struct source {
+	enum kind kind;
+	int fd;
+};
+
+struct worker;
+
+struct conn {
+	struct source src;
+	struct worker *w;
+	struct conn *prev, *next;
+	enum phase phase;
+	struct handshake *hs;
+	struct tx tx;
+	struct outq q;
+	struct tls_conn *tls;
+	uint8_t *pend;
+	size_t pend_len, pend_off;
+	uint32_t events;
+	bool closing; /* flush what is queued, then close */
+	bool start_tls; /* flush the STARTTLS reply, then start TLS */
+	time_t deadline; /* handshake or closing */
+	time_t last_active;
+	struct sockaddr_storage peer;
+	char name[64];
+};
+
+struct worker {
+	struct server *s;
+	pthread_t thread;
+	int epfd;
+	struct source event;
+	struct source timer;
+	struct conn *conns;
+	uint8_t *rbuf;
+};
+
+struct limits {
+	unsigned int max_clients;
+	unsigned int handshake_timeout;
+	unsigned int idle_timeout;
+	unsigned int max_options;
+	enum tls_mode tls;
+};
+
+struct server {
+	struct server_opts *o;
+	struct source *lsrc;
+	struct worker *workers;
+	unsigned int nworkers;
+	atomic_uint clients;
+	atomic_bool stopping;
+	pthread_rwlock_t lock; /* guards allow and limits across reloads */
+	struct acl allow;
+	struct limits lim;
+};
+
+static time_t now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void update_events(struct conn *c)
+{
+	uint32_t ev = 0;
+
+	if (c->phase == P_TLS_HANDSHAKE) {
+		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
+	} else {
+		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH)
+			ev |= EPOLLIN;
+		if (!outq_empty(&c->q))
+			ev |= EPOLLOUT;
+	}
+	if (ev == c->events)
+		return;
+	struct epoll_event e = { .events = ev, .data.ptr = &c->src };
+	if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->src.fd, &e) == 0)
+		c->events = ev;
+}
+
+static void conn_free(struct conn *c, const char *why)
+{
+	struct worker *w = c->w;
+
+	if (why)
+		log_info("%s: disconnected: %s", c->name, why);
+	else if (c->phase == P_TRANSMISSION)
+		log_info("%s: disconnected after %" PRIu64 " requests, %" PRIu64
+			 " bytes read",
+			 c->name, c->tx.requests, c->tx.bytes_read);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	if (c->tls)
+		tls_conn_free(c->tls);
+	close(c->src.fd);
+	if (c->hs) {
+		hs_free(c->hs);
+		free(c->hs);
+	}
+	tx_free(&c->tx);
+	outq_clear(&c->q);
+	free(c->pend);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	atomic_fetch_sub(&w->s->clients, 1);
+	free(c);
+}
+
+static int hs_get(void *opaque, const char *name, struct export **ret)
+{
+	struct conn *c = opaque;
+
+	return export_table_get(c->w->s->o->exports, name, (struct sockaddr *)&c->peer,
+				ret);
+}
+
+static int hs_list(void *opaque, int (*fn)(void *, const char *, const char *),
+		   void *data)
+{
+	struct conn *c = opaque;
+
+	return export_table_list(c->w->s->o->exports, (struct sockaddr *)&c->peer, fn,
+				 data);
+}
+
+static const struct hs_ops handshake_ops = { .get = hs_get, .list = hs_list };
+
+/* The handshake chose an export: set up the transmission phase. */
+static int enter_transmission(struct conn *c)
+{
+	struct handshake *h = c->hs;
+	struct export *e = TAKE_PTR(h->export);
+	int r;
+
+	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
+	if (e->cow != COW_OFF) {
+		char key[64];
+
+		sockaddr_format((struct sockaddr *)&c->peer, key, sizeof(key), false);
+		r = cow_open(e, e->cow == COW_KEEP ? key : NULL, &c->tx.cow);
+		if (r < 0)
+			return r;
+	}
+	log_info("%s: export '%s' (%s, generation %u)%s%s", c->name, e->name, e->fstype,
+		 e->generation, h->structured ? ", structured replies" : "",
+		 c->tls ? ", TLS" : "");
+	hs_free(h);
+	free(h);
+	c->hs = NULL;
+	c->phase = P_TRANSMISSION;
+	return 0;
+}
+
+/*
+ * Consume client bytes according to the phase. Returns how many were used;
+ * fewer than len means the connection must wait (output backlog, TLS) or close.
+ */
+static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
+{
+	size_t pos = 0;
+	ssize_t n;
+
+	while (pos < len && !c->closing && !c->start_tls) {
+		if (c->phase == P_HANDSHAKE) {
+			n = hs_feed(c->hs, buf + pos, len - pos, &c->q);
+			if (n < 0)
+				return n;
+			pos += n;
+			switch (c->hs->result) {
+			case HS_CONTINUE:
+				break;
+			case HS_TRANSMISSION:
+				n = enter_transmission(c);
+				if (n < 0) {
+					log_errno(n, "%s: cannot set up export", c->name);
+					c->closing = true;
+					return len;
+				}
+				break;
+			case HS_STARTTLS:
+				if (pos < len) {
+					/* Nothing may follow STARTTLS before our reply.
+					 */
+					c->closing = true;
+					return len;
+				}
+				c->start_tls = true;
+				break;
+			case HS_CLOSE:
+				if (c->hs->why)
+					log_info("%s: handshake ended: %s", c->name,
+						 c->hs->why);
+				c->closing = true;
+				return len;
+			}
+			continue;
+		}
+		if (c->phase != P_TRANSMISSION)
+			break;
+		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, OUT_HIGH);
+		if (n < 0)
+			return n;
+		pos += n;
+		if (c->tx.disc || c->tx.why) {
+			if (c->tx.why)
+				log_info("%s: dropped: %s", c->name, c->tx.why);
+			c->closing = true;
+			return len;
+		}
+		if (pos < len)
+			break; /* backlog: keep the rest for later */
+	}
+	return pos;
+}
+
+static ssize_t conn_recv(struct conn *c, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	if (c->tls)
+		return tls_conn_recv(c->tls, buf, len);
+	n = recv(c->src.fd, buf, len, 0);
+	if (n < 0)
+		return errno == EINTR ? -EAGAIN : -errno;
+	return n;
+}
+
+/* Send what is queued; 0 or -EAGAIN, or a negative errno when the connection broke. */
+static int conn_send(struct conn *c)
+{
+	if (!c->tls)
+		return outq_send(&c->q, c->src.fd);
+	for (;;) {
+		struct outq_chunk ch;
+		int r = outq_peek(&c->q, c->w->rbuf, 16384, &ch);
+		ssize_t n;
+
+		if (r < 0)
+			return r;
+		if (ch.len == 0)
+			return 0;
+		n = tls_conn_send(c->tls, ch.p, ch.len);
+		if (n < 0)
+			return n;
+		outq_consume(&c->q, n);
+	}
+}
+
+static bool start_tls(struct conn *c);
+
+/* Returns false when the connection was freed. */
+static bool conn_flush(struct conn *c)
+{
+	int r = conn_send(c);
+
+	if (r < 0 && r != -EAGAIN) {
+		conn_free(c, c->closing ? NULL : "connection lost");
+		return false;
+	}
+	if (outq_empty(&c->q)) {
+		if (c->closing) {
+			conn_free(c, NULL);
+			return false;
+		}
+		if (c->start_tls)
+			return start_tls(c);
+	}
+	if (c->closing && !c->deadline)
+		c->deadline = now_sec() + CLOSE_GRACE;
+	update_events(c);
+	return true;
+}
+
+/* Keep unconsumed input until the output backlog drains. */
+static int keep_pending(struct conn *c, const uint8_t *buf, size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, buf, len);
+	c->pend = p;
+	c->pend_len = len;
+	c->pend_off = 0;
+	return 0;
+}
+
+/* Returns false when the connection was freed. */
+static bool conn_input(struct conn *c)
+{
+	struct worker *w = c->w;
+
+	c->last_active = now_sec();
+	for (int round = 0; round < 16; round++) {
+		ssize_t n;
+
+		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
+			break;
+		if (c->pend) {
+			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off);
+			if (n < 0) {
+				conn_free(c, "out of memory");
+				return false;
+			}
+			c->pend_off += n;
+			if (c->pend_off < c->pend_len)
+				break;
+			free(c->pend);
+			c->pend = NULL;
+			continue;
+		}
+		if (c->q.bytes > OUT_HIGH)
+			break;
+		n = conn_recv(c, w->rbuf, RBUF_SIZE);
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			/* End of stream (or an error): replies to a gone client are moot.
+			 */
+			conn_free(c,
+				  n == 0 ? (c->phase == P_TRANSMISSION ? NULL
+								       : "client closed")
+					 : "connection lost");
+			return false;
+		}
+		ssize_t used = process(c, w->rbuf, n);
+		if (used < 0) {
+			conn_free(c, "out of memory");
+			return false;
+		}
+		if (used < n && !c->closing && !c->start_tls &&
+		    keep_pending(c, w->rbuf + used, n - used) < 0) {
+			conn_free(c, "out of memory");
+			return false;
+		}
+		/* Send as we go, so large batches do not pile up in memory. */
+		if (!outq_empty(&c->q) && !conn_flush(c))
+			return false;
+		if ((size_t)n < RBUF_SIZE && !(c->tls && tls_conn_pending(c->tls)))
+			break;
+	}
+	return conn_flush(c);
+}
+
+/* Returns false when the connection was freed. */
+static bool tls_step(struct conn *c)
+{
+	int r = tls_conn_handshake(c->tls);
+
+	if (r == -EAGAIN) {
+		update_events(c);
+		return true;
+	}
+	if (r < 0) {
+		conn_free(c, "TLS handshake failed");
+		return false;
+	}
+	log_info("%s: TLS established (%s)", c->name, tls_conn_peer(c->tls));
+	c->phase = P_HANDSHAKE;
+	hs_tls_started(c->hs);
+	update_events(c);
+	/* The client may have sent its next option along with the handshake's end. */
+	if (tls_conn_pending(c->tls))
+		return conn_input(c);
+	return true;
+}
+
+static bool start_tls(struct conn *c)
+{
+	int r;
+
+	c->start_tls = false;
+	r = tls_conn_new(c->w->s->o->tls, c->src.fd, &c->tls);
+	if (r < 0) {
+		conn_free(c, "cannot start TLS");
+		return false;
+	}
+	c->phase = P_TLS_HANDSHAKE;
+	return tls_step(c);
+}
+
+static void on_conn(struct conn *c, uint32_t ev)
+{
+	if (c->phase == P_TLS_HANDSHAKE) {
+		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN)) {
+			conn_free(c, "connection lost");
+			return;
+		}
+		tls_step(c);
+		return;
+	}
+	if (ev & EPOLLOUT) {
+		if (!conn_flush(c))
+			return;
+		/* Output drained below the mark: resume what was held back. */
+		if (c->pend && c->q.bytes <= OUT_HIGH && !conn_input(c))
+			return;
+	}
+	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (c->closing) {
+			/* Only waiting to flush; a broken socket ends that. */
+			if (ev & (EPOLLHUP | EPOLLERR))
+				conn_free(c, NULL);
+			return;
+		}
+		conn_input(c);
+	}
+}
+
+static void accept_one(struct worker *w, struct source *l)
+{
+	struct server *s = w->s;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	struct conn *c;
+	char name[64];
+	int fd, one = 1;
+	bool allowed;
+	unsigned int max, hs_timeout, max_options;
+	enum tls_mode tls;
+
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			log_warn_errno(-errno, "cannot accept a connection");
+		return;
+	}
+	if (sl == 0 || ss.ss_family == AF_UNIX)
+		ss.ss_family = AF_UNIX;
+	sockaddr_format((struct sockaddr *)&ss, name, sizeof(name), true);
+
+	pthread_rwlock_rdlock(&s->lock);
+	allowed = acl_allows(&s->allow, (struct sockaddr *)&ss);
+	max = s->lim.max_clients;
+	hs_timeout = s->lim.handshake_timeout;
+	max_options = s->lim.max_options;
+	tls = s->lim.tls;
+	pthread_rwlock_unlock(&s->lock);
+
+	if (!allowed) {
+		log_notice("%s: refused: not in the allow list", name);
+		close(fd);
+		return;
+	}
+	if (atomic_fetch_add(&s->clients, 1) >= max) {
+		atomic_fetch_sub(&s->clients, 1);
+		log_warn("%s: refused: already serving %u clients (--max-clients)", name,
+			 max);
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->hs = malloc(sizeof(*c->hs));
+	if (!c || !c->hs) {
+		if (c)
+			free(c);
+		atomic_fetch_sub(&s->clients, 1);
+		close(fd);
+		return;
+	}
+	if (ss.ss_family != AF_UNIX)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->src = (struct source){ .kind = K_CONN, .fd = fd };
+	c->w = w;
+	c->peer = ss;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->phase = P_HANDSHAKE;
+	outq_init(&c->q);
+	hs_init(c->hs, &handshake_ops, c, tls, max_options);
+	c->last_active = now_sec();
+	c->deadline = hs_timeout ? c->last_active + hs_timeout : 0;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &c->src };
+	c->events = EPOLLIN;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ||
+	    hs_greeting(c->hs, &c->q) < 0) {
+		conn_free(c, "cannot set up connection");
+		return;
+	}
+	log_info("%s: connected", name);
+	conn_flush(c);
+}
+
+static void on_timer(struct worker *w)
+{
+	struct server *s = w->s;
+	uint64_t ticks;
+	time_t now = now_sec();
+	unsigned int idle;
+
+	if (read(w->timer.fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	pthread_rwlock_rdlock(&s->lock);
+	idle = s->lim.idle_timeout;
+	pthread_rwlock_unlock(&s->lock);
+	for (struct conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->phase != P_TRANSMISSION || c->closing) {
+			if (c->deadline && now >= c->deadline)
+				conn_free(c, c->closing
+						     ? "client does not read its replies"
+						     : "handshake timed out");
+		} else if (idle && now - c->last_active >= (time_t)idle &&
+			   outq_empty(&c->q)) {
+			conn_free(c, "idle timeout");
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *s = w->s;
+	struct epoll_event ev[64];
+
+	while (!atomic_load(&s->stopping)) {
+		int n = epoll_wait(w->epfd, ev, 64, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_errno(-errno, "epoll_wait");
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct source *src = ev[i].data.ptr;
+
+			switch (src->kind) {
+			case K_LISTENER:
+				/* A few at a time, so a storm is spread over the workers.
+				 */
+				for (int k = 0; k < 16; k++)
+					accept_one(w, src);
+				break;
+			case K_EVENT:
+				break;
+			case K_TIMER:
+				on_timer(w);
+				break;
+			case K_CONN:
+				on_conn((struct conn *)src, ev[i].events);
+				break;
+			}
+		}
+	}
+	while (w->conns)
+		conn_free(w->conns, "server shutting down");
+	outq_thread_cleanup();
+	return NULL;
+}
+
+static void apply_settings(struct server *s, const struct config *c,
+			   struct tls_server *tls)
+{
+	struct acl fresh = { 0 };
+
+	if (c->allow.n) {
+		fresh.v = malloc(c->allow.n * sizeof(*fresh.v));
+		if (fresh.v) {
+			memcpy(fresh.v, c->allow.v, c->allow.n * sizeof(*fresh.v));
+			fresh.n = c->allow.n;
+		}
+	}
+	pthread_rwlock_wrlock(&s->lock);
+	acl_free(&s->allow);
+	s->allow = fresh;
+	s->lim = (struct limits){
+		.max_clients = c->max_clients,
+		.handshake_timeout = c->handshake_timeout,
+		.idle_timeout = c->idle_timeout,
+		.max_options = c->max_options,
+		.tls = tls ? c->tls : TLS_OFF,
+	};
+	pthread_rwlock_unlock(&s->lock);
+}
+
+static void reload(struct server *s)
+{
+	struct config fresh;
+	int r;
+
+	config_init(&fresh);
+	r = s->o->reload ? s->o->reload(&fresh) : -ENOTSUP;
+	if (r < 0) {
+		log_error("reload failed; keeping the current configuration");
+		config_free(&fresh);
+		return;
+	}
+	r = export_table_load(s->o->exports, &fresh, true);
+	if (r < 0) {
+		log_errno(r, "reload failed; keeping the current exports");
+		config_free(&fresh);
+		return;
+	}
+	apply_settings(s, &fresh, s->o->tls);
+	log_notice("configuration reloaded: %zu exports", fresh.n_exports);
+	config_free(&fresh);
+}
+
+static int add_source(int epfd, struct source *src, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
+}
+
+int server_run(struct server_opts *o)
+{
+	struct server s = { .o = o };
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int started = 0;
+	sigset_t set;
+	int r = 0;
+
+	pthread_rwlock_init(&s.lock, NULL);
+	apply_settings(&s, o->cfg, o->tls);
+	s.nworkers = o->cfg->threads ? o->cfg->threads
+				     : (ncpu > 0 ? (unsigned int)ncpu : 1);
+	s.workers = calloc(s.nworkers, sizeof(*s.workers));
+	s.lsrc = calloc(o->n_listeners, sizeof(*s.lsrc));
+	if (!s.workers || !s.lsrc) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < o->n_listeners; i++)
+		s.lsrc[i] =
+			(struct source){ .kind = K_LISTENER, .fd = o->listeners[i].fd };
+
+	for (unsigned int i = 0; i < s.nworkers; i++) {
+		struct worker *w = &s.workers[i];
+
+		w->s = &s;
+		w->epfd = epoll_create1(EPOLL_CLOEXEC);
+		w->event =
+			(struct source){ .kind = K_EVENT,
+					 .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+		w->timer = (struct source){
+			.kind = K_TIMER,
+			.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
+		};
+		w->rbuf = malloc(RBUF_SIZE);
+		if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf) {
+			r = log_errno(-errno ? -errno : -ENOMEM,
+				      "cannot set up a worker");
+			goto out;
+		}
+		timerfd_settime(w->timer.fd, 0, &its, NULL);
+		r = add_source(w->epfd, &w->event, EPOLLIN);
+		if (r == 0)
+			r = add_source(w->epfd, &w->timer, EPOLLIN);
+		for (size_t j = 0; r == 0 && j < o->n_listeners; j++)
+			r = add_source(w->epfd, &s.lsrc[j], EPOLLIN | EPOLLEXCLUSIVE);
+		if (r < 0) {
+			log_errno(r, "cannot set up a worker");
+			goto out;
+		}
+	}
+	for (; started < s.nworkers; started++) {
+		r = -pthread_create(&s.workers[started].thread, NULL, worker_main,
+				    &s.workers[started]);
+		if (r < 0) {
+			log_errno(r, "cannot start a worker thread");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < o->n_listeners; i++)
+		log_notice("listening on %s", o->listeners[i].desc);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(&s);
+			continue;
+		}
+		log_notice("%s received, shutting down",
+			   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		break;
+	}
+out:
+	atomic_store(&s.stopping, true);
+	for (unsigned int i = 0; i < started; i++) {
+		uint64_t one = 1;
+		if (write(s.workers[i].event.fd, &one, sizeof(one)) < 0)
+			log_warn_errno(-errno, "cannot wake a worker");
+	}
+	for (unsigned int i = 0; i < started; i++)
+		pthread_join(s.workers[i].thread, NULL);
+	for (unsigned int i = 0; s.workers && i < s.nworkers; i++) {
+		struct worker *w = &s.workers[i];
+		if (w->epfd > 0)
+			close(w->epfd);
+		if (w->event.fd > 0)
+			close(w->event.fd);
+		if (w->timer.fd > 0)
+			close(w->timer.fd);
+		free(w->rbuf);
+	}
+	free(s.workers);
+	free(s.lsrc);
+	acl_free(&s.allow);
+	pthread_rwlock_destroy(&s.lock);
+	return r;
+}

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cow.h"
+#include "macro.h"
+#include "proto.h"
+#include "transmission.h"
+
+int nbd_request_parse(const uint8_t *p, struct nbd_request *r)
+{
+	if (get32(p) != NBD_REQUEST_MAGIC)
+		return -EBADMSG;
+	r->flags = get16(p + 4);
+	r->type = get16(p + 6);
+	r->handle = get64(p + 8);
+	r->offset = get64(p + 16);
+	r->len = get32(p + 24);
+	return 0;
+}
+
+static bool in_range(const struct tx *t, const struct nbd_request *r)
+{
+	uint64_t size = t->e->size;
+
+	return r->offset <= size && r->len <= size - r->offset;
+}
+
+uint32_t nbd_request_check(const struct tx *t, const struct nbd_request *r,
+			   uint64_t *payload, bool *fatal)
+{
+	uint16_t allowed = 0;
+	bool writable = export_writable(t->e);
+
+	*payload = 0;
+	*fatal = false;
+	if (t->tflags & NBD_FLAG_SEND_FUA)
+		allowed |= NBD_CMD_FLAG_FUA;
+	switch (r->type) {
+	case NBD_CMD_WRITE:
+		/* Past this, reading the payload only to drop it is not worth it. */
+		if (r->len > NBD_MAX_BLOCK) {
+			*fatal = true;
+			return NBD_EINVAL;
+		}
+		*payload = r->len;
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		if (!writable)
+			return NBD_EPERM;
+		return in_range(t, r) ? 0 : NBD_ENOSPC;
+	case NBD_CMD_READ:
+		if (t->tflags & NBD_FLAG_SEND_DF)
+			allowed |= NBD_CMD_FLAG_DF;
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		if (r->len > NBD_MAX_BLOCK || !in_range(t, r))
+			return NBD_EINVAL;
+		return 0;
+	case NBD_CMD_DISC:
+		return 0;
+	case NBD_CMD_FLUSH:
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		return r->offset || r->len ? NBD_EINVAL : 0;
+	case NBD_CMD_TRIM:
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		if (!writable)
+			return NBD_EPERM;
+		return in_range(t, r) ? 0 : NBD_EINVAL;
+	case NBD_CMD_WRITE_ZEROES:
+		if (!(t->tflags & NBD_FLAG_SEND_WRITE_ZEROES))
+			return writable ? NBD_EINVAL : NBD_EPERM;
+		allowed |= NBD_CMD_FLAG_NO_HOLE;
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		return in_range(t, r) ? 0 : NBD_ENOSPC;
+	case NBD_CMD_CACHE:
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		if (r->len > NBD_MAX_BLOCK || !in_range(t, r))
+			return NBD_EINVAL;
+		return 0;
+	case NBD_CMD_BLOCK_STATUS:
+		allowed |= NBD_CMD_FLAG_REQ_ONE;
+		if (r->flags & ~allowed)
+			return NBD_EINVAL;
+		if (!t->meta || r->len == 0 || !in_range(t, r))
+			return NBD_EINVAL;
+		return 0;
+	default:
+		return NBD_EINVAL;
+	}
+}
+
+void tx_init(struct tx *t, struct export *e, bool structured, bool meta, bool zero_copy)
+{
+	*t = (struct tx){
+		.e = e,
+		.structured = structured,
+		.meta = meta && structured,
+		.zero_copy = zero_copy,
+		.tflags = export_tflags(e, structured),
+	};
+}
+
+void tx_free(struct tx *t)
+{
+	free(t->wbuf);
+	t->wbuf = NULL;
+	if (t->cow)
+		cow_close(t->cow);
+	t->cow = NULL;
+	export_unref(t->e);
+	t->e = NULL;
+}
+
+static uint32_t errno_to_nbd(int r)
+{
+	switch (-r) {
+	case EPERM:
+	case EROFS:
+		return NBD_EPERM;
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return NBD_ENOSPC;
+	case ENOMEM:
+		return NBD_ENOMEM;
+	case EINVAL:
+		return NBD_EINVAL;
+	default:
+		return NBD_EIO;
+	}
+}
+
+static const char *nbd_strerror(uint32_t err)
+{
+	switch (err) {
+	case NBD_EPERM:
+		return "export is read-only";
+	case NBD_EINVAL:
+		return "invalid request";
+	case NBD_ENOSPC:
+		return "beyond the end of the export";
+	case NBD_ENOMEM:
+		return "out of memory";
+	default:
+		return "input/output error";
+	}
+}
+
+static int simple_reply(struct outq *q, uint64_t handle, uint32_t err)
+{
+	uint8_t *p = outq_reserve(q, NBD_SIMPLE_REPLY_SIZE);
+
+	if (!p)
+		return -ENOMEM;
+	put32(p, NBD_SIMPLE_REPLY_MAGIC);
+	put32(p + 4, err);
+	put64(p + 8, handle);
+	return 0;
+}
+
+static void chunk_header(uint8_t *p, uint16_t flags, uint16_t type, uint64_t handle,
+			 uint32_t len)
+{
+	put32(p, NBD_STRUCTURED_REPLY_MAGIC);
+	put16(p + 4, flags);
+	put16(p + 6, type);
+	put64(p + 8, handle);
+	put32(p + 16, len);
+}
+
+static int reply_ok(struct tx *t, struct outq *q, uint64_t handle)
+{
+	uint8_t *p;
+
+	if (!t->structured)
+		return simple_reply(q, handle, 0);
+	p = outq_reserve(q, NBD_STRUCTURED_REPLY_SIZE);
+	if (!p)
+		return -ENOMEM;
+	chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE, handle, 0);
+	return 0;
+}
+
+static int reply_err(struct tx *t, struct outq *q, uint64_t handle, uint32_t err)
+{
+	const char *msg = nbd_strerror(err);
+	size_t ml = strlen(msg);
+	uint8_t *p;
+
+	if (!t->structured)
+		return simple_reply(q, handle, err);
+	p = outq_reserve(q, NBD_STRUCTURED_REPLY_SIZE + 6 + ml);
+	if (!p)
+		return -ENOMEM;
+	chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_ERROR, handle, 6 + ml);
+	put32(p + 20, err);
+	put16(p + 24, ml);
+	memcpy(p + 26, msg, ml);
+	return 0;
+}
+
+/* Fill buf with len bytes at off of what this client sees. */
+static int read_into(struct tx *t, uint8_t *buf, uint32_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	if (t->cow)
+		return cow_pread(t->cow, buf, len, off);
+	while (done < len) {
+		ssize_t n = pread(t->e->fd, buf + done, len - done, off + done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO; /* the file shrank under us */
+		done += n;
+	}
+	return 0;
+}
+
+static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
+{
+	size_t hl = t->structured ? NBD_STRUCTURED_REPLY_SIZE + 8 : NBD_SIMPLE_REPLY_SIZE;
+	uint8_t *p;
+	int rr;
+
+	if (r->len == 0)
+		return reply_ok(t, q, r->handle);
+
+	if (r->len > TX_COPY_MAX && t->zero_copy && !t->cow) {
+		p = outq_reserve(q, hl);
+		if (!p)
+			return -ENOMEM;
+		if (t->structured) {
+			/* Not the final chunk: an error may still show while it is sent.
+			 */
+			chunk_header(p, 0, NBD_REPLY_TYPE_OFFSET_DATA, r->handle,
+				     8 + r->len);
+			put64(p + 20, r->offset);
+		} else {
+			put32(p, NBD_SIMPLE_REPLY_MAGIC);
+			put32(p + 4, 0);
+			put64(p + 8, r->handle);
+		}
+		rr = outq_file(q, t->e->fd, r->offset, r->len, t->structured, r->handle);
+		if (rr < 0)
+			return rr;
+		if (t->structured) {
+			p = outq_reserve(q, NBD_STRUCTURED_REPLY_SIZE);
+			if (!p)
+				return -ENOMEM;
+			chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_NONE,
+				     r->handle, 0);
+		}
+		return 0;
+	}
+
+	p = outq_reserve(q, hl + r->len);
+	if (!p)
+		return -ENOMEM;
+	rr = read_into(t, p + hl, r->len, r->offset);
+	if (rr < 0) {
+		outq_trim(q, hl + r->len);
+		return reply_err(t, q, r->handle, errno_to_nbd(rr));
+	}
+	if (t->structured) {
+		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
+			     r->handle, 8 + r->len);
+		put64(p + 20, r->offset);
+	} else {
+		put32(p, NBD_SIMPLE_REPLY_MAGIC);
+		put32(p + 4, 0);
+		put64(p + 8, r->handle);
+	}
+	return 0;
+}
+
+static int sync_data(struct tx *t)
+{
+	if (t->cow)
+		return cow_flush(t->cow);
+	if (!export_writable(t->e))
+		return 0;
+	return fdatasync(t->e->fd) < 0 ? -errno : 0;
+}
+
+static int write_at(struct tx *t, const uint8_t *buf, uint32_t len, uint64_t off)
+{
+	size_t done = 0;
+
+	if (t->cow)
+		return cow_pwrite(t->cow, buf, len, off);
+	while (done < len) {
+		ssize_t n = pwrite(t->e->fd, buf + done, len - done, off + done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+static int zero_at(struct tx *t, uint32_t len, uint64_t off)
+{
+	static const uint8_t zeroes[65536];
+
+	if (t->cow)
+		return cow_zero(t->cow, len, off);
+	if (fallocate(t->e->fd, FALLOC_FL_ZERO_RANGE, off, len) == 0)
+		return 0;
+	while (len > 0) {
+		uint32_t n = MIN(len, (uint32_t)sizeof(zeroes));
+		int r = write_at(t, zeroes, n, off);
+
+		if (r < 0)
+			return r;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+/* base:allocation for [off, off+len): up to max extents from SEEK_DATA/SEEK_HOLE. */
+static int cmd_block_status(struct tx *t, const struct nbd_request *r, struct outq *q)
+{
+	enum {
+		MAX_EXTENTS = 64
+	};
+	uint32_t lens[MAX_EXTENTS], flags[MAX_EXTENTS];
+	unsigned int n = 0, max = (r->flags & NBD_CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS;
+	uint64_t off = r->offset, end = r->offset + r->len;
+	uint8_t *p;
+
+	while (off < end && n < max) {
+		uint64_t next = end;
+		uint32_t st = 0;
+
+		if (t->cow) {
+			next = off + cow_extent(t->cow, off, end - off, &st);
+		} else if (!t->e->blockdev) {
+			off_t d = lseek(t->e->fd, off, SEEK_DATA);
+
+			if (d < 0 && errno == ENXIO) {
+				st = NBD_STATE_HOLE | NBD_STATE_ZERO; /* a hole up to the
+									 end */
+			} else if (d < 0) {
+				st = 0; /* unknown: say allocated */
+			} else if ((uint64_t)d > off) {
+				st = NBD_STATE_HOLE | NBD_STATE_ZERO;
+				next = MIN((uint64_t)d, end);
+			} else {
+				off_t h = lseek(t->e->fd, off, SEEK_HOLE);
+				if (h > (off_t)off)
+					next = MIN((uint64_t)h, end);
+			}
+		}
+		if (n > 0 && flags[n - 1] == st) {
+			lens[n - 1] += next - off;
+		} else {
+			lens[n] = next - off;
+			flags[n] = st;
+			n++;
+		}
+		off = next;
+	}
+	p = outq_reserve(q, NBD_STRUCTURED_REPLY_SIZE + 4 + 8 * n);
+	if (!p)
+		return -ENOMEM;
+	chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_BLOCK_STATUS, r->handle,
+		     4 + 8 * n);
+	put32(p + 20, NBD_META_ALLOCATION_ID);
+	for (unsigned int i = 0; i < n; i++) {
+		put32(p + 24 + 8 * i, lens[i]);
+		put32(p + 28 + 8 * i, flags[i]);
+	}
+	return 0;
+}
+
+/* Execute a checked request (writes: with its payload in t->wbuf). */
+static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
+{
+	int rr = 0;
+
+	switch (r->type) {
+	case NBD_CMD_READ:
+		t->bytes_read += r->len;
+		return cmd_read(t, r, q);
+	case NBD_CMD_WRITE:
+		rr = write_at(t, t->wbuf, r->len, r->offset);
+		if (rr == 0 && (r->flags & NBD_CMD_FLAG_FUA))
+			rr = sync_data(t);
+		break;
+	case NBD_CMD_FLUSH:
+		rr = sync_data(t);
+		break;
+	case NBD_CMD_TRIM:
+		/* A hint we may ignore; the image itself is only trimmed on rw exports.
+		 */
+		if (!t->cow && r->len)
+			(void)fallocate(t->e->fd,
+					FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					r->offset, r->len);
+		if (r->flags & NBD_CMD_FLAG_FUA)
+			rr = sync_data(t);
+		break;
+	case NBD_CMD_WRITE_ZEROES:
+		if (r->len)
+			rr = zero_at(t, r->len, r->offset);
+		if (rr == 0 && (r->flags & NBD_CMD_FLAG_FUA))
+			rr = sync_data(t);
+		break;
+	case NBD_CMD_CACHE:
+		if (!t->cow && r->len)
+			(void)posix_fadvise(t->e->fd, r->offset, r->len,
+					    POSIX_FADV_WILLNEED);
+		break;
+	case NBD_CMD_BLOCK_STATUS:
+		return cmd_block_status(t, r, q);
+	}
+	if (rr < 0)
+		return reply_err(t, q, r->handle, errno_to_nbd(rr));
+	return reply_ok(t, q, r->handle);
+}
+
+ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, size_t limit)
+{
+	size_t pos = 0;
+	int r;
+
+	while (pos < len && !t->disc && !t->why) {
+		/* Dropping the payload of a refused write. */
+		if (t->skip) {
+			size_t n = MIN(t->skip, len - pos);
+
+			t->skip -= n;
+			pos += n;
+			if (t->skip == 0) {
+				r = reply_err(t, q, t->cur.handle, t->skip_err);
+				if (r < 0)
+					return r;
+			}
+			continue;
+		}
+		/* Receiving the payload of a write. */
+		if (t->wbuf) {
+			size_t n = MIN(t->cur.len - t->wgot, len - pos);
+
+			memcpy(t->wbuf + t->wgot, in + pos, n);
+			t->wgot += n;
+			pos += n;
+			if (t->wgot == t->cur.len) {
+				r = execute(t, &t->cur, q);
+				free(t->wbuf);
+				t->wbuf = NULL;
+				if (r < 0)
+					return r;
+			}
+			continue;
+		}
+		if (t->hdr_got == 0 && q->bytes > limit)
+			break;
+		size_t n = MIN(sizeof(t->hdr) - t->hdr_got, len - pos);
+		const uint8_t *h;
+		struct nbd_request req;
+		uint64_t payload;
+		uint32_t err;
+		bool fatal;
+
+		if (t->hdr_got == 0 && n == sizeof(t->hdr)) {
+			h = in + pos; /* the common case: a whole header in the buffer */
+		} else {
+			memcpy(t->hdr + t->hdr_got, in + pos, n);
+			t->hdr_got += n;
+			if (t->hdr_got < sizeof(t->hdr)) {
+				pos += n;
+				continue;
+			}
+			h = t->hdr;
+		}
+		pos += n;
+		t->hdr_got = 0;
+		if (nbd_request_parse(h, &req) < 0) {
+			t->why = "bad request magic";
+			break;
+		}
+		t->requests++;
+		err = nbd_request_check(t, &req, &payload, &fatal);
+		if (fatal) {
+			t->why = "request too large";
+			break;
+		}
+		if (req.type == NBD_CMD_DISC) {
+			t->disc = true;
+			break;
+		}
+		if (err) {
+			if (payload) {
+				t->cur = req;
+				t->skip = payload;
+				t->skip_err = err;
+				continue;
+			}
+			r = reply_err(t, q, req.handle, err);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (payload) {
+			t->cur = req;
+			t->wbuf = malloc(payload);
+			if (!t->wbuf)
+				return -ENOMEM;
+			t->wgot = 0;
+			continue;
+		}
+		if (req.type == NBD_CMD_WRITE) {
+			/* A zero-length write: nothing to receive. */
+			r = reply_ok(t, q, req.handle);
+		} else {
+			r = execute(t, &req, q);
+		}
+		if (r < 0)
+			return r;
+	}
+	return pos;
+}

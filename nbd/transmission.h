@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "export.h"
+#include "outq.h"
+
+struct cow;
+
+struct nbd_request {
+	uint16_t flags;
+	uint16_t type;
+	uint64_t handle;
+	uint64_t offset;
+	uint32_t len;
+};
+
+/* What the transmission phase knows about one connection. */
+struct tx {
+	struct export *e; /* a reference */
+	struct cow *cow; /* the client's overlay, for copy-on-write exports */
+	bool structured;
+	bool meta; /* base:allocation selected */
+	bool zero_copy; /* large reads may go out as file ranges (not under TLS) */
+	uint16_t tflags;
+
+	uint8_t hdr[28];
+	size_t hdr_got;
+	struct nbd_request cur; /* a request whose payload is being received */
+	uint8_t *wbuf;
+	size_t wgot;
+	uint64_t skip; /* payload bytes to read and drop */
+	uint32_t skip_err; /* the error to reply once they are dropped */
+
+	bool disc; /* the client sent NBD_CMD_DISC */
+	const char *why; /* set when the connection must be dropped */
+	uint64_t requests;
+	uint64_t bytes_read;
+};
+
+/* Parse a 28-byte request header; -EBADMSG on a bad magic. */
+int nbd_request_parse(const uint8_t *p, struct nbd_request *r);
+/*
+ * Decide what a request deserves before executing it: 0 (go ahead) or the
+ * NBD error to reply. *payload is how many bytes of data follow the header
+ * (NBD_CMD_WRITE). *fatal is set when the stream cannot be kept in sync.
+ */
+uint32_t nbd_request_check(const struct tx *t, const struct nbd_request *r,
+			   uint64_t *payload, bool *fatal);
+
+void tx_init(struct tx *t, struct export *e, bool structured, bool meta, bool zero_copy);
+void tx_free(struct tx *t);
+/*
+ * Feed client bytes: parse requests, execute them, queue the replies. It stops
+ * before a new request once more than limit bytes are queued, so a client that
+ * does not read its replies cannot make the server buffer without bound.
+ * Returns how many bytes were consumed, or a negative errno (-ENOMEM).
+ * t->disc or t->why tell that the connection is to be closed.
+ */
+ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
+		size_t limit);
+
+/* Reads up to this size are copied into the reply; larger ones are sent from the file. */
+#define TX_COPY_MAX (64u * 1024)
