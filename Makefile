@@ -53,8 +53,6 @@ CLEAN_FILES :=
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_A := $(O)/libpxeroot.a
 
-# module.mk files may define rules of their own; they must not become the default.
-.DEFAULT_GOAL := all
 include $(sort $(wildcard */module.mk */*/module.mk))
 
 # pkg-config flags, asked once per package set.
