@@ -69,7 +69,9 @@ static int read_line_file(const char *path, char **ret)
 
 int cmdline_main(int argc, char **argv)
 {
-	enum { OPT_ROOT_ONLY = 0x100 };
+	enum {
+		OPT_ROOT_ONLY = 0x100
+	};
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "defaults", required_argument, NULL, 'd' },
@@ -187,7 +189,8 @@ int cmdline_main(int argc, char **argv)
 	if (!quiet)
 		for (size_t i = 0; i < c.n_warnings; i++)
 			log_warn("%s", c.warnings[i]);
-	r = shell ? px_config_write_shell(&c, stdout, root_only) : px_config_write_text(&c, stdout);
+	r = shell ? px_config_write_shell(&c, stdout, root_only)
+		  : px_config_write_text(&c, stdout);
 	if (fflush(stdout) != 0 || r < 0) {
 		log_errno(r < 0 ? r : -EIO, "cannot write the output");
 		goto out;

@@ -403,8 +403,8 @@ static bool is_word(const char *s)
 static bool is_text(const char *s)
 {
 	for (const char *p = s; *p; p++)
-		if (!isprint((unsigned char)*p) || *p == '\'' || *p == '\\' || *p == '"' ||
-		    *p == '`' || *p == '$')
+		if (!isprint((unsigned char)*p) || *p == '\'' || *p == '\\' ||
+		    *p == '"' || *p == '`' || *p == '$')
 			return false;
 	return true;
 }
@@ -554,7 +554,8 @@ static int take_server(const char **p, char **ret, const char *param, char **ret
 		if (!*h)
 			return fail(ret_err, "%s: missing server", param);
 		if (!is_ipv4(h) && !is_hostname(h))
-			return fail(ret_err, "%s: '%s' is not a server address or host name",
+			return fail(ret_err,
+				    "%s: '%s' is not a server address or host name",
 				    param, h);
 	}
 	*ret = TAKE_PTR(h);
@@ -565,7 +566,7 @@ static int take_server(const char **p, char **ret, const char *param, char **ret
 static bool has_image_suffix(const char *path)
 {
 	static const char *const sfx[] = { ".sqfs", ".squashfs", ".sfs",  ".img",
-					   ".dat",  ".erofs",	  ".ext4", ".iso" };
+					   ".dat",  ".erofs",	 ".ext4", ".iso" };
 	size_t n = strlen(path);
 
 	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
@@ -609,7 +610,8 @@ static int nfs_options(struct root_spec *s, const char *opts, const char *param,
 	if (!copy)
 		return -ENOMEM;
 	if (!is_text(opts))
-		return fail(ret_err, "%s: invalid characters in NFS options '%s'", param, opts);
+		return fail(ret_err, "%s: invalid characters in NFS options '%s'", param,
+			    opts);
 	for (o = strtok_r(copy, ",", &save); o; o = strtok_r(NULL, ",", &save)) {
 		const char *v = NULL;
 		char *tmp;
@@ -625,7 +627,8 @@ static int nfs_options(struct root_spec *s, const char *opts, const char *param,
 			if (strcmp(v, "3") != 0 && strcmp(v, "4") != 0 &&
 			    strcmp(v, "4.0") != 0 && strcmp(v, "4.1") != 0 &&
 			    strcmp(v, "4.2") != 0)
-				return fail(ret_err, "%s: unknown NFS version '%s'", param, v);
+				return fail(ret_err, "%s: unknown NFS version '%s'",
+					    param, v);
 			free(s->vers);
 			s->vers = strdup(v);
 			if (!s->vers)
@@ -634,14 +637,16 @@ static int nfs_options(struct root_spec *s, const char *opts, const char *param,
 		}
 		if (startswith(o, "minorversion=")) {
 			minor = o + strlen("minorversion=");
-			if (strcmp(minor, "0") && strcmp(minor, "1") && strcmp(minor, "2"))
+			if (strcmp(minor, "0") && strcmp(minor, "1") &&
+			    strcmp(minor, "2"))
 				return fail(ret_err, "%s: unknown NFS minor version '%s'",
 					    param, minor);
 			continue;
 		}
 		if (startswith(o, "port=")) {
 			if (check_port(o + 5) < 0)
-				return fail(ret_err, "%s: invalid port '%s'", param, o + 5);
+				return fail(ret_err, "%s: invalid port '%s'", param,
+					    o + 5);
 			free(s->port);
 			s->port = strdup(o + 5);
 			if (!s->port)
@@ -742,7 +747,8 @@ static int parse_nbd_dracut(struct root_spec *s, struct px_config *c, const char
 			*slash = '\0';
 		if (strspn(port, "0123456789") == strlen(port)) {
 			if (check_port(port) < 0)
-				return fail(ret_err, "%s: invalid port '%s'", param, port);
+				return fail(ret_err, "%s: invalid port '%s'", param,
+					    port);
 			s->port = strdup(port);
 			s->export = strdup(slash ? slash + 1 : "");
 		} else {
@@ -784,13 +790,15 @@ static int parse_nbd_dracut(struct root_spec *s, struct px_config *c, const char
 
 			if (startswith(t, "timeout=")) {
 				if (parse_uint(t + 8, 1, 86400, &secs) < 0)
-					return fail(ret_err, "%s: invalid NBD option '%s'",
-						    param, t);
+					return fail(ret_err,
+						    "%s: invalid NBD option '%s'", param,
+						    t);
 				r = set(c, PX_NBD_TIMEOUT, t + 8);
 				if (r < 0)
 					return r;
 			} else {
-				r = add_warning(c, "%s: NBD option '%s' ignored", param, t);
+				r = add_warning(c, "%s: NBD option '%s' ignored", param,
+						t);
 				if (r < 0)
 					return r;
 			}
@@ -844,7 +852,8 @@ static bool is_url(const char *v)
 	       startswith(v, "ftp://") || startswith(v, "tftp://");
 }
 
-static int parse_url(struct root_spec *s, const char *v, const char *param, char **ret_err)
+static int parse_url(struct root_spec *s, const char *v, const char *param,
+		     char **ret_err)
 {
 	const char *host = strstr(v, "://") + 3;
 	const char *slash = strchr(host, '/');
@@ -862,9 +871,9 @@ static int parse_url(struct root_spec *s, const char *v, const char *param, char
 
 static bool is_local_device(const char *v)
 {
-	return startswith(v, "/dev/") || startswith(v, "LABEL=") || startswith(v, "UUID=") ||
-	       startswith(v, "PARTUUID=") || startswith(v, "PARTLABEL=") ||
-	       startswith(v, "block:");
+	return startswith(v, "/dev/") || startswith(v, "LABEL=") ||
+	       startswith(v, "UUID=") || startswith(v, "PARTUUID=") ||
+	       startswith(v, "PARTLABEL=") || startswith(v, "block:");
 }
 
 /*
@@ -900,8 +909,10 @@ static int parse_root_value(struct root_spec *s, struct px_config *c, const char
 		return parse_nbd_dracut(s, c, v + 4, param, ret_err);
 	if (startswith(v, "live:")) {
 		if (!is_url(v + 5))
-			return fail(ret_err, "%s: only live:http://, https://, ftp:// and tftp:// images are supported",
-				    param);
+			return fail(
+				ret_err,
+				"%s: only live:http://, https://, ftp:// and tftp:// images are supported",
+				param);
 		return parse_url(s, v + 5, param, ret_err);
 	}
 	if (is_url(v))
@@ -910,10 +921,12 @@ static int parse_root_value(struct root_spec *s, struct px_config *c, const char
 		return 1;
 	if (is_local_device(v))
 		return 1;
-	if (startswith(v, "iscsi:") || startswith(v, "cifs:") || startswith(v, "cifs://") ||
-	    startswith(v, "nvme") || startswith(v, "fcoe:"))
-		return fail(ret_err, "%s: this root transport is not supported (use NFS, NBD or HTTP)",
-			    param);
+	if (startswith(v, "iscsi:") || startswith(v, "cifs:") ||
+	    startswith(v, "cifs://") || startswith(v, "nvme") || startswith(v, "fcoe:"))
+		return fail(
+			ret_err,
+			"%s: this root transport is not supported (use NFS, NBD or HTTP)",
+			param);
 	/* dracut's plain [server:]/path[:opts] means NFS. */
 	if (v[0] == '/' || strstr(v, ":/")) {
 		int r = parse_nfs(s, v, ":,", param, ret_err);
@@ -921,8 +934,10 @@ static int parse_root_value(struct root_spec *s, struct px_config *c, const char
 			s->vers = strdup("auto");
 		return r < 0 ? r : s->vers ? 0 : -ENOMEM;
 	}
-	return fail(ret_err, "%s: unrecognised root (expected nfs:, nfs4:, nbd:, dhcp, live:URL or SERVER:/PATH)",
-		    param);
+	return fail(
+		ret_err,
+		"%s: unrecognised root (expected nfs:, nfs4:, nbd:, dhcp, live:URL or SERVER:/PATH)",
+		param);
 }
 
 /* The kernel's nfsroot=[server:]path[,options]; NFSv3 unless told. */
@@ -976,8 +991,10 @@ static int parse_netboot(struct root_spec *s, const char *v, const char *param,
 			s->vers = strdup("3");
 		return s->vers ? 0 : -ENOMEM;
 	}
-	return fail(ret_err, "%s: expected an http://, https://, ftp://, tftp://, nbd:// or nfs:// URL",
-		    param);
+	return fail(
+		ret_err,
+		"%s: expected an http://, https://, ftp://, tftp://, nbd:// or nfs:// URL",
+		param);
 }
 
 static int parse_nfsboot(struct root_spec *s, const char *v, const char *param,
@@ -1007,8 +1024,10 @@ static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 	/* An image named by rd.pxeroot.image= replaces one guessed from the path. */
 	if (c->image_override && strcmp(s->kind, "dhcp") != 0) {
 		if (strcmp(s->kind, "nfs") != 0)
-			return fail(ret_err, "rd.pxeroot.image=%s: only an NFS root has image files",
-				    c->image_override);
+			return fail(
+				ret_err,
+				"rd.pxeroot.image=%s: only an NFS root has image files",
+				c->image_override);
 		free(s->image);
 		s->image = strdup(c->image_override);
 		if (!s->image)
@@ -1043,6 +1062,8 @@ static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 struct pending {
 	const char *root, *netroot, *nfsroot, *netboot, *nbdboot, *nfsboot;
 	const char *root_p, *netroot_p, *nfsroot_p, *netboot_p, *nbdboot_p, *nfsboot_p;
+	/* Where each was on the command line, to name conflicts in that order. */
+	size_t root_i, netroot_i, nfsroot_i, netboot_i, nbdboot_i, nfsboot_i;
 	const char *ip, *ethx, *ethn, *ethn_param, *bootif, *bootdev;
 	bool dodhcp, nodhcp, bootif_off;
 	int shell; /* -1 unset */
@@ -1062,36 +1083,38 @@ static int bool_value(const char *param, const char *v, bool *ret, char **ret_er
 	return 0;
 }
 
-static int uint_value(struct px_config *c, enum px_key k, const char *param, const char *v,
-		      unsigned int min, unsigned int max, char **ret_err)
+static int uint_value(struct px_config *c, enum px_key k, const char *param,
+		      const char *v, unsigned int min, unsigned int max, char **ret_err)
 {
 	unsigned int n;
 
 	if (!v || parse_uint(v, min, max, &n) < 0)
-		return fail(ret_err, "%s: expected a number from %u to %u", param, min, max);
+		return fail(ret_err, "%s: expected a number from %u to %u", param, min,
+			    max);
 	return set(c, k, v);
 }
 
-static int module_list(struct px_config *c, enum px_key k, const char *param, const char *v,
-		       char **ret_err)
+static int module_list(struct px_config *c, enum px_key k, const char *param,
+		       const char *v, char **ret_err)
 {
-	_cleanup_free_ char *copy = NULL;
-	char *save = NULL;
-	int r;
-
 	if (!v || !*v)
 		return fail(ret_err, "%s: expected a list of modules", param);
-	copy = strdup(v);
-	if (!copy)
-		return -ENOMEM;
-	for (char *m = strtok_r(copy, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+	for (const char *p = v;;) {
+		size_t n = strcspn(p, ",");
+		_cleanup_free_ char *m = strndup(p, n);
+		int r;
+
+		if (!m)
+			return -ENOMEM;
 		if (!is_word(m))
 			return fail(ret_err, "%s: invalid module name '%s'", param, m);
 		r = append(c, k, m, ',');
 		if (r < 0)
 			return r;
+		if (!p[n])
+			return 0;
+		p += n + 1;
 	}
-	return 0;
 }
 
 static const char *const break_stages[] = { "cmdline",	 "pre-udev", "initqueue",
@@ -1125,20 +1148,22 @@ static int break_value(struct px_config *c, const char *param, const char *v,
 				}
 				if (!want)
 					continue;
-				if (asprintf(&tmp, "%s%s%s", list ? list : "", list ? " " : "",
-					     break_stages[j]) < 0)
+				if (asprintf(&tmp, "%s%s%s", list ? list : "",
+					     list ? " " : "", break_stages[j]) < 0)
 					return -ENOMEM;
 				free(list);
 				list = tmp;
 			}
 			return set(c, PX_BREAK, list);
 		}
-	return fail(ret_err, "%s: unknown stage (cmdline, pre-udev, initqueue, pre-mount, mount, pre-pivot)",
-		    param);
+	return fail(
+		ret_err,
+		"%s: unknown stage (cmdline, pre-udev, initqueue, pre-mount, mount, pre-pivot)",
+		param);
 }
 
-static int checksum_value(struct px_config *c, enum px_key k, size_t len, const char *param,
-			  const char *v, char **ret_err)
+static int checksum_value(struct px_config *c, enum px_key k, size_t len,
+			  const char *param, const char *v, char **ret_err)
 {
 	_cleanup_free_ char *l = NULL;
 
@@ -1150,7 +1175,8 @@ static int checksum_value(struct px_config *c, enum px_key k, size_t len, const 
 	return set(c, k, l);
 }
 
-static int dns_value(struct px_config *c, const char *param, const char *v, char **ret_err)
+static int dns_value(struct px_config *c, const char *param, const char *v,
+		     char **ret_err)
 {
 	_cleanup_free_ char *copy = NULL;
 	char *save = NULL;
@@ -1173,7 +1199,7 @@ static int dns_value(struct px_config *c, const char *param, const char *v, char
 
 /* Every other parameter: set now. Returns 0 also for parameters not ours. */
 static int apply_one(struct px_config *c, struct pending *pd, const char *param,
-		     char **ret_err)
+		     size_t idx, char **ret_err)
 {
 	size_t nl = name_len(param);
 	_cleanup_free_ char *name = strndup(param, nl);
@@ -1185,9 +1211,9 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 		return -ENOMEM;
 
 #define IS(n) (strcmp(name, n) == 0)
-#define NEED_VALUE()                                                   \
-	do {                                                           \
-		if (!v || !*v)                                         \
+#define NEED_VALUE()                                                      \
+	do {                                                              \
+		if (!v || !*v)                                            \
 			return fail(ret_err, "%s: missing value", param); \
 	} while (0)
 
@@ -1196,26 +1222,32 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 		NEED_VALUE();
 		pd->root = v;
 		pd->root_p = param;
+		pd->root_i = idx;
 	} else if (IS("netroot")) {
 		NEED_VALUE();
 		pd->netroot = v;
 		pd->netroot_p = param;
+		pd->netroot_i = idx;
 	} else if (IS("nfsroot")) {
 		NEED_VALUE();
 		pd->nfsroot = v;
 		pd->nfsroot_p = param;
+		pd->nfsroot_i = idx;
 	} else if (IS("netboot")) {
 		NEED_VALUE();
 		pd->netboot = v;
 		pd->netboot_p = param;
+		pd->netboot_i = idx;
 	} else if (IS("nbdboot")) {
 		NEED_VALUE();
 		pd->nbdboot = v;
 		pd->nbdboot_p = param;
+		pd->nbdboot_i = idx;
 	} else if (IS("nfsboot")) {
 		NEED_VALUE();
 		pd->nfsboot = v;
 		pd->nfsboot_p = param;
+		pd->nfsboot_i = idx;
 	} else if (IS("ip")) {
 		NEED_VALUE();
 		pd->ip = param;
@@ -1273,14 +1305,17 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 			return r;
 		pd->shell = b;
 	} else if (IS("rd.emergency")) {
-		if (!v || (strcmp(v, "reboot") && strcmp(v, "poweroff") && strcmp(v, "halt")))
-			return fail(ret_err, "%s: expected reboot, poweroff or halt", param);
+		if (!v ||
+		    (strcmp(v, "reboot") && strcmp(v, "poweroff") && strcmp(v, "halt")))
+			return fail(ret_err, "%s: expected reboot, poweroff or halt",
+				    param);
 		pd->emergency = v;
 		pd->emergency_param = param;
 	} else if (IS("rd.pxeroot.fail")) {
-		if (!v || (strcmp(v, "shell") && strcmp(v, "reboot") && strcmp(v, "poweroff") &&
-			   strcmp(v, "halt")))
-			return fail(ret_err, "%s: expected shell, reboot, poweroff or halt",
+		if (!v || (strcmp(v, "shell") && strcmp(v, "reboot") &&
+			   strcmp(v, "poweroff") && strcmp(v, "halt")))
+			return fail(ret_err,
+				    "%s: expected shell, reboot, poweroff or halt",
 				    param);
 		pd->fail_action = v;
 	} else if (IS("rd.pxeroot.fail.timeout")) {
@@ -1296,15 +1331,18 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 	} else if (IS("rd.pxeroot.link.timeout") || IS("rd.net.timeout.carrier")) {
 		return uint_value(c, PX_LINK_TIMEOUT, param, v, 0, 600, ret_err);
 	} else if (IS("rd.pxeroot.overlay")) {
-		if (!v || (strcmp(v, "overlay") && strcmp(v, "tmpfs") && strcmp(v, "none")))
-			return fail(ret_err, "%s: expected overlay, tmpfs or none", param);
+		if (!v ||
+		    (strcmp(v, "overlay") && strcmp(v, "tmpfs") && strcmp(v, "none")))
+			return fail(ret_err, "%s: expected overlay, tmpfs or none",
+				    param);
 		return set(c, PX_OVERLAY, v);
 	} else if (IS("rd.live.overlay.overlayfs")) {
 		r = bool_value(param, v, &b, ret_err);
 		return r < 0 || !b ? r : set(c, PX_OVERLAY, "overlay");
 	} else if (IS("rd.pxeroot.overlay.size")) {
 		if (!v || !is_tmpfs_size(v))
-			return fail(ret_err, "%s: expected a size such as 512m, 2g or 50%%",
+			return fail(ret_err,
+				    "%s: expected a size such as 512m, 2g or 50%%",
 				    param);
 		return set(c, PX_OVERLAY_SIZE, v);
 	} else if (IS("rd.live.overlay.size")) {
@@ -1321,16 +1359,20 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 		return checksum_value(c, PX_MD5, 32, param, v, ret_err);
 	} else if (IS("rd.pxeroot.checksum")) {
 		if (!v || !is_url(v) || !is_text(v))
-			return fail(ret_err, "%s: expected an http://, https://, ftp:// or tftp:// URL",
-				    param);
+			return fail(
+				ret_err,
+				"%s: expected an http://, https://, ftp:// or tftp:// URL",
+				param);
 		return set(c, PX_CHECKSUM_URL, v);
 	} else if (IS("rd.pxeroot.verify")) {
 		r = bool_value(param, v, &b, ret_err);
 		return r < 0 ? r : set(c, PX_VERIFY, b ? "1" : "0");
 	} else if (IS("rd.pxeroot.image")) {
 		if (!v || !*v || v[0] == '/' || strstr(v, "..") || !is_text(v))
-			return fail(ret_err, "%s: expected a file name relative to the NFS directory",
-				    param);
+			return fail(
+				ret_err,
+				"%s: expected a file name relative to the NFS directory",
+				param);
 		free(c->image_override);
 		c->image_override = strdup(v);
 		return c->image_override ? 0 : -ENOMEM;
@@ -1358,27 +1400,34 @@ static int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 {
 	struct root_spec s = { 0 };
 	const char *src_p[6] = { 0 }, *src_v[6] = { 0 };
+	size_t src_i[6] = { 0 };
 	size_t n = 0;
 	bool dev_nfs = false;
 	int r;
 
-	/* Which parameters name a root? */
+	/* Which parameters name a root? A first look only: no warnings yet. */
 	if (pd->root) {
-		r = parse_root_value(&s, c, pd->root, pd->root_p, ret_err);
+		struct px_config scratch;
+
+		px_config_init(&scratch);
+		r = parse_root_value(&s, &scratch, pd->root, pd->root_p, ret_err);
+		px_config_done(&scratch);
+		root_spec_done(&s);
 		if (r < 0)
 			goto out;
 		if (r == 0) {
 			src_p[n] = pd->root_p;
+			src_i[n] = pd->root_i;
 			src_v[n++] = pd->root;
 		} else {
 			dev_nfs = strcmp(pd->root, "/dev/nfs") == 0;
 		}
-		root_spec_done(&s);
 	}
-#define SOURCE(x)                        \
-	if (pd->x) {                     \
-		src_p[n] = pd->x##_p;    \
-		src_v[n++] = pd->x;      \
+#define SOURCE(x)                     \
+	if (pd->x) {                  \
+		src_p[n] = pd->x##_p; \
+		src_i[n] = pd->x##_i; \
+		src_v[n++] = pd->x;   \
 	}
 	SOURCE(netroot);
 	SOURCE(nfsroot);
@@ -1386,21 +1435,39 @@ static int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 	SOURCE(nbdboot);
 	SOURCE(nfsboot);
 #undef SOURCE
+	/* In command line order. */
+	for (size_t a = 1; a < n; a++)
+		for (size_t b = a; b > 0 && src_i[b - 1] > src_i[b]; b--) {
+			const char *tp = src_p[b], *tv = src_v[b];
+			size_t ti = src_i[b];
+
+			src_p[b] = src_p[b - 1];
+			src_v[b] = src_v[b - 1];
+			src_i[b] = src_i[b - 1];
+			src_p[b - 1] = tp;
+			src_v[b - 1] = tv;
+			src_i[b - 1] = ti;
+		}
 	if (n > 1) {
-		r = fail(ret_err, "conflicting root parameters: %s and %s", src_p[0], src_p[1]);
+		r = fail(ret_err, "conflicting root parameters: %s and %s", src_p[0],
+			 src_p[1]);
 		goto out;
 	}
 	if (dev_nfs && n == 1 && !pd->nfsroot && !pd->netroot && !pd->nfsboot) {
-		r = fail(ret_err, "conflicting root parameters: %s and %s", pd->root_p, src_p[0]);
+		r = fail(ret_err, "conflicting root parameters: %s and %s", pd->root_p,
+			 src_p[0]);
 		goto out;
 	}
 	if (n == 0) {
 		if (pd->root && !dev_nfs) {
-			r = fail(ret_err, "%s: a local disk root is not supported by this initramfs (use root=nfs:, root=nbd:, netboot= or root=dhcp)",
-				 pd->root_p);
+			r = fail(
+				ret_err,
+				"%s: a local disk root is not supported by this initramfs (use root=nfs:, root=nbd:, netboot= or root=dhcp)",
+				pd->root_p);
 			goto out;
 		}
-		/* No root named: take it from DHCP (the kernel's root=/dev/nfs does too). */
+		/* No root named: take it from DHCP (the kernel's root=/dev/nfs does too).
+		 */
 		s.kind = "dhcp";
 		s.param = strdup(pd->root_p ? pd->root_p : "");
 		if (!s.param) {
@@ -1424,9 +1491,9 @@ static int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 	else if (src_p[0] == pd->netboot_p)
 		r = parse_netboot(&s, src_v[0], src_p[0], ret_err);
 	else if (src_p[0] == pd->nbdboot_p)
-		r = startswith(src_v[0], "nbd://") ?
-			    parse_nbd_uri(&s, src_v[0] + 6, true, src_p[0], ret_err) :
-			    parse_nbd_uri(&s, src_v[0], false, src_p[0], ret_err);
+		r = startswith(src_v[0], "nbd://")
+			    ? parse_nbd_uri(&s, src_v[0] + 6, true, src_p[0], ret_err)
+			    : parse_nbd_uri(&s, src_v[0], false, src_p[0], ret_err);
 	else
 		r = parse_nfsboot(&s, src_v[0], src_p[0], ret_err);
 	if (r < 0)
@@ -1449,11 +1516,13 @@ fs:
 		const char *cur = c->v[PX_FSTYPE];
 
 		if (cur && strcmp(cur, t) != 0) {
-			r = fail(ret_err, "%s conflicts with the file system type '%s' in %s",
+			r = fail(ret_err,
+				 "%s conflicts with the file system type '%s' in %s",
 				 pd->root_fstype, cur, px_config_get(c, PX_ROOT_PARAM));
 			goto out;
 		}
-		/* The kernel's own root=/dev/nfs adds rootfstype=nfs; it says nothing more. */
+		/* The kernel's own root=/dev/nfs adds rootfstype=nfs; it says nothing
+		 * more. */
 		if (strcmp(t, "nfs") != 0 && strcmp(t, "nfs4") != 0)
 			r = set(c, PX_FSTYPE, t);
 	}
@@ -1473,9 +1542,10 @@ out:
 
 static bool is_autoconf_word(const char *s)
 {
-	static const char *const w[] = { "off",	 "none",  "on",	  "any",	"dhcp",
-					 "bootp", "rarp",  "both", "single-dhcp", "dhcp6",
-					 "auto6", "either6", "link6", "ibft" };
+	static const char *const w[] = { "off",		"none",	 "on",	  "any",
+					 "dhcp",	"bootp", "rarp",  "both",
+					 "single-dhcp", "dhcp6", "auto6", "either6",
+					 "link6",	"ibft" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
 		if (strcmp(s, w[i]) == 0)
@@ -1493,9 +1563,9 @@ static int autoconf_mode(const char *s, const char **mode, const char *param,
 	}
 	if (strcmp(s, "off") == 0 || strcmp(s, "none") == 0)
 		*mode = "off";
-	else if (strcmp(s, "on") == 0 || strcmp(s, "any") == 0 || strcmp(s, "dhcp") == 0 ||
-		 strcmp(s, "bootp") == 0 || strcmp(s, "both") == 0 ||
-		 strcmp(s, "single-dhcp") == 0)
+	else if (strcmp(s, "on") == 0 || strcmp(s, "any") == 0 ||
+		 strcmp(s, "dhcp") == 0 || strcmp(s, "bootp") == 0 ||
+		 strcmp(s, "both") == 0 || strcmp(s, "single-dhcp") == 0)
 		*mode = "dhcp";
 	else if (strcmp(s, "rarp") == 0)
 		return fail(ret_err, "%s: RARP is not supported (use dhcp)", param);
@@ -1552,7 +1622,8 @@ static int ip_tail(struct px_config *c, char **t, size_t n, bool dns_allowed,
 		return r;
 	}
 	if (!dns_allowed)
-		return fail(ret_err, "%s: expected [MTU][:MAC] after the autoconfiguration",
+		return fail(ret_err,
+			    "%s: expected [MTU][:MAC] after the autoconfiguration",
 			    param);
 	if (n > 3)
 		return fail(ret_err, "%s: too many fields", param);
@@ -1560,7 +1631,8 @@ static int ip_tail(struct px_config *c, char **t, size_t n, bool dns_allowed,
 		if (!*t[i])
 			continue;
 		if (!is_ipv4(t[i]))
-			return fail(ret_err, "%s: '%s' is not an IPv4 address", param, t[i]);
+			return fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				    t[i]);
 		r = i < 2 ? append(c, PX_IP_DNS, t[i], ' ') : set(c, PX_IP_NTP, t[i]);
 		if (r < 0)
 			return r;
@@ -1588,7 +1660,8 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 		return -ENOMEM;
 	if (strchr(v, '['))
 		return fail(ret_err, "%s: IPv6 addresses are not supported", param);
-	if (!strchr(v, ':'))
+	/* ip=ADDRESS alone is the first field of the long form, not a keyword. */
+	if (!strchr(v, ':') && !is_ipv4(v))
 		return autoconf_mode(v, mode, param, ret_err);
 	for (char *p = copy;;) {
 		char *colon = strchr(p, ':');
@@ -1604,7 +1677,8 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	if (nf >= 2 && !is_ipv4(f[0]) && is_autoconf_word(f[1])) {
 		/* IFACE:AUTOCONF[:MTU[:MAC]] */
 		if (!is_ifname(f[0]))
-			return fail(ret_err, "%s: invalid interface name '%s'", param, f[0]);
+			return fail(ret_err, "%s: invalid interface name '%s'", param,
+				    f[0]);
 		r = autoconf_mode(f[1], mode, param, ret_err);
 		r = r ?: set(c, PX_IP_DEV, f[0]);
 		return r ?: ip_tail(c, f + 2, nf - 2, false, param, ret_err);
@@ -1612,17 +1686,20 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	if (*f[0] && !is_ipv4(f[0]))
 		return fail(ret_err, "%s: '%s' is not an IPv4 address", param, f[0]);
 	if (nf > 1 && *f[1]) {
-		/* dracut allows PEER/PREFIX for point-to-point links; the prefix is unused. */
+		/* dracut allows PEER/PREFIX for point-to-point links; the prefix is
+		 * unused. */
 		char *slash = strchr(f[1], '/');
 		if (slash)
 			*slash = '\0';
 		if (!is_ipv4(f[1]))
-			return fail(ret_err, "%s: '%s' is not an IPv4 address", param, f[1]);
+			return fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				    f[1]);
 		r = set(c, PX_IP_PEER, f[1]);
 	}
 	if (nf > 2 && *f[2]) {
 		if (!is_ipv4(f[2]))
-			return fail(ret_err, "%s: '%s' is not an IPv4 address", param, f[2]);
+			return fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				    f[2]);
 		r = r ?: set(c, PX_IP_GW, f[2]);
 	}
 	if (*f[0]) {
@@ -1631,7 +1708,8 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 
 		if (nf > 3 && *f[3]) {
 			if (netmask_to_prefix(f[3], &prefix) < 0)
-				return fail(ret_err, "%s: '%s' is not a netmask", param, f[3]);
+				return fail(ret_err, "%s: '%s' is not a netmask", param,
+					    f[3]);
 		} else {
 			prefix = classful_prefix(f[0]);
 		}
@@ -1652,7 +1730,8 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	}
 	if (nf > 5 && *f[5]) {
 		if (!is_ifname(f[5]))
-			return fail(ret_err, "%s: invalid interface name '%s'", param, f[5]);
+			return fail(ret_err, "%s: invalid interface name '%s'", param,
+				    f[5]);
 		r = set(c, PX_IP_DEV, f[5]);
 		if (r < 0)
 			return r;
@@ -1660,7 +1739,8 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	r = autoconf_mode(nf > 6 ? f[6] : "", mode, param, ret_err);
 	if (r < 0)
 		return r;
-	/* No autoconfiguration named: static with an address, else DHCP (the kernel's rule). */
+	/* No autoconfiguration named: static with an address, else DHCP (the kernel's
+	 * rule). */
 	if (!*mode || (strcmp(*mode, "off") == 0 && *f[0]))
 		*mode = *f[0] ? "static" : "dhcp";
 	return nf > 7 ? ip_tail(c, f + 7, nf - 7, true, param, ret_err) : 0;
@@ -1727,7 +1807,8 @@ static int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 	}
 	if (pd->dodhcp) {
 		if (mode && strcmp(mode, "dhcp") != 0)
-			return fail(ret_err, "conflicting network parameters: %s and dodhcp",
+			return fail(ret_err,
+				    "conflicting network parameters: %s and dodhcp",
 				    mode_param);
 		mode = "dhcp";
 		if (!mode_param)
@@ -1735,10 +1816,13 @@ static int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 	}
 	if (pd->nodhcp) {
 		if (mode && strcmp(mode, "dhcp") == 0)
-			return fail(ret_err, "conflicting network parameters: %s and nodhcp",
+			return fail(ret_err,
+				    "conflicting network parameters: %s and nodhcp",
 				    mode_param);
 		if (!mode)
-			return fail(ret_err, "nodhcp: no address given (add ethx=IP/PREFIX or ip=)");
+			return fail(
+				ret_err,
+				"nodhcp: no address given (add ethx=IP/PREFIX or ip=)");
 	}
 	if (mode) {
 		r = set(c, PX_IP, mode);
@@ -1757,10 +1841,12 @@ static int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 
 		r = parse_mac(v, true, mac);
 		if (r == -EPROTONOSUPPORT)
-			return fail(ret_err, "%s: only Ethernet (hardware type 01) is supported",
+			return fail(ret_err,
+				    "%s: only Ethernet (hardware type 01) is supported",
 				    pd->bootif);
 		if (r < 0)
-			return fail(ret_err, "%s: expected 01-aa-bb-cc-dd-ee-ff", pd->bootif);
+			return fail(ret_err, "%s: expected 01-aa-bb-cc-dd-ee-ff",
+				    pd->bootif);
 		r = set(c, PX_BOOTIF, mac);
 	}
 	return r;
@@ -1789,7 +1875,7 @@ int px_config_apply(struct px_config *c, const struct px_params *l, char **ret_e
 	if (ret_err)
 		*ret_err = NULL;
 	for (size_t i = 0; i < l->n; i++) {
-		r = apply_one(c, &pd, l->p[i], ret_err);
+		r = apply_one(c, &pd, l->p[i], i, ret_err);
 		if (r < 0)
 			return r;
 	}
@@ -1800,9 +1886,11 @@ int px_config_apply(struct px_config *c, const struct px_params *l, char **ret_e
 		return r;
 	if (strcmp(px_config_get(c, PX_IP), "off") == 0) {
 		const char *rp = px_config_get(c, PX_ROOT_PARAM);
-		return fail(ret_err, "%s: the root is on the network%s%s; give an address or use ip=dhcp",
-			    px_config_get(c, PX_IP_PARAM), *rp ? " (" : "",
-			    *rp ? rp : "");
+		return fail(
+			ret_err,
+			"%s: the root is on the network%s%s%s; give an address or use ip=dhcp",
+			px_config_get(c, PX_IP_PARAM), *rp ? " (" : "", rp,
+			*rp ? ")" : "");
 	}
 	return 0;
 }
@@ -1945,7 +2033,8 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 		fprintf(f, "%-12s%s\n", "  from", g(c, PX_ROOT_PARAM));
 	if (strcmp(root, "nfs") != 0 || has(c, PX_IMAGE)) {
 		fprintf(f, "%-12s%s", "  fs type",
-			strcmp(g(c, PX_FSTYPE), "auto") == 0 ? "probed" : g(c, PX_FSTYPE));
+			strcmp(g(c, PX_FSTYPE), "auto") == 0 ? "probed"
+							     : g(c, PX_FSTYPE));
 		fputc('\n', f);
 	}
 	if (has(c, PX_FLAGS))
@@ -1955,29 +2044,31 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 		if (has(c, PX_SHA256))
 			fprintf(f, "sha256 %s", g(c, PX_SHA256));
 		if (has(c, PX_MD5))
-			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "", g(c, PX_MD5));
+			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "",
+				g(c, PX_MD5));
 		if (has(c, PX_CHECKSUM_URL))
 			fprintf(f, "%schecksum file %s",
 				has(c, PX_SHA256) || has(c, PX_MD5) ? ", " : "",
 				g(c, PX_CHECKSUM_URL));
 		if (!has(c, PX_SHA256) && !has(c, PX_MD5) && !has(c, PX_CHECKSUM_URL))
-			fputs("with a checksum file next to the image (.sha256, .md5)", f);
+			fputs("with a checksum file next to the image (.sha256, .md5)",
+			      f);
 		if (strcmp(g(c, PX_VERIFY), "1") == 0)
 			fputs("; refused without a checksum\n", f);
 		else
 			fputs("; used unverified when no checksum is found\n", f);
 	}
 	if (strcmp(root, "nbd") == 0 || strcmp(root, "dhcp") == 0)
-		fprintf(f, "%-12sI/O timeout %s s, %s, waits %s s for the server\n", "  nbd",
-			g(c, PX_NBD_TIMEOUT),
-			strcmp(g(c, PX_NBD_RECONNECT), "1") == 0 ? "reconnects" :
-								    "no reconnection",
+		fprintf(f, "%-12sI/O timeout %s s, %s, waits %s s for the server\n",
+			"  nbd", g(c, PX_NBD_TIMEOUT),
+			strcmp(g(c, PX_NBD_RECONNECT), "1") == 0 ? "reconnects"
+								 : "no reconnection",
 			g(c, PX_NBD_DEAD_TIMEOUT));
 
 	fprintf(f, "%-12s", "network");
 	if (strcmp(ip, "dhcp") == 0) {
-		fprintf(f, "DHCP, %s tries, first wait %s s, doubling", g(c, PX_DHCP_TRIES),
-			g(c, PX_DHCP_TIMEOUT));
+		fprintf(f, "DHCP, %s tries, first wait %s s, doubling",
+			g(c, PX_DHCP_TRIES), g(c, PX_DHCP_TIMEOUT));
 		if (has(c, PX_IP_ADDR))
 			fprintf(f, ", asking for %s", g(c, PX_IP_ADDR));
 	} else {
@@ -2013,7 +2104,8 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 
 	fprintf(f, "%-12s", "writable");
 	if (strcmp(g(c, PX_OVERLAY), "overlay") == 0)
-		fprintf(f, "overlayfs, tmpfs upper layer (size %s)\n", g(c, PX_OVERLAY_SIZE));
+		fprintf(f, "overlayfs, tmpfs upper layer (size %s)\n",
+			g(c, PX_OVERLAY_SIZE));
 	else if (strcmp(g(c, PX_OVERLAY), "tmpfs") == 0)
 		fprintf(f, "tmpfs root (size %s) with links into the read-only root\n",
 			g(c, PX_OVERLAY_SIZE));

@@ -248,7 +248,8 @@ static int request(const struct url *u, int timeout_ms, struct sink *s, char *lo
 	if (c->fd < 0)
 		return c->fd;
 	{
-		/* Host: carries the port when it is not the default, and brackets for IPv6. */
+		/* Host: carries the port when it is not the default, and brackets for
+		 * IPv6. */
 		bool v6 = strchr(u->host, ':') != NULL;
 		char hostport[300], portstr[8] = "";
 
@@ -321,14 +322,16 @@ static double seconds_since(const struct timespec *t0)
 
 int fetch_main(int argc, char **argv)
 {
-	enum { OPT_SHA256 = 0x100, OPT_MD5 };
-	static const struct option opts[] = {
-		{ "sha256", required_argument, NULL, OPT_SHA256 },
-		{ "md5", required_argument, NULL, OPT_MD5 },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
+	enum {
+		OPT_SHA256 = 0x100,
+		OPT_MD5
 	};
+	static const struct option opts[] = { { "sha256", required_argument, NULL,
+						OPT_SHA256 },
+					      { "md5", required_argument, NULL, OPT_MD5 },
+					      { "timeout", required_argument, NULL, 't' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	const char *want_sha = NULL, *want_md5 = NULL, *file;
 	unsigned int timeout = 30;
 	char current[4200], location[4200];
@@ -393,8 +396,8 @@ int fetch_main(int argc, char **argv)
 		sha256_init(&s.sha);
 		md5_init(&s.md5);
 		location[0] = '\0';
-		r = request(&u, timeout * 1000, &s, location, sizeof(location), &status, reason,
-			    sizeof(reason));
+		r = request(&u, timeout * 1000, &s, location, sizeof(location), &status,
+			    reason, sizeof(reason));
 		if (r == 1) {
 			if (hop == MAX_REDIRECTS) {
 				log_error("%s: too many redirects", argv[optind]);
@@ -406,8 +409,9 @@ int fetch_main(int argc, char **argv)
 				char *pathstart = strchr(current + 7, '/');
 				if (pathstart)
 					*pathstart = '\0';
-				snprintf(current + strlen(current), sizeof(current) - strlen(current),
-					 "%s", location);
+				snprintf(current + strlen(current),
+					 sizeof(current) - strlen(current), "%s",
+					 location);
 			} else {
 				snprintf(current, sizeof(current), "%s", location);
 			}
@@ -452,7 +456,7 @@ int fetch_main(int argc, char **argv)
 		unlink(file);
 		return EXIT_MISMATCH;
 	}
-	printf("%llu %.2f %s %s\n", (unsigned long long)s.bytes, seconds_since(&t0), sha_hex,
-	       md5_hex);
+	printf("%llu %.2f %s %s\n", (unsigned long long)s.bytes, seconds_since(&t0),
+	       sha_hex, md5_hex);
 	return 0;
 }

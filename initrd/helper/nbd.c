@@ -128,13 +128,15 @@ static int send_option(int fd, uint32_t opt, const void *data, uint32_t len)
 		uint64_t magic;
 		uint32_t opt;
 		uint32_t len;
-	} __attribute__((packed)) h = { htobe64(NBD_OPTS_MAGIC), htobe32(opt), htobe32(len) };
+	} __attribute__((packed))
+	h = { htobe64(NBD_OPTS_MAGIC), htobe32(opt), htobe32(len) };
 	int r = write_full(fd, &h, sizeof(h));
 
 	return r < 0 || !len ? r : write_full(fd, data, len);
 }
 
-static int go(int fd, const char *export, struct export_info *info, char *why, size_t whylen)
+static int go(int fd, const char *export, struct export_info *info, char *why,
+	      size_t whylen)
 {
 	uint32_t nlen = strlen(export);
 	size_t len = 4 + nlen + 2 + 2;
@@ -179,7 +181,8 @@ static int go(int fd, const char *export, struct export_info *info, char *why, s
 			if (r < 0)
 				return r;
 			if (off < sizeof(data) - 1) {
-				uint32_t keep = MIN(n, (uint32_t)(sizeof(data) - 1 - off));
+				uint32_t keep =
+					MIN(n, (uint32_t)(sizeof(data) - 1 - off));
 				memcpy(data + off, skip, keep);
 				off += keep;
 			}
@@ -233,7 +236,8 @@ static int go(int fd, const char *export, struct export_info *info, char *why, s
 	}
 }
 
-static int export_name(int fd, const char *export, bool no_zeroes, struct export_info *info)
+static int export_name(int fd, const char *export, bool no_zeroes,
+		       struct export_info *info)
 {
 	char zeroes[124];
 	int r = send_option(fd, NBD_OPT_EXPORT_NAME, export, strlen(export));
@@ -326,16 +330,17 @@ static int open_export(struct target *t, int connect_timeout_s, struct export_in
 
 	r = handshake(fd, t->export, info, why, sizeof(why));
 	if (r == -ENOENT)
-		snprintf(err, errlen, "NBD server %.100s has no export '%.100s'%s%.200s%s",
-			 t->text, t->export, *why ? " (" : "", why, *why ? ")" : "");
+		snprintf(err, errlen,
+			 "NBD server %.100s has no export '%.100s'%s%.200s%s", t->text,
+			 t->export, *why ? " (" : "", why, *why ? ")" : "");
 	else if (r == -EPROTONOSUPPORT)
-		snprintf(err, errlen, "NBD server %s requires TLS, which is not supported",
-			 t->text);
+		snprintf(err, errlen,
+			 "NBD server %s requires TLS, which is not supported", t->text);
 	else if (r == -EPROTO)
 		snprintf(err, errlen, "%s does not speak the NBD protocol", t->text);
 	else if (r < 0)
-		snprintf(err, errlen, "NBD handshake with %.100s failed: %s%s%.200s%s", t->text,
-			 strerror(-r), *why ? " (" : "", why, *why ? ")" : "");
+		snprintf(err, errlen, "NBD handshake with %.100s failed: %s%s%.200s%s",
+			 t->text, strerror(-r), *why ? " (" : "", why, *why ? ")" : "");
 	if (r < 0)
 		return r;
 	if (info->size == 0) {
@@ -379,9 +384,9 @@ static void on_connect_reply(uint8_t cmd, const void *attrs, size_t len, void *u
 	(void)cmd;
 }
 
-static int kernel_connect(int ctl, uint16_t family, int sock, const struct export_info *info,
-			  unsigned int timeout, unsigned int dead, const char *backend,
-			  int *ret_index)
+static int kernel_connect(int ctl, uint16_t family, int sock,
+			  const struct export_info *info, unsigned int timeout,
+			  unsigned int dead, const char *backend, int *ret_index)
 {
 	struct nlmsg m;
 	int index = -1, r;
@@ -480,27 +485,31 @@ static int reconnect(struct target *t, uint16_t family, int index, uint64_t size
 
 		attempt++;
 		if (fd >= 0 && info.size != size) {
-			snprintf(err, sizeof(err),
-				 "export %s changed size from %llu to %llu bytes: not reattached",
-				 t->text, (unsigned long long)size,
-				 (unsigned long long)info.size);
+			snprintf(
+				err, sizeof(err),
+				"export %s changed size from %llu to %llu bytes: not reattached",
+				t->text, (unsigned long long)size,
+				(unsigned long long)info.size);
 			fd = -1;
 		}
 		if (fd >= 0) {
 			r = kernel_reconfigure(family, index, fd, t->backend);
 			if (r == 0 || r == -ENOSPC) {
-				/* -ENOSPC: no dead connection left, someone else was faster. */
-				wlog(5, "nbd%d: reconnected to %s after %u attempt%s", index,
-				     t->text, attempt, attempt == 1 ? "" : "s");
+				/* -ENOSPC: no dead connection left, someone else was
+				 * faster. */
+				wlog(5, "nbd%d: reconnected to %s after %u attempt%s",
+				     index, t->text, attempt, attempt == 1 ? "" : "s");
 				return 0;
 			}
 			if (r == -EINVAL || r == -ENODEV) {
-				wlog(3, "nbd%d: the device is no longer connected, watcher exits",
+				wlog(3,
+				     "nbd%d: the device is no longer connected, watcher exits",
 				     index);
 				return r;
 			}
-			snprintf(err, sizeof(err), "cannot hand the new connection to nbd%d: %s",
-				 index, strerror(-r));
+			snprintf(err, sizeof(err),
+				 "cannot hand the new connection to nbd%d: %s", index,
+				 strerror(-r));
 		}
 		/* Say it once, then every tenth attempt, not every second. */
 		if (attempt == 1 || attempt % 10 == 0)
@@ -519,7 +528,8 @@ static _noreturn_ void watch(int mc, struct target *t, uint16_t family, int inde
 		int r = genl_recv_event(mc, on_event, &ev);
 
 		if (r < 0 && r != -ENOBUFS) {
-			wlog(3, "nbd%d: cannot read kernel events: %s", index, strerror(-r));
+			wlog(3, "nbd%d: cannot read kernel events: %s", index,
+			     strerror(-r));
 			sleep_s(1);
 			continue;
 		}
@@ -532,7 +542,8 @@ static _noreturn_ void watch(int mc, struct target *t, uint16_t family, int inde
 }
 
 /* Detach for good: no terminal, no parent, not in the way of unmounting. */
-static int start_watcher(int mc, struct target *t, uint16_t family, int index, uint64_t size)
+static int start_watcher(int mc, struct target *t, uint16_t family, int index,
+			 uint64_t size)
 {
 	pid_t pid = fork();
 	int status;
@@ -598,7 +609,9 @@ int nbd_connect_main(int argc, char **argv)
 		case 'd':
 		case 'c':
 			if (parse_uint(optarg, 1, 31536000,
-				       o == 't' ? &timeout : o == 'd' ? &dead : &ctimeout) < 0) {
+				       o == 't'	  ? &timeout
+				       : o == 'd' ? &dead
+						  : &ctimeout) < 0) {
 				log_error("invalid number '%s'", optarg);
 				return EXIT_USAGE;
 			}
@@ -628,17 +641,20 @@ int nbd_connect_main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	endpoint_host_text(&t.ep, hostbuf, sizeof(hostbuf));
-	snprintf(t.text, sizeof(t.text), "%s:%u%s%s", hostbuf, t.port, *t.export ? "/" : "",
-		 t.export);
+	snprintf(t.text, sizeof(t.text), "%s:%u%s%s", hostbuf, t.port,
+		 *t.export ? "/" : "", t.export);
 
 	ctl = genl_open(0);
 	if (ctl < 0) {
 		log_errno(ctl, "cannot open a generic netlink socket");
 		return EXIT_FAILURE;
 	}
-	r = genl_resolve(ctl, NBD_GENL_FAMILY_NAME, &family, NBD_GENL_MCAST_GROUP_NAME, &group);
+	r = genl_resolve(ctl, NBD_GENL_FAMILY_NAME, &family, NBD_GENL_MCAST_GROUP_NAME,
+			 &group);
 	if (r < 0) {
-		log_errno(r, "the kernel has no NBD netlink interface (is the nbd module loaded?)");
+		log_errno(
+			r,
+			"the kernel has no NBD netlink interface (is the nbd module loaded?)");
 		return EXIT_FAILURE;
 	}
 	/* Listen before connecting: a link that dies at once is still seen. */

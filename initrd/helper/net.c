@@ -45,8 +45,8 @@ int endpoint_resolve(const char *host, unsigned int port, struct endpoint *ret)
 	ret->len = res->ai_addrlen;
 	freeaddrinfo(res);
 	endpoint_set_port(ret, port);
-	if (getnameinfo((struct sockaddr *)&ret->addr, ret->len, ret->host, sizeof(ret->host),
-			NULL, 0, NI_NUMERICHOST) != 0)
+	if (getnameinfo((struct sockaddr *)&ret->addr, ret->len, ret->host,
+			sizeof(ret->host), NULL, 0, NI_NUMERICHOST) != 0)
 		return -EINVAL;
 	return 0;
 }
@@ -109,7 +109,8 @@ int local_address_for(const struct endpoint *e, char *buf, size_t len)
 		return -errno;
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
 		return -errno;
-	if (getnameinfo((struct sockaddr *)&local, llen, buf, len, NULL, 0, NI_NUMERICHOST) != 0)
+	if (getnameinfo((struct sockaddr *)&local, llen, buf, len, NULL, 0,
+			NI_NUMERICHOST) != 0)
 		return -EINVAL;
 	return 0;
 }

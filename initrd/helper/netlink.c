@@ -110,7 +110,8 @@ uint32_t nla_u32(const struct nla_view *a)
 
 int genl_open(uint32_t group)
 {
-	_cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	_cleanup_close_ int fd =
+		socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 
 	if (fd < 0)
@@ -125,9 +126,11 @@ int genl_open(uint32_t group)
 
 /* Walk the messages in buf; returns 1 when the request is complete. */
 static int walk(char *buf, size_t n, uint32_t seq,
-		void (*on_reply)(uint8_t, const void *, size_t, void *), void *ud, int *err)
+		void (*on_reply)(uint8_t, const void *, size_t, void *), void *ud,
+		int *err)
 {
-	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+	for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n);
+	     h = NLMSG_NEXT(h, n)) {
 		if (seq && h->nlmsg_seq != seq)
 			continue;
 		if (h->nlmsg_type == NLMSG_ERROR) {
@@ -147,7 +150,8 @@ static int walk(char *buf, size_t n, uint32_t seq,
 }
 
 int genl_call(int fd, struct nlmsg *m,
-	      void (*on_reply)(uint8_t cmd, const void *attrs, size_t len, void *ud), void *ud)
+	      void (*on_reply)(uint8_t cmd, const void *attrs, size_t len, void *ud),
+	      void *ud)
 {
 	static uint32_t seq = 1;
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -236,7 +240,8 @@ int genl_resolve(int fd, const char *family, uint16_t *ret_id, const char *mcast
 	return 0;
 }
 
-int genl_recv_event(int fd, void (*on_msg)(uint8_t cmd, const void *attrs, size_t len, void *ud),
+int genl_recv_event(int fd,
+		    void (*on_msg)(uint8_t cmd, const void *attrs, size_t len, void *ud),
 		    void *ud)
 {
 	char buf[8192];

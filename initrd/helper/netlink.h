@@ -40,10 +40,12 @@ int genl_open(uint32_t groups_to_join_id);
  * genl payload (attributes); returns 0 or the kernel's negative errno.
  */
 int genl_call(int fd, struct nlmsg *m,
-	      void (*on_reply)(uint8_t cmd, const void *attrs, size_t len, void *ud), void *ud);
+	      void (*on_reply)(uint8_t cmd, const void *attrs, size_t len, void *ud),
+	      void *ud);
 /* The id of a family and, when mcast_group is set, of one of its groups. */
 int genl_resolve(int fd, const char *family, uint16_t *ret_id, const char *mcast_group,
 		 uint32_t *ret_group);
 /* Wait for one multicast message; its genl cmd and attributes go to on_msg. */
-int genl_recv_event(int fd, void (*on_msg)(uint8_t cmd, const void *attrs, size_t len, void *ud),
+int genl_recv_event(int fd,
+		    void (*on_msg)(uint8_t cmd, const void *attrs, size_t len, void *ud),
 		    void *ud);

@@ -47,7 +47,8 @@ static bool has_option(const char *opts, const char *name)
 	size_t n = strlen(name);
 
 	for (const char *p = opts; p && *p;) {
-		if (strncmp(p, name, n) == 0 && (p[n] == '=' || p[n] == ',' || p[n] == '\0'))
+		if (strncmp(p, name, n) == 0 &&
+		    (p[n] == '=' || p[n] == ',' || p[n] == '\0'))
 			return true;
 		p = strchr(p, ',');
 		if (p)
@@ -81,7 +82,8 @@ static int mount_with_timeout(const char *src, const char *dir, const char *type
 			return -errno;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)timeout) {
-			/* NFS waits are killable: the half-done mount goes away with it. */
+			/* NFS waits are killable: the half-done mount goes away with it.
+			 */
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -ETIMEDOUT;
@@ -100,14 +102,12 @@ struct attempt {
 
 int nfs_mount_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "vers", required_argument, NULL, 'V' },
-		{ "options", required_argument, NULL, 'o' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "vers", required_argument, NULL, 'V' },
+					      { "options", required_argument, NULL, 'o' },
+					      { "port", required_argument, NULL, 'p' },
+					      { "timeout", required_argument, NULL, 't' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	static const char *const v4[] = { "4.2", "4.1", "4.0" };
 	const char *vers = "auto", *extra = "", *server, *path, *dir;
 	unsigned int port = 0, timeout = 30;
@@ -191,9 +191,11 @@ int nfs_mount_main(int argc, char **argv)
 		endpoint_set_port(&ep, check);
 		fd = tcp_connect(&ep, 5000);
 		if (fd < 0) {
-			log_errno(fd, "cannot reach NFS server %s port %u", hostbuf, check);
+			log_errno(fd, "cannot reach NFS server %s port %u", hostbuf,
+				  check);
 			if (!is3 && strcmp(vers, "auto") == 0) {
-				/* NFSv3 may still answer through rpcbind; skip the other v4s. */
+				/* NFSv3 may still answer through rpcbind; skip the other
+				 * v4s. */
 				while (i + 1 < nlist && strcmp(list[i + 1], "3") != 0)
 					i++;
 				tried[ntried++] = (struct attempt){ list[i], fd };
@@ -209,32 +211,39 @@ int nfs_mount_main(int argc, char **argv)
 			if (port)
 				snprintf(portopt, sizeof(portopt), ",port=%u", port);
 			if (is3)
-				r = asprintf(&data, "vers=3,addr=%s,mountaddr=%s,nolock%s%s%s%s%s",
-					     ep.host, ep.host,
-					     has_option(extra, "proto") ? "" : ",proto=tcp",
-					     has_option(extra, "mountproto") ? "" :
-									       ",mountproto=tcp",
-					     portopt, *extra ? "," : "", extra);
+				r = asprintf(
+					&data,
+					"vers=3,addr=%s,mountaddr=%s,nolock%s%s%s%s%s",
+					ep.host, ep.host,
+					has_option(extra, "proto") ? "" : ",proto=tcp",
+					has_option(extra, "mountproto")
+						? ""
+						: ",mountproto=tcp",
+					portopt, *extra ? "," : "", extra);
 			else
-				r = asprintf(&data, "vers=%s,addr=%s,clientaddr=%s%s%s%s", list[i],
-					     ep.host, local, portopt, *extra ? "," : "", extra);
+				r = asprintf(&data, "vers=%s,addr=%s,clientaddr=%s%s%s%s",
+					     list[i], ep.host, local, portopt,
+					     *extra ? "," : "", extra);
 			if (r < 0)
 				return log_errno(-ENOMEM, "out of memory"), EXIT_FAILURE;
 		}
-		log_debug("mount -t %s -o %s %s %s", is3 ? "nfs" : "nfs4", data, src, dir);
+		log_debug("mount -t %s -o %s %s %s", is3 ? "nfs" : "nfs4", data, src,
+			  dir);
 		r = mount_with_timeout(src, dir, is3 ? "nfs" : "nfs4", data, timeout);
 		if (r == 0) {
 			printf("nfs%s %s\n", list[i], data);
 			return 0;
 		}
 		tried[ntried++] = (struct attempt){ list[i], r };
-		/* A server that does not answer will not answer the next version either. */
+		/* A server that does not answer will not answer the next version either.
+		 */
 		if (r == -ETIMEDOUT)
 			break;
 	}
 
 	if (ntried == 1) {
-		log_errno(tried[0].err, "cannot mount %s over NFSv%s", src, tried[0].vers);
+		log_errno(tried[0].err, "cannot mount %s over NFSv%s", src,
+			  tried[0].vers);
 	} else {
 		char why[512] = "";
 		size_t len = 0;
@@ -250,9 +259,9 @@ int nfs_mount_main(int argc, char **argv)
 					len ? "; " : "",
 					tried[i].vers[0] == '4' && i > 0 &&
 							tried[i - 1].vers[0] == '4' &&
-							tried[i - 1].err == tried[i].err ?
-						"4" :
-						tried[i].vers,
+							tried[i - 1].err == tried[i].err
+						? "4"
+						: tried[i].vers,
 					strerror(-tried[i].err));
 			if (len >= sizeof(why))
 				break;

@@ -22,8 +22,10 @@
 #define EXT_INCOMPAT_OFF (EXT_SB + 96)
 #define EXT_RO_COMPAT_OFF (EXT_SB + 100)
 #define EXT3_COMPAT_JOURNAL 0x4
-#define EXT4_INCOMPAT_MASK (0x40 | 0x80 | 0x200 | 0x10000) /* extents, 64bit, flex_bg, inline */
-#define EXT4_RO_COMPAT_MASK (0x8 | 0x10 | 0x20 | 0x40) /* huge_file, gdt_csum, dir_nlink, extra_isize */
+#define EXT4_INCOMPAT_MASK \
+	(0x40 | 0x80 | 0x200 | 0x10000) /* extents, 64bit, flex_bg, inline */
+#define EXT4_RO_COMPAT_MASK \
+	(0x8 | 0x10 | 0x20 | 0x40) /* huge_file, gdt_csum, dir_nlink, extra_isize */
 
 static uint32_t le32(const unsigned char *p)
 {
@@ -84,8 +86,9 @@ int probe_main(int argc, char **argv)
 	}
 	type = identify(buf, n);
 	if (!type) {
-		log_error("%s: no known file system (squashfs, erofs, ext4, xfs, btrfs, iso9660)",
-			  argv[1]);
+		log_error(
+			"%s: no known file system (squashfs, erofs, ext4, xfs, btrfs, iso9660)",
+			argv[1]);
 		return EXIT_FAILURE;
 	}
 	printf("%s\n", type);
