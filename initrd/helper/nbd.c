@@ -71,8 +71,9 @@ struct target {
 	unsigned int port;
 	const char *export;
 	struct endpoint ep;
-	char text[300]; /* "host:port" or "host:port/export", for messages */
-	char backend[320]; /* what /sys/block/nbdN/backend shows */
+	char text[320]; /* "host:port" or "host:port/export", for messages */
+	char hostport[100];
+	char backend[340]; /* what /sys/block/nbdN/backend shows */
 };
 
 static void usage(void)
@@ -318,7 +319,7 @@ static int open_export(struct target *t, int connect_timeout_s, struct export_in
 	int r;
 
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot connect to NBD server %s: %s", t->text,
+		snprintf(err, errlen, "cannot connect to NBD server %s: %s", t->hostport,
 			 strerror(-fd));
 		return fd;
 	}
@@ -330,12 +331,12 @@ static int open_export(struct target *t, int connect_timeout_s, struct export_in
 
 	r = handshake(fd, t->export, info, why, sizeof(why));
 	if (r == -ENOENT)
-		snprintf(err, errlen,
-			 "NBD server %.100s has no export '%.100s'%s%.200s%s", t->text,
-			 t->export, *why ? " (" : "", why, *why ? ")" : "");
+		snprintf(err, errlen, "NBD server %s has no export '%.100s'%s%.200s%s",
+			 t->hostport, t->export, *why ? " (" : "", why, *why ? ")" : "");
 	else if (r == -EPROTONOSUPPORT)
 		snprintf(err, errlen,
-			 "NBD server %s requires TLS, which is not supported", t->text);
+			 "NBD server %s requires TLS, which is not supported",
+			 t->hostport);
 	else if (r == -EPROTO)
 		snprintf(err, errlen, "%s does not speak the NBD protocol", t->text);
 	else if (r < 0)
@@ -641,8 +642,9 @@ int nbd_connect_main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	endpoint_host_text(&t.ep, hostbuf, sizeof(hostbuf));
-	snprintf(t.text, sizeof(t.text), "%s:%u%s%s", hostbuf, t.port,
-		 *t.export ? "/" : "", t.export);
+	snprintf(t.hostport, sizeof(t.hostport), "%s:%u", hostbuf, t.port);
+	snprintf(t.text, sizeof(t.text), "%s%s%.200s", t.hostport, *t.export ? "/" : "",
+		 t.export);
 
 	ctl = genl_open(0);
 	if (ctl < 0) {

@@ -99,7 +99,11 @@ make_writable() {
 }
 
 prepare_switch() {
-	if ! "$HELPER" check-init "$NEWROOT" "$PX_INIT" 2>"$PXRUN/init.err"; then
+	# The tmpfs root's links point into /run, which moves there only at the
+	# very end: look for init in the read-only root it links to.
+	_check=$NEWROOT
+	[ "$WRITABLE" = tmpfs ] && _check=$LOWER
+	if ! "$HELPER" check-init "$_check" "$PX_INIT" 2>"$PXRUN/init.err"; then
 		ERR=$(helper_msg "$PXRUN/init.err")
 		return 2
 	fi
