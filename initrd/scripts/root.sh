@@ -86,6 +86,7 @@ root_nfs() {
 	4*) modprobe -q nfsv4 2>/dev/null ;;
 	*) modprobe -q nfsv4 2>/dev/null; modprobe -q nfsv3 2>/dev/null ;;
 	esac
+	log "root: mounting $PX_SERVER:$_nfs_path over NFS (version $PX_NFS_VERS)"
 	retry nfs_try || return $?
 	read -r _how _opts <"$PXRUN/nfs.out"
 	ROOT_DEVICE=$PX_SERVER:$_nfs_path
@@ -119,6 +120,7 @@ nbd_try() {
 
 root_nbd() {
 	modprobe -q nbd 2>/dev/null
+	log "root: connecting to NBD server $PX_SERVER:$PX_PORT${PX_EXPORT:+, export $PX_EXPORT}"
 	retry nbd_try || return $?
 	read -r ROOT_DEVICE _size _mode <"$PXRUN/nbd.out"
 	log "root: $ROOT_DEVICE attached to $PX_SERVER:$PX_PORT${PX_EXPORT:+/$PX_EXPORT} ($_size bytes, $_mode)"
@@ -208,6 +210,7 @@ url_try() {
 	_rc=$?
 	[ "$_rc" = 0 ] && return 0
 	_why=$(helper_msg "$PXRUN/fetch.err" | sed 's/^wget: //; s/^tftp: //')
+	_why=${_why#"$PX_URL: "}
 	if [ "$_rc" = 3 ]; then
 		ERR="$_why (from $_want_from); image refused"
 		return 2

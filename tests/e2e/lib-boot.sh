@@ -126,15 +126,20 @@ _show() {
 	grep -E 'pxeroot|BOOTED|MOUNT|Kernel panic' "$1" | tail -n 40 >&2
 }
 
+# expect_booted LOG WHAT [ro]: ro when the root is meant to stay read-only.
 expect_booted() {
 	if ! grep -q "^BOOTED $BOOT_TOKEN" "$1"; then
 		_show "$1"
 		fail "$2: the root did not boot (no BOOTED $BOOT_TOKEN)"
 	fi
-	grep -q '^WRITABLE test' "$1" || {
-		_show "$1"
-		fail "$2: the root is not writable"
-	}
+	if [ "${3:-}" = ro ]; then
+		! grep -q '^WRITABLE test' "$1" || fail "$2: the root is writable"
+	else
+		grep -q '^WRITABLE test' "$1" || {
+			_show "$1"
+			fail "$2: the root is not writable"
+		}
+	fi
 	ok "$2: booted in ${BOOT_SECS} s (switch_root at ${SWITCH_AT:-?} s kernel time)"
 }
 
@@ -200,6 +205,42 @@ start_httpd() {
 	local dir=$1 port=${2:-80}
 	start_server -P "$T/httpd.pid" -w "$port" \
 		bash -c "echo \$\$ >'$T/httpd.pid'; exec busybox httpd -f -p 127.0.0.1:$port -h '$dir'"
+}
+
+# boot_console LOG APPEND WAIT-ERE INPUT [QEMU...]: boot with the serial
+# console's input from a pipe; once a console line matches WAIT-ERE, type
+# INPUT (a shell command line) there.
+boot_console() {
+	local log=$1 append=$2 wait=$3 input=$4 rc=0 t0 writer
+	shift 4
+	[ $# -gt 0 ] || set -- -netdev user,id=n0 -device virtio-net-pci,netdev=n0
+	rm -f "$T/console.in"
+	mkfifo "$T/console.in"
+	: >"$log"
+	(
+		exec 3>"$T/console.in"
+		for _ in $(seq 1 1500); do
+			grep -Eq "$wait" "$log" && break
+			sleep 0.1
+		done
+		sleep 1
+		printf '%s\n' "$input" >&3
+		sleep "${BOOT_TIMEOUT:-150}"
+	) &
+	writer=$!
+	t0=$(date +%s%N)
+	timeout -k 5 "${BOOT_TIMEOUT:-150}" qemu-system-x86_64 -accel tcg -m 512 -nographic \
+		-no-reboot -nodefaults -serial stdio -monitor none -kernel "$VMLINUZ" \
+		-initrd "$INITRD" -append "console=ttyS0 panic=-1 $append rd.pxeroot.fail.timeout=0" \
+		"$@" <"$T/console.in" >"$log" 2>&1 || rc=$?
+	kill "$writer" 2>/dev/null
+	wait "$writer" 2>/dev/null
+	sed -i 's/\r$//' "$log"
+	boot_times "$log" "$t0"
+	[ "$rc" = 0 ] || {
+		tail -n 30 "$log"
+		fail "QEMU exited $rc ($log)"
+	}
 }
 
 pxe_tftp_dir() {
