@@ -225,7 +225,8 @@ boot_console() {
 		done
 		sleep 1
 		printf '%s\n' "$input" >&3
-		sleep "${BOOT_TIMEOUT:-150}"
+		# Keep the pipe open until QEMU is done.
+		exec sleep "${BOOT_TIMEOUT:-150}"
 	) &
 	writer=$!
 	t0=$(date +%s%N)
@@ -233,8 +234,8 @@ boot_console() {
 		-no-reboot -nodefaults -serial stdio -monitor none -kernel "$VMLINUZ" \
 		-initrd "$INITRD" -append "console=ttyS0 panic=-1 $append rd.pxeroot.fail.timeout=0" \
 		"$@" <"$T/console.in" >"$log" 2>&1 || rc=$?
-	kill "$writer" 2>/dev/null
-	wait "$writer" 2>/dev/null
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
 	sed -i 's/\r$//' "$log"
 	boot_times "$log" "$t0"
 	[ "$rc" = 0 ] || {
