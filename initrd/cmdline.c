@@ -2040,23 +2040,23 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 	if (has(c, PX_FLAGS))
 		fprintf(f, "%-12s%s\n", "  options", g(c, PX_FLAGS));
 	if (strcmp(root, "url") == 0 || strcmp(root, "dhcp") == 0) {
+		bool any = has(c, PX_SHA256) || has(c, PX_MD5) || has(c, PX_CHECKSUM_URL);
+
 		fprintf(f, "%-12s", "  verify");
 		if (has(c, PX_SHA256))
 			fprintf(f, "sha256 %s", g(c, PX_SHA256));
 		if (has(c, PX_MD5))
-			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "",
-				g(c, PX_MD5));
+			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "", g(c, PX_MD5));
 		if (has(c, PX_CHECKSUM_URL))
 			fprintf(f, "%schecksum file %s",
 				has(c, PX_SHA256) || has(c, PX_MD5) ? ", " : "",
 				g(c, PX_CHECKSUM_URL));
-		if (!has(c, PX_SHA256) && !has(c, PX_MD5) && !has(c, PX_CHECKSUM_URL))
-			fputs("with a checksum file next to the image (.sha256, .md5)",
-			      f);
-		if (strcmp(g(c, PX_VERIFY), "1") == 0)
-			fputs("; refused without a checksum\n", f);
+		if (!any)
+			fprintf(f, "a checksum file next to the image (.sha256, .md5); %s\n",
+				strcmp(g(c, PX_VERIFY), "1") == 0 ? "refused without one" :
+								   "used unverified without one");
 		else
-			fputs("; used unverified when no checksum is found\n", f);
+			fputc('\n', f);
 	}
 	if (strcmp(root, "nbd") == 0 || strcmp(root, "dhcp") == 0)
 		fprintf(f, "%-12sI/O timeout %s s, %s, waits %s s for the server\n",
