@@ -2046,15 +2046,18 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 		if (has(c, PX_SHA256))
 			fprintf(f, "sha256 %s", g(c, PX_SHA256));
 		if (has(c, PX_MD5))
-			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "", g(c, PX_MD5));
+			fprintf(f, "%smd5 %s", has(c, PX_SHA256) ? ", " : "",
+				g(c, PX_MD5));
 		if (has(c, PX_CHECKSUM_URL))
 			fprintf(f, "%schecksum file %s",
 				has(c, PX_SHA256) || has(c, PX_MD5) ? ", " : "",
 				g(c, PX_CHECKSUM_URL));
 		if (!any)
-			fprintf(f, "a checksum file next to the image (.sha256, .md5); %s\n",
-				strcmp(g(c, PX_VERIFY), "1") == 0 ? "refused without one" :
-								   "used unverified without one");
+			fprintf(f,
+				"a checksum file next to the image (.sha256, .md5); %s\n",
+				strcmp(g(c, PX_VERIFY), "1") == 0
+					? "refused without one"
+					: "used unverified without one");
 		else
 			fputc('\n', f);
 	}
