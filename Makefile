@@ -48,6 +48,8 @@ EXTRA_TARGETS :=
 INSTALL_TARGETS :=
 CLEAN_FILES :=
 
+.DEFAULT_GOAL := all
+
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_A := $(O)/libpxeroot.a
 

@@ -5,6 +5,8 @@
 #include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <dirent.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -164,4 +166,107 @@ int root_readlink(int rootfd, const char *path, char **ret)
 	buf[n] = '\0';
 	*ret = strdup(buf);
 	return *ret ? 0 : -ENOMEM;
+}
+
+int root_tmpname(const char *base, char **ret)
+{
+	return asprintf(ret, ".%s.pxeroot-new", base) < 0 ? -ENOMEM : 0;
+}
+
+int root_remove_tmp(int rootfd, const char *path)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *tmp = NULL;
+	const char *base;
+	int r;
+
+	dfd = root_open_parent(rootfd, path, &base);
+	if (dfd < 0)
+		return dfd == -ENOENT || dfd == -ENOTDIR ? 0 : dfd;
+	r = root_tmpname(base, &tmp);
+	if (r < 0)
+		return r;
+	if (unlinkat(dfd, tmp, 0) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int root_unlink(int rootfd, const char *path, int flags)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+
+	dfd = root_open_parent(rootfd, path, &base);
+	if (dfd < 0)
+		return dfd;
+	return unlinkat(dfd, base, flags) < 0 ? -errno : 0;
+}
+
+int root_replace(int rootfd, const char *path, const void *data, size_t len,
+		 const char *target, const struct root_meta *meta)
+{
+	_cleanup_close_ int dfd = -1;
+	_cleanup_free_ char *tmp = NULL;
+	const char *base;
+	int r = 0;
+
+	dfd = root_open_parent(rootfd, path, &base);
+	if (dfd < 0)
+		return dfd;
+	r = root_tmpname(base, &tmp);
+	if (r < 0)
+		return r;
+	unlinkat(dfd, tmp, 0);
+	if (target) {
+		if (symlinkat(target, dfd, tmp) < 0)
+			return -errno;
+		if (meta && (meta->uid != (uid_t)-1 || meta->gid != (gid_t)-1) &&
+		    fchownat(dfd, tmp, meta->uid, meta->gid, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+	} else {
+		_cleanup_close_ int fd = openat(
+			dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+
+		if (fd < 0)
+			return -errno;
+		r = write_full(fd, data, len);
+		if (r == 0 && meta &&
+		    (meta->uid != (uid_t)-1 || meta->gid != (gid_t)-1) &&
+		    fchown(fd, meta->uid, meta->gid) < 0)
+			r = -errno;
+		if (r == 0 && fchmod(fd, meta ? meta->mode & 07777 : 0644) < 0)
+			r = -errno;
+		if (r == 0 && meta && meta->mtime) {
+			struct timespec ts[2] = { *meta->mtime, *meta->mtime };
+
+			if (futimens(fd, ts) < 0)
+				r = -errno;
+		}
+		if (r == 0 && fsync(fd) < 0)
+			r = -errno;
+	}
+	if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
+		r = -errno;
+	if (r < 0)
+		unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+int root_opendir(int rootfd, const char *path, void **ret_dir)
+{
+	int fd = root_open(rootfd, path, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	*ret_dir = d;
+	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 /*
  * Paths inside a SYSROOT, resolved as if SYSROOT were "/": absolute symlinks and
@@ -41,3 +42,33 @@ int root_write_file_atomic(int rootfd, const char *path, const void *data, size_
 			   mode_t mode);
 /* The target of a symlink (not followed); -EINVAL when path is not a link. */
 int root_readlink(int rootfd, const char *path, char **ret);
+
+/*
+ * The name a file is written under before it is renamed into place, in the same
+ * directory: ".BASE.pxeroot-new". It is fixed, not random, so a run interrupted
+ * by a kill leaves a name that the next run (or an undo) knows to remove.
+ */
+int root_tmpname(const char *base, char **ret);
+
+/* Remove path's leftover temporary name, if any (see root_tmpname()). */
+int root_remove_tmp(int rootfd, const char *path);
+
+/* unlinkat inside the tree; flags may be AT_REMOVEDIR. */
+int root_unlink(int rootfd, const char *path, int flags);
+
+/*
+ * Replace path atomically, through its fixed temporary name: a regular file with
+ * data (when target is NULL) or a symlink to target. Mode applies to files; uid
+ * and gid (when not -1) to both; mtime (when not NULL) to files.
+ */
+struct root_meta {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	const struct timespec *mtime;
+};
+int root_replace(int rootfd, const char *path, const void *data, size_t len,
+		 const char *target, const struct root_meta *meta);
+
+/* opendir inside the tree; the caller closedir()s the result. */
+int root_opendir(int rootfd, const char *path, void **ret_dir);

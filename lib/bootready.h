@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/*
+ * Prepare an installed distribution tree for a shared read-only network root
+ * (what mkbootready does, and what bootchroot re-applies after maintenance).
+ * Each step plans actions (write, link, remove, mkdir) from the tree as it is;
+ * an action whose result is already there is skipped, so a second run changes
+ * nothing. Every path is resolved inside the tree, and every change is journaled
+ * first (lib/journal.h), so undo restores the tree byte for byte.
+ */
+struct bootready_opts {
+	const char *profile; /* NULL: detect from os-release */
+	const char *idmap_domain; /* NULL: the host's, by libnfsidmap */
+	bool dry_run;
+};
+
+/*
+ * Open SYSROOT for preparing: refuse the host's "/" unless force_host, and take
+ * an exclusive lock on the tree (flock on its directory) so that no two tools
+ * work on it at once. Returns the tree's fd (keep it open to keep the lock).
+ */
+int bootready_open(const char *sysroot, bool force_host, int *ret_rootfd);
+
+/* Apply (or with dry_run, print) the plan; returns the number of changes. */
+int bootready_prepare(int rootfd, const struct bootready_opts *o);
+
+/* Print the readiness report; returns the number of steps not ready. */
+int bootready_check(int rootfd, const struct bootready_opts *o);
+
+/* Restore the tree from its journal; returns the number of paths restored. */
+int bootready_undo(int rootfd, bool dry_run);
+
+struct profile;
+/* The profile for the tree: name, or detected from its os-release. */
+int bootready_profile(int rootfd, const char *name, struct profile **ret);
+
+/* Whether the tree has a journal (it was prepared, at least in part). */
+bool bootready_is_prepared(int rootfd);

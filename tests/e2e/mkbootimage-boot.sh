@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# mkbootimage's images boot a real Debian kernel under QEMU, in every
+# compression it offers, independently of initrd/'s /init: a test skeleton
+# whose /init coldplugs by modalias (as the real one does), reports which
+# driver bound each NIC (virtio-net and e1000), loads nbd, squashfs, nfsv4 and
+# overlay with BusyBox modprobe, prints the baked --cmdline, and powers off.
+# One more boot uses the default, generic driver set.
+# timeout: 900
+. "$(dirname "$0")/../lib.sh"
+
+requires qemu-system-x86_64 busybox depmod mkbootimage
+kernel_fetch
+
+# A SYSROOT of the kernel package, linked (not copied) from the cache: the test
+# never writes to those files, only next to them.
+root=$T/root
+mkdir -p "$root"
+cp -al "$KERNEL_ROOT/." "$root/"
+
+skel=$T/skel
+mkdir -p "$skel"
+cat >"$skel/init" <<'INIT'
+#!/bin/sh
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "BUILD $(tr '\n' ' ' </etc/pxeroot/build)"
+# Coldplug: load what every device's modalias asks for, until nothing new loads.
+prev=-1
+for round in 1 2 3 4 5 6; do
+	n=$(wc -l </proc/modules)
+	[ "$n" = "$prev" ] && break
+	prev=$n
+	for f in /sys/bus/*/devices/*/modalias; do
+		[ -r "$f" ] && modprobe -q "$(cat "$f")" 2>/dev/null
+	done
+done
+for i in /sys/class/net/*; do
+	[ -e "$i/device/driver" ] || continue
+	echo "NIC $(basename "$i") driver=$(basename "$(readlink "$i/device/driver")")"
+done
+modprobe nbd && [ -d /sys/module/nbd ] && echo "PROBE nbd ok"
+modprobe squashfs && grep -qw squashfs /proc/filesystems && echo "PROBE squashfs ok"
+modprobe nfsv4 && grep -qw nfs4 /proc/filesystems && echo "PROBE nfsv4 ok"
+modprobe overlay && grep -qw overlay /proc/filesystems && echo "PROBE overlay ok"
+echo "CMDLINE $(cat /etc/pxeroot/cmdline)"
+echo "MKBOOTIMAGE-BOOT-DONE"
+poweroff -f
+INIT
+chmod 0755 "$skel/init"
+
+nics=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0
+	-netdev user,id=n1 -device e1000,netdev=n1)
+
+check_boot() {
+	local log=$1 what=$2
+	grep -q 'MKBOOTIMAGE-BOOT-DONE' "$log" || { tail -30 "$log"; fail "$what: the image did not run /init to the end"; }
+	! grep -qi 'initramfs unpacking failed\|junk in compressed archive\|invalid magic' "$log" ||
+		fail "$what: the kernel could not unpack the image"
+	grep -q 'driver=virtio_net' "$log" || fail "$what: virtio_net did not bind"
+	grep -q 'driver=e1000$' "$log" || grep -q 'driver=e1000\b' "$log" || fail "$what: e1000 did not bind"
+	for m in nbd squashfs nfsv4 overlay; do
+		grep -q "PROBE $m ok" "$log" || fail "$what: modprobe $m failed"
+	done
+	ok "$what: boots, virtio_net and e1000 bind by modalias, nbd/squashfs/nfsv4/overlay load"
+}
+
+for c in gzip zstd xz lz4 none; do
+	mkbootimage -q -s "$skel" -d e1000,virtio_net -c "$c" --cmdline "pxeroot.test=$c" \
+		-o "$T/$c.img" "$root"
+	rc=0
+	qemu_boot -k "$VMLINUZ" -i "$T/$c.img" -a "quiet" -l "$T/$c.log" -t 180 -- "${nics[@]}" || rc=$?
+	[ "$rc" = 0 ] || { tail -20 "$T/$c.log"; fail "$c: qemu exited $rc"; }
+	check_boot "$T/$c.log" "$c"
+	grep -q "CMDLINE pxeroot.test=$c" "$T/$c.log" || fail "$c: /etc/pxeroot/cmdline is not the --cmdline"
+	grep -q "BUILD KVER=$KVER BUILDER=mkbootimage" "$T/$c.log" || fail "$c: /etc/pxeroot/build is wrong"
+	ok "$c: /etc/pxeroot/cmdline and /etc/pxeroot/build are there"
+done
+
+# The default: every wired Ethernet driver; coldplug must still pick the right two.
+mkbootimage -q -s "$skel" -o "$T/generic.img" "$root"
+qemu_boot -k "$VMLINUZ" -i "$T/generic.img" -a "quiet" -l "$T/generic.log" -t 180 -- "${nics[@]}" ||
+	fail "generic: qemu failed"
+check_boot "$T/generic.log" "generic drivers (default)"

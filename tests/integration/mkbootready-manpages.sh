@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# mkbootready and bootchroot: every long option printed by --help is in the
+# man page; --help exits 0 on stdout, --version prints the version.
+. "$(dirname "$0")/../lib.sh"
+
+for prog in mkbootready bootchroot; do
+	page=$SRC/doc/$prog.8.scd
+	"$prog" --help >"$T/$prog.help" || fail "$prog --help failed"
+	grep -q "^Usage: $prog " "$T/$prog.help" || fail "$prog --help has no usage line"
+	n=0
+	for opt in $(grep -o -- '--[a-z][a-z-]*' "$T/$prog.help" | sort -u); do
+		grep -q -- "\*$opt\|, $opt\*\|\*-., $opt" "$page" || fail "$prog: $opt is not in $page"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 8 ] || fail "$prog: only $n long options found in --help"
+	ok "$prog: all $n long options of --help are in the man page"
+	"$prog" --version | grep -q "^$prog (pxeroot) " || fail "$prog --version"
+	ok "$prog --version"
+done
+grep -q '^\*offline\*' "$SRC/doc/pxeroot-profile.5.scd" || fail "pxeroot-profile(5) lacks offline"
+for key in $(sed -n 's/^\([a-z-]*\) *=.*/\1/p' "$SRC"/profiles/*.conf | sort -u); do
+	grep -q "^\*$key\* =" "$SRC/doc/pxeroot-profile.5.scd" || fail "profile key $key is not in pxeroot-profile(5)"
+done
+ok "every key used by the profiles is documented in pxeroot-profile(5)"

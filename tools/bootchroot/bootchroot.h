@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+struct chroot_opts {
+	const char *sysroot;
+	char **argv; /* the command; NULL: /bin/sh */
+	bool policy_rc_d; /* Debian's way to keep package scripts from starting daemons */
+};
+
+/*
+ * Run argv inside the tree (rootfd, the locked SYSROOT) in private mount and PID
+ * namespaces with /proc, /sys, /dev, /dev/pts, /run, /tmp and the host's
+ * resolv.conf. When the command ends, for whatever reason, every process it
+ * left dies with the namespace's init, and the mounts go with the namespace.
+ * Returns the command's exit status (128+N for a signal), or a negative errno.
+ */
+int chroot_run(int rootfd, const struct chroot_opts *o);
+
+/* A fingerprint of the tree's kernels (/boot/vmlinuz*, /lib/modules/<version>). */
+int kernel_state(int rootfd, char **ret);
+
+/*
+ * Publish a squashfs of SYSROOT as a new generation next to out (out is
+ * DIR/NAME.sqfs): DIR/NAME-<sha256 prefix>.sqfs, then out, a symlink, is
+ * switched to it with rename(2), so a server that opens out per connection
+ * serves the new image to new clients while running clients keep theirs.
+ */
+int image_publish(const char *sysroot, const char *out);
+/* Switch out back to the generation published before the one it names. */
+int image_rollback(const char *out);

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * bootchroot: maintain a client tree. This file parses options and runs the
+ * parts in order: lock, undo the preparation, run the command inside, prepare
+ * again (lib/bootready.c, shared with mkbootready), publish an image.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bootchroot.h"
+#include "bootready.h"
+#include "log.h"
+#include "profile.h"
+#include "rootdir.h"
+#include "util.h"
+
+#define POLICY_RC_D "/usr/sbin/policy-rc.d"
+#define POLICY_RC_D_TEXT                                                                  \
+	"#!/bin/sh\n# Written by bootchroot while it runs: no daemon starts in a client " \
+	"tree.\nexit 101\n"
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTIONS] SYSROOT [-- COMMAND [ARGS...]]\n"
+	       "\n"
+	       "Run COMMAND (default: a shell) inside the client tree SYSROOT to maintain it,\n"
+	       "then prepare it again for clients and optionally publish an image of it.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
+	       "      --rollback             point OUT.sqfs back at the previous generation\n"
+	       "      --initramfs-cmd CMD    run CMD (with SYSROOT as $1) when a kernel changed\n"
+	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
+	       "      --idmap-domain NAME    NFSv4 ID-mapping domain (default: this host's)\n"
+	       "      --no-prepare           neither undo nor redo mkbootready's preparation\n"
+	       "  -v, --verbose              say more\n"
+	       "  -q, --quiet                print errors only\n"
+	       "  -h, --help                 show this help and exit\n"
+	       "  -V, --version              show the version and exit\n",
+	       log_prog());
+}
+
+enum {
+	OPT_ROLLBACK = 0x100,
+	OPT_INITRAMFS_CMD,
+	OPT_IDMAP,
+	OPT_NO_PREPARE,
+};
+
+/* Debian's invoke-rc.d asks policy-rc.d first; 101 means "do not start". */
+static int policy_install(int rootfd, bool *installed)
+{
+	struct stat st;
+	struct root_meta meta = { .mode = 0755, .uid = -1, .gid = -1 };
+	_cleanup_free_ char *cur = NULL;
+
+	*installed = false;
+	if (root_stat(rootfd, POLICY_RC_D, false, &st) == 0) {
+		/* Ours, left by a bootchroot that was killed: reuse it. */
+		if (root_read_file(rootfd, POLICY_RC_D, &cur, NULL) == 0 &&
+		    strcmp(cur, POLICY_RC_D_TEXT) == 0)
+			*installed = true;
+		return 0;
+	}
+	if (root_stat(rootfd, "/usr/sbin", true, &st) < 0)
+		return 0;
+	*installed = true;
+	return root_replace(rootfd, POLICY_RC_D, POLICY_RC_D_TEXT,
+			    strlen(POLICY_RC_D_TEXT), NULL, &meta);
+}
+
+static void policy_remove(int rootfd)
+{
+	_cleanup_free_ char *cur = NULL;
+
+	if (root_read_file(rootfd, POLICY_RC_D, &cur, NULL) == 0 &&
+	    strcmp(cur, POLICY_RC_D_TEXT) == 0)
+		root_unlink(rootfd, POLICY_RC_D, 0);
+}
+
+static int run_initramfs_cmd(const char *cmd, const char *sysroot)
+{
+	_cleanup_free_ char *line = NULL;
+	int r;
+
+	if (asprintf(&line, "%s \"$1\"", cmd) < 0)
+		return -ENOMEM;
+	{
+		pid_t pid = fork();
+		int status;
+
+		if (pid < 0)
+			return -errno;
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", line, "sh", sysroot, (char *)NULL);
+			_exit(127);
+		}
+		while (waitpid(pid, &status, 0) < 0)
+			if (errno != EINTR)
+				return -errno;
+		r = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "image", required_argument, NULL, 'i' },
+		{ "rollback", no_argument, NULL, OPT_ROLLBACK },
+		{ "initramfs-cmd", required_argument, NULL, OPT_INITRAMFS_CMD },
+		{ "profile", required_argument, NULL, 'p' },
+		{ "idmap-domain", required_argument, NULL, OPT_IDMAP },
+		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct bootready_opts bo = { 0 };
+	struct chroot_opts co = { 0 };
+	const char *image = NULL, *initramfs_cmd = NULL;
+	bool rollback = false, prepare = true, was_prepared, policy = false;
+	_cleanup_free_ char *kbefore = NULL, *kafter = NULL;
+	_cleanup_(profile_freep) struct profile *profile = NULL;
+	int c, r, rootfd, status;
+
+	log_init(argv[0]);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((c = getopt_long(argc, argv, "+i:p:vqhV", options, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			image = optarg;
+			break;
+		case OPT_ROLLBACK:
+			rollback = true;
+			break;
+		case OPT_INITRAMFS_CMD:
+			initramfs_cmd = optarg;
+			break;
+		case 'p':
+			bo.profile = optarg;
+			break;
+		case OPT_IDMAP:
+			bo.idmap_domain = optarg;
+			break;
+		case OPT_NO_PREPARE:
+			prepare = false;
+			break;
+		case 'v':
+			log_adjust_level(1);
+			break;
+		case 'q':
+			log_set_level(LOG_LEVEL_ERR);
+			break;
+		case 'h':
+			usage();
+			return EXIT_SUCCESS;
+		case 'V':
+			print_version();
+		default:
+			errtryhelp();
+		}
+	}
+	if (optind >= argc) {
+		log_error("no SYSROOT given");
+		errtryhelp();
+	}
+	co.sysroot = argv[optind++];
+	/* getopt stops at SYSROOT ("+"), so the "--" after it is still there. */
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind < argc)
+		co.argv = argv + optind;
+	if (rollback && (!image || co.argv)) {
+		log_error("--rollback needs --image and no command");
+		errtryhelp();
+	}
+
+	r = bootready_open(co.sysroot, false, &rootfd);
+	if (r < 0)
+		return EXIT_FAILURE;
+	if (rollback)
+		return image_rollback(image) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+	r = bootready_profile(rootfd, bo.profile, &profile);
+	if (r < 0)
+		return EXIT_FAILURE;
+	was_prepared = bootready_is_prepared(rootfd);
+	if (prepare && was_prepared) {
+		/* Package tools see the tree as its distribution made it. */
+		int lvl = log_get_level();
+
+		log_set_level(LOG_LEVEL_WARNING);
+		r = bootready_undo(rootfd, false);
+		log_set_level(lvl);
+		if (r < 0)
+			return EXIT_FAILURE;
+		log_info("undid the preparation (%d paths)", r);
+	}
+	r = kernel_state(rootfd, &kbefore);
+	if (r < 0)
+		return log_errno(r, "cannot list the tree's kernels"), EXIT_FAILURE;
+	if (strcmp(profile->offline, "policy-rc.d") == 0) {
+		r = policy_install(rootfd, &policy);
+		if (r < 0)
+			return log_errno(r, "cannot write %s", POLICY_RC_D), EXIT_FAILURE;
+		co.policy_rc_d = policy;
+	}
+
+	status = chroot_run(rootfd, &co);
+	if (policy)
+		policy_remove(rootfd);
+	if (status < 0) {
+		log_errno(status, "cannot run the command in %s", co.sysroot);
+		status = 1;
+	} else if (status) {
+		log_error("the command exited with status %d", status);
+	}
+
+	if (prepare) {
+		int lvl = log_get_level();
+
+		if (lvl < LOG_LEVEL_INFO)
+			log_set_level(MIN(lvl, LOG_LEVEL_WARNING));
+		r = bootready_prepare(rootfd, &bo);
+		log_set_level(lvl);
+		if (r < 0) {
+			log_error("cannot prepare %s again: run mkbootready on it",
+				  co.sysroot);
+			return EXIT_FAILURE;
+		}
+		log_info("prepared the tree again (%d changes)", r);
+	}
+	r = kernel_state(rootfd, &kafter);
+	if (r < 0)
+		return EXIT_FAILURE;
+	if (strcmp(kbefore, kafter) != 0) {
+		if (initramfs_cmd) {
+			log_notice("a kernel changed: running %s", initramfs_cmd);
+			if (run_initramfs_cmd(initramfs_cmd, co.sysroot) < 0) {
+				log_error("%s failed", initramfs_cmd);
+				return EXIT_FAILURE;
+			}
+		} else {
+			log_notice("a kernel changed: build its initramfs (mkbootimage)");
+		}
+	}
+	if (image && status == 0 && image_publish(co.sysroot, image) < 0)
+		return EXIT_FAILURE;
+	if (image && status)
+		log_error("not publishing %s: the command failed", image);
+	return status ? (status > 255 ? 1 : status) : EXIT_SUCCESS;
+}

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "busybox.h"
+#include "compress.h"
+#include "elfinfo.h"
+#include "kmods.h"
+#include "libs.h"
+#include "mkbootimage.h"
+#include "rootdir.h"
+#include "util.h"
+
+/* Always in the image where the kernel has them as modules: the network root
+ * transports, the read-only image formats and the writable layer. */
+static const char *const base_modules[] = {
+	"nfs",	   "nfsv3", "nfsv4",	 "nbd",	 "squashfs",
+	"overlay", "loop",  "af_packet", "ext4",
+};
+
+/* Wired NICs outside drivers/net/ethernet, and the bus they sit on in a VM. */
+static const char *const generic_extra[] = {
+	"virtio_net", "virtio_pci", "vmxnet3", "hv_netvsc", "xen_netfront",
+};
+
+/* USB host controllers for USB network adapters (--drivers usb). */
+static const char *const usb_hosts[] = {
+	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbnet",
+};
+
+static int add_named(struct kmods *m, const char *name, const char *kver,
+		     const char *what)
+{
+	int k = kmods_add(m, name);
+
+	if (k < 0)
+		return log_errno(k, "cannot add %s %s", what, name);
+	if (k == 0) {
+		log_error("unknown %s '%s' for kernel %s", what, name, kver);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int add_drivers(struct kmods *m, const char *spec, const char *kver)
+{
+	_cleanup_free_ char *copy = strdup(spec);
+	char *tok, *save = NULL;
+	int k;
+
+	if (!copy)
+		return log_oom();
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		tok = strstrip(tok);
+		if (!*tok || strcmp(tok, "none") == 0)
+			continue;
+		if (strcmp(tok, "generic") == 0) {
+			k = kmods_add_tree(m, "drivers/net/ethernet/");
+			if (k < 0)
+				return log_errno(
+					k, "cannot add the Ethernet drivers of %s", kver);
+			for (size_t i = 0; i < ARRAY_SIZE(generic_extra); i++)
+				if ((k = kmods_add(m, generic_extra[i])) < 0)
+					return log_errno(k, "cannot add %s",
+							 generic_extra[i]);
+		} else if (strcmp(tok, "usb") == 0) {
+			k = kmods_add_tree(m, "drivers/net/usb/");
+			if (k < 0)
+				return log_errno(
+					k, "cannot add the USB network drivers of %s",
+					kver);
+			for (size_t i = 0; i < ARRAY_SIZE(usb_hosts); i++)
+				if ((k = kmods_add(m, usb_hosts[i])) < 0)
+					return log_errno(k, "cannot add %s",
+							 usb_hosts[i]);
+		} else if (strcmp(tok, "host") == 0) {
+			const char *sysfs = getenv("MKBOOTIMAGE_SYSFS") ?: "/sys";
+
+			k = kmods_add_host_nics(m, sysfs);
+			if (k < 0)
+				return log_errno(k,
+						 "cannot read the network devices in %s",
+						 sysfs);
+			if (k == 0)
+				log_warn(
+					"no network device with a driver found on this machine");
+		} else {
+			k = add_named(m, tok, kver, "driver");
+			if (k < 0)
+				return k;
+		}
+	}
+	/* A virtio driver is no use without the transport its device sits on. */
+	if (kmods_has(m, "virtio") && (k = kmods_add(m, "virtio_pci")) < 0)
+		return log_errno(k, "cannot add virtio_pci");
+	return 0;
+}
+
+/* The skeleton: --skeleton, $PXEROOT_SKELETON, next to the program, installed. */
+static int find_skeleton(const struct build_opts *o, char **ret)
+{
+	char self[PATH_MAX], p[PATH_MAX + 32];
+	struct stat st;
+	ssize_t n;
+	const char *env = getenv("PXEROOT_SKELETON");
+
+	if (o->skeleton || (env && *env)) {
+		const char *s = o->skeleton ? o->skeleton : env;
+
+		if (stat(s, &st) < 0)
+			return log_errno(-errno, "cannot open skeleton %s", s);
+		if (!S_ISDIR(st.st_mode)) {
+			log_error("skeleton %s is not a directory", s);
+			return -ENOTDIR;
+		}
+		*ret = strdup(s);
+		return *ret ? 0 : log_oom();
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		snprintf(p, sizeof(p), "%s/initrd/skel", self);
+		if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+			*ret = strdup(p);
+			return *ret ? 0 : log_oom();
+		}
+	}
+	snprintf(p, sizeof(p), "%s/initrd/skel", PXEROOT_LIBEXECDIR);
+	if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+		*ret = strdup(p);
+		return *ret ? 0 : log_oom();
+	}
+	log_error("cannot find the initramfs skeleton (%s): use --skeleton DIR", p);
+	return -ENOENT;
+}
+
+static int add_skeleton_dir(struct image *img, const char *host, const char *rel)
+{
+	DIR *d = opendir(host);
+	struct dirent *de;
+	int k = 0;
+
+	if (!d)
+		return log_errno(-errno, "cannot read %s", host);
+	while (k >= 0 && (de = readdir(d))) {
+		char hp[PATH_MAX], ip[PATH_MAX];
+		struct stat st;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(hp, sizeof(hp), "%s/%s", host, de->d_name);
+		snprintf(ip, sizeof(ip), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		if (lstat(hp, &st) < 0) {
+			k = log_errno(-errno, "cannot read %s", hp);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			k = image_add_dir(img, ip);
+			if (k >= 0)
+				k = add_skeleton_dir(img, hp, ip);
+		} else if (S_ISREG(st.st_mode)) {
+			k = image_add_file(img, ip, SRC_HOST, hp, st.st_mode);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(hp, target, sizeof(target) - 1);
+
+			if (n < 0) {
+				k = log_errno(-errno, "cannot read %s", hp);
+				break;
+			}
+			target[n] = '\0';
+			k = image_add_symlink(img, ip, target);
+		} else {
+			log_warn("skipping %s: not a file, directory or link", hp);
+		}
+		if (k < 0 && k != -EEXIST)
+			k = log_errno(k, "cannot add %s", hp);
+		else if (k == -EEXIST)
+			k = 0;
+	}
+	closedir(d);
+	return k;
+}
+
+static int add_text(struct image *img, const char *path, const char *text)
+{
+	char *s = strdup(text);
+	int k;
+
+	if (!s)
+		return log_oom();
+	k = image_add_data(img, path, s, strlen(s), 0644);
+	if (k == -EEXIST) {
+		log_warn("the skeleton has its own /%s: keeping it", path);
+		return 0;
+	}
+	return k < 0 ? log_errno(k, "cannot add /%s", path) : 0;
+}
+
+static int add_layout(struct image *img, const struct build_opts *o, const char *kver)
+{
+	static const char *const dirs[] = { "bin",	   "sbin", "usr/bin", "usr/sbin",
+					    "etc/pxeroot", "proc", "sys",     "dev",
+					    "run",	   "tmp",  "root",    "newroot",
+					    "lib/firmware" };
+	_cleanup_free_ char *build = NULL, *cmdline = NULL;
+	int k;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		k = image_add_dir(img, dirs[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add /%s", dirs[i]);
+	}
+	/* The kernel needs a console before devtmpfs is mounted. */
+	k = image_add_chardev(img, "dev/console", 5, 1, 0600);
+	if (k < 0 && k != -EEXIST)
+		return log_errno(k, "cannot add /dev/console");
+	k = image_add_chardev(img, "dev/null", 1, 3, 0666);
+	if (k < 0 && k != -EEXIST)
+		return log_errno(k, "cannot add /dev/null");
+	if (asprintf(&cmdline, "%s\n", o->cmdline ? o->cmdline : "") < 0 ||
+	    asprintf(&build, "KVER=%s\nBUILDER=mkbootimage %s\nDRIVERS=%s\nCOMPRESS=%s\n",
+		     kver, PXEROOT_VERSION, o->drivers,
+		     compression_name(o->compress)) < 0)
+		return log_oom();
+	if (strchr(o->cmdline ? o->cmdline : "", '\n')) {
+		log_error("--cmdline must be one line");
+		return -EINVAL;
+	}
+	k = add_text(img, "etc/pxeroot/cmdline", cmdline);
+	if (k < 0)
+		return k;
+	return add_text(img, "etc/pxeroot/build", build);
+}
+
+/* The machine the kernel's modules are built for: BusyBox must match it. */
+static uint16_t kernel_machine(int rootfd, const char *kver)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct elf_info info;
+	uint16_t m = 0;
+	char buf[64];
+
+	/* Every kernel package has its modules' machine in the first one found;
+	 * the kernel image itself is not ELF. Use a module that always exists. */
+	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko",
+					      "kernel/drivers/block/loop.ko",
+					      "kernel/fs/squashfs/squashfs.ko" };
+	for (size_t i = 0; i < ARRAY_SIZE(probes) && fd < 0; i++) {
+		free(path);
+		path = NULL;
+		if (asprintf(&path, "lib/modules/%s/%s", kver, probes[i]) < 0)
+			return 0;
+		fd = root_open(rootfd, path, O_RDONLY, 0);
+	}
+	if (fd < 0)
+		return 0;
+	if (read_full_or_eof(fd, buf, sizeof(buf)) < 52)
+		return 0;
+	if (elf_parse(buf, sizeof(buf), &info) < 0)
+		return 0;
+	m = info.machine;
+	elf_info_done(&info);
+	return m;
+}
+
+/* --- atomic output -------------------------------------------------------- */
+
+static int tmp_dirfd = -1;
+static char tmp_name[NAME_MAX + 1];
+
+static void on_signal(int sig)
+{
+	if (tmp_name[0])
+		unlinkat(tmp_dirfd, tmp_name, 0);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void random_name(const char *base, char *out, size_t size)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(out, size, ".%s.%ld%06ld", base, (long)getpid(),
+		 (long)(ts.tv_nsec / 1000) ^ random());
+}
+
+/*
+ * Write the image to dirfd/base, atomically: an unnamed O_TMPFILE that only
+ * gets a name once complete and synced, then renamed over base. A failure or a
+ * signal before that leaves nothing behind and the old file untouched.
+ */
+static int write_atomic(struct image *img, int dirfd, const char *base, const char *shown,
+			const struct image_write_opts *wo, int64_t *ret_size)
+{
+	_cleanup_close_ int fd = -1;
+	char fdpath[64];
+	sigset_t block, old;
+	bool named = false;
+	int64_t size;
+	int k;
+
+	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		/* No O_TMPFILE here: a named temporary, removed on a signal. */
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		random_name(base, tmp_name, sizeof(tmp_name));
+		tmp_dirfd = dirfd;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+		fd = openat(dirfd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			    0644);
+		named = fd >= 0;
+		if (!named)
+			tmp_name[0] = '\0';
+	}
+	if (fd < 0)
+		return log_errno(-errno, "cannot write %s", shown);
+	size = image_write(img, fd, wo);
+	if (size < 0) {
+		k = (int)size;
+		goto fail;
+	}
+	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0) {
+		k = log_errno(-errno, "cannot write %s", shown);
+		goto fail;
+	}
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	if (!named) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		for (int tries = 0; tries < 100; tries++) {
+			random_name(base, tmp_name, sizeof(tmp_name));
+			if (linkat(AT_FDCWD, fdpath, dirfd, tmp_name,
+				   AT_SYMLINK_FOLLOW) == 0) {
+				named = true;
+				break;
+			}
+			if (errno != EEXIST)
+				break;
+		}
+		if (!named) {
+			k = log_errno(-errno, "cannot write %s", shown);
+			tmp_name[0] = '\0';
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			return k;
+		}
+	}
+	if (renameat(dirfd, tmp_name, dirfd, base) < 0) {
+		k = log_errno(-errno, "cannot write %s", shown);
+		unlinkat(dirfd, tmp_name, 0);
+		tmp_name[0] = '\0';
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		return k;
+	}
+	tmp_name[0] = '\0';
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	fsync(dirfd);
+	*ret_size = size;
+	return 0;
+fail:
+	if (named) {
+		unlinkat(dirfd, tmp_name, 0);
+		tmp_name[0] = '\0';
+	}
+	return k;
+}
+
+static void progress(size_t done, size_t total, void *userdata)
+{
+	fprintf(stderr, "\r%s: writing %zu/%zu%s", log_prog(), done, total,
+		done == total ? "\r\033[K" : "");
+}
+
+static uint64_t source_date_epoch(void)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	uint64_t v;
+
+	/* Unset or invalid: 0, the same for every build (see mkbootimage(8)). */
+	if (!s || parse_u64(s, &v) < 0)
+		return 0;
+	return v;
+}
+
+int build_image(const struct build_opts *o)
+{
+	_cleanup_close_ int rootfd = -1, outdir = -1;
+	_cleanup_free_ char *kver = NULL, *skel = NULL, *outpath = NULL, *outrel = NULL;
+	_cleanup_(kmods_freep) struct kmods *m = NULL;
+	_cleanup_(image_freep) struct image *img = NULL;
+	_cleanup_(libs_freep) struct libs *libs = NULL;
+	struct busybox bb = { 0 };
+	struct kmods_opts ko = { 0 };
+	size_t fw = 0, fw_missing = 0;
+	struct stat st;
+	const char *base;
+	int64_t size = 0;
+	struct timespec t0, t1;
+	int k;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rootfd = root_open_tree(o->sysroot);
+	if (rootfd < 0)
+		return log_errno(rootfd, "cannot open %s", o->sysroot);
+	if (fstat(rootfd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		log_error("%s is not a directory", o->sysroot);
+		return -ENOTDIR;
+	}
+	if (o->kver) {
+		kver = strdup(o->kver);
+		if (!kver)
+			return log_oom();
+		if (strchr(kver, '/') || strcmp(kver, "..") == 0 ||
+		    strcmp(kver, ".") == 0) {
+			log_error("invalid kernel version '%s'", kver);
+			return -EINVAL;
+		}
+	} else {
+		k = kmods_find_kver(rootfd, &kver);
+		if (k == -ENOENT) {
+			log_error("no kernel modules in %s/lib/modules", o->sysroot);
+			return k;
+		}
+		if (k < 0)
+			return log_errno(k, "cannot read %s/lib/modules", o->sysroot);
+	}
+	k = find_skeleton(o, &skel);
+	if (k < 0)
+		return k;
+
+	ko.sysroot = o->sysroot;
+	ko.kver = kver;
+	ko.shadow = o->dry_run || o->list;
+	k = kmods_open(rootfd, &ko, &m);
+	if (k == -ENOENT)
+		log_error("no modules for kernel %s in %s/lib/modules", kver, o->sysroot);
+	if (k < 0)
+		return k;
+	for (size_t i = 0; i < ARRAY_SIZE(base_modules); i++) {
+		k = kmods_add(m, base_modules[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add %s", base_modules[i]);
+		if (k == 0)
+			log_warn("kernel %s has no %s", kver, base_modules[i]);
+	}
+	k = add_drivers(m, o->drivers, kver);
+	if (k < 0)
+		return k;
+	for (size_t i = 0; i < o->n_modules; i++) {
+		k = add_named(m, o->modules[i], kver, "module");
+		if (k < 0)
+			return k;
+	}
+	if (log_get_level() >= LOG_LEVEL_INFO) {
+		_cleanup_free_ char *names = kmods_names(m);
+
+		log_info("%zu modules: %s", kmods_count(m), names ? names : "");
+	}
+
+	k = image_new(rootfd, &img);
+	if (k < 0)
+		return log_oom();
+	k = add_skeleton_dir(img, skel, "");
+	if (k < 0)
+		return k;
+	if (!image_has(img, "init"))
+		log_warn("the skeleton %s has no /init", skel);
+	k = busybox_find(rootfd, o->sysroot, o->busybox, kernel_machine(rootfd, kver),
+			 &bb);
+	if (k < 0)
+		return k;
+	k = busybox_install(&bb, img);
+	busybox_done(&bb);
+	if (k < 0)
+		return k;
+	k = add_layout(img, o, kver);
+	if (k < 0)
+		return k;
+	/* The kernel asks /sbin/modprobe for modules it wants (fs-nfs4, net-pf-17). */
+	if (!image_has(img, "sbin/modprobe") && image_has(img, "bin/modprobe")) {
+		k = image_add_symlink(img, "sbin/modprobe", "../bin/modprobe");
+		if (k < 0 && k != -EEXIST && k != -ENOTDIR)
+			return log_errno(k, "cannot add /sbin/modprobe");
+	}
+	k = kmods_emit(m, img, &fw, &fw_missing);
+	if (k < 0)
+		return k;
+	if (fw_missing)
+		log_info(
+			"%zu firmware files named by the modules are not in %s/lib/firmware",
+			fw_missing, o->sysroot);
+	if (o->n_add) {
+		k = libs_new(rootfd, o->sysroot, &libs);
+		if (k < 0)
+			return log_errno(k, "cannot open %s", o->sysroot);
+		for (size_t i = 0; i < o->n_add; i++) {
+			k = libs_add_program(libs, img, o->add[i]);
+			if (k < 0)
+				return k;
+		}
+	}
+
+	if (o->list)
+		return image_list(img, stdout);
+
+	if (o->output) {
+		_cleanup_free_ char *dir = strdup(o->output);
+		char *slash;
+
+		if (!dir)
+			return log_oom();
+		slash = strrchr(dir, '/');
+		base = slash ? o->output + (slash - dir) + 1 : o->output;
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		outdir = open(slash ? dir : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (outdir < 0)
+			return log_errno(-errno, "cannot write %s", o->output);
+		outpath = strdup(o->output);
+	} else {
+		if (asprintf(&outpath, "%s/boot/initrd.img-%s-netboot", o->sysroot,
+			     kver) < 0)
+			return log_oom();
+		if (asprintf(&outrel, "boot/initrd.img-%s-netboot", kver) < 0)
+			return log_oom();
+		outdir = root_open_parent(rootfd, outrel, &base);
+		if (outdir < 0)
+			return log_errno(outdir, "cannot write %s", outpath);
+	}
+	if (!*base || (fstatat(outdir, base, &st, 0) == 0 && S_ISDIR(st.st_mode))) {
+		log_error("cannot write %s: Is a directory", outpath);
+		return -EISDIR;
+	}
+	if (o->dry_run) {
+		log_notice(
+			"would write %s: %zu entries, %zu modules, %zu firmware files, %s",
+			outpath, image_count(img), kmods_count(m), fw,
+			compression_name(o->compress));
+		return 0;
+	}
+	{
+		struct image_write_opts wo = {
+			.compress = o->compress,
+			.level = o->level,
+			.epoch = source_date_epoch(),
+			.progress_fn = o->progress ? progress : NULL,
+		};
+
+		k = write_atomic(img, outdir, base, outpath, &wo, &size);
+		if (k < 0)
+			return k;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_notice("wrote %s: %.1f MiB %s, %zu modules, %zu firmware files, %zu entries, "
+		   "%.2f s",
+		   outpath, size / 1048576.0, compression_name(o->compress),
+		   kmods_count(m), fw, image_count(img),
+		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mkbootimage: build a small, reproducible BusyBox initramfs that boots a
+ * diskless client from the network. This file only reads the command line.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compress.h"
+#include "mkbootimage.h"
+#include "util.h"
+
+static void usage(void)
+{
+	printf("Usage: %s [OPTIONS] SYSROOT [KVER]\n"
+	       "\n"
+	       "Build a netboot initramfs from the kernel modules of SYSROOT (an installed\n"
+	       "distribution tree, or /). KVER: the newest kernel in SYSROOT/lib/modules.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -o, --output FILE      write the image here\n"
+	       "                         (default SYSROOT/boot/initrd.img-KVER-netboot)\n"
+	       "  -c, --compress ALG[:LEVEL]  zstd (default), gzip, xz, lz4 or none\n"
+	       "  -d, --drivers LIST     NIC drivers: generic (default: every wired Ethernet\n"
+	       "                         driver), host (this machine's NICs), usb (USB\n"
+	       "                         adapters), none, or module names; comma separated\n"
+	       "  -m, --modules LIST     more modules (names or aliases), comma separated\n"
+	       "  -a, --add PATH         a program of SYSROOT with its libraries (repeatable)\n"
+	       "  -b, --busybox PATH     a static BusyBox (default: SYSROOT's, else the host's)\n"
+	       "  -s, --skeleton DIR     the initramfs skeleton (/init and its helpers)\n"
+	       "      --cmdline STRING   default kernel parameters baked into the image\n"
+	       "  -l, --list             print what the image would contain; write nothing\n"
+	       "  -n, --dry-run          resolve everything, write nothing\n"
+	       "  -q, --quiet            only errors\n"
+	       "  -v, --verbose          more messages (twice: debugging)\n"
+	       "  -h, --help             show this help\n"
+	       "  -V, --version          show the version\n"
+	       "\n"
+	       "See mkbootimage(8).\n",
+	       log_prog());
+}
+
+static int split_list(const char *arg, char ***v, size_t *n)
+{
+	_cleanup_free_ char *copy = strdup(arg);
+	char *tok, *save = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char **nv;
+
+		tok = strstrip(tok);
+		if (!*tok)
+			continue;
+		nv = realloc(*v, (*n + 1) * sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		if (!(nv[*n] = strdup(tok)))
+			return -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse_compress(const char *arg, struct build_opts *o)
+{
+	_cleanup_free_ char *alg = strdup(arg);
+	char *colon;
+	unsigned int level;
+
+	if (!alg)
+		return -ENOMEM;
+	colon = strchr(alg, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (compression_from_name(alg, &o->compress) < 0) {
+		log_error("unknown compression '%s' (gzip, zstd, xz, lz4 or none)", alg);
+		return -EINVAL;
+	}
+	if (colon) {
+		unsigned int max = o->compress == COMPRESS_ZSTD	  ? 19
+				   : o->compress == COMPRESS_LZ4  ? 12
+				   : o->compress == COMPRESS_NONE ? 0
+								  : 9;
+
+		if (parse_uint(colon, 1, max ? max : 1, &level) < 0 || max == 0) {
+			log_error("invalid level '%s' for %s", colon, alg);
+			return -EINVAL;
+		}
+		o->level = (int)level;
+	}
+	return 0;
+}
+
+enum {
+	ARG_CMDLINE = 0x100,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "drivers", required_argument, NULL, 'd' },
+		{ "modules", required_argument, NULL, 'm' },
+		{ "add", required_argument, NULL, 'a' },
+		{ "busybox", required_argument, NULL, 'b' },
+		{ "skeleton", required_argument, NULL, 's' },
+		{ "cmdline", required_argument, NULL, ARG_CMDLINE },
+		{ "list", no_argument, NULL, 'l' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct build_opts o = {
+		.drivers = "generic",
+		.compress = COMPRESS_ZSTD,
+		.argv0 = argv[0],
+	};
+	bool quiet = false;
+	int c, k;
+
+	log_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "o:c:d:m:a:b:s:lnqvhV", longopts, NULL)) !=
+	       -1) {
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'c':
+			k = parse_compress(optarg, &o);
+			if (k == -ENOMEM)
+				return EXIT_FAILURE;
+			if (k < 0)
+				errtryhelp();
+			break;
+		case 'd':
+			o.drivers = optarg;
+			break;
+		case 'm':
+			if (split_list(optarg, &o.modules, &o.n_modules) < 0)
+				return EXIT_FAILURE;
+			break;
+		case 'a':
+			if (split_list(optarg, &o.add, &o.n_add) < 0)
+				return EXIT_FAILURE;
+			break;
+		case 'b':
+			o.busybox = optarg;
+			break;
+		case 's':
+			o.skeleton = optarg;
+			break;
+		case ARG_CMDLINE:
+			o.cmdline = optarg;
+			break;
+		case 'l':
+			o.list = true;
+			break;
+		case 'n':
+			o.dry_run = true;
+			break;
+		case 'q':
+			quiet = true;
+			log_set_level(LOG_LEVEL_WARNING);
+			break;
+		case 'v':
+			log_adjust_level(+1);
+			break;
+		case 'h':
+			usage();
+			return EXIT_SUCCESS;
+		case 'V':
+			print_version();
+		default:
+			errtryhelp();
+		}
+	}
+	if (optind >= argc) {
+		log_error("missing SYSROOT");
+		errtryhelp();
+	}
+	if (argc - optind > 2) {
+		log_error("unexpected argument '%s'", argv[optind + 2]);
+		errtryhelp();
+	}
+	o.sysroot = argv[optind];
+	o.kver = argc - optind > 1 ? argv[optind + 1] : NULL;
+	o.progress = !quiet && !o.list && isatty(STDERR_FILENO);
+	k = build_image(&o);
+	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
