@@ -378,7 +378,8 @@ static bool conn_input(struct conn *c)
 			}
 			if (!conn_flush(c))
 				return false;
-			/* Still held back: EPOLLOUT brings us back when the socket drains. */
+			/* Still held back: EPOLLOUT brings us back when the socket
+			 * drains. */
 			if (c->pend && c->q.bytes > OUT_HIGH)
 				return true;
 			continue;
@@ -391,9 +392,12 @@ static bool conn_input(struct conn *c)
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
-			/* End of stream (or an error): replies to a gone client are moot. */
-			conn_free(c, n == 0 ? (c->phase == P_TRANSMISSION ? NULL : "client closed")
-					    : "connection lost");
+			/* End of stream (or an error): replies to a gone client are moot.
+			 */
+			conn_free(c,
+				  n == 0 ? (c->phase == P_TRANSMISSION ? NULL
+								       : "client closed")
+					 : "connection lost");
 			return false;
 		}
 		used = 0;
@@ -407,7 +411,8 @@ static bool conn_input(struct conn *c)
 			used += u;
 			if (used == n || c->closing || c->start_tls)
 				break;
-			/* Replies piled up: send them, and go on while the socket takes them. */
+			/* Replies piled up: send them, and go on while the socket takes
+			 * them. */
 			if (!conn_flush(c))
 				return false;
 			if (c->q.bytes > OUT_HIGH)
@@ -421,7 +426,8 @@ static bool conn_input(struct conn *c)
 		/* Send as we go, so large batches do not pile up in memory. */
 		if (!outq_empty(&c->q) && !conn_flush(c))
 			return false;
-		if ((size_t)n < RBUF_SIZE && !c->pend && !(c->tls && tls_conn_pending(c->tls)))
+		if ((size_t)n < RBUF_SIZE && !c->pend &&
+		    !(c->tls && tls_conn_pending(c->tls)))
 			break;
 	}
 	return conn_flush(c);
