@@ -43,7 +43,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	int fd = memfd_create("disk", 0);
 
 	log_set_level(0);
-	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 || export_new_fd("disk", fd, true, &disk) < 0)
+	if (fd < 0 || ftruncate(fd, 1 << 20) < 0 ||
+	    export_new_fd("disk", fd, true, &disk) < 0)
 		abort();
 	return 0;
 }

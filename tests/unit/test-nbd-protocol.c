@@ -50,7 +50,8 @@ static int fake_get(void *opaque, const char *name, struct export **ret)
 	return 0;
 }
 
-static int fake_list(void *opaque, int (*fn)(void *, const char *, const char *), void *data)
+static int fake_list(void *opaque, int (*fn)(void *, const char *, const char *),
+		     void *data)
 {
 	return fn(data, "disk", "a test disk");
 }
@@ -97,7 +98,8 @@ static void put_flags(struct msg *m, uint32_t f)
 }
 
 /* Feed m in pieces of `step` bytes (0: at once); returns the output. */
-static size_t run(struct handshake *h, const struct msg *m, size_t step, uint8_t *out, size_t max)
+static size_t run(struct handshake *h, const struct msg *m, size_t step, uint8_t *out,
+		  size_t max)
 {
 	struct outq q;
 	size_t pos = 0, n;
@@ -118,8 +120,8 @@ static size_t run(struct handshake *h, const struct msg *m, size_t step, uint8_t
 }
 
 /* Walk option replies: type of the i-th reply, and its data. */
-static uint32_t reply_type(const uint8_t *out, size_t n, unsigned int i, const uint8_t **data,
-			   uint32_t *len)
+static uint32_t reply_type(const uint8_t *out, size_t n, unsigned int i,
+			   const uint8_t **data, uint32_t *len)
 {
 	size_t pos = 0;
 
@@ -361,7 +363,8 @@ static void test_tls_required(void)
 	hs_free(&h);
 }
 
-static void meta_msg(struct msg *m, uint32_t opt, const char *name, int nq, const char **q)
+static void meta_msg(struct msg *m, uint32_t opt, const char *name, int nq,
+		     const char **q)
 {
 	uint8_t d[512];
 	size_t pos, nl = strlen(name);
@@ -430,8 +433,8 @@ struct req {
 	size_t n;
 };
 
-static void put_req(struct req *r, uint16_t flags, uint16_t type, uint64_t handle, uint64_t off,
-		    uint32_t len)
+static void put_req(struct req *r, uint16_t flags, uint16_t type, uint64_t handle,
+		    uint64_t off, uint32_t len)
 {
 	put32(r->b + r->n, NBD_REQUEST_MAGIC);
 	put16(r->b + r->n + 4, flags);
@@ -442,7 +445,8 @@ static void put_req(struct req *r, uint16_t flags, uint16_t type, uint64_t handl
 	r->n += 28;
 }
 
-static size_t tx_run(struct tx *t, const struct req *r, size_t step, uint8_t *out, size_t max)
+static size_t tx_run(struct tx *t, const struct req *r, size_t step, uint8_t *out,
+		     size_t max)
 {
 	struct outq q;
 	size_t pos = 0, n;
@@ -484,7 +488,8 @@ static void test_simple_reads(void)
 	r.n += 100;
 	put_req(&r, 0, NBD_CMD_READ, 4, SIZE - 10, 20); /* beyond the end */
 	put_req(&r, 0, 77, 5, 0, 0); /* unknown command */
-	put_req(&r, NBD_CMD_FLAG_DF, NBD_CMD_READ, 6, 0, 1); /* DF without structured replies */
+	put_req(&r, NBD_CMD_FLAG_DF, NBD_CMD_READ, 6, 0, 1); /* DF without structured
+								replies */
 	put_req(&r, 0, NBD_CMD_BLOCK_STATUS, 7, 0, 512); /* no context selected */
 	put_req(&r, 0, NBD_CMD_FLUSH, 8, 0, 0);
 	put_req(&r, 0, NBD_CMD_CACHE, 9, 0, 65536);
@@ -508,9 +513,9 @@ static void test_simple_reads(void)
 		uint64_t off;
 		uint32_t len;
 	} want[] = {
-		{ 1, 0, 0, 4096 },	  { 2, 0, 12345, 300000 }, { 3, NBD_EPERM, 0, 0 },
-		{ 4, NBD_EINVAL, 0, 0 }, { 5, NBD_EINVAL, 0, 0 },   { 6, NBD_EINVAL, 0, 0 },
-		{ 7, NBD_EINVAL, 0, 0 }, { 8, 0, 0, 0 },	    { 9, 0, 0, 0 },
+		{ 1, 0, 0, 4096 },	 { 2, 0, 12345, 300000 }, { 3, NBD_EPERM, 0, 0 },
+		{ 4, NBD_EINVAL, 0, 0 }, { 5, NBD_EINVAL, 0, 0 }, { 6, NBD_EINVAL, 0, 0 },
+		{ 7, NBD_EINVAL, 0, 0 }, { 8, 0, 0, 0 },	  { 9, 0, 0, 0 },
 		{ 10, 0, SIZE - 1, 1 },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
@@ -590,10 +595,16 @@ static void test_request_check(void)
 	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EPERM);
 	check(!fatal);
 	check_int(payload, 512);
-	r = (struct nbd_request){ .type = NBD_CMD_READ, .offset = UINT64_MAX - 10, .len = 100 };
-	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EINVAL); /* wraps around */
-	r = (struct nbd_request){ .type = NBD_CMD_READ, .flags = NBD_CMD_FLAG_FUA, .len = 1 };
-	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EINVAL); /* FUA not offered */
+	r = (struct nbd_request){ .type = NBD_CMD_READ,
+				  .offset = UINT64_MAX - 10,
+				  .len = 100 };
+	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EINVAL); /* wraps
+									       around */
+	r = (struct nbd_request){ .type = NBD_CMD_READ,
+				  .flags = NBD_CMD_FLAG_FUA,
+				  .len = 1 };
+	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EINVAL); /* FUA not
+									       offered */
 	r = (struct nbd_request){ .type = NBD_CMD_READ, .flags = 0x8000, .len = 1 };
 	check_int(nbd_request_check(&t, &r, &payload, &fatal), NBD_EINVAL);
 	r = (struct nbd_request){ .type = NBD_CMD_TRIM, .len = 1 };
@@ -609,11 +620,11 @@ static void setup(void)
 	make_disk();
 }
 
-#define CASE(fn)                                                                         \
-	static void fn##_(void)                                                          \
-	{                                                                                \
-		setup();                                                                 \
-		fn();                                                                    \
+#define CASE(fn)                \
+	static void fn##_(void) \
+	{                       \
+		setup();        \
+		fn();           \
 	}
 CASE(test_greeting)
 CASE(test_go)
