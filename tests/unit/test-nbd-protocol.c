@@ -87,7 +87,8 @@ static void put_opt(struct msg *m, uint32_t opt, const void *data, uint32_t len)
 	put64(m->b + m->n, NBD_IHAVEOPT);
 	put32(m->b + m->n + 8, opt);
 	put32(m->b + m->n + 12, len);
-	memcpy(m->b + m->n + 16, data, len);
+	if (len)
+		memcpy(m->b + m->n + 16, data, len);
 	m->n += 16 + len;
 }
 
