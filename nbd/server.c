@@ -35,11 +35,13 @@
 
 #define RBUF_SIZE (256u * 1024)
 /*
- * Replies are sent as soon as this much is queued, so the client gets the
- * first while we read the next; a client is not read while its socket does
- * not take them.
+ * Replies are sent as soon as FLUSH_MARK bytes are queued, so the client gets
+ * the first while we read the next. While the socket is full we go on
+ * preparing replies up to OUT_HIGH, so they are ready when it drains; past
+ * that, a client is not read until its socket takes what is queued.
  */
-#define OUT_HIGH (512u * 1024)
+#define FLUSH_MARK (512u * 1024)
+#define OUT_HIGH (4u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
 
 enum kind {
@@ -219,7 +221,7 @@ static int enter_transmission(struct conn *c)
  * Consume client bytes according to the phase. Returns how many were used;
  * fewer than len means the connection must wait (output backlog, TLS) or close.
  */
-static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
+static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t limit)
 {
 	size_t pos = 0;
 	ssize_t n;
@@ -261,7 +263,7 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
 		}
 		if (c->phase != P_TRANSMISSION)
 			break;
-		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, OUT_HIGH);
+		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, limit);
 		if (n < 0)
 			return n;
 		pos += n;
@@ -366,7 +368,8 @@ static bool conn_input(struct conn *c)
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
 			break;
 		if (c->pend) {
-			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off);
+			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
+				    FLUSH_MARK);
 			if (n < 0) {
 				conn_free(c, "out of memory");
 				return false;
@@ -401,8 +404,8 @@ static bool conn_input(struct conn *c)
 			return false;
 		}
 		used = 0;
-		for (;;) {
-			ssize_t u = process(c, w->rbuf + used, n - used);
+		for (size_t limit = FLUSH_MARK;;) {
+			ssize_t u = process(c, w->rbuf + used, n - used, limit);
 
 			if (u < 0) {
 				conn_free(c, "out of memory");
@@ -417,6 +420,8 @@ static bool conn_input(struct conn *c)
 				return false;
 			if (c->q.bytes > OUT_HIGH)
 				break;
+			/* A full socket: prepare more while the client catches up. */
+			limit = c->q.bytes > FLUSH_MARK ? OUT_HIGH : FLUSH_MARK;
 		}
 		if (used < n && !c->closing && !c->start_tls &&
 		    keep_pending(c, w->rbuf + used, n - used) < 0) {
