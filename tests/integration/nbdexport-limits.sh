@@ -163,6 +163,12 @@ elif case == "badmagic":
     go(s)
     s.sendall(b"\0" * 28)
     assert closed(s), "bad request magic not dropped"
+elif case == "idle":
+    s = conn()
+    go(s)
+    t = time.monotonic()
+    assert closed(s, 8), "idle client not dropped"
+    assert time.monotonic() - t >= 0.9, "idle client dropped too early"
 elif case == "hold":
     socks = [conn() for _ in range(int(sys.argv[3]))]
     for s in socks:
@@ -199,3 +205,9 @@ wait "$HOLD_PID" 2>/dev/null || true
 sleep 0.3
 nbdinfo --size "nbd://127.0.0.1:$port/" >/dev/null || fail "slots not freed after disconnect"
 ok "slots freed after disconnect"
+
+# --idle-timeout drops a client in transmission that sends nothing.
+port=$(free_port)
+start_server -P "$T/pid3" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid3" \
+	--idle-timeout 1 "$T/root.sqfs"
+assert_eq ok "$(raw idle 2>&1 | tail -1)" "--idle-timeout drops an idle client"
