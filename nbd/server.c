@@ -78,8 +78,8 @@ struct conn {
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
-	time_t deadline; /* handshake or closing */
-	time_t last_active;
+	int64_t deadline; /* handshake or closing, in ms */
+	int64_t last_active;
 	struct sockaddr_storage peer;
 	char name[64];
 };
@@ -114,12 +114,13 @@ struct server {
 	struct limits lim;
 };
 
-static time_t now_sec(void)
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void update_events(struct conn *c)
@@ -332,7 +333,7 @@ static bool conn_flush(struct conn *c)
 			return start_tls(c);
 	}
 	if (c->closing && !c->deadline)
-		c->deadline = now_sec() + CLOSE_GRACE;
+		c->deadline = now_ms() + CLOSE_GRACE * 1000;
 	update_events(c);
 	return true;
 }
@@ -361,7 +362,7 @@ static bool conn_input(struct conn *c)
 	struct worker *w = c->w;
 	int rounds = 0;
 
-	c->last_active = now_sec();
+	c->last_active = now_ms();
 	for (;;) {
 		ssize_t n, used;
 
@@ -566,8 +567,8 @@ static void accept_one(struct worker *w, struct source *l)
 	c->phase = P_HANDSHAKE;
 	outq_init(&c->q);
 	hs_init(c->hs, &handshake_ops, c, tls, max_options);
-	c->last_active = now_sec();
-	c->deadline = hs_timeout ? c->last_active + hs_timeout : 0;
+	c->last_active = now_ms();
+	c->deadline = hs_timeout ? c->last_active + hs_timeout * 1000ll : 0;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -588,7 +589,7 @@ static void on_timer(struct worker *w)
 {
 	struct server *s = w->s;
 	uint64_t ticks;
-	time_t now = now_sec();
+	int64_t now = now_ms();
 	unsigned int idle;
 
 	if (read(w->timer.fd, &ticks, sizeof(ticks)) < 0)
@@ -603,7 +604,7 @@ static void on_timer(struct worker *w)
 				conn_free(c, c->closing
 						     ? "client does not read its replies"
 						     : "handshake timed out");
-		} else if (idle && now - c->last_active >= (time_t)idle &&
+		} else if (idle && now - c->last_active >= idle * 1000ll &&
 			   outq_empty(&c->q)) {
 			conn_free(c, "idle timeout");
 		}
