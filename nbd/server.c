@@ -68,6 +68,10 @@ struct conn {
 	struct source src;
 	struct worker *w;
 	struct conn *prev, *next;
+	struct conn *dnext; /* in the worker's list of connections waiting for the page
+			       cache */
+	bool waiting;
+	int64_t wait_since;
 	enum phase phase;
 	struct handshake *hs;
 	struct tx tx;
@@ -91,6 +95,7 @@ struct worker {
 	struct source event;
 	struct source timer;
 	struct conn *conns;
+	struct conn *waiting; /* reads deferred until their data is cached */
 	uint8_t *rbuf;
 };
 
@@ -123,14 +128,27 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A read waits for readahead: the worker retries it every few milliseconds. */
+#define WAIT_POLL_MS 2
+/* After this long, read anyway, blocking, so a client always makes progress. */
+#define WAIT_MAX_MS 1000
+
 static void update_events(struct conn *c)
 {
 	uint32_t ev = 0;
 
+	if (c->phase == P_TRANSMISSION && c->tx.deferred && !c->waiting) {
+		c->waiting = true;
+		c->wait_since = now_ms();
+		c->dnext = c->w->waiting;
+		c->w->waiting = c;
+	}
+
 	if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
-		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH)
+		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
+		    !(c->phase == P_TRANSMISSION && c->tx.deferred))
 			ev |= EPOLLIN;
 		if (!outq_empty(&c->q))
 			ev |= EPOLLOUT;
@@ -150,8 +168,16 @@ static void conn_free(struct conn *c, const char *why)
 		log_info("%s: disconnected: %s", c->name, why);
 	else if (c->phase == P_TRANSMISSION)
 		log_info("%s: disconnected after %" PRIu64 " requests, %" PRIu64
-			 " bytes read",
-			 c->name, c->tx.requests, c->tx.bytes_read);
+			 " bytes read, %" PRIu64 " reads waited for the disk",
+			 c->name, c->tx.requests, c->tx.bytes_read, c->tx.deferrals);
+	if (c->waiting) {
+		for (struct conn **p = &w->waiting; *p; p = &(*p)->dnext) {
+			if (*p == c) {
+				*p = c->dnext;
+				break;
+			}
+		}
+	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	if (c->tls)
 		tls_conn_free(c->tls);
@@ -200,6 +226,7 @@ static int enter_transmission(struct conn *c)
 	int r;
 
 	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
+	c->tx.nowait = true;
 	if (e->cow != COW_OFF) {
 		char key[64];
 
@@ -368,6 +395,8 @@ static bool conn_input(struct conn *c)
 
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
 			break;
+		if (c->phase == P_TRANSMISSION && c->tx.deferred)
+			break; /* the worker retries it when its data is cached */
 		if (c->pend) {
 			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
 				    FLUSH_MARK);
@@ -611,6 +640,37 @@ static void on_timer(struct worker *w)
 	}
 }
 
+/* Retry reads that waited for the page cache; go on with those that are done. */
+static void retry_waiting(struct worker *w)
+{
+	struct conn *list = w->waiting, *c, *next;
+	int64_t now = now_ms();
+
+	w->waiting = NULL;
+	for (c = list; c; c = next) {
+		int r;
+
+		next = c->dnext;
+		c->waiting = false;
+		/* Past the limit, read even if it blocks. */
+		c->tx.nowait = now - c->wait_since < WAIT_MAX_MS;
+		r = tx_resume(&c->tx, &c->q);
+		c->tx.nowait = true;
+		if (r == -EAGAIN) {
+			c->waiting = true;
+			c->dnext = w->waiting;
+			w->waiting = c;
+			continue;
+		}
+		if (r < 0) {
+			conn_free(c, "out of memory");
+			continue;
+		}
+		/* Go on with what the client sent meanwhile. */
+		conn_input(c);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
@@ -618,7 +678,7 @@ static void *worker_main(void *arg)
 	struct epoll_event ev[64];
 
 	while (!atomic_load(&s->stopping)) {
-		int n = epoll_wait(w->epfd, ev, 64, -1);
+		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -646,6 +706,8 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
+		if (w->waiting)
+			retry_waiting(w);
 	}
 	while (w->conns)
 		conn_free(w->conns, "server shutting down");
