@@ -34,8 +34,12 @@
 #include "util.h"
 
 #define RBUF_SIZE (256u * 1024)
-/* Stop taking requests from a client while this much of its output is queued. */
-#define OUT_HIGH (8u << 20)
+/*
+ * Replies are sent as soon as this much is queued, so the client gets the
+ * first while we read the next; a client is not read while its socket does
+ * not take them.
+ */
+#define OUT_HIGH (512u * 1024)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
 
 enum kind {
@@ -351,14 +355,19 @@ static int keep_pending(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* Returns false when the connection was freed. */
+/*
+ * Read and process what the client sent. Returns false when the connection
+ * was freed. Input the backlog keeps us from processing is kept in c->pend and
+ * taken up again as soon as the socket takes our output.
+ */
 static bool conn_input(struct conn *c)
 {
 	struct worker *w = c->w;
+	int rounds = 0;
 
 	c->last_active = now_sec();
-	for (int round = 0; round < 16; round++) {
-		ssize_t n;
+	for (;;) {
+		ssize_t n, used;
 
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
 			break;
@@ -369,14 +378,22 @@ static bool conn_input(struct conn *c)
 				return false;
 			}
 			c->pend_off += n;
-			if (c->pend_off < c->pend_len)
-				break;
-			free(c->pend);
-			c->pend = NULL;
+			if (c->pend_off == c->pend_len) {
+				free(c->pend);
+				c->pend = NULL;
+			}
+			if (!conn_flush(c))
+				return false;
+			/* Still held back: EPOLLOUT brings us back when the socket
+			 * drains. */
+			if (c->pend && c->q.bytes > OUT_HIGH)
+				return true;
 			continue;
 		}
 		if (c->q.bytes > OUT_HIGH)
 			break;
+		if (rounds++ >= 16 && !(c->tls && tls_conn_pending(c->tls)))
+			break; /* let the others have a turn; epoll reports the rest */
 		n = conn_recv(c, w->rbuf, RBUF_SIZE);
 		if (n == -EAGAIN)
 			break;
@@ -389,10 +406,23 @@ static bool conn_input(struct conn *c)
 					 : "connection lost");
 			return false;
 		}
-		ssize_t used = process(c, w->rbuf, n);
-		if (used < 0) {
-			conn_free(c, "out of memory");
-			return false;
+		used = 0;
+		for (;;) {
+			ssize_t u = process(c, w->rbuf + used, n - used);
+
+			if (u < 0) {
+				conn_free(c, "out of memory");
+				return false;
+			}
+			used += u;
+			if (used == n || c->closing || c->start_tls)
+				break;
+			/* Replies piled up: send them, and go on while the socket takes
+			 * them. */
+			if (!conn_flush(c))
+				return false;
+			if (c->q.bytes > OUT_HIGH)
+				break;
 		}
 		if (used < n && !c->closing && !c->start_tls &&
 		    keep_pending(c, w->rbuf + used, n - used) < 0) {
@@ -402,7 +432,8 @@ static bool conn_input(struct conn *c)
 		/* Send as we go, so large batches do not pile up in memory. */
 		if (!outq_empty(&c->q) && !conn_flush(c))
 			return false;
-		if ((size_t)n < RBUF_SIZE && !(c->tls && tls_conn_pending(c->tls)))
+		if ((size_t)n < RBUF_SIZE && !c->pend &&
+		    !(c->tls && tls_conn_pending(c->tls)))
 			break;
 	}
 	return conn_flush(c);
@@ -528,6 +559,7 @@ static void accept_one(struct worker *w, struct source *l)
 	}
 	if (ss.ss_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
 	c->src = (struct source){ .kind = K_CONN, .fd = fd };
 	c->w = w;
 	c->peer = ss;

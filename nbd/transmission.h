@@ -64,5 +64,10 @@ void tx_free(struct tx *t);
 ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
 		size_t limit);
 
-/* Reads up to this size are copied into the reply; larger ones are sent from the file. */
-#define TX_COPY_MAX (64u * 1024)
+/*
+ * Reads up to this size are copied into the reply; larger ones are sent from
+ * the page cache with sendfile. On loopback, copying measured faster up to
+ * 256 KiB (the reply leaves while the next read is copied); sendfile takes a
+ * third of the CPU time per byte.
+ */
+#define TX_COPY_MAX (256u * 1024)
