@@ -150,7 +150,13 @@ static void update_events(struct conn *c)
 		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
 		    !(c->phase == P_TRANSMISSION && c->tx.deferred))
 			ev |= EPOLLIN;
-		if (!outq_empty(&c->q))
+		/*
+		 * Input held back (pend) is taken up again from the EPOLLOUT handler
+		 * once the backlog is low. If the backlog drained completely
+		 * meanwhile, nothing else would ever wake this connection: ask for
+		 * EPOLLOUT anyway, which an empty socket buffer reports at once.
+		 */
+		if (!outq_empty(&c->q) || (c->pend && !c->closing && !c->start_tls))
 			ev |= EPOLLOUT;
 	}
 	if (ev == c->events)
