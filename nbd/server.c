@@ -147,8 +147,11 @@ static void update_events(struct conn *c)
 	if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
+		/* A deferred read is retried by the worker, not by socket events. */
+		bool deferred = c->phase == P_TRANSMISSION && c->tx.deferred;
+
 		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
-		    !(c->phase == P_TRANSMISSION && c->tx.deferred))
+		    !deferred)
 			ev |= EPOLLIN;
 		/*
 		 * Input held back (pend) is taken up again from the EPOLLOUT handler
@@ -156,7 +159,8 @@ static void update_events(struct conn *c)
 		 * meanwhile, nothing else would ever wake this connection: ask for
 		 * EPOLLOUT anyway, which an empty socket buffer reports at once.
 		 */
-		if (!outq_empty(&c->q) || (c->pend && !c->closing && !c->start_tls))
+		if (!outq_empty(&c->q) ||
+		    (c->pend && !c->closing && !c->start_tls && !deferred))
 			ev |= EPOLLOUT;
 	}
 	if (ev == c->events)
