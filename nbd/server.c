@@ -41,7 +41,7 @@
  * that, a client is not read until its socket takes what is queued.
  */
 #define FLUSH_MARK (512u * 1024)
-#define OUT_HIGH (4u << 20)
+#define OUT_HIGH (1u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
 
 enum kind {
