@@ -171,6 +171,11 @@ int export_new_fd(const char *name, int fd, bool readonly, struct export **ret)
 		export_free(e);
 		return -ENOMEM;
 	}
+	if (e->size) {
+		e->map = mmap(NULL, e->size, PROT_READ, MAP_SHARED, e->fd, 0);
+		if (e->map == MAP_FAILED)
+			e->map = NULL;
+	}
 	*ret = e;
 	return 0;
 }

@@ -239,8 +239,9 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 	if (r->len == 0)
 		return reply_ok(t, q, r->handle);
 
-	if (r->len > TX_COPY_MAX && t->zero_copy && !t->cow) {
-		/* sendfile of uncached data would stall every client of this loop. */
+	if (t->zero_copy && !t->cow &&
+	    (r->len > TX_COPY_MAX || (r->len >= TX_MAP_MIN && t->e->map))) {
+		/* Sending uncached data would stall every client of this loop. */
 		if (t->nowait && !export_cached(t->e, r->offset, r->len))
 			return -EAGAIN;
 		p = outq_reserve(q, hl);
@@ -257,7 +258,8 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 			put32(p + 4, 0);
 			put64(p + 8, r->handle);
 		}
-		rr = outq_file(q, t->e->fd, r->offset, r->len, t->structured, r->handle);
+		rr = outq_file(q, t->e->fd, r->offset, r->len, t->structured, r->handle,
+			       t->e->map);
 		if (rr < 0)
 			return rr;
 		if (t->structured) {

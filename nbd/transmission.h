@@ -83,3 +83,8 @@ int tx_resume(struct tx *t, struct outq *q);
  * third of the CPU time per byte.
  */
 #define TX_COPY_MAX (256u * 1024)
+/*
+ * Reads from this size on go out of the image's mapping with sendmsg: one
+ * copy (into the socket) instead of two, and batched with the headers.
+ */
+#define TX_MAP_MIN (32u * 1024)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "handshake.h"
@@ -668,6 +670,41 @@ static void test_short_file(void)
 		check(ch.len > 0);
 		outq_consume(&q, ch.len);
 	}
+	outq_clear(&q);
+	tx_free(&t);
+
+	/* The same through a socket, sent from the mapping (EFAULT, not SIGBUS). */
+	int sv[2];
+	check_int(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	check_int(ftruncate(fd, SIZE), 0);
+	tx_init(&t, export_ref(e), true, false, true);
+	check(e->map);
+	check_int(tx_feed(&t, r.b, r.n, &q, SIZE_MAX), r.n);
+	check_int(ftruncate(fd, 100000), 0);
+	if (fork() == 0) {
+		int rr;
+
+		close(sv[0]);
+		while ((rr = outq_send(&q, sv[1])) == -EAGAIN)
+			usleep(1000);
+		_exit(rr == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	n = 0;
+	for (;;) {
+		ssize_t k = read(sv[0], out + n, sizeof(out) - n);
+		check(k >= 0);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	int status;
+	check(wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pos = 28 + 600000;
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_ERROR);
+	pos += 20 + get32(out + pos + 16);
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_NONE);
+	check_int(n, pos + 20 + 28 + 512);
 	outq_clear(&q);
 	tx_free(&t);
 	export_unref(e);
