@@ -460,25 +460,23 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	config_init(&cfg);
+	export_table_init(&exports);
 	if (load_config(&cfg) < 0)
-		return EXIT_FAILURE;
+		goto fail;
 	if (cfg.user && geteuid() != 0) {
 		log_error("--user needs to start as root");
-		return EXIT_FAILURE;
+		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg) < 0)
-		return EXIT_FAILURE;
-	r = export_table_init(&exports);
-	if (r < 0 || export_table_load(&exports, &cfg, false) < 0)
-		return EXIT_FAILURE;
+	if (check_cow_dir(&cfg) < 0 || export_table_load(&exports, &cfg, false) < 0)
+		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
-		return EXIT_FAILURE;
+		goto fail;
 	if (listen_open(&cfg, &listeners, &n_listeners) < 0)
-		return EXIT_FAILURE;
+		goto fail;
 
 	if (!cfg.foreground && daemonize(&notify) < 0)
-		return EXIT_FAILURE;
+		goto fail;
 	if (cfg.pidfile) {
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
@@ -486,16 +484,18 @@ int main(int argc, char **argv)
 		r = write_file_atomic_at(AT_FDCWD, cfg.pidfile, buf, n, 0644);
 		if (r < 0) {
 			log_errno(r, "cannot write %s", cfg.pidfile);
-			return EXIT_FAILURE;
+			free(cfg.pidfile);
+			cfg.pidfile = NULL;
+			goto fail;
 		}
 	}
 	if (cfg.user && drop_privileges(cfg.user) < 0)
-		return EXIT_FAILURE;
+		goto fail;
 	if (notify >= 0) {
 		log_use_syslog(true);
 		detach_stdio();
 		if (write(notify, "1", 1) < 0)
-			return EXIT_FAILURE;
+			goto fail;
 		close(notify);
 	}
 
@@ -508,9 +508,13 @@ int main(int argc, char **argv)
 		.reload = config_file ? reload_config : NULL,
 	};
 	r = server_run(&o);
-
-	listen_close(listeners, n_listeners, cfg.unix_path);
-	if (cfg.pidfile)
+	goto out;
+fail:
+	r = -EINVAL;
+out:
+	if (listeners)
+		listen_close(listeners, n_listeners, cfg.unix_path);
+	if (cfg.pidfile && listeners)
 		unlink(cfg.pidfile);
 	export_table_free(&exports);
 	tls_server_free(tls);

@@ -7,3 +7,36 @@ nbdexport_SRCS := nbd/main.c nbd/server.c nbd/tls.c $(NBD_CORE_SRCS)
 nbdexport_PKGS := gnutls blkid
 nbdexport_LDLIBS := -lpthread
 nbdexport_INSTALLDIR = $(SBINDIR)
+
+UNIT_TESTS += test-nbd-config test-nbd-protocol
+test-nbd-config_SRCS := tests/unit/test-nbd-config.c nbd/config.c nbd/listen.c
+test-nbd-protocol_SRCS := tests/unit/test-nbd-protocol.c $(NBD_CORE_SRCS)
+test-nbd-protocol_PKGS := blkid
+test-nbd-protocol_LDLIBS := -lpthread
+$(O)/tests/unit/test-nbd-config.o $(O)/tests/unit/test-nbd-protocol.o: CPPFLAGS += -Inbd
+
+# Fuzzing (clang, libFuzzer): `make fuzz` runs each target for FUZZ_TIME
+# seconds with a corpus kept in $(O)/fuzz/corpus-*; tests/integration/
+# nbdexport-fuzz.sh builds them with `make fuzz-build` and runs them briefly.
+FUZZ_TARGETS := fuzz-handshake fuzz-transmission
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -Inbd
+FUZZ_LIB_SRCS := lib/log.c lib/util.c
+
+$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) $(wildcard nbd/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(call pkg_cflags,blkid) -o $@ $(filter %.c,$^) \
+		$(call pkg_libs,blkid) -lpthread
+
+fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus-$$t; \
+		tests/fuzz/seeds.sh $$t $(O)/fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_TIME)s"; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(O)/fuzz/corpus-$$t || exit 1; \
+	done
+.PHONY: fuzz fuzz-build

@@ -34,8 +34,14 @@
 #include "util.h"
 
 #define RBUF_SIZE (256u * 1024)
-/* Stop taking requests from a client while this much of its output is queued. */
-#define OUT_HIGH (8u << 20)
+/*
+ * Replies are sent as soon as FLUSH_MARK bytes are queued, so the client gets
+ * the first while we read the next. While the socket is full we go on
+ * preparing replies up to OUT_HIGH, so they are ready when it drains; past
+ * that, a client is not read until its socket takes what is queued.
+ */
+#define FLUSH_MARK (512u * 1024)
+#define OUT_HIGH (1u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
 
 enum kind {
@@ -62,6 +68,10 @@ struct conn {
 	struct source src;
 	struct worker *w;
 	struct conn *prev, *next;
+	struct conn *dnext; /* in the worker's list of connections waiting for the page
+			       cache */
+	bool waiting;
+	int64_t wait_since;
 	enum phase phase;
 	struct handshake *hs;
 	struct tx tx;
@@ -72,8 +82,8 @@ struct conn {
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
-	time_t deadline; /* handshake or closing */
-	time_t last_active;
+	int64_t deadline; /* handshake or closing, in ms */
+	int64_t last_active;
 	struct sockaddr_storage peer;
 	char name[64];
 };
@@ -85,6 +95,7 @@ struct worker {
 	struct source event;
 	struct source timer;
 	struct conn *conns;
+	struct conn *waiting; /* reads deferred until their data is cached */
 	uint8_t *rbuf;
 };
 
@@ -108,24 +119,48 @@ struct server {
 	struct limits lim;
 };
 
-static time_t now_sec(void)
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* A read waits for readahead: the worker retries it every few milliseconds. */
+#define WAIT_POLL_MS 2
+/* After this long, read anyway, blocking, so a client always makes progress. */
+#define WAIT_MAX_MS 1000
 
 static void update_events(struct conn *c)
 {
 	uint32_t ev = 0;
 
+	if (c->phase == P_TRANSMISSION && c->tx.deferred && !c->waiting) {
+		c->waiting = true;
+		c->wait_since = now_ms();
+		c->dnext = c->w->waiting;
+		c->w->waiting = c;
+	}
+
 	if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
-		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH)
+		/* A deferred read is retried by the worker, not by socket events. */
+		bool deferred = c->phase == P_TRANSMISSION && c->tx.deferred;
+
+		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
+		    !deferred)
 			ev |= EPOLLIN;
-		if (!outq_empty(&c->q))
+		/*
+		 * Input held back (pend) is taken up again from the EPOLLOUT handler
+		 * once the backlog is low. If the backlog drained completely
+		 * meanwhile, nothing else would ever wake this connection: ask for
+		 * EPOLLOUT anyway, which an empty socket buffer reports at once.
+		 */
+		if (!outq_empty(&c->q) ||
+		    (c->pend && !c->closing && !c->start_tls && !deferred))
 			ev |= EPOLLOUT;
 	}
 	if (ev == c->events)
@@ -143,8 +178,16 @@ static void conn_free(struct conn *c, const char *why)
 		log_info("%s: disconnected: %s", c->name, why);
 	else if (c->phase == P_TRANSMISSION)
 		log_info("%s: disconnected after %" PRIu64 " requests, %" PRIu64
-			 " bytes read",
-			 c->name, c->tx.requests, c->tx.bytes_read);
+			 " bytes read, %" PRIu64 " reads waited for the disk",
+			 c->name, c->tx.requests, c->tx.bytes_read, c->tx.deferrals);
+	if (c->waiting) {
+		for (struct conn **p = &w->waiting; *p; p = &(*p)->dnext) {
+			if (*p == c) {
+				*p = c->dnext;
+				break;
+			}
+		}
+	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	if (c->tls)
 		tls_conn_free(c->tls);
@@ -193,6 +236,7 @@ static int enter_transmission(struct conn *c)
 	int r;
 
 	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
+	c->tx.nowait = true;
 	if (e->cow != COW_OFF) {
 		char key[64];
 
@@ -215,7 +259,7 @@ static int enter_transmission(struct conn *c)
  * Consume client bytes according to the phase. Returns how many were used;
  * fewer than len means the connection must wait (output backlog, TLS) or close.
  */
-static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
+static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t limit)
 {
 	size_t pos = 0;
 	ssize_t n;
@@ -257,7 +301,7 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
 		}
 		if (c->phase != P_TRANSMISSION)
 			break;
-		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, OUT_HIGH);
+		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, limit);
 		if (n < 0)
 			return n;
 		pos += n;
@@ -326,7 +370,7 @@ static bool conn_flush(struct conn *c)
 			return start_tls(c);
 	}
 	if (c->closing && !c->deadline)
-		c->deadline = now_sec() + CLOSE_GRACE;
+		c->deadline = now_ms() + CLOSE_GRACE * 1000;
 	update_events(c);
 	return true;
 }
@@ -345,32 +389,48 @@ static int keep_pending(struct conn *c, const uint8_t *buf, size_t len)
 	return 0;
 }
 
-/* Returns false when the connection was freed. */
+/*
+ * Read and process what the client sent. Returns false when the connection
+ * was freed. Input the backlog keeps us from processing is kept in c->pend and
+ * taken up again as soon as the socket takes our output.
+ */
 static bool conn_input(struct conn *c)
 {
 	struct worker *w = c->w;
+	int rounds = 0;
 
-	c->last_active = now_sec();
-	for (int round = 0; round < 16; round++) {
-		ssize_t n;
+	c->last_active = now_ms();
+	for (;;) {
+		ssize_t n, used;
 
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
 			break;
+		if (c->phase == P_TRANSMISSION && c->tx.deferred)
+			break; /* the worker retries it when its data is cached */
 		if (c->pend) {
-			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off);
+			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
+				    FLUSH_MARK);
 			if (n < 0) {
 				conn_free(c, "out of memory");
 				return false;
 			}
 			c->pend_off += n;
-			if (c->pend_off < c->pend_len)
-				break;
-			free(c->pend);
-			c->pend = NULL;
+			if (c->pend_off == c->pend_len) {
+				free(c->pend);
+				c->pend = NULL;
+			}
+			if (!conn_flush(c))
+				return false;
+			/* Still held back: EPOLLOUT brings us back when the socket
+			 * drains. */
+			if (c->pend && c->q.bytes > OUT_HIGH)
+				return true;
 			continue;
 		}
 		if (c->q.bytes > OUT_HIGH)
 			break;
+		if (rounds++ >= 16 && !(c->tls && tls_conn_pending(c->tls)))
+			break; /* let the others have a turn; epoll reports the rest */
 		n = conn_recv(c, w->rbuf, RBUF_SIZE);
 		if (n == -EAGAIN)
 			break;
@@ -383,10 +443,25 @@ static bool conn_input(struct conn *c)
 					 : "connection lost");
 			return false;
 		}
-		ssize_t used = process(c, w->rbuf, n);
-		if (used < 0) {
-			conn_free(c, "out of memory");
-			return false;
+		used = 0;
+		for (size_t limit = FLUSH_MARK;;) {
+			ssize_t u = process(c, w->rbuf + used, n - used, limit);
+
+			if (u < 0) {
+				conn_free(c, "out of memory");
+				return false;
+			}
+			used += u;
+			if (used == n || c->closing || c->start_tls)
+				break;
+			/* Replies piled up: send them, and go on while the socket takes
+			 * them. */
+			if (!conn_flush(c))
+				return false;
+			if (c->q.bytes > OUT_HIGH)
+				break;
+			/* A full socket: prepare more while the client catches up. */
+			limit = c->q.bytes > FLUSH_MARK ? OUT_HIGH : FLUSH_MARK;
 		}
 		if (used < n && !c->closing && !c->start_tls &&
 		    keep_pending(c, w->rbuf + used, n - used) < 0) {
@@ -396,7 +471,8 @@ static bool conn_input(struct conn *c)
 		/* Send as we go, so large batches do not pile up in memory. */
 		if (!outq_empty(&c->q) && !conn_flush(c))
 			return false;
-		if ((size_t)n < RBUF_SIZE && !(c->tls && tls_conn_pending(c->tls)))
+		if ((size_t)n < RBUF_SIZE && !c->pend &&
+		    !(c->tls && tls_conn_pending(c->tls)))
 			break;
 	}
 	return conn_flush(c);
@@ -522,6 +598,7 @@ static void accept_one(struct worker *w, struct source *l)
 	}
 	if (ss.ss_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
 	c->src = (struct source){ .kind = K_CONN, .fd = fd };
 	c->w = w;
 	c->peer = ss;
@@ -529,8 +606,8 @@ static void accept_one(struct worker *w, struct source *l)
 	c->phase = P_HANDSHAKE;
 	outq_init(&c->q);
 	hs_init(c->hs, &handshake_ops, c, tls, max_options);
-	c->last_active = now_sec();
-	c->deadline = hs_timeout ? c->last_active + hs_timeout : 0;
+	c->last_active = now_ms();
+	c->deadline = hs_timeout ? c->last_active + hs_timeout * 1000ll : 0;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -551,7 +628,7 @@ static void on_timer(struct worker *w)
 {
 	struct server *s = w->s;
 	uint64_t ticks;
-	time_t now = now_sec();
+	int64_t now = now_ms();
 	unsigned int idle;
 
 	if (read(w->timer.fd, &ticks, sizeof(ticks)) < 0)
@@ -566,10 +643,41 @@ static void on_timer(struct worker *w)
 				conn_free(c, c->closing
 						     ? "client does not read its replies"
 						     : "handshake timed out");
-		} else if (idle && now - c->last_active >= (time_t)idle &&
+		} else if (idle && now - c->last_active >= idle * 1000ll &&
 			   outq_empty(&c->q)) {
 			conn_free(c, "idle timeout");
 		}
+	}
+}
+
+/* Retry reads that waited for the page cache; go on with those that are done. */
+static void retry_waiting(struct worker *w)
+{
+	struct conn *list = w->waiting, *c, *next;
+	int64_t now = now_ms();
+
+	w->waiting = NULL;
+	for (c = list; c; c = next) {
+		int r;
+
+		next = c->dnext;
+		c->waiting = false;
+		/* Past the limit, read even if it blocks. */
+		c->tx.nowait = now - c->wait_since < WAIT_MAX_MS;
+		r = tx_resume(&c->tx, &c->q);
+		c->tx.nowait = true;
+		if (r == -EAGAIN) {
+			c->waiting = true;
+			c->dnext = w->waiting;
+			w->waiting = c;
+			continue;
+		}
+		if (r < 0) {
+			conn_free(c, "out of memory");
+			continue;
+		}
+		/* Go on with what the client sent meanwhile. */
+		conn_input(c);
 	}
 }
 
@@ -580,7 +688,7 @@ static void *worker_main(void *arg)
 	struct epoll_event ev[64];
 
 	while (!atomic_load(&s->stopping)) {
-		int n = epoll_wait(w->epfd, ev, 64, -1);
+		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -608,6 +716,8 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
+		if (w->waiting)
+			retry_waiting(w);
 	}
 	while (w->conns)
 		conn_free(w->conns, "server shutting down");

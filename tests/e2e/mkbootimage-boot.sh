@@ -6,11 +6,12 @@
 # whose /init coldplugs by modalias (as the real one does), reports which
 # driver bound each NIC (virtio-net and e1000), loads nbd, squashfs, nfsv4 and
 # overlay with BusyBox modprobe, prints the baked --cmdline, and powers off.
-# One more boot uses the default, generic driver set.
+# One more boot uses the default, generic driver set, and runs a dynamic
+# program added with --add. nbd and e1000 come compressed (.ko.xz, .ko.zst).
 # timeout: 900
 . "$(dirname "$0")/../lib.sh"
 
-requires qemu-system-x86_64 busybox depmod mkbootimage
+requires qemu-system-x86_64 busybox depmod mkbootimage xz zstd ldd
 kernel_fetch
 
 # A SYSROOT of the kernel package, linked (not copied) from the cache: the test
@@ -18,6 +19,26 @@ kernel_fetch
 root=$T/root
 mkdir -p "$root"
 cp -al "$KERNEL_ROOT/." "$root/"
+mods=$root/lib/modules/$KVER
+for f in "$mods"/modules.*; do
+	rm "$f"
+	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
+done
+# Two modules compressed as other distributions ship them: mkbootimage runs
+# depmod and stores them decompressed for BusyBox's modprobe.
+rm "$mods/kernel/drivers/block/nbd.ko" "$mods/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"
+xz -c --check=crc32 "$KERNEL_ROOT/lib/modules/$KVER/kernel/drivers/block/nbd.ko" >"$mods/kernel/drivers/block/nbd.ko.xz"
+zstd -q -c "$KERNEL_ROOT/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000/e1000.ko" \
+	>"$mods/kernel/drivers/net/ethernet/intel/e1000/e1000.ko.zst"
+touch -d '1 hour ago' "$mods/modules.dep"
+# A dynamic program for --add, with what ldd says it needs.
+prog=/usr/bin/stat
+mkdir -p "$root/usr/bin"
+cp "$prog" "$root$prog"
+for f in $(ldd "$prog" | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
 
 skel=$T/skel
 mkdir -p "$skel"
@@ -47,6 +68,7 @@ modprobe squashfs && grep -qw squashfs /proc/filesystems && echo "PROBE squashfs
 modprobe nfsv4 && grep -qw nfs4 /proc/filesystems && echo "PROBE nfsv4 ok"
 modprobe overlay && grep -qw overlay /proc/filesystems && echo "PROBE overlay ok"
 echo "CMDLINE $(cat /etc/pxeroot/cmdline)"
+[ -x /usr/bin/stat ] && echo "ADDED $(/usr/bin/stat -c 'stat=%s' /etc/pxeroot/build)"
 echo "MKBOOTIMAGE-BOOT-DONE"
 poweroff -f
 INIT
@@ -81,7 +103,9 @@ for c in gzip zstd xz lz4 none; do
 done
 
 # The default: every wired Ethernet driver; coldplug must still pick the right two.
-mkbootimage -q -s "$skel" -o "$T/generic.img" "$root"
+mkbootimage -q -s "$skel" -a /usr/bin/stat -o "$T/generic.img" "$root"
 qemu_boot -k "$VMLINUZ" -i "$T/generic.img" -a "quiet" -l "$T/generic.log" -t 180 -- "${nics[@]}" ||
 	fail "generic: qemu failed"
 check_boot "$T/generic.log" "generic drivers (default)"
+grep -q "ADDED stat=[1-9]" "$T/generic.log" || fail "--add /usr/bin/stat does not run in the image"
+ok "--add: a dynamic program runs in the image with the libraries found for it"

@@ -450,9 +450,18 @@ int build_image(const struct build_opts *o)
 	ko.sysroot = o->sysroot;
 	ko.kver = kver;
 	ko.shadow = o->dry_run || o->list;
+	{
+		_cleanup_free_ char *moddir = NULL;
+
+		if (asprintf(&moddir, "lib/modules/%s/kernel", kver) < 0)
+			return log_oom();
+		if (root_stat(rootfd, moddir, true, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			log_error("no modules for kernel %s in %s/lib/modules", kver,
+				  o->sysroot);
+			return -ENOENT;
+		}
+	}
 	k = kmods_open(rootfd, &ko, &m);
-	if (k == -ENOENT)
-		log_error("no modules for kernel %s in %s/lib/modules", kver, o->sysroot);
 	if (k < 0)
 		return k;
 	for (size_t i = 0; i < ARRAY_SIZE(base_modules); i++) {

@@ -349,7 +349,7 @@ static int load(struct image *img, const struct img_entry *e, struct content *c)
 		return -EINVAL;
 	}
 	if (e->src == SRC_ROOT_KMOD && is_compressed_module(e->from)) {
-		struct content raw;
+		struct content raw = { 0 };
 
 		k = map_fd(fd, &raw);
 		if (k < 0)

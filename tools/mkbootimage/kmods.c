@@ -341,10 +341,12 @@ static int make_shadow(struct kmods *m, const char *realdir)
 	return run_depmod(m->shadow, m->kver);
 }
 
+static int open_index(struct kmods *m, const char *name);
+
 static int read_builtin(struct kmods *m)
 {
 	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int fd = root_open(m->indexfd, "modules.builtin", O_RDONLY, 0);
+	_cleanup_close_ int fd = open_index(m, "modules.builtin");
 	char *line, *save = NULL;
 	size_t cap = 0;
 	int k;
@@ -502,9 +504,12 @@ int kmods_open(int rootfd, const struct kmods_opts *opts, struct kmods **ret)
 	kmod_set_log_fn(m->ctx, kmod_log, NULL);
 	if (log_get_level() >= LOG_LEVEL_DEBUG)
 		kmod_set_log_priority(m->ctx, 7);
+	/* Map the index files up front; one missing (no modules.builtin.bin for a
+	 * kernel without modules.builtin) only means libkmod opens them one by one. */
 	k = kmod_load_resources(m->ctx);
 	if (k < 0)
-		return log_errno(k, "cannot load the module index of %s", opts->kver);
+		log_debug("cannot preload the module index of %s: %s", opts->kver,
+			  strerror(-k));
 	k = read_builtin(m);
 	if (k < 0)
 		return log_errno(k, "cannot read modules.builtin of %s", opts->kver);
@@ -731,9 +736,16 @@ int kmods_add(struct kmods *m, const char *name)
 	return count;
 }
 
+/* What depmod writes comes from the index in use, the rest from SYSROOT. */
+static int open_index(struct kmods *m, const char *name)
+{
+	return root_open(is_depmod_output(name) ? m->indexfd : m->moddirfd, name,
+			 O_RDONLY, 0);
+}
+
 static int read_index(struct kmods *m, const char *name, char **ret)
 {
-	_cleanup_close_ int fd = root_open(m->indexfd, name, O_RDONLY, 0);
+	_cleanup_close_ int fd = open_index(m, name);
 
 	if (fd < 0)
 		return fd;
@@ -1028,7 +1040,7 @@ static int copy_index(struct kmods *m, struct image *img, const char *name)
 {
 	_cleanup_free_ char *buf = NULL, *path = NULL;
 	size_t len;
-	_cleanup_close_ int fd = root_open(m->indexfd, name, O_RDONLY, 0);
+	_cleanup_close_ int fd = open_index(m, name);
 	int k;
 
 	if (fd == -ENOENT)

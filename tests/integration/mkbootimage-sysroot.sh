@@ -1,0 +1,147 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# mkbootimage on SYSROOT trees as they come: a missing or stale modules.dep
+# (depmod -b runs, or a private copy with --dry-run), compressed modules
+# (.ko.xz/.ko.zst, stored decompressed), several kernels (version
+# sort), --drivers host on this machine and on a given sysfs, SYSROOT's own
+# BusyBox (static: used; dynamic: refused), and --add of a dynamic program.
+. "$(dirname "$0")/../lib.sh"
+
+requires mkbootimage busybox depmod modprobe cpio xz zstd ldd
+kernel_fetch
+
+root=$T/root
+mkdir -p "$root"
+cp -al "$KERNEL_ROOT/." "$root/"
+mods=$root/lib/modules/$KVER
+# depmod rewrites these: give the tree its own copies, never the cache's inodes.
+for f in "$mods"/modules.*; do
+	rm "$f"
+	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
+done
+skel=$T/skel
+mkdir -p "$skel"
+printf '#!/bin/sh\n' >"$skel/init"
+chmod 755 "$skel/init"
+mkb() { mkbootimage -s "$skel" "$@"; }
+
+# A missing modules.dep: depmod -b runs on the tree, and says so.
+rm "$mods/modules.dep" "$mods/modules.dep.bin"
+mkb -d e1000 -c none -o "$T/a.img" "$root" 2>"$T/err"
+grep -q "^mkbootimage: modules.dep of $KVER is missing: running depmod -b $root $KVER$" "$T/err" ||
+	fail "no depmod message: $(cat "$T/err")"
+[ -s "$mods/modules.dep" ] && [ -s "$mods/modules.dep.bin" ] || fail "depmod did not write modules.dep"
+grep -q "e1000/e1000.ko$" <(cpio -it --quiet <"$T/a.img") || fail "no e1000 in the image"
+ok "a missing modules.dep is made by depmod -b SYSROOT KVER"
+
+mkb -d none -o "$T/b.img" "$root" 2>"$T/err"
+! grep -q depmod "$T/err" || fail "depmod ran on a fresh index"
+ok "a fresh modules.dep is used as it is"
+
+# Compressed modules, as other distributions ship them; they are newer than
+# modules.dep, which is now stale. (Debian's depmod has no zlib: it cannot
+# index .ko.gz, so neither can a build on Debian.)
+rm "$mods/kernel/drivers/block/nbd.ko" "$mods/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"
+xz -c --check=crc32 "$KERNEL_ROOT/lib/modules/$KVER/kernel/drivers/block/nbd.ko" >"$mods/kernel/drivers/block/nbd.ko.xz"
+zstd -q -c "$KERNEL_ROOT/lib/modules/$KVER/kernel/drivers/net/ethernet/intel/e1000/e1000.ko" \
+	>"$mods/kernel/drivers/net/ethernet/intel/e1000/e1000.ko.zst"
+touch -d '1 hour ago' "$mods/modules.dep"
+before=$(stat -c %Y "$mods/modules.dep")
+tmpbefore=$(find /tmp -maxdepth 1 -name 'mkbootimage.*' | wc -l)
+mkb -n -d e1000 -o "$T/c.img" "$root" 2>"$T/err"
+grep -q "^mkbootimage: modules.dep of $KVER is older than kernel/.*: running depmod on a private copy of the index$" "$T/err" ||
+	fail "--dry-run on a stale index: $(cat "$T/err")"
+[ "$(stat -c %Y "$mods/modules.dep")" = "$before" ] || fail "--dry-run changed SYSROOT's modules.dep"
+[ "$(find /tmp -maxdepth 1 -name 'mkbootimage.*' | wc -l)" = "$tmpbefore" ] || fail "--dry-run left its private index behind"
+[ ! -e "$T/c.img" ] || fail "--dry-run wrote an image"
+ok "--dry-run on a stale index: depmod on a private copy, SYSROOT untouched"
+
+mkb -d e1000 -c none -o "$T/c.img" "$root" 2>"$T/err"
+grep -q "modules.dep of $KVER is older than kernel/.*\.ko\.[a-z]*: running depmod -b $root $KVER" "$T/err" ||
+	fail "stale index: $(cat "$T/err")"
+mkdir "$T/c" && (cd "$T/c" && cpio -id --quiet <"$T/c.img")
+for m in kernel/drivers/block/nbd.ko kernel/drivers/net/ethernet/intel/e1000/e1000.ko; do
+	cmp "$T/c/lib/modules/$KVER/$m" "$KERNEL_ROOT/lib/modules/$KVER/$m" || fail "$m is not the decompressed module"
+	grep -q "^$m:" "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep has no line for $m"
+done
+! grep -q '\.ko\.\(xz\|zst\|gz\)' "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep names compressed files"
+ok "a stale index is remade; .ko.xz and .ko.zst are stored decompressed, named .ko"
+
+# The image's index: every module of modules.dep is in the image, aliases only
+# for included modules, modules.builtin as the kernel's.
+while read -r line; do
+	for f in ${line/:/}; do
+		[ -f "$T/c/lib/modules/$KVER/$f" ] || fail "modules.dep names $f, not in the image"
+	done
+done <"$T/c/lib/modules/$KVER/modules.dep"
+awk '{print $3}' "$T/c/lib/modules/$KVER/modules.alias" | sort -u >"$T/alias-mods"
+sed 's/:.*//; s|.*/||; s/\.ko$//; s/-/_/g' "$T/c/lib/modules/$KVER/modules.dep" | sort -u >"$T/dep-mods"
+comm -23 "$T/alias-mods" "$T/dep-mods" | grep -q . && fail "aliases for modules not in the image"
+grep -q ' e1000$' "$T/c/lib/modules/$KVER/modules.alias" || fail "no alias for e1000"
+cmp "$T/c/lib/modules/$KVER/modules.builtin" "$mods/modules.builtin" || fail "modules.builtin differs"
+ok "modules.dep, modules.alias and modules.builtin are consistent with the image"
+
+# Several kernels: the newest by version sort (6.1.0-100 > 6.1.0-56), and only
+# directories that have modules.
+mkdir -p "$root/lib/modules/9.0.0-leftover" "$root/lib/modules/5.10.0-9-amd64/kernel"
+mkb -n -d none "$root" 2>"$T/err"
+grep -q "would write $root/boot/initrd.img-$KVER-netboot" "$T/err" || fail "did not pick $KVER: $(cat "$T/err")"
+newer=$(echo "$KVER" | sed 's/^\([0-9]*\.[0-9]*\.[0-9]*-\)[0-9]*/\1999/')
+mkdir -p "$root/lib/modules/$newer"
+cp -al "$mods/kernel" "$root/lib/modules/$newer/kernel"
+mkb -n -d none "$root" 2>"$T/err"
+grep -q "would write $root/boot/initrd.img-$newer-netboot" "$T/err" || fail "did not pick $newer: $(cat "$T/err")"
+rm -rf "$root/lib/modules/$newer" "$root/lib/modules/9.0.0-leftover" "$root/lib/modules/5.10.0-9-amd64"
+ok "KVER: the newest kernel by version sort, leftovers without modules ignored"
+
+# --drivers host on this machine: what its NICs' modaliases resolve to in
+# SYSROOT's modules (kmod's modprobe -R says which), unless built in.
+mkb -l -d host "$root" >"$T/host.list" 2>"$T/err" || fail "--drivers host: $(cat "$T/err")"
+n=0
+for a in /sys/class/net/*/device/modalias; do
+	[ -r "$a" ] || continue
+	for m in $(modprobe -d "$root" -S "$KVER" -R "$(cat "$a")" 2>/dev/null); do
+		grep -q "/$m.ko\$" <(sed 's/-/_/g' "$T/host.list") || fail "--drivers host misses $m for $(cat "$a")"
+		n=$((n + 1))
+	done
+done
+ok "--drivers host: the $n module(s) this machine's NICs need"
+
+# ... and on a given sysfs: one e1000 NIC.
+sys=$T/sys
+mkdir -p "$sys/devices/pci0000:00/0000:00:03.0/net/eth0" "$sys/class/net"
+echo "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00" >"$sys/devices/pci0000:00/0000:00:03.0/modalias"
+ln -s ../.. "$sys/devices/pci0000:00/0000:00:03.0/net/eth0/device"
+ln -s ../../devices/pci0000:00/0000:00:03.0/net/eth0 "$sys/class/net/eth0"
+MKBOOTIMAGE_SYSFS=$sys mkb -l -d host "$root" >"$T/fake.list"
+grep -q '/e1000\.ko$' "$T/fake.list" || fail "--drivers host with an e1000: no e1000"
+! grep -q '/virtio_net\.ko$\|/e1000e\.ko$' "$T/fake.list" || fail "--drivers host added other NIC drivers"
+ok "--drivers host on a sysfs with an e1000: e1000 only"
+
+# SYSROOT's BusyBox: a static one is used, a dynamic one is passed over.
+mkdir -p "$root/bin" "$root/usr/bin"
+cp /usr/bin/ls "$root/bin/busybox"
+cp "$(command -v busybox)" "$root/usr/bin/busybox"
+mkb -v -n -d none "$root" 2>"$T/err"
+grep -q "not using $root/bin/busybox: dynamically linked" "$T/err" || fail "dynamic busybox: $(cat "$T/err")"
+grep -q "using $root/usr/bin/busybox" "$T/err" || fail "static busybox of SYSROOT not used"
+rm "$root/usr/bin/busybox"
+mkb -v -n -d none "$root" 2>"$T/err"
+grep -q "using the host's" "$T/err" || fail "no fallback to the host's BusyBox"
+rm "$root/bin/busybox"
+ok "SYSROOT's static BusyBox is used, a dynamic one passed over for the host's"
+
+# --add: a dynamic program with its libraries, as ldd finds them on the host.
+prog=/usr/bin/stat
+mkdir -p "$root/usr/bin"
+cp "$prog" "$root$prog"
+for f in $(ldd "$prog" | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+mkb -l -d none -a "$prog" "$root" >"$T/add.list"
+for f in $prog $(ldd "$prog" | grep -o '/[^ ]*'); do
+	grep -q " $f\( \|$\)" "$T/add.list" || fail "--add $prog: $f is missing"
+done
+ok "--add $prog brings its interpreter and libraries"

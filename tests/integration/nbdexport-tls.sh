@@ -1,0 +1,92 @@
+#!/bin/bash
+# TLS with real clients: nbdinfo/nbdcopy over nbds:// with certtool-made X.509
+# certificates and with a psktool-made pre-shared key; --tls require refuses
+# plain clients, and a client with a wrong key gets nothing.
+. "$(dirname "$0")/../lib.sh"
+requires nbdexport nbdinfo nbdcopy certtool psktool mksquashfs
+
+mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
+mksquashfs "$T/tree" "$T/root.sqfs" -quiet -noappend >/dev/null
+want=$(sha256sum <"$T/root.sqfs" | cut -d' ' -f1)
+
+# A CA, and a server certificate for 127.0.0.1 signed by it.
+pki=$T/pki
+mkdir -p "$pki" "$T/client"
+certtool --generate-privkey --outfile "$pki/ca-key.pem" 2>/dev/null
+printf 'cn = pxeroot test CA\nca\ncert_signing_key\nexpiration_days = 2\n' >"$T/ca.info"
+certtool --generate-self-signed --load-privkey "$pki/ca-key.pem" --template "$T/ca.info" \
+	--outfile "$pki/ca-cert.pem" 2>/dev/null
+certtool --generate-privkey --outfile "$pki/server-key.pem" 2>/dev/null
+printf 'cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\ntls_www_server\nencryption_key\nsigning_key\nexpiration_days = 2\n' >"$T/server.info"
+certtool --generate-certificate --load-ca-certificate "$pki/ca-cert.pem" \
+	--load-ca-privkey "$pki/ca-key.pem" --load-privkey "$pki/server-key.pem" \
+	--template "$T/server.info" --outfile "$pki/server-cert.pem" 2>/dev/null
+cp "$pki/ca-cert.pem" "$T/client/"
+psktool -u alice -p "$T/keys.psk" >/dev/null 2>&1
+psktool -u mallory -p "$T/wrong.psk" >/dev/null 2>&1
+sed -i 's/^mallory:/alice:/' "$T/wrong.psk"
+
+# X.509, TLS optional.
+port=$(free_port)
+start_server -P "$T/pid" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
+	--tls on --tls-certificates "$pki" "$T/root.sqfs" 2>"$T/log"
+uri="nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client"
+nbdinfo "$uri" >"$T/info" 2>&1 || fail "nbdinfo over TLS: $(cat "$T/info")"
+grep -q "newstyle-fixed with TLS" "$T/info" || fail "TLS not in use: $(head -3 "$T/info")"
+ok "nbdinfo negotiates TLS with X.509"
+got=$(nbdcopy "$uri" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "nbdcopy over TLS reads the image"
+got=$(nbdcopy -C 4 "$uri" "$T/copy" && sha256sum <"$T/copy" | cut -d' ' -f1)
+assert_eq "$want" "$got" "nbdcopy over TLS with 4 connections"
+got=$(nbdcopy "nbd://127.0.0.1:$port/root.sqfs" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "plain clients still served in --tls on"
+# A client that does not trust our CA gives up.
+mkdir "$T/other" && certtool --generate-privkey --outfile "$T/other/k.pem" 2>/dev/null
+certtool --generate-self-signed --load-privkey "$T/other/k.pem" --template "$T/ca.info" \
+	--outfile "$T/other/ca-cert.pem" 2>/dev/null
+if nbdinfo "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/other" >/dev/null 2>&1; then
+	fail "client accepted a certificate from an unknown CA"
+fi
+ok "untrusted certificate rejected by the client"
+kill "$(cat "$T/pid")"
+
+# Client certificates required: one signed by our CA gets in, none does not.
+mkdir -p "$T/client-auth"
+cp "$pki/ca-cert.pem" "$T/client-auth/"
+certtool --generate-privkey --outfile "$T/client-auth/client-key.pem" 2>/dev/null
+printf 'cn = client\ntls_www_client\nencryption_key\nsigning_key\nexpiration_days = 2\n' >"$T/client.info"
+certtool --generate-certificate --load-ca-certificate "$pki/ca-cert.pem" \
+	--load-ca-privkey "$pki/ca-key.pem" --load-privkey "$T/client-auth/client-key.pem" \
+	--template "$T/client.info" --outfile "$T/client-auth/client-cert.pem" 2>/dev/null
+port=$(free_port)
+start_server -P "$T/pidv" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pidv" \
+	--tls require --tls-certificates "$pki" --tls-verify-peer "$T/root.sqfs" 2>"$T/logv"
+got=$(nbdcopy "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client-auth" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "client with a certificate from our CA served"
+if nbdinfo "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client" >/dev/null 2>&1; then
+	fail "client without a certificate served under --tls-verify-peer"
+fi
+ok "--tls-verify-peer refuses a client without a certificate"
+kill "$(cat "$T/pidv")"
+
+# PSK, TLS required.
+port=$(free_port)
+start_server -P "$T/pid2" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
+	--tls require --tls-psk "$T/keys.psk" "$T/root.sqfs" 2>"$T/log2"
+uri="nbds://alice@127.0.0.1:$port/root.sqfs?tls-psk-file=$T/keys.psk"
+got=$(nbdcopy "$uri" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "nbdcopy with a pre-shared key"
+grep -q "PSK identity 'alice'" "$T/log2" || fail "PSK identity not logged"
+if nbdinfo "nbd://127.0.0.1:$port/root.sqfs" >"$T/plain" 2>&1; then
+	fail "plain client served although TLS is required"
+fi
+grep -qi "tls" "$T/plain" || fail "plain client not told about TLS: $(cat "$T/plain")"
+ok "--tls require refuses plain clients"
+if nbdinfo "nbds://alice@127.0.0.1:$port/root.sqfs?tls-psk-file=$T/wrong.psk" >/dev/null 2>&1; then
+	fail "wrong key accepted"
+fi
+ok "wrong pre-shared key refused"
+nbdinfo --list "nbds://alice@127.0.0.1:$port/?tls-psk-file=$T/keys.psk" | grep -q 'export="root.sqfs"' ||
+	fail "list over TLS"
+ok "export list over TLS"
+kill -0 "$(cat "$T/pid2")" || fail "server died"
