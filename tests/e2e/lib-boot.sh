@@ -181,13 +181,14 @@ start_rpcbind() {
 }
 
 # start_ganesha EXPORT-BLOCK...: nfs-ganesha serving NFSv3 and NFSv4 on 2049.
+# GANESHA_NFSV4 adds settings to its NFSV4 block.
 start_ganesha() {
 	requires ganesha.nfsd
 	local conf=$T/ganesha.conf
 	mkdir -p "$T/ganesha-recovery"
 	{
 		echo "NFS_CORE_PARAM { Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }"
-		echo "NFSV4 { Graceless = true; RecoveryRoot = \"$T/ganesha-recovery\"; }"
+		echo "NFSV4 { Graceless = true; RecoveryRoot = \"$T/ganesha-recovery\"; ${GANESHA_NFSV4:-} }"
 		printf '%s\n' "$@"
 	} >"$conf"
 	start_server -P "$T/ganesha.pid" -w 2049 \

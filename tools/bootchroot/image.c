@@ -101,7 +101,7 @@ static int switch_link(int dfd, const char *out, const char *name, const char *g
 	return 0;
 }
 
-int image_publish(const char *sysroot, const char *out)
+int image_publish(const char *sysroot, const char *out, const char *comp)
 {
 	_cleanup_free_ char *dir = NULL, *name = NULL, *tmp = NULL, *gen = NULL,
 			    *hist = NULL, *hfile = NULL, *nhist = NULL;
@@ -125,8 +125,9 @@ int image_publish(const char *sysroot, const char *out)
 		return -ENOMEM;
 	unlink(tmp);
 	{
-		char *argv[] = { "mksquashfs", (char *)sysroot, tmp, "-noappend",
-				 "-quiet",     "-no-progress",	NULL };
+		char *argv[] = { "mksquashfs", (char *)sysroot, tmp,
+				 "-noappend",  "-quiet",	"-no-progress",
+				 "-comp",      (char *)comp,	NULL };
 
 		log_info("building %s", tmp);
 		r = run_wait(argv);

@@ -19,10 +19,8 @@
 #include "rootdir.h"
 #include "util.h"
 
-#define POLICY_RC_D "/usr/sbin/policy-rc.d"
-#define POLICY_RC_D_TEXT                                                                  \
-	"#!/bin/sh\n# Written by bootchroot while it runs: no daemon starts in a client " \
-	"tree.\nexit 101\n"
+#define POLICY_RC_D BOOTCHROOT_POLICY_RC_D
+#define POLICY_RC_D_TEXT BOOTCHROOT_POLICY_RC_D_TEXT
 
 static void usage(void)
 {
@@ -33,6 +31,8 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
+	       "  -C, --compression ALG      the image's compression (default zstd; gzip, xz,\n"
+	       "                             lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
 	       "      --initramfs-cmd CMD    run CMD (with SYSROOT as $1) when a kernel changed\n"
 	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
@@ -112,6 +112,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "image", required_argument, NULL, 'i' },
+		{ "compression", required_argument, NULL, 'C' },
 		{ "rollback", no_argument, NULL, OPT_ROLLBACK },
 		{ "initramfs-cmd", required_argument, NULL, OPT_INITRAMFS_CMD },
 		{ "profile", required_argument, NULL, 'p' },
@@ -125,18 +126,27 @@ int main(int argc, char **argv)
 	};
 	struct bootready_opts bo = { 0 };
 	struct chroot_opts co = { 0 };
-	const char *image = NULL, *initramfs_cmd = NULL;
+	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd";
 	bool rollback = false, prepare = true, was_prepared, policy = false;
-	_cleanup_free_ char *kbefore = NULL, *kafter = NULL;
+	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
 	int c, r, rootfd, status;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+i:p:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:C:p:vqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			image = optarg;
+			break;
+		case 'C':
+			if (!strv_contains((char *[]){ "gzip", "xz", "lz4", "lzo", "lzma",
+						       "zstd", NULL },
+					   optarg)) {
+				log_error("unknown compression '%s'", optarg);
+				errtryhelp();
+			}
+			comp = optarg;
 			break;
 		case OPT_ROLLBACK:
 			rollback = true;
@@ -193,6 +203,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return EXIT_FAILURE;
 	was_prepared = bootready_is_prepared(rootfd);
+	/* The undo takes client.conf away: the domain it kept is read first. */
+	if (prepare && !bo.idmap_domain &&
+	    bootready_saved_domain(rootfd, &saved_domain) == 0)
+		bo.idmap_domain = saved_domain;
 	if (prepare && was_prepared) {
 		/* Package tools see the tree as its distribution made it. */
 		int lvl = log_get_level();
@@ -252,7 +266,7 @@ int main(int argc, char **argv)
 			log_notice("a kernel changed: build its initramfs (mkbootimage)");
 		}
 	}
-	if (image && status == 0 && image_publish(co.sysroot, image) < 0)
+	if (image && status == 0 && image_publish(co.sysroot, image, comp) < 0)
 		return EXIT_FAILURE;
 	if (image && status)
 		log_error("not publishing %s: the command failed", image);

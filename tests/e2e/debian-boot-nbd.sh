@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The maintenance cycle of a real Debian 12 tree, ending in a boot: the tree
+# (debootstrap, cached) is prepared by mkbootready; bootchroot installs a
+# package from the Debian archive with apt-get inside it and publishes a
+# squashfs image (a new generation behind a stable link); no process and no
+# mount is left on the host and the tree passes mkbootready --check; nbdexport
+# serves the stable link and a client boots from it, with an initramfs that
+# mkbootimage built from the tree's own kernel, on QEMU's user-mode network.
+# The client must reach multi-user.target with nothing failed, see the new
+# package, and pass the same checks as the NFS clients (debian-boot-nfs).
+# timeout: 1200
+. "$(dirname "$0")/lib-debian.sh"
+
+debian_setup
+requires nbdexport bootchroot mksquashfs unsquashfs
+
+tree=$T/tree
+t0=$(date +%s%N)
+# A full copy: apt and dpkg write some files in place.
+debian_client_tree "$tree"
+ok "Debian tree ready in $(secs_since "$t0") s (debootstrap: ${DEBIAN_TREE_SECS} s, 0 = cached)"
+mkbootready -q "$tree" || fail "mkbootready failed"
+mkbootready -q --check "$tree" || fail "not ready after mkbootready"
+
+awk '{print $5, $9}' /proc/self/mountinfo | sort >"$T/mounts.before"
+mkdir -p "$T/images"
+t0=$(date +%s%N)
+bootchroot --image "$T/images/debian.sqfs" "$tree" -- /bin/sh -c '
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/tmp/apt.log 2>&1 &&
+		apt-get install -y -q --no-install-recommends hello >>/tmp/apt.log 2>&1 ||
+		{ cat /tmp/apt.log; exit 1; }
+	hello
+' >"$T/bootchroot.out" 2>&1 || {
+	cat "$T/bootchroot.out"
+	fail "bootchroot apt-get install failed"
+}
+grep -q "Hello, world!" "$T/bootchroot.out" || fail "hello did not run inside the tree"
+ok "bootchroot: apt-get installed hello from the Debian archive and published $(readlink "$T/images/debian.sqfs") in $(secs_since "$t0") s"
+left=$(procs_in "$tree")
+[ -z "$left" ] || fail "processes left running in the tree: $left"
+awk '{print $5, $9}' /proc/self/mountinfo | sort >"$T/mounts.after"
+diff -u "$T/mounts.before" "$T/mounts.after" || fail "bootchroot left mounts behind"
+mkbootready --check "$tree" >"$T/check.out" || {
+	cat "$T/check.out"
+	fail "the tree fails mkbootready --check after bootchroot"
+}
+[ ! -e "$tree/usr/sbin/policy-rc.d" ] || fail "policy-rc.d left in the tree"
+ok "no process, no mount, no policy-rc.d left; the tree passes mkbootready --check"
+
+debian_initramfs "$tree"
+image=$T/images/debian.sqfs
+sha_before=$(sha256sum <"$image")
+start_nbdexport "$image"
+
+DNS_WANT=10.0.2.3 ADDR_WANT=10.0.2.15
+t0=$(date +%s%N)
+debian_boot n "root=nbd:10.0.2.2:10809 pxrt.client=n" \
+	-netdev user,id=n0 -device virtio-net-pci,netdev=n0
+debian_wait n
+expect_client n "NBD client"
+[[ $(probe n lower) == squashfs\ * ]] || fail "the lower layer is not the squashfs image: $(probe n lower)"
+ok "NBD client: the root is the published squashfs image, served over NBD"
+[ "$(probe n hello)" = "Hello, world!" ] || fail "the client does not have the package: '$(probe n hello)'"
+ok "NBD client: runs hello, installed by bootchroot after the tree was first prepared"
+[ "$(sha256sum <"$image")" = "$sha_before" ] || fail "the image changed while the client ran"
+ok "the image is unchanged after the boot"
