@@ -3,6 +3,8 @@
 # they start readahead and wait (the log counts them), while a client of a
 # cached image on the same single loop is served; all bytes arrive intact.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdcopy fincore
 
 # Pages of a file on tmpfs cannot be dropped; find a directory where they can.

@@ -3,6 +3,8 @@
 # squashfs, ext4, ISO 9660, EROFS and a partitioned disk image; each is then
 # served as is.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdcopy mksquashfs mkfs.ext4 genisoimage mkfs.erofs
 
 mkdir -p "$T/tree" && echo hello >"$T/tree/hello" && head -c 64K /dev/urandom >"$T/tree/r"

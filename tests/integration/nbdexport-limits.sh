@@ -4,6 +4,8 @@
 # a 4 GiB read, a bad request magic) that are dropped while another client is
 # served all along.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"

@@ -3,6 +3,8 @@
 # certificates and with a psktool-made pre-shared key; --tls require refuses
 # plain clients, and a client with a wrong key gets nothing.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy certtool psktool mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
