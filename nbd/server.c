@@ -254,6 +254,7 @@ static int enter_transmission(struct conn *c)
 	free(h);
 	c->hs = NULL;
 	c->phase = P_TRANSMISSION;
+	c->deadline = 0; /* the handshake's; a closing connection sets its own */
 	return 0;
 }
 
