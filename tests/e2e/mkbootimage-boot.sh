@@ -83,7 +83,7 @@ check_boot() {
 	! grep -qi 'initramfs unpacking failed\|junk in compressed archive\|invalid magic' "$log" ||
 		fail "$what: the kernel could not unpack the image"
 	grep -q 'driver=virtio_net' "$log" || fail "$what: virtio_net did not bind"
-	grep -q 'driver=e1000$' "$log" || grep -q 'driver=e1000\b' "$log" || fail "$what: e1000 did not bind"
+	grep -q 'driver=e1000\b' "$log" || fail "$what: e1000 did not bind"
 	for m in nbd squashfs nfsv4 overlay; do
 		grep -q "PROBE $m ok" "$log" || fail "$what: modprobe $m failed"
 	done

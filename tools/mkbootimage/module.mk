@@ -8,6 +8,7 @@ MKBOOTIMAGE_PKGS := libarchive libkmod liblzma liblz4
 PROGRAMS += mkbootimage
 mkbootimage_SRCS := tools/mkbootimage/main.c $(MKBOOTIMAGE_LIB_SRCS)
 mkbootimage_PKGS := $(MKBOOTIMAGE_PKGS)
+mkbootimage_INSTALLDIR = $(SBINDIR)
 
 UNIT_TESTS += test-mkbootimage-elf
 test-mkbootimage-elf_SRCS := tests/unit/test-mkbootimage-elf.c $(MKBOOTIMAGE_LIB_SRCS)
