@@ -145,3 +145,29 @@ for f in $prog $(ldd "$prog" | grep -o '/[^ ]*'); do
 	grep -q " $f\( \|$\)" "$T/add.list" || fail "--add $prog: $f is missing"
 done
 ok "--add $prog brings its interpreter and libraries"
+
+# Firmware: what the included modules name (modinfo -F firmware says which),
+# when SYSROOT has it, plain, compressed or through a link; nothing else.
+fw=$(modinfo -b "$root" -k "$KVER" -F firmware r8169 | head -3)
+[ "$(echo "$fw" | wc -l)" = 3 ] || fail "r8169 names no firmware"
+set -- $fw
+mkdir -p "$root/lib/firmware/$(dirname "$1")" "$root/lib/firmware/other"
+echo one >"$root/lib/firmware/$1"
+echo two | zstd -q >"$root/lib/firmware/$2.zst"
+echo three >"$root/lib/firmware/other/three.bin"
+ln -s "/lib/firmware/other/three.bin" "$root/lib/firmware/$3"
+echo unrelated >"$root/lib/firmware/other/unrelated.bin"
+mkb -l -d r8169 "$root" >"$T/fw.list"
+grep -q "^-rw-r--r-- *4 /lib/firmware/$1\$" "$T/fw.list" || fail "firmware $1 missing"
+grep -q " /lib/firmware/$2.zst\$" "$T/fw.list" || fail "compressed firmware $2.zst missing"
+grep -q "^-rw-r--r-- *6 /lib/firmware/$3\$" "$T/fw.list" || fail "linked firmware $3 is not stored as a file"
+! grep -q 'unrelated.bin\|three.bin' "$T/fw.list" || fail "firmware nobody names was added"
+ok "firmware named by the modules is added (plain, .zst, through a link), nothing else"
+
+# --drivers usb: the USB network adapters and host controllers, no PCI NICs.
+mkb -l -d usb "$root" >"$T/usb.list"
+want=$(grep -c '^kernel/drivers/net/usb/' "$mods/modules.dep")
+got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/" "$T/usb.list")
+[ "$got" = "$want" ] || fail "--drivers usb: $got of the $want USB network drivers"
+! grep -q "/drivers/net/ethernet/intel/" "$T/usb.list" || fail "--drivers usb added Intel PCI NICs"
+ok "--drivers usb: all $want USB network drivers"
