@@ -12,8 +12,10 @@
 #
 # usage: bench/initramfs.sh [RUNS]        (default 3; needs root and apt)
 #
-# The boot column (kernel start to switch_root in the same QEMU boot) needs
-# initrd/'s /init; it is printed when $BUILD/initrd/skel/init exists.
+# The boot column is the time from kernel start to the real root's /sbin/init
+# (just after switch_root) in the same QEMU boot (TCG), root over NBD from
+# nbdexport on loopback. mkbootimage's boot needs initrd/'s /init: it is
+# measured when $BUILD/initrd/skel/init exists.
 set -eu
 runs=${1:-3}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -85,7 +87,9 @@ in_chroot() { # ROOT CMD...: with /proc, /sys and /dev
 	return "$rc"
 }
 
-dracut_root=$(chroot_for dracut dracut dracut-network dbus nfs-common nbd-client zstd)
+# dracut's systemd-networkd backend never runs the NBD root handler (the root
+# never comes); network-legacy (dhclient) does, so that is the one used.
+dracut_root=$(chroot_for dracut dracut dracut-network dbus isc-dhcp-client nfs-common nbd-client zstd)
 mkinit_root=$(chroot_for initramfs-tools initramfs-tools busybox nfs-common nbd-client zstd)
 mkdir -p "$mkinit_root/etc/pxeroot-bench"
 cp -a "$mkinit_root/etc/initramfs-tools/." "$mkinit_root/etc/pxeroot-bench/"
@@ -94,7 +98,9 @@ sed -i 's/^MODULES=.*/MODULES=netboot/' "$mkinit_root/etc/pxeroot-bench/initramf
 # initrd/'s skeleton when it is built; else a stand-in /init (a few bytes:
 # the build time and size hardly depend on it).
 skel=()
-if [ ! -f "$BUILD/initrd/skel/init" ]; then
+if [ -n "${PXEROOT_SKELETON:-}" ]; then
+	say "skeleton: $PXEROOT_SKELETON"
+elif [ ! -f "$BUILD/initrd/skel/init" ]; then
 	mkdir -p "$T/skel"
 	printf '#!/bin/sh\nexec /bin/sh\n' >"$T/skel/init"
 	chmod 755 "$T/skel/init"
@@ -103,7 +109,11 @@ if [ ! -f "$BUILD/initrd/skel/init" ]; then
 fi
 
 now() { date +%s.%N; }
-median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# med "V V V": the median, or nothing for no values.
+med() {
+	echo "$1" | tr ' ' '\n' | { grep . || true; } | sort -n |
+		awk '{v[NR] = $1} END {if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 
 declare -A times sizes what
 for i in $(seq 1 "$runs"); do
@@ -115,7 +125,8 @@ for i in $(seq 1 "$runs"); do
 	sizes[mkbootimage]=$(stat -c %s "$T/mkbootimage.img")
 
 	t0=$(now)
-	in_chroot "$dracut_root" dracut -q --force --no-hostonly --add "nfs nbd" --kver "$KVER" \
+	in_chroot "$dracut_root" dracut -q --force --no-hostonly --add "network-legacy nfs nbd" \
+		--omit systemd-networkd --kver "$KVER" \
 		/tmp/dracut.img >"$T/dracut.log" 2>&1 || { tail -20 "$T/dracut.log" >&2; exit 1; }
 	t1=$(now)
 	times[dracut]+="$(echo "$t1 - $t0" | bc) "
@@ -128,18 +139,78 @@ for i in $(seq 1 "$runs"); do
 	times[mkinitramfs]+="$(echo "$t1 - $t0" | bc) "
 	sizes[mkinitramfs]=$(stat -c %s "$mkinit_root/tmp/mkinitramfs.img")
 done
+# --- boot: kernel start to the real root's /sbin/init -----------------------
+# One root for all three: an ext4 image (BusyBox and an /sbin/init that prints
+# the uptime and powers off) served by nbdexport on 127.0.0.1, which QEMU's
+# user network shows the guest as 10.0.2.2. Each initramfs gets the root by
+# its own NBD syntax; the uptime the root's init prints is the time from
+# kernel start to just after switch_root.
+declare -A boots
+boot_root() {
+	local r=$T/rootfs
+	busybox_tree "$r" >/dev/null
+	mkdir -p "$r/etc" "$r/newroot" "$r/root"
+	cat >"$r/sbin/init" <<'INIT'
+#!/bin/sh
+mount -t proc proc /proc 2>/dev/null
+read -r up _ </proc/uptime
+echo "PXEROOT-BENCH-ROOT-UP $up"
+poweroff -f
+INIT
+	chmod 755 "$r/sbin/init"
+	mkfs.ext4 -q -F -L benchroot -d "$r" "$T/root.ext4" 64M
+	port=$(free_port)
+	start_server -P "$T/nbd.pid" -w "$port" nbdexport -f -q -l 127.0.0.1 -p "$port" \
+		--pidfile "$T/nbd.pid" "$T/root.ext4=root" 2>"$T/nbdexport.log"
+}
+boot_one() { # NAME IMAGE APPEND
+	local log=$T/boot-$1.log up
+	qemu_boot -k "$VMLINUZ" -i "$2" -a "quiet $3" -l "$log" -t 400 -- \
+		-netdev user,id=n0 -device virtio-net-pci,netdev=n0 || true
+	up=$(sed -n 's/.*PXEROOT-BENCH-ROOT-UP \([0-9.]*\).*/\1/p' "$log" | head -1)
+	if [ -z "$up" ]; then
+		say "$1 did not reach the root (log: $log)"
+		cp "$log" "/tmp/pxeroot-bench-boot-$1.log"
+		return
+	fi
+	boots[$1]+="$up "
+}
+if command -v nbdexport >/dev/null && command -v mkfs.ext4 >/dev/null; then
+	boot_root
+	for i in $(seq 1 "$runs"); do
+		say "boot $i/$runs"
+		if [ -z "${skel[*]}" ]; then
+			boot_one mkbootimage "$T/mkbootimage.img" "root=nbd:10.0.2.2:$port/root:ext4"
+		fi
+		boot_one dracut "$dracut_root/tmp/dracut.img" "root=nbd:10.0.2.2:$port/root:ext4 ip=dhcp"
+		boot_one mkinitramfs "$mkinit_root/tmp/mkinitramfs.img" \
+			"root=/dev/nbd0 nbdroot=10.0.2.2:$port/root ip=dhcp"
+	done
+fi
+
 what[mkbootimage]="$(file -b "$T/mkbootimage.img" | cut -d, -f1)"
 what[dracut]="$(file -b "$dracut_root/tmp/dracut.img" | cut -d, -f1)"
 what[mkinitramfs]="$(file -b "$mkinit_root/tmp/mkinitramfs.img" | cut -d, -f1)"
 
-mt=$(echo "${times[mkbootimage]}" | tr ' ' '\n' | grep . | median)
+mt=$(med "${times[mkbootimage]}")
 ms=${sizes[mkbootimage]}
+mb=$(med "${boots[mkbootimage]:-}")
 printf '\n# %s, %s, kernel %s, %s runs, %s cores\n' "$(date -u +%Y-%m-%d)" "$(uname -m)" "$KVER" "$runs" "$(nproc)"
-printf '| %-12s | %14s | %10s | %10s | %9s | %s |\n' builder "build (median)" "vs mkbi" "size" "vs mkbi" format
-printf '| %-12s | %14s | %10s | %10s | %9s | %s |\n' --- ---: ---: ---: ---: ---
+printf '| %-12s | %14s | %8s | %10s | %8s | %14s | %8s | %s |\n' builder "build (median)" "vs mkbi" \
+	size "vs mkbi" "boot to root" "vs mkbi" format
+printf '| %-12s | %14s | %8s | %10s | %8s | %14s | %8s | %s |\n' --- ---: ---: ---: ---: ---: ---: ---
 for b in mkbootimage dracut mkinitramfs; do
-	t=$(echo "${times[$b]}" | tr ' ' '\n' | grep . | median)
+	t=$(med "${times[$b]}")
 	s=${sizes[$b]}
-	printf '| %-12s | %12.2f s | %9.1fx | %7.1f MiB | %8.2fx | %s |\n' "$b" "$t" \
-		"$(echo "$t / $mt" | bc -l)" "$(echo "$s / 1048576" | bc -l)" "$(echo "$s / $ms" | bc -l)" "${what[$b]}"
+	bt=$(med "${boots[$b]:-}")
+	if [ -n "$bt" ]; then
+		bts=$(printf '%.1f s' "$bt")
+		btr=$([ -n "$mb" ] && printf '%.1fx' "$(echo "$bt / $mb" | bc -l)" || echo -)
+	else
+		bts=-
+		btr=-
+	fi
+	printf '| %-12s | %12.2f s | %7.1fx | %6.1f MiB | %7.2fx | %14s | %8s | %s |\n' "$b" "$t" \
+		"$(echo "$t / $mt" | bc -l)" "$(echo "$s / 1048576" | bc -l)" "$(echo "$s / $ms" | bc -l)" \
+		"$bts" "$btr" "${what[$b]}"
 done

@@ -17,4 +17,9 @@ test-mkbootimage-elf_PKGS := $(MKBOOTIMAGE_PKGS)
 UNIT_TESTS += test-mkbootimage-kmods
 test-mkbootimage-kmods_SRCS := tests/unit/test-mkbootimage-kmods.c $(MKBOOTIMAGE_LIB_SRCS)
 test-mkbootimage-kmods_PKGS := $(MKBOOTIMAGE_PKGS)
+
+UNIT_TESTS += test-mkbootimage-image
+test-mkbootimage-image_SRCS := tests/unit/test-mkbootimage-image.c $(MKBOOTIMAGE_LIB_SRCS)
+test-mkbootimage-image_PKGS := $(MKBOOTIMAGE_PKGS)
+
 $(O)/tests/unit/test-mkbootimage-%.o: CPPFLAGS += -Itools/mkbootimage
