@@ -167,7 +167,19 @@ ok "firmware named by the modules is added (plain, .zst, through a link), nothin
 # --drivers usb: the USB network adapters and host controllers, no PCI NICs.
 mkb -l -d usb "$root" >"$T/usb.list"
 want=$(grep -c '^kernel/drivers/net/usb/' "$mods/modules.dep")
-got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/" "$T/usb.list")
+got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/.*\.ko$" "$T/usb.list")
 [ "$got" = "$want" ] || fail "--drivers usb: $got of the $want USB network drivers"
 ! grep -q "/drivers/net/ethernet/intel/" "$T/usb.list" || fail "--drivers usb added Intel PCI NICs"
 ok "--drivers usb: all $want USB network drivers"
+
+# --drivers generic (the default): every module of drivers/net/ethernet,
+# drivers/net/phy and drivers/net/mdio, and the virtio NIC with its transport.
+mkb -l "$root" >"$T/generic.list"
+for tree in ethernet phy mdio; do
+	want=$(grep -c "^kernel/drivers/net/$tree/" "$mods/modules.dep" || true)
+	got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/$tree/.*\.ko$" "$T/generic.list" || true)
+	[ "$got" = "$want" ] || fail "--drivers generic: $got of the $want modules of drivers/net/$tree"
+done
+grep -q '/virtio_net\.ko$' "$T/generic.list" && grep -q '/virtio_pci\.ko$' "$T/generic.list" ||
+	fail "--drivers generic: no virtio_net or virtio_pci"
+ok "--drivers generic: all Ethernet, PHY and MDIO drivers, virtio_net and virtio_pci"
