@@ -180,9 +180,10 @@ if command -v nbdexport >/dev/null && command -v mkfs.ext4 >/dev/null; then
 	for i in $(seq 1 "$runs"); do
 		say "boot $i/$runs"
 		if [ -z "${skel[*]}" ]; then
-			boot_one mkbootimage "$T/mkbootimage.img" "root=nbd:10.0.2.2:$port/root:ext4"
+			boot_one mkbootimage "$T/mkbootimage.img" "root=nbd:10.0.2.2:$port:ext4"
 		fi
-		boot_one dracut "$dracut_root/tmp/dracut.img" "root=nbd:10.0.2.2:$port/root:ext4 ip=dhcp"
+		# dracut takes a port or an export name, not both: the default export.
+		boot_one dracut "$dracut_root/tmp/dracut.img" "root=nbd:10.0.2.2:$port:ext4 ip=dhcp"
 		boot_one mkinitramfs "$mkinit_root/tmp/mkinitramfs.img" \
 			"root=/dev/nbd0 nbdroot=10.0.2.2:$port/root ip=dhcp"
 	done
