@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "export.h"
 #include "log.h"
+#include "macro.h"
 #include "proto.h"
 #include "util.h"
 
@@ -49,8 +51,36 @@ struct export *export_ref(struct export *e)
 	return e;
 }
 
+bool export_cached(const struct export *e, uint64_t off, uint64_t len)
+{
+	static const long page = 4096;
+	unsigned char vec[256];
+	uint64_t start = off & ~(uint64_t)(page - 1), end = off + len;
+
+	if (!e->map || len == 0)
+		return true;
+	while (start < end) {
+		uint64_t n = MIN((end - start + page - 1) / page, (uint64_t)sizeof(vec));
+
+		if (mincore((uint8_t *)e->map + start, n * page, vec) < 0)
+			return true; /* cannot tell: just read */
+		for (uint64_t i = 0; i < n; i++) {
+			if (!(vec[i] & 1)) {
+				posix_fadvise(e->fd, start + i * page,
+					      end - start - i * page,
+					      POSIX_FADV_WILLNEED);
+				return false;
+			}
+		}
+		start += n * page;
+	}
+	return true;
+}
+
 static void export_free(struct export *e)
 {
+	if (e->map)
+		munmap(e->map, e->size);
 	if (e->fd >= 0)
 		close(e->fd);
 	free(e->name);
@@ -141,6 +171,11 @@ int export_new_fd(const char *name, int fd, bool readonly, struct export **ret)
 		export_free(e);
 		return -ENOMEM;
 	}
+	if (e->size) {
+		e->map = mmap(NULL, e->size, PROT_READ, MAP_SHARED, e->fd, 0);
+		if (e->map == MAP_FAILED)
+			e->map = NULL;
+	}
 	*ret = e;
 	return 0;
 }
@@ -213,6 +248,10 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return r;
 	}
+	/* Only for mincore(); a failure just means reads may block on a cold cache. */
+	e->map = mmap(NULL, e->size, PROT_READ, MAP_SHARED, e->fd, 0);
+	if (e->map == MAP_FAILED)
+		e->map = NULL;
 	*ret = e;
 	return 0;
 }

@@ -28,6 +28,7 @@ struct export
 	char *cow_dir;
 	int fd;
 	uint64_t size;
+	void *map; /* the image mapped, only to ask mincore() what is cached */
 	dev_t dev;
 	ino_t ino;
 	bool blockdev;
@@ -38,6 +39,11 @@ struct export
 /* Transmission flags of an export, for a client that did or did not negotiate structured
  * replies. */
 uint16_t export_tflags(const struct export *e, bool structured);
+/*
+ * Is [off, off+len) in the page cache? If not, start reading it in the
+ * background (readahead) and return false: a read now would block the loop.
+ */
+bool export_cached(const struct export *e, uint64_t off, uint64_t len);
 bool export_writable(const struct export *e);
 
 /* Open and identify an image; logs what is wrong. force: serve unidentified content too.

@@ -42,6 +42,7 @@ static struct seg *seg_new(size_t cap)
 	s->foff = 0;
 	s->structured = false;
 	s->handle = 0;
+	s->map = NULL;
 	return s;
 }
 
@@ -150,7 +151,7 @@ int outq_append(struct outq *q, const void *p, size_t len)
 }
 
 int outq_file(struct outq *q, int fd, off_t off, size_t len, bool structured,
-	      uint64_t handle)
+	      uint64_t handle, const void *map)
 {
 	struct seg *s = malloc(sizeof(*s));
 
@@ -160,7 +161,8 @@ int outq_file(struct outq *q, int fd, off_t off, size_t len, bool structured,
 			   .fd = fd,
 			   .foff = off,
 			   .structured = structured,
-			   .handle = handle };
+			   .handle = handle,
+			   .map = map };
 	push(q, s);
 	q->bytes += len;
 	return 0;
@@ -210,10 +212,12 @@ static int file_failed(struct outq *q, int err)
 
 int outq_send(struct outq *q, int sock)
 {
+	int batch = IOV_BATCH;
+
 	while (q->head) {
 		struct seg *s = q->head;
 
-		if (s->fd >= 0) {
+		if (s->fd >= 0 && !s->map) {
 			off_t off = s->foff + s->sent;
 			size_t left = s->len - s->sent;
 			ssize_t n = sendfile(sock, s->fd, &off,
@@ -250,12 +254,16 @@ int outq_send(struct outq *q, int sock)
 		bool more = false;
 		ssize_t n;
 
-		for (struct seg *p = s; p && niov < IOV_BATCH; p = p->next) {
-			if (p->fd >= 0) {
+		for (struct seg *p = s; p && niov < batch; p = p->next) {
+			if (p->fd >= 0 && !p->map) {
 				more = true;
 				break;
 			}
-			iov[niov].iov_base = p->data + p->sent;
+			if (p->map)
+				iov[niov].iov_base =
+					(uint8_t *)p->map + p->foff + p->sent;
+			else
+				iov[niov].iov_base = p->data + p->sent;
 			iov[niov].iov_len = p->len - p->sent;
 			niov++;
 		}
@@ -265,7 +273,20 @@ int outq_send(struct outq *q, int sock)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EFAULT)
+				return -errno;
+			/* A mapped range is gone (the file shrank): find which, alone. */
+			if (niov > 1) {
+				batch = 1;
+				continue;
+			}
+			if (!s->map)
+				return -EFAULT;
+			n = file_failed(q, -EIO);
+			if (n < 0)
+				return n;
+			batch = IOV_BATCH;
+			continue;
 		}
 		q->bytes -= n;
 		while (n > 0) {

@@ -21,6 +21,9 @@ struct seg {
 	size_t cap; /* memory segments: room in data[] */
 	int fd; /* -1: memory; otherwise a file range */
 	off_t foff;
+	/* The file mapped: the range goes out with sendmsg from the mapping (one
+	   copy, batched with the headers) instead of sendfile. */
+	const uint8_t *map;
 	/* A file range that is the content chunk of a structured reply: on a short read
 	   the chunk is padded and the next segment (its closing chunk) becomes an error.
 	 */
@@ -48,7 +51,7 @@ uint8_t *outq_reserve(struct outq *q, size_t len);
 void outq_trim(struct outq *q, size_t len);
 int outq_append(struct outq *q, const void *p, size_t len);
 int outq_file(struct outq *q, int fd, off_t off, size_t len, bool structured,
-	      uint64_t handle);
+	      uint64_t handle, const void *map);
 
 /*
  * Send what the socket takes. 0: all sent; -EAGAIN: the socket is full; other

@@ -8,6 +8,7 @@
  * as few system calls as possible.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -35,11 +36,13 @@
 
 #define RBUF_SIZE (256u * 1024)
 /*
- * Replies are sent as soon as this much is queued, so the client gets the
- * first while we read the next; a client is not read while its socket does
- * not take them.
+ * Replies are sent as soon as FLUSH_MARK bytes are queued, so the client gets
+ * the first while we read the next. While the socket is full we go on
+ * preparing replies up to OUT_HIGH, so they are ready when it drains; past
+ * that, a client is not read until its socket takes what is queued.
  */
-#define OUT_HIGH (512u * 1024)
+#define FLUSH_MARK (512u * 1024)
+#define OUT_HIGH (1u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
 
 enum kind {
@@ -66,6 +69,10 @@ struct conn {
 	struct source src;
 	struct worker *w;
 	struct conn *prev, *next;
+	struct conn *dnext; /* in the worker's list of connections waiting for the page
+			       cache */
+	bool waiting;
+	int64_t wait_since;
 	enum phase phase;
 	struct handshake *hs;
 	struct tx tx;
@@ -76,8 +83,8 @@ struct conn {
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
-	time_t deadline; /* handshake or closing */
-	time_t last_active;
+	int64_t deadline; /* handshake or closing, in ms */
+	int64_t last_active;
 	struct sockaddr_storage peer;
 	char name[64];
 };
@@ -89,7 +96,9 @@ struct worker {
 	struct source event;
 	struct source timer;
 	struct conn *conns;
+	struct conn *waiting; /* reads deferred until their data is cached */
 	uint8_t *rbuf;
+	int spare_fd; /* kept open to refuse connections when out of descriptors */
 };
 
 struct limits {
@@ -112,24 +121,48 @@ struct server {
 	struct limits lim;
 };
 
-static time_t now_sec(void)
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* A read waits for readahead: the worker retries it every few milliseconds. */
+#define WAIT_POLL_MS 2
+/* After this long, read anyway, blocking, so a client always makes progress. */
+#define WAIT_MAX_MS 1000
 
 static void update_events(struct conn *c)
 {
 	uint32_t ev = 0;
 
+	if (c->phase == P_TRANSMISSION && c->tx.deferred && !c->waiting) {
+		c->waiting = true;
+		c->wait_since = now_ms();
+		c->dnext = c->w->waiting;
+		c->w->waiting = c;
+	}
+
 	if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
-		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH)
+		/* A deferred read is retried by the worker, not by socket events. */
+		bool deferred = c->phase == P_TRANSMISSION && c->tx.deferred;
+
+		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
+		    !deferred)
 			ev |= EPOLLIN;
-		if (!outq_empty(&c->q))
+		/*
+		 * Input held back (pend) is taken up again from the EPOLLOUT handler
+		 * once the backlog is low. If the backlog drained completely
+		 * meanwhile, nothing else would ever wake this connection: ask for
+		 * EPOLLOUT anyway, which an empty socket buffer reports at once.
+		 */
+		if (!outq_empty(&c->q) ||
+		    (c->pend && !c->closing && !c->start_tls && !deferred))
 			ev |= EPOLLOUT;
 	}
 	if (ev == c->events)
@@ -147,8 +180,16 @@ static void conn_free(struct conn *c, const char *why)
 		log_info("%s: disconnected: %s", c->name, why);
 	else if (c->phase == P_TRANSMISSION)
 		log_info("%s: disconnected after %" PRIu64 " requests, %" PRIu64
-			 " bytes read",
-			 c->name, c->tx.requests, c->tx.bytes_read);
+			 " bytes read, %" PRIu64 " reads waited for the disk",
+			 c->name, c->tx.requests, c->tx.bytes_read, c->tx.deferrals);
+	if (c->waiting) {
+		for (struct conn **p = &w->waiting; *p; p = &(*p)->dnext) {
+			if (*p == c) {
+				*p = c->dnext;
+				break;
+			}
+		}
+	}
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
 	if (c->tls)
 		tls_conn_free(c->tls);
@@ -197,6 +238,7 @@ static int enter_transmission(struct conn *c)
 	int r;
 
 	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
+	c->tx.nowait = true;
 	if (e->cow != COW_OFF) {
 		char key[64];
 
@@ -219,7 +261,7 @@ static int enter_transmission(struct conn *c)
  * Consume client bytes according to the phase. Returns how many were used;
  * fewer than len means the connection must wait (output backlog, TLS) or close.
  */
-static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
+static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t limit)
 {
 	size_t pos = 0;
 	ssize_t n;
@@ -261,7 +303,7 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len)
 		}
 		if (c->phase != P_TRANSMISSION)
 			break;
-		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, OUT_HIGH);
+		n = tx_feed(&c->tx, buf + pos, len - pos, &c->q, limit);
 		if (n < 0)
 			return n;
 		pos += n;
@@ -330,7 +372,7 @@ static bool conn_flush(struct conn *c)
 			return start_tls(c);
 	}
 	if (c->closing && !c->deadline)
-		c->deadline = now_sec() + CLOSE_GRACE;
+		c->deadline = now_ms() + CLOSE_GRACE * 1000;
 	update_events(c);
 	return true;
 }
@@ -359,14 +401,17 @@ static bool conn_input(struct conn *c)
 	struct worker *w = c->w;
 	int rounds = 0;
 
-	c->last_active = now_sec();
+	c->last_active = now_ms();
 	for (;;) {
 		ssize_t n, used;
 
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
 			break;
+		if (c->phase == P_TRANSMISSION && c->tx.deferred)
+			break; /* the worker retries it when its data is cached */
 		if (c->pend) {
-			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off);
+			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
+				    FLUSH_MARK);
 			if (n < 0) {
 				conn_free(c, "out of memory");
 				return false;
@@ -401,8 +446,8 @@ static bool conn_input(struct conn *c)
 			return false;
 		}
 		used = 0;
-		for (;;) {
-			ssize_t u = process(c, w->rbuf + used, n - used);
+		for (size_t limit = FLUSH_MARK;;) {
+			ssize_t u = process(c, w->rbuf + used, n - used, limit);
 
 			if (u < 0) {
 				conn_free(c, "out of memory");
@@ -417,6 +462,8 @@ static bool conn_input(struct conn *c)
 				return false;
 			if (c->q.bytes > OUT_HIGH)
 				break;
+			/* A full socket: prepare more while the client catches up. */
+			limit = c->q.bytes > FLUSH_MARK ? OUT_HIGH : FLUSH_MARK;
 		}
 		if (used < n && !c->closing && !c->start_tls &&
 		    keep_pending(c, w->rbuf + used, n - used) < 0) {
@@ -488,12 +535,18 @@ static void on_conn(struct conn *c, uint32_t ev)
 			return;
 	}
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->closing) {
-			/* Only waiting to flush; a broken socket ends that. */
-			if (ev & (EPOLLHUP | EPOLLERR))
-				conn_free(c, NULL);
+		/*
+		 * Only flushing, or a read waits for the disk, and the socket broke:
+		 * nothing can reach the client any more (and the event would
+		 * repeat until we stop listening).
+		 */
+		if ((c->closing || (c->phase == P_TRANSMISSION && c->tx.deferred)) &&
+		    (ev & (EPOLLHUP | EPOLLERR))) {
+			conn_free(c, c->closing ? NULL : "connection lost");
 			return;
 		}
+		if (c->closing)
+			return;
 		conn_input(c);
 	}
 }
@@ -512,9 +565,23 @@ static void accept_one(struct worker *w, struct source *l)
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM)
+		if ((errno == EMFILE || errno == ENFILE) && w->spare_fd >= 0) {
+			/*
+			 * Out of file descriptors: the pending connection would keep
+			 * the listener readable forever. Use the spare descriptor to
+			 * take it and close it at once.
+			 */
+			int r = -errno;
+
+			close(w->spare_fd);
+			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			log_warn_errno(r, "refused a connection");
+		} else if (errno == ENOBUFS || errno == ENOMEM) {
 			log_warn_errno(-errno, "cannot accept a connection");
+		}
 		return;
 	}
 	if (sl == 0 || ss.ss_family == AF_UNIX)
@@ -561,8 +628,8 @@ static void accept_one(struct worker *w, struct source *l)
 	c->phase = P_HANDSHAKE;
 	outq_init(&c->q);
 	hs_init(c->hs, &handshake_ops, c, tls, max_options);
-	c->last_active = now_sec();
-	c->deadline = hs_timeout ? c->last_active + hs_timeout : 0;
+	c->last_active = now_ms();
+	c->deadline = hs_timeout ? c->last_active + hs_timeout * 1000ll : 0;
 	c->next = w->conns;
 	if (w->conns)
 		w->conns->prev = c;
@@ -583,7 +650,7 @@ static void on_timer(struct worker *w)
 {
 	struct server *s = w->s;
 	uint64_t ticks;
-	time_t now = now_sec();
+	int64_t now = now_ms();
 	unsigned int idle;
 
 	if (read(w->timer.fd, &ticks, sizeof(ticks)) < 0)
@@ -598,10 +665,41 @@ static void on_timer(struct worker *w)
 				conn_free(c, c->closing
 						     ? "client does not read its replies"
 						     : "handshake timed out");
-		} else if (idle && now - c->last_active >= (time_t)idle &&
+		} else if (idle && now - c->last_active >= idle * 1000ll &&
 			   outq_empty(&c->q)) {
 			conn_free(c, "idle timeout");
 		}
+	}
+}
+
+/* Retry reads that waited for the page cache; go on with those that are done. */
+static void retry_waiting(struct worker *w)
+{
+	struct conn *list = w->waiting, *c, *next;
+	int64_t now = now_ms();
+
+	w->waiting = NULL;
+	for (c = list; c; c = next) {
+		int r;
+
+		next = c->dnext;
+		c->waiting = false;
+		/* Past the limit, read even if it blocks. */
+		c->tx.nowait = now - c->wait_since < WAIT_MAX_MS;
+		r = tx_resume(&c->tx, &c->q);
+		c->tx.nowait = true;
+		if (r == -EAGAIN) {
+			c->waiting = true;
+			c->dnext = w->waiting;
+			w->waiting = c;
+			continue;
+		}
+		if (r < 0) {
+			conn_free(c, "out of memory");
+			continue;
+		}
+		/* Go on with what the client sent meanwhile. */
+		conn_input(c);
 	}
 }
 
@@ -612,7 +710,7 @@ static void *worker_main(void *arg)
 	struct epoll_event ev[64];
 
 	while (!atomic_load(&s->stopping)) {
-		int n = epoll_wait(w->epfd, ev, 64, -1);
+		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -640,6 +738,8 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
+		if (w->waiting)
+			retry_waiting(w);
 	}
 	while (w->conns)
 		conn_free(w->conns, "server shutting down");
@@ -738,6 +838,7 @@ int server_run(struct server_opts *o)
 			.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
 		};
 		w->rbuf = malloc(RBUF_SIZE);
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf) {
 			r = log_errno(-errno ? -errno : -ENOMEM,
 				      "cannot set up a worker");
@@ -800,6 +901,8 @@ out:
 		if (w->timer.fd > 0)
 			close(w->timer.fd);
 		free(w->rbuf);
+		if (w->spare_fd > 0)
+			close(w->spare_fd);
 	}
 	free(s.workers);
 	free(s.lsrc);

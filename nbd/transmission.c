@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cow.h"
@@ -238,7 +239,11 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 	if (r->len == 0)
 		return reply_ok(t, q, r->handle);
 
-	if (r->len > TX_COPY_MAX && t->zero_copy && !t->cow) {
+	if (t->zero_copy && !t->cow &&
+	    (r->len > TX_COPY_MAX || (r->len >= TX_MAP_MIN && t->e->map))) {
+		/* Sending uncached data would stall every client of this loop. */
+		if (t->nowait && !export_cached(t->e, r->offset, r->len))
+			return -EAGAIN;
 		p = outq_reserve(q, hl);
 		if (!p)
 			return -ENOMEM;
@@ -253,7 +258,8 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 			put32(p + 4, 0);
 			put64(p + 8, r->handle);
 		}
-		rr = outq_file(q, t->e->fd, r->offset, r->len, t->structured, r->handle);
+		rr = outq_file(q, t->e->fd, r->offset, r->len, t->structured, r->handle,
+			       t->e->map);
 		if (rr < 0)
 			return rr;
 		if (t->structured) {
@@ -269,11 +275,30 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 	p = outq_reserve(q, hl + r->len);
 	if (!p)
 		return -ENOMEM;
+	if (t->nowait && !t->cow) {
+		/* Take what is cached without waiting; the rest is read ahead. */
+		struct iovec iov = { p + hl, r->len };
+		ssize_t n = preadv2(t->e->fd, &iov, 1, r->offset, RWF_NOWAIT);
+
+		if (n >= 0 && (uint32_t)n < r->len && n > 0) {
+			n = -1;
+			errno = EAGAIN;
+		}
+		if (n < 0 && errno == EAGAIN) {
+			outq_trim(q, hl + r->len);
+			posix_fadvise(t->e->fd, r->offset, r->len, POSIX_FADV_WILLNEED);
+			return -EAGAIN;
+		}
+		if (n == (ssize_t)r->len)
+			goto done;
+		/* Not supported here (or an error to report): read as usual. */
+	}
 	rr = read_into(t, p + hl, r->len, r->offset);
 	if (rr < 0) {
 		outq_trim(q, hl + r->len);
 		return reply_err(t, q, r->handle, errno_to_nbd(rr));
 	}
+done:
 	if (t->structured) {
 		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
 			     r->handle, 8 + r->len);
@@ -397,8 +422,10 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 
 	switch (r->type) {
 	case NBD_CMD_READ:
-		t->bytes_read += r->len;
-		return cmd_read(t, r, q);
+		rr = cmd_read(t, r, q);
+		if (rr == 0)
+			t->bytes_read += r->len;
+		return rr;
 	case NBD_CMD_WRITE:
 		rr = write_at(t, t->wbuf, r->len, r->offset);
 		if (rr == 0 && (r->flags & NBD_CMD_FLAG_FUA))
@@ -436,10 +463,31 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 	return reply_ok(t, q, r->handle);
 }
 
+int tx_resume(struct tx *t, struct outq *q)
+{
+	int r;
+
+	if (!t->deferred)
+		return 0;
+	r = execute(t, &t->cur, q);
+	if (r == -EAGAIN)
+		return r;
+	t->deferred = false;
+	return r;
+}
+
 ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, size_t limit)
 {
 	size_t pos = 0;
 	int r;
+
+	if (t->deferred) {
+		r = tx_resume(t, q);
+		if (r == -EAGAIN)
+			return 0;
+		if (r < 0)
+			return r;
+	}
 
 	while (pos < len && !t->disc && !t->why) {
 		/* Dropping the payload of a refused write. */
@@ -532,6 +580,13 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 			r = reply_ok(t, q, req.handle);
 		} else {
 			r = execute(t, &req, q);
+		}
+		if (r == -EAGAIN) {
+			/* Its data is being read in; the rest waits behind it. */
+			t->cur = req;
+			t->deferred = true;
+			t->deferrals++;
+			break;
 		}
 		if (r < 0)
 			return r;

@@ -26,6 +26,12 @@ struct tx {
 	bool structured;
 	bool meta; /* base:allocation selected */
 	bool zero_copy; /* large reads may go out as file ranges (not under TLS) */
+	/*
+	 * Never block on a cold page cache: a read of uncached data starts
+	 * readahead and is deferred (t->deferred); tx_resume() retries it.
+	 */
+	bool nowait;
+	bool deferred; /* t->cur is a read waiting for the page cache */
 	uint16_t tflags;
 
 	uint8_t hdr[28];
@@ -40,6 +46,7 @@ struct tx {
 	const char *why; /* set when the connection must be dropped */
 	uint64_t requests;
 	uint64_t bytes_read;
+	uint64_t deferrals;
 };
 
 /* Parse a 28-byte request header; -EBADMSG on a bad magic. */
@@ -63,6 +70,11 @@ void tx_free(struct tx *t);
  */
 ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
 		size_t limit);
+/*
+ * Retry a deferred read (blocking this time if !t->nowait). 0 when done (its
+ * reply is queued), -EAGAIN while the data is still not cached.
+ */
+int tx_resume(struct tx *t, struct outq *q);
 
 /*
  * Reads up to this size are copied into the reply; larger ones are sent from
@@ -71,3 +83,8 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
  * third of the CPU time per byte.
  */
 #define TX_COPY_MAX (256u * 1024)
+/*
+ * Reads from this size on go out of the image's mapping with sendmsg: one
+ * copy (into the socket) instead of two, and batched with the headers.
+ */
+#define TX_MAP_MIN (32u * 1024)

@@ -41,6 +41,14 @@ nbd_serve -n boot "$img"
 target=(-p "$NBD_PORT" -e "$NBD_EXPORT")
 storm "256 clients at once, GO, 8 MiB each" -n 256 -b 8M -q 4 "${target[@]}"
 storm "256 clients at once, BusyBox-style EXPORT_NAME, 2 MiB each" -n 256 -b 2M --plain "${target[@]}"
+# Deep pipelines: 16 MiB of reads in flight, read back as fast as they come
+# (so unchecked), so the server's output queue fills and drains while
+# requests wait unread. A server that forgets those requests hangs here.
+for i in 1 2 3 4 5 6; do
+	out=$(timeout -k 5 100 "$storm" -t 60 -n 1 -q 64 -r 256K -b 1G "${target[@]}" 2>&1) ||
+		fail "deep pipeline $i (64 reads of 256 KiB in flight, 1 GiB): $out"
+done
+ok "deep pipelines: 6 times 1 GiB with 16 MiB in flight"
 storm "a fresh client after the storms" -n 1 -b 16M "${target[@]}"
 nbd_alive
 

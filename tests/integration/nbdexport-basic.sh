@@ -3,6 +3,8 @@
 # nbdexport serves a squashfs image: libnbd's tools see the right size, flags,
 # names and bytes (checksums), with one and with four connections.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree"

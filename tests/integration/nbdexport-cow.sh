@@ -4,6 +4,8 @@
 # overlay is gone when the client disconnects. --cow-keep: the overlay stays,
 # keyed by the client's address, and comes back on the next connection.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdcopy mkfs.ext4 qemu-io
 /usr/bin/python3 -c 'import nbd' 2>/dev/null || skip "python3-libnbd is not installed"
 

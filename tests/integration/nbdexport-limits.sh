@@ -4,6 +4,8 @@
 # a 4 GiB read, a bad request magic) that are dropped while another client is
 # served all along.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
@@ -163,6 +165,28 @@ elif case == "badmagic":
     go(s)
     s.sendall(b"\0" * 28)
     assert closed(s), "bad request magic not dropped"
+elif case == "idle":
+    s = conn()
+    go(s)
+    t = time.monotonic()
+    assert closed(s, 8), "idle client not dropped"
+    assert time.monotonic() - t >= 0.9, "idle client dropped too early"
+elif case == "fdflood":
+    socks = []
+    for i in range(int(sys.argv[3])):
+        try:
+            socks.append(socket.create_connection(("127.0.0.1", port), timeout=5))
+        except OSError:
+            pass
+    greeted = 0
+    for s in socks:
+        try:
+            greeted += len(recvn(s, 18)) == 18
+        except (EOFError, OSError):
+            pass
+    assert 0 < greeted < len(socks), "greeted %d of %d" % (greeted, len(socks))
+    for s in socks:
+        s.close()
 elif case == "hold":
     socks = [conn() for _ in range(int(sys.argv[3]))]
     for s in socks:
@@ -199,3 +223,21 @@ wait "$HOLD_PID" 2>/dev/null || true
 sleep 0.3
 nbdinfo --size "nbd://127.0.0.1:$port/" >/dev/null || fail "slots not freed after disconnect"
 ok "slots freed after disconnect"
+
+# --idle-timeout drops a client in transmission that sends nothing.
+port=$(free_port)
+start_server -P "$T/pid3" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid3" \
+	--idle-timeout 1 "$T/root.sqfs"
+assert_eq ok "$(raw idle 2>&1 | tail -1)" "--idle-timeout drops an idle client"
+
+# Out of file descriptors: extra connections are closed at once, the server
+# neither spins nor stops serving.
+port=$(free_port)
+start_server -P "$T/pid4" -w "$port" bash -c "ulimit -n 48 && exec nbdexport -f -t 1 -l 127.0.0.1 -p $port --pidfile $T/pid4 $T/root.sqfs" 2>"$T/log4"
+assert_eq ok "$(raw fdflood 80 2>&1 | tail -1)" "connections beyond the descriptor limit closed"
+sleep 0.5
+cpu=$(ps -o %cpu= -p "$(cat "$T/pid4")" | tr -d ' ')
+[ "${cpu%.*}" -lt 50 ] || fail "server spins at ${cpu}% CPU after running out of descriptors"
+got=$(nbdcopy "nbd://127.0.0.1:$port/" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "served again once descriptors are free"
+grep -q "Too many open files" "$T/log4" || fail "descriptor exhaustion not logged"

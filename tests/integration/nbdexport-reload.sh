@@ -4,6 +4,8 @@
 # the configuration: an export is added, another removed, a bad file is
 # ignored.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdcopy nbdinfo mksquashfs
 # Debian's python3-libnbd, whatever python3 comes first on PATH.
 /usr/bin/python3 -c 'import nbd' 2>/dev/null || skip "python3-libnbd is not installed"

@@ -3,6 +3,8 @@
 # certificates and with a psktool-made pre-shared key; --tls require refuses
 # plain clients, and a client with a wrong key gets nothing.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy certtool psktool mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
@@ -49,6 +51,25 @@ if nbdinfo "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/other" >/dev/nu
 fi
 ok "untrusted certificate rejected by the client"
 kill "$(cat "$T/pid")"
+
+# Client certificates required: one signed by our CA gets in, none does not.
+mkdir -p "$T/client-auth"
+cp "$pki/ca-cert.pem" "$T/client-auth/"
+certtool --generate-privkey --outfile "$T/client-auth/client-key.pem" 2>/dev/null
+printf 'cn = client\ntls_www_client\nencryption_key\nsigning_key\nexpiration_days = 2\n' >"$T/client.info"
+certtool --generate-certificate --load-ca-certificate "$pki/ca-cert.pem" \
+	--load-ca-privkey "$pki/ca-key.pem" --load-privkey "$T/client-auth/client-key.pem" \
+	--template "$T/client.info" --outfile "$T/client-auth/client-cert.pem" 2>/dev/null
+port=$(free_port)
+start_server -P "$T/pidv" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pidv" \
+	--tls require --tls-certificates "$pki" --tls-verify-peer "$T/root.sqfs" 2>"$T/logv"
+got=$(nbdcopy "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client-auth" - | sha256sum | cut -d' ' -f1)
+assert_eq "$want" "$got" "client with a certificate from our CA served"
+if nbdinfo "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client" >/dev/null 2>&1; then
+	fail "client without a certificate served under --tls-verify-peer"
+fi
+ok "--tls-verify-peer refuses a client without a certificate"
+kill "$(cat "$T/pidv")"
 
 # PSK, TLS required.
 port=$(free_port)

@@ -702,7 +702,7 @@ int main(int argc, char **argv)
 		if (c->phase != DONE && c->phase != FAILED) {
 			char what[64];
 
-			snprintf(what, sizeof(what), "no progress for %.0fs",
+			snprintf(what, sizeof(what), "not finished after %.0fs",
 				 opt.timeout);
 			fail(c, "%s (received %" PRIu64 " bytes)", what, c->received);
 			failed++;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "handshake.h"
@@ -615,6 +617,99 @@ static void test_request_check(void)
 	tx_free(&t);
 }
 
+/* The image shrinks while a large read is queued as a file range. */
+static void test_short_file(void)
+{
+	static uint8_t out[1 << 20];
+	static struct req r;
+	struct export *e;
+	struct tx t;
+	struct outq q;
+	uint8_t scratch[4096];
+	struct outq_chunk ch;
+	size_t n = 0;
+	int fd = memfd_create("shrinks", 0);
+
+	check(fd >= 0);
+	check_int(ftruncate(fd, SIZE), 0);
+	check_int(export_new_fd("shrinks", fd, true, &e), 0);
+	r.n = 0;
+	put_req(&r, 0, NBD_CMD_READ, 1, 0, 600000);
+	put_req(&r, 0, NBD_CMD_READ, 2, 0, 512);
+
+	/* Structured: the chunk is completed with zeroes, then an error, then the end. */
+	tx_init(&t, export_ref(e), true, false, true);
+	outq_init(&q);
+	check_int(tx_feed(&t, r.b, r.n, &q, SIZE_MAX), r.n);
+	check_int(ftruncate(fd, 100000), 0);
+	n = drain(&q, out, sizeof(out));
+	check_int(get16(out + 6), NBD_REPLY_TYPE_OFFSET_DATA);
+	check_int(get32(out + 16), 600008);
+	size_t pos = 28 + 600000;
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_ERROR);
+	check_int(get32(out + pos + 20), NBD_EIO);
+	pos += 20 + get32(out + pos + 16);
+	check_int(get16(out + pos + 4), NBD_REPLY_FLAG_DONE);
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_NONE);
+	check_int(get64(out + pos + 8), 1);
+	pos += 20;
+	check_int(get64(out + pos + 8), 2); /* the next reply follows, in sync */
+	check_int(n, pos + 28 + 512);
+	tx_free(&t);
+
+	/* Simple replies cannot say it: the connection must be dropped. */
+	check_int(ftruncate(fd, SIZE), 0);
+	tx_init(&t, export_ref(e), false, false, true);
+	check_int(tx_feed(&t, r.b, r.n, &q, SIZE_MAX), r.n);
+	check_int(ftruncate(fd, 100000), 0);
+	for (;;) {
+		int rr = outq_peek(&q, scratch, sizeof(scratch), &ch);
+
+		if (rr < 0)
+			break; /* the error the server drops the client for */
+		check(ch.len > 0);
+		outq_consume(&q, ch.len);
+	}
+	outq_clear(&q);
+	tx_free(&t);
+
+	/* The same through a socket, sent from the mapping (EFAULT, not SIGBUS). */
+	int sv[2];
+	check_int(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	check_int(ftruncate(fd, SIZE), 0);
+	tx_init(&t, export_ref(e), true, false, true);
+	check(e->map);
+	check_int(tx_feed(&t, r.b, r.n, &q, SIZE_MAX), r.n);
+	check_int(ftruncate(fd, 100000), 0);
+	if (fork() == 0) {
+		int rr;
+
+		close(sv[0]);
+		while ((rr = outq_send(&q, sv[1])) == -EAGAIN)
+			usleep(1000);
+		_exit(rr == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	n = 0;
+	for (;;) {
+		ssize_t k = read(sv[0], out + n, sizeof(out) - n);
+		check(k >= 0);
+		if (k == 0)
+			break;
+		n += k;
+	}
+	int status;
+	check(wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	pos = 28 + 600000;
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_ERROR);
+	pos += 20 + get32(out + pos + 16);
+	check_int(get16(out + pos + 6), NBD_REPLY_TYPE_NONE);
+	check_int(n, pos + 20 + 28 + 512);
+	outq_clear(&q);
+	tx_free(&t);
+	export_unref(e);
+}
+
 static void setup(void)
 {
 	log_set_level(0);
@@ -636,8 +731,9 @@ CASE(test_meta)
 CASE(test_simple_reads)
 CASE(test_structured)
 CASE(test_request_check)
+CASE(test_short_file)
 
 TAP_MAIN(TAP_CASE(test_greeting_), TAP_CASE(test_go_), TAP_CASE(test_export_name_),
 	 TAP_CASE(test_errors_), TAP_CASE(test_tls_required_), TAP_CASE(test_meta_),
 	 TAP_CASE(test_simple_reads_), TAP_CASE(test_structured_),
-	 TAP_CASE(test_request_check_))
+	 TAP_CASE(test_request_check_), TAP_CASE(test_short_file_))
