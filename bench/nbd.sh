@@ -10,7 +10,7 @@
 #   W4  boot storm: 16, 64, 256 clients connect at once and read 32 MiB each
 #       (nbdstorm): total time, p99 connect time, failed clients
 #   server CPU seconds per GiB served (during W1), memory per connected idle
-#   client (64 clients, proportional set size of the server and its children), and the loopback limit for the same bytes (iperf3,
+#   client (256 clients, proportional set size of the server and its children), and the loopback limit for the same bytes (iperf3,
 #   and the image piped through socat).
 #
 # Servers take turns within each repeat; the table shows medians over the
@@ -124,6 +124,27 @@ run_server() {
 	echo "# $s: $NBD_URI (pid $NBD_PID)" >&2
 	local tick=$(getconf CLK_TCK)
 
+	# Memory per idle connected client, first, on a fresh server: memory
+	# freed by earlier workloads would hide what new clients cost.
+	local m0 m1
+	m0=$(pss_kib "$NBD_PID")
+	rm -f "$T/ready"
+	timeout -k 5 60 "$storm" -p "$NBD_PORT" -e "$NBD_EXPORT" -n 256 --hold 4 \
+		--ready-file "$T/ready" -t 20 --quiet >/dev/null 2>&1 &
+	local spid=$!
+	for ((n = 0; n < 250; n++)); do
+		[ -e "$T/ready" ] && break
+		sleep 0.1
+	done
+	if [ -e "$T/ready" ]; then
+		sleep 0.5
+		m1=$(pss_kib "$NBD_PID")
+		record "$s" mem_kib_per_client "$(echo "$m0 $m1" | awk '{ printf "%.2f", ($2 - $1) / 256 }')"
+	else
+		record "$s" mem_kib_per_client fail
+	fi
+	wait "$spid" 2>/dev/null
+
 	# W1, with the server's CPU time around it.
 	c0=$(cpu_ticks "$NBD_PID")
 	if v=$(fio_json w1 --rw=read --bs=256k --iodepth=32 --size="$bytes"); then
@@ -159,7 +180,7 @@ run_server() {
 	# W4: 16, 64, 256 clients at once, 32 MiB each.
 	for n in 16 64 256; do
 		line=$(timeout -k 5 150 "$storm" -p "$NBD_PORT" -e "$NBD_EXPORT" -n "$n" -b 32M \
-			-r 256K -q 4 -t 45 --quiet 2>/dev/null)
+			-r 256K -q 4 -t 30 --quiet 2>/dev/null)
 		[ -n "$line" ] || line="clients=$n ok=0 failed=$n secs=-1 connect_p99_ms=-1"
 		for v in $line; do
 			case $v in
@@ -171,25 +192,6 @@ run_server() {
 		sleep 1
 	done
 
-	# Memory per idle connected client.
-	local m0 m1
-	m0=$(pss_kib "$NBD_PID")
-	rm -f "$T/ready"
-	timeout -k 5 60 "$storm" -p "$NBD_PORT" -e "$NBD_EXPORT" -n 64 --hold 4 \
-		--ready-file "$T/ready" -t 20 --quiet >/dev/null 2>&1 &
-	local spid=$!
-	for ((n = 0; n < 250; n++)); do
-		[ -e "$T/ready" ] && break
-		sleep 0.1
-	done
-	if [ -e "$T/ready" ]; then
-		sleep 0.5
-		m1=$(pss_kib "$NBD_PID")
-		record "$s" mem_kib_per_client "$(echo "$m0 $m1" | awk '{ printf "%.1f", ($2 - $1) / 64 }')"
-	else
-		record "$s" mem_kib_per_client fail
-	fi
-	wait "$spid" 2>/dev/null
 	nbd_stop
 }
 
@@ -218,6 +220,7 @@ loopback_limit() {
 	fi
 }
 
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 for ((rep = 1; rep <= repeats; rep++)); do
 	echo "# repeat $rep of $repeats" >&2
 	for s in $servers; do
@@ -226,9 +229,11 @@ for ((rep = 1; rep <= repeats; rep++)); do
 	loopback_limit
 done
 
-python3 - "$res" "$servers" "$out" "$repeats" "$size_mib" <<'EOF'
+load_end=$(cut -d' ' -f1 /proc/loadavg)
+python3 - "$res" "$servers" "$out" "$repeats" "$size_mib" "$load_start" "$load_end" <<'EOF'
 import os, platform, statistics, subprocess, sys, time
 res, servers, out, repeats, size_mib = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
+load = (sys.argv[6], sys.argv[7])
 vals = {}
 for line in open(res):
     s, m, v = line.split()
@@ -259,7 +264,7 @@ def fmt(v, m):
         return "fail"
     if m.endswith("failed"):
         return "%d" % v
-    if v >= 100:
+    if abs(v) >= 100:
         return "%.0f" % v
     return "%.2f" % v
 
@@ -310,7 +315,9 @@ hdr = ["Measured %s on %s (%d cores, %s, kernel %s), %s MiB image in page cache,
        "retries or hang." % "; ".join(vers),
        "Ratio: nbdexport divided by the best peer for rates, best peer divided by "
        "nbdexport for times and costs; above 1 means nbdexport is better.",
-       "Loopback limit for the same bytes: %s." % (", ".join(lim) or "not measured")]
+       "Loopback limit for the same bytes: %s." % (", ".join(lim) or "not measured"),
+       "Load average (1 min) at the start and the end of the run: %s and %s; on a "
+       "shared machine, single numbers move by tens of percent between runs." % load]
 text = "\n".join(hdr) + "\n\n" + "\n".join(lines) + "\n"
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 open(out, "w").write(text)

@@ -8,6 +8,7 @@
  * as few system calls as possible.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -97,6 +98,7 @@ struct worker {
 	struct conn *conns;
 	struct conn *waiting; /* reads deferred until their data is cached */
 	uint8_t *rbuf;
+	int spare_fd; /* kept open to refuse connections when out of descriptors */
 };
 
 struct limits {
@@ -252,6 +254,7 @@ static int enter_transmission(struct conn *c)
 	free(h);
 	c->hs = NULL;
 	c->phase = P_TRANSMISSION;
+	c->deadline = 0; /* the handshake's; a closing connection sets its own */
 	return 0;
 }
 
@@ -533,12 +536,18 @@ static void on_conn(struct conn *c, uint32_t ev)
 			return;
 	}
 	if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		if (c->closing) {
-			/* Only waiting to flush; a broken socket ends that. */
-			if (ev & (EPOLLHUP | EPOLLERR))
-				conn_free(c, NULL);
+		/*
+		 * Only flushing, or a read waits for the disk, and the socket broke:
+		 * nothing can reach the client any more (and the event would
+		 * repeat until we stop listening).
+		 */
+		if ((c->closing || (c->phase == P_TRANSMISSION && c->tx.deferred)) &&
+		    (ev & (EPOLLHUP | EPOLLERR))) {
+			conn_free(c, c->closing ? NULL : "connection lost");
 			return;
 		}
+		if (c->closing)
+			return;
 		conn_input(c);
 	}
 }
@@ -557,9 +566,23 @@ static void accept_one(struct worker *w, struct source *l)
 
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-		    errno == ENOMEM)
+		if ((errno == EMFILE || errno == ENFILE) && w->spare_fd >= 0) {
+			/*
+			 * Out of file descriptors: the pending connection would keep
+			 * the listener readable forever. Use the spare descriptor to
+			 * take it and close it at once.
+			 */
+			int r = -errno;
+
+			close(w->spare_fd);
+			fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				close(fd);
+			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			log_warn_errno(r, "refused a connection");
+		} else if (errno == ENOBUFS || errno == ENOMEM) {
 			log_warn_errno(-errno, "cannot accept a connection");
+		}
 		return;
 	}
 	if (sl == 0 || ss.ss_family == AF_UNIX)
@@ -696,26 +719,37 @@ static void *worker_main(void *arg)
 			log_errno(-errno, "epoll_wait");
 			break;
 		}
+		bool tick = false;
+
+		/*
+		 * New connections and handshakes first, so a client that is
+		 * connecting is not kept waiting behind others' large reads.
+		 */
 		for (int i = 0; i < n; i++) {
 			struct source *src = ev[i].data.ptr;
 
-			switch (src->kind) {
-			case K_LISTENER:
+			if (src->kind == K_LISTENER) {
 				/* A few at a time, so a storm is spread over the workers.
 				 */
 				for (int k = 0; k < 16; k++)
 					accept_one(w, src);
-				break;
-			case K_EVENT:
-				break;
-			case K_TIMER:
-				on_timer(w);
-				break;
-			case K_CONN:
+			} else if (src->kind == K_TIMER) {
+				tick = true;
+			} else if (src->kind == K_CONN &&
+				   ((struct conn *)src)->phase != P_TRANSMISSION) {
 				on_conn((struct conn *)src, ev[i].events);
-				break;
+			} else {
+				continue;
 			}
+			ev[i].data.ptr = NULL;
 		}
+		for (int i = 0; i < n; i++)
+			if (ev[i].data.ptr &&
+			    ((struct source *)ev[i].data.ptr)->kind == K_CONN)
+				on_conn(ev[i].data.ptr, ev[i].events);
+		/* Last: it may free connections that still had events above. */
+		if (tick)
+			on_timer(w);
 		if (w->waiting)
 			retry_waiting(w);
 	}
@@ -816,6 +850,7 @@ int server_run(struct server_opts *o)
 			.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
 		};
 		w->rbuf = malloc(RBUF_SIZE);
+		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf) {
 			r = log_errno(-errno ? -errno : -ENOMEM,
 				      "cannot set up a worker");
@@ -878,6 +913,8 @@ out:
 		if (w->timer.fd > 0)
 			close(w->timer.fd);
 		free(w->rbuf);
+		if (w->spare_fd > 0)
+			close(w->spare_fd);
 	}
 	free(s.workers);
 	free(s.lsrc);

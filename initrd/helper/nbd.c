@@ -351,14 +351,17 @@ static int open_export(struct target *t, int connect_timeout_s, struct export_in
 	return TAKE_FD(fd);
 }
 
+/*
+ * The device's logical block size. A file system cannot be mounted on a device
+ * whose blocks are larger than its own (ext4 made with 1 KiB blocks on a
+ * 4 KiB device is refused), so 512 unless the server demands more.
+ */
 static uint64_t pick_block_size(const struct export_info *info)
 {
-	uint64_t bs = 4096;
+	uint64_t bs = 512;
 
-	if (info->size % 4096 != 0 || (info->max_block && info->max_block < 4096))
-		bs = 512;
-	if (info->min_block > bs)
-		bs = info->min_block;
+	while (bs < info->min_block && bs < 4096)
+		bs *= 2;
 	return bs;
 }
 

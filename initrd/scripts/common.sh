@@ -128,6 +128,27 @@ break_point() {
 	esac
 }
 
+# load_module NAME: modprobe, and when that fails because a dependency cannot
+# load (a soft dependency such as crc32c-intel, folded into modules.dep, gives
+# "No such device" on a CPU without SSE4.2), load what can be loaded of the
+# dependencies, then the module itself.
+load_module() {
+	modprobe -q "$1" 2>/dev/null && return 0
+	_md=/lib/modules/$(uname -r)
+	_line=$(awk -v m="$(echo "$1" | tr - _)" -F: '{
+		k = $1; sub(/.*\//, "", k); sub(/\.ko.*/, "", k); gsub(/-/, "_", k)
+		if (k == m) { print; exit }
+	}' "$_md/modules.dep" 2>/dev/null)
+	[ -n "$_line" ] || return 1
+	for _pass in 1 2 3; do
+		for _d in ${_line#*:}; do
+			insmod "$_md/$_d" 2>/dev/null
+		done
+	done
+	insmod "$_md/${_line%%:*}" 2>/dev/null
+	grep -q "^$(echo "$1" | tr - _) " /proc/modules
+}
+
 # Single-quote a value for a shell (and systemd EnvironmentFile) file.
 shquote() {
 	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"

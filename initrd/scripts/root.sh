@@ -51,7 +51,11 @@ mount_fs() {
 			return 2
 		fi
 	fi
-	modprobe -q "$_fs" 2>/dev/null
+	grep -qw "$_fs" /proc/filesystems || load_module "$_fs"
+	if ! grep -qw "$_fs" /proc/filesystems; then
+		ERR="$1 holds $_fs, and the initramfs has no $_fs driver (mkbootimage --modules $_fs)"
+		return 2
+	fi
 	_opts=ro${PX_FLAGS:+,$PX_FLAGS}
 	[ -b "$1" ] || { modprobe -q loop 2>/dev/null; _opts=$_opts,loop; }
 	mkdir -p "$LOWER"

@@ -5,7 +5,8 @@
 # with the initramfs mkbootimage makes from a real Debian kernel:
 #   - dracut's root=nbd:SERVER:PORT/EXPORT, virtio-net, DHCP, overlayfs;
 #   - SystemRescueCd's netboot=nbd:// with ethx=/gateway= (static address),
-#     e1000, the HOWTO's tmpfs root with links, init= naming another init;
+#     e1000, an ext4 image (the type is probed), the HOWTO's tmpfs root with
+#     links, init= naming another init;
 #   - nbdboot=SERVER:PORT while nbdexport is stopped and started again under
 #     the booted root: its reads wait and complete after the reconnection;
 #   - failures: nothing listens (server down), an export that does not exist.
@@ -13,8 +14,9 @@
 . "$(dirname "$0")/lib-boot.sh"
 
 boot_setup
-requires nbdexport
-boot_initramfs
+requires nbdexport mke2fs
+# ext4 is not among the modules mkbootimage always adds.
+boot_initramfs -m ext4
 
 boot_root "$T/tree"
 head -c 3M /dev/urandom >"$T/tree/data"
@@ -38,7 +40,9 @@ esac
 EXTRA
 chmod 0755 "$T/tree/sbin/init.extra"
 boot_squashfs "$T/tree" "$T/root.sqfs"
-start_nbdexport "$T/root.sqfs=root"
+truncate -s 64M "$T/root.ext4"
+mke2fs -q -F -t ext4 -d "$T/tree" "$T/root.ext4" || fail "mke2fs"
+start_nbdexport "$T/root.sqfs=root" "$T/root.ext4=ext4"
 
 # dracut's grammar, virtio-net, DHCP, overlayfs over the NBD device.
 boot "$T/dracut.log" "root=nbd:10.0.2.2:10809/root"
@@ -51,11 +55,12 @@ expect_line "$T/dracut.log" "^ENV net.env LEASE_TIME='[0-9]+'" "root=nbd: the le
 expect_line "$T/dracut.log" 'pxeroot: coldplug: .* after [2-9] passes' "coldplug needed more than one pass (virtio_pci, then virtio_net)"
 
 # SystemRescueCd's grammar, a static address, e1000, tmpfs with links, init=.
-boot "$T/sysrcd.log" "netboot=nbd://10.0.2.2/root ethx=10.0.2.15/24 gateway=10.0.2.2 rd.pxeroot.overlay=tmpfs init=/sbin/init.other" \
+boot "$T/sysrcd.log" "netboot=nbd://10.0.2.2/ext4 ethx=10.0.2.15/24 gateway=10.0.2.2 rd.pxeroot.overlay=tmpfs init=/sbin/init.other" \
 	-netdev user,id=n0 -device e1000,netdev=n0
 expect_booted "$T/sysrcd.log" "netboot=nbd:// ethx=: e1000"
 expect_line "$T/sysrcd.log" '^INIT-OTHER' "init= started the named init"
 expect_line "$T/sysrcd.log" '^MOUNT / tmpfs pxeroot-root$' "rd.pxeroot.overlay=tmpfs: / is a tmpfs"
+expect_line "$T/sysrcd.log" '^MOUNT /run/pxeroot/lower ext4 /dev/nbd0$' "an ext4 export is probed and mounted"
 expect_line "$T/sysrcd.log" "^ENV net.env METHOD='static'" "ethx=: a static address"
 expect_line "$T/sysrcd.log" "^ENV net.env GATEWAY='10.0.2.2'" "gateway=: the default route"
 expect_line "$T/sysrcd.log" "^ENV root.env WRITABLE='tmpfs'" "root.env says tmpfs"
@@ -77,7 +82,7 @@ grep -q '^RECONNECT-READY' "$T/reconnect.log" || {
 # A clean stop, as a restart or an upgrade of the server does.
 kill "$(cat "$T/nbdexport.pid")"
 sleep 5
-start_nbdexport "$T/root.sqfs=root"
+start_nbdexport "$T/root.sqfs=root" "$T/root.ext4=ext4"
 wait "$qemu_pid" || fail "nbdboot=: the boot failed"
 boot_times "$T/reconnect.log" "$t0"
 expect_booted "$T/reconnect.log" "nbdboot=: virtio-net"

@@ -145,3 +145,41 @@ for f in $prog $(ldd "$prog" | grep -o '/[^ ]*'); do
 	grep -q " $f\( \|$\)" "$T/add.list" || fail "--add $prog: $f is missing"
 done
 ok "--add $prog brings its interpreter and libraries"
+
+# Firmware: what the included modules name (modinfo -F firmware says which),
+# when SYSROOT has it, plain, compressed or through a link; nothing else.
+fw=$(modinfo -b "$root" -k "$KVER" -F firmware r8169 | head -3)
+[ "$(echo "$fw" | wc -l)" = 3 ] || fail "r8169 names no firmware"
+set -- $fw
+mkdir -p "$root/lib/firmware/$(dirname "$1")" "$root/lib/firmware/other"
+echo one >"$root/lib/firmware/$1"
+echo two | zstd -q >"$root/lib/firmware/$2.zst"
+echo three >"$root/lib/firmware/other/three.bin"
+ln -s "/lib/firmware/other/three.bin" "$root/lib/firmware/$3"
+echo unrelated >"$root/lib/firmware/other/unrelated.bin"
+mkb -l -d r8169 "$root" >"$T/fw.list"
+grep -q "^-rw-r--r-- *4 /lib/firmware/$1\$" "$T/fw.list" || fail "firmware $1 missing"
+grep -q " /lib/firmware/$2.zst\$" "$T/fw.list" || fail "compressed firmware $2.zst missing"
+grep -q "^-rw-r--r-- *6 /lib/firmware/$3\$" "$T/fw.list" || fail "linked firmware $3 is not stored as a file"
+! grep -q 'unrelated.bin\|three.bin' "$T/fw.list" || fail "firmware nobody names was added"
+ok "firmware named by the modules is added (plain, .zst, through a link), nothing else"
+
+# --drivers usb: the USB network adapters and host controllers, no PCI NICs.
+mkb -l -d usb "$root" >"$T/usb.list"
+want=$(grep -c '^kernel/drivers/net/usb/' "$mods/modules.dep")
+got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/.*\.ko$" "$T/usb.list")
+[ "$got" = "$want" ] || fail "--drivers usb: $got of the $want USB network drivers"
+! grep -q "/drivers/net/ethernet/intel/" "$T/usb.list" || fail "--drivers usb added Intel PCI NICs"
+ok "--drivers usb: all $want USB network drivers"
+
+# --drivers generic (the default): every module of drivers/net/ethernet,
+# drivers/net/phy and drivers/net/mdio, and the virtio NIC with its transport.
+mkb -l "$root" >"$T/generic.list"
+for tree in ethernet phy mdio; do
+	want=$(grep -c "^kernel/drivers/net/$tree/" "$mods/modules.dep" || true)
+	got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/$tree/.*\.ko$" "$T/generic.list" || true)
+	[ "$got" = "$want" ] || fail "--drivers generic: $got of the $want modules of drivers/net/$tree"
+done
+grep -q '/virtio_net\.ko$' "$T/generic.list" && grep -q '/virtio_pci\.ko$' "$T/generic.list" ||
+	fail "--drivers generic: no virtio_net or virtio_pci"
+ok "--drivers generic: all Ethernet, PHY and MDIO drivers, virtio_net and virtio_pci"

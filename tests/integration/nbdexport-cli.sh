@@ -3,6 +3,8 @@
 # nbdexport's command line: help, version, usage errors (exit 2), images it
 # must refuse (exit 1, nothing served), and the man page covering every option.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport mksquashfs
 
 nbdexport --help >"$T/help"

@@ -3,6 +3,8 @@
 # descriptions and per-export allow lists; command line options win over the
 # file; bad files are refused with FILE:LINE and exit 1.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree" && head -c 256K /dev/urandom >"$T/tree/f"

@@ -3,6 +3,8 @@
 # SIGTERM removing the pidfile; a unix socket; systemd socket activation
 # (LISTEN_FDS); dropping privileges with -u.
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree" && head -c 512K /dev/urandom >"$T/tree/f"

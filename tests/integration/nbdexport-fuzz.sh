@@ -3,6 +3,8 @@
 # parsers under ASan and UBSan; `make fuzz` runs them longer.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
+# A command failing under set -e says where, not just exit 1.
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 requires clang make
 [ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer-x86_64.a' 2>/dev/null)" ] ||
 	skip "libFuzzer is not installed (package libclang-rt-dev)"

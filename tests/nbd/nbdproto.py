@@ -279,19 +279,6 @@ class Conn:
             if len(got) > (64 << 20):
                 raise Fail("server kept sending data (%d bytes) instead of closing" % len(got))
 
-    def quiet_for(self, secs):
-        """True if the server sends nothing and keeps the connection open for secs."""
-        self.sock.settimeout(secs)
-        try:
-            chunk = self.sock.recv(1, socket.MSG_PEEK)
-        except socket.timeout:
-            return True
-        except ConnectionResetError:
-            return False
-        finally:
-            self.sock.settimeout(self.timeout)
-        return False if not chunk else False
-
     # -- handshake -----------------------------------------------------
     def greeting(self):
         data = self.recv(18, "greeting")
@@ -334,8 +321,6 @@ class Conn:
         if rlen > (16 << 20):
             raise Fail("option reply length %d is absurd" % rlen)
         data = self.recv(rlen, "option reply data") if rlen else b""
-        if rtype & REP_ERR and rtype not in REP_NAMES:
-            pass  # unknown errors are allowed; the caller judges
         return rtype, data
 
     def option(self, opt, data=b"", length=None):

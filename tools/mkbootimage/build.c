@@ -52,6 +52,42 @@ static int add_named(struct kmods *m, const char *name, const char *kver,
 	return 0;
 }
 
+static int add_generic(struct kmods *m, const char *kver)
+{
+	/* The PHY and MDIO drivers too: a NIC driver finds its PHY when it probes
+	 * and asks for that PHY's driver by modalias. */
+	static const char *const trees[] = { "drivers/net/ethernet/", "drivers/net/phy/",
+					     "drivers/net/mdio/" };
+	int k;
+
+	for (size_t i = 0; i < ARRAY_SIZE(trees); i++) {
+		k = kmods_add_tree(m, trees[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add the modules of %s in %s",
+					 trees[i], kver);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(generic_extra); i++) {
+		k = kmods_add(m, generic_extra[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add %s", generic_extra[i]);
+	}
+	return 0;
+}
+
+static int add_usb(struct kmods *m, const char *kver)
+{
+	int k = kmods_add_tree(m, "drivers/net/usb/");
+
+	if (k < 0)
+		return log_errno(k, "cannot add the USB network drivers of %s", kver);
+	for (size_t i = 0; i < ARRAY_SIZE(usb_hosts); i++) {
+		k = kmods_add(m, usb_hosts[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add %s", usb_hosts[i]);
+	}
+	return 0;
+}
+
 static int add_drivers(struct kmods *m, const char *spec, const char *kver)
 {
 	_cleanup_free_ char *copy = strdup(spec);
@@ -65,24 +101,13 @@ static int add_drivers(struct kmods *m, const char *spec, const char *kver)
 		if (!*tok || strcmp(tok, "none") == 0)
 			continue;
 		if (strcmp(tok, "generic") == 0) {
-			k = kmods_add_tree(m, "drivers/net/ethernet/");
+			k = add_generic(m, kver);
 			if (k < 0)
-				return log_errno(
-					k, "cannot add the Ethernet drivers of %s", kver);
-			for (size_t i = 0; i < ARRAY_SIZE(generic_extra); i++)
-				if ((k = kmods_add(m, generic_extra[i])) < 0)
-					return log_errno(k, "cannot add %s",
-							 generic_extra[i]);
+				return k;
 		} else if (strcmp(tok, "usb") == 0) {
-			k = kmods_add_tree(m, "drivers/net/usb/");
+			k = add_usb(m, kver);
 			if (k < 0)
-				return log_errno(
-					k, "cannot add the USB network drivers of %s",
-					kver);
-			for (size_t i = 0; i < ARRAY_SIZE(usb_hosts); i++)
-				if ((k = kmods_add(m, usb_hosts[i])) < 0)
-					return log_errno(k, "cannot add %s",
-							 usb_hosts[i]);
+				return k;
 		} else if (strcmp(tok, "host") == 0) {
 			const char *sysfs = getenv("MKBOOTIMAGE_SYSFS") ?: "/sys";
 

@@ -28,8 +28,6 @@ struct kmod_entry {
 	struct kmod_module *mod;
 	char **deps; /* modules.dep order (names) */
 	size_t n_deps;
-	char **pre; /* pre soft dependencies that are in the set */
-	size_t n_pre;
 	unsigned int mark;
 };
 
@@ -527,9 +525,6 @@ static void entry_free(struct kmod_entry *e)
 	for (size_t i = 0; i < e->n_deps; i++)
 		free(e->deps[i]);
 	free(e->deps);
-	for (size_t i = 0; i < e->n_pre; i++)
-		free(e->pre[i]);
-	free(e->pre);
 	if (e->mod)
 		kmod_module_unref(e->mod);
 	free(e);
@@ -608,8 +603,9 @@ static int strv_push(char ***v, size_t *n, const char *s)
 
 static int add_module(struct kmods *m, struct kmod_module *mod);
 
-static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *e,
-		    bool pre)
+/* Add the modules of list; e: record them as its dependencies, NULL: they are
+ * soft dependencies, and one that has no module file is no error. */
+static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *e)
 {
 	struct kmod_list *l;
 	int k;
@@ -619,14 +615,10 @@ static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *
 		struct kmod_module *d = kmod_module_get_module(l);
 
 		k = add_module(m, d);
-		if (k >= 0 && e && kmod_module_get_path(d)) {
-			const char *name = kmod_module_get_name(d);
-
-			if (pre)
-				k = strv_push(&e->pre, &e->n_pre, name);
-			else
-				k = strv_push(&e->deps, &e->n_deps, name);
-		}
+		if (k == -ENOENT && !e)
+			k = 0;
+		if (k >= 0 && e && kmod_module_get_path(d))
+			k = strv_push(&e->deps, &e->n_deps, kmod_module_get_name(d));
 		kmod_module_unref(d);
 		if (k < 0)
 			return k;
@@ -686,14 +678,14 @@ static int add_module(struct kmods *m, struct kmod_module *mod)
 	m->v[m->n++] = e;
 
 	deps = kmod_module_get_dependencies(mod);
-	k = add_list(m, deps, e, false);
+	k = add_list(m, deps, e);
 	kmod_module_unref_list(deps);
 	if (k < 0)
 		return k;
 	if (kmod_module_get_softdeps(mod, &pre, &post) == 0) {
-		k = add_list(m, pre, e, true);
+		k = add_list(m, pre, NULL);
 		if (k >= 0)
-			k = add_list(m, post, NULL, false);
+			k = add_list(m, post, NULL);
 		kmod_module_unref_list(pre);
 		kmod_module_unref_list(post);
 		if (k < 0)
@@ -899,7 +891,13 @@ char *kmods_names(struct kmods *m)
 	return s;
 }
 
-/* Depth first: pre soft dependencies, then dependencies, then the module. */
+/*
+ * Depth first: dependencies, then the module. Soft dependencies are not in the
+ * line: BusyBox's modprobe gives up on a module when anything in its line fails
+ * to load, and a soft dependency may fail by design (crc32c-intel on a CPU
+ * without SSE 4.2). The kernel asks /sbin/modprobe for what it needs of them
+ * (crypto-crc32c, a PHY's driver), and the coldplug loads the rest.
+ */
 static int visit(struct kmods *m, struct kmod_entry *e, struct kmod_entry ***order,
 		 size_t *n)
 {
@@ -908,12 +906,6 @@ static int visit(struct kmods *m, struct kmod_entry *e, struct kmod_entry ***ord
 	if (e->mark == m->gen || e->mark == m->gen + 1)
 		return 0;
 	e->mark = m->gen + 1; /* in progress: a cycle ends here */
-	for (size_t i = 0; i < e->n_pre; i++) {
-		struct kmod_entry *d = find(m, e->pre[i]);
-
-		if (d && visit(m, d, order, n) < 0)
-			return -ENOMEM;
-	}
 	for (size_t i = e->n_deps; i > 0; i--) {
 		struct kmod_entry *d = find(m, e->deps[i - 1]);
 

@@ -196,5 +196,11 @@ int main(int argc, char **argv)
 	o.kver = argc - optind > 1 ? argv[optind + 1] : NULL;
 	o.progress = !quiet && !o.list && isatty(STDERR_FILENO);
 	k = build_image(&o);
+	for (size_t i = 0; i < o.n_modules; i++)
+		free(o.modules[i]);
+	free(o.modules);
+	for (size_t i = 0; i < o.n_add; i++)
+		free(o.add[i]);
+	free(o.add);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

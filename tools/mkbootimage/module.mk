@@ -8,6 +8,7 @@ MKBOOTIMAGE_PKGS := libarchive libkmod liblzma liblz4
 PROGRAMS += mkbootimage
 mkbootimage_SRCS := tools/mkbootimage/main.c $(MKBOOTIMAGE_LIB_SRCS)
 mkbootimage_PKGS := $(MKBOOTIMAGE_PKGS)
+mkbootimage_INSTALLDIR = $(SBINDIR)
 
 UNIT_TESTS += test-mkbootimage-elf
 test-mkbootimage-elf_SRCS := tests/unit/test-mkbootimage-elf.c $(MKBOOTIMAGE_LIB_SRCS)
@@ -16,4 +17,9 @@ test-mkbootimage-elf_PKGS := $(MKBOOTIMAGE_PKGS)
 UNIT_TESTS += test-mkbootimage-kmods
 test-mkbootimage-kmods_SRCS := tests/unit/test-mkbootimage-kmods.c $(MKBOOTIMAGE_LIB_SRCS)
 test-mkbootimage-kmods_PKGS := $(MKBOOTIMAGE_PKGS)
+
+UNIT_TESTS += test-mkbootimage-image
+test-mkbootimage-image_SRCS := tests/unit/test-mkbootimage-image.c $(MKBOOTIMAGE_LIB_SRCS)
+test-mkbootimage-image_PKGS := $(MKBOOTIMAGE_PKGS)
+
 $(O)/tests/unit/test-mkbootimage-%.o: CPPFLAGS += -Itools/mkbootimage
