@@ -47,15 +47,17 @@ for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
 done
 sleep 20
 touch "$T/www/go"
-debian_wait a
-booted_a=$BOOTED_SECS poweroff_a=$POWEROFF_SECS
-debian_wait b
-echo "two clients over NFS: a multi-user ${booted_a} s, b ${BOOTED_SECS} s; poweroff a ${poweroff_a} s, b ${POWEROFF_SECS} s; all in $(secs_since "$t0") s"
+declare -A booted poweroff
+for n in a b; do
+	debian_wait "$n"
+	booted[$n]=$BOOTED_SECS poweroff[$n]=$POWEROFF_SECS
+done
+echo "two clients over NFS: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
 
 for n in a b; do
 	ADDR_WANT=$(probe "$n" addr | sed -n 's/.* inet \(192\.168\.77\.[0-9]*\)\/.*/\1/p')
 	[ -n "$ADDR_WANT" ] || fail "client $n: no address on the LAN"
-	[ "$n" = a ] && BOOTED_SECS=$booted_a POWEROFF_SECS=$poweroff_a
+	BOOTED_SECS=${booted[$n]} POWEROFF_SECS=${poweroff[$n]}
 	expect_client "$n" "NFS client $n"
 	[[ $(probe "$n" lower) == nfs4\ * ]] || fail "client $n: the lower layer is not NFSv4"
 	[ "$(probe "$n" go)" = yes ] || fail "client $n: never got the host's go"
@@ -70,6 +72,9 @@ for n in a b; do
 	ok "NFS client $n: the 30 s lease was renewed ($v ACKs for $ADDR_WANT) and the address stayed"
 done
 
+v=$(probe a nfs-client-id)
+[ -n "$v" ] && [ "$v" != "$(probe b nfs-client-id)" ] || fail "NFSv4 client owners: a '$v', b '$(probe b nfs-client-id)'"
+ok "each client is its own NFSv4 client for the server ($v, $(probe b nfs-client-id))"
 [ "$(probe a machine-id)" != "$(probe b machine-id)" ] || fail "both clients have machine-id $(probe a machine-id)"
 [ ! -s "$tree/etc/machine-id" ] || fail "the tree has a machine-id"
 ok "each client has its own machine-id; the tree has none"

@@ -179,12 +179,16 @@ debian_wait() {
 
 # probe NAME KEY: the rest of the first "PXRT KEY ..." line.
 probe() {
-	sed -n "s/^PXRT $2 \{0,1\}//p" "$T/$1.log" | head -n 1
+	probe_all "$@" | head -n 1
 }
 
 probe_all() {
-	sed -n "s/^PXRT $2 \{0,1\}//p" "$T/$1.log"
+	sed -n -e "s/^PXRT $2 //p" -e "s/^PXRT $2\$//p" "$T/$1.log"
 }
+
+# The lease keeper the tree's profile chose (a probe key: networkd or
+# networkmanager).
+KEEPER_WANT=${KEEPER_WANT:-networkd}
 
 # Units allowed to fail on a diskless test client: none so far.
 DEBIAN_ALLOWED_FAILED=${DEBIAN_ALLOWED_FAILED:-}
@@ -203,16 +207,17 @@ expect_client() {
 	[ "$v" = running ] || [ "$v" = degraded ] || fail "$what: systemctl is-system-running says '$v'"
 	ok "$what: multi-user.target reached in $BOOTED_SECS s, system $v, no unexpected failed unit ($(probe "$n" startup))"
 	[ "$(probe "$n" root)" = overlay ] || fail "$what: / is '$(probe "$n" root)', not overlay"
-	v=$(probe "$n" lower)
-	case ",${v#* }," in *,ro,*) ;; *) fail "$what: the lower layer is not read-only: $v" ;; esac
+	read -r f v <<<"$(probe "$n" lower)"
+	case ",$v," in *,ro,*) ;; *) fail "$what: the lower layer is not read-only: $f $v" ;; esac
 	[ "$(probe "$n" lower-writable)" = no ] || fail "$what: the lower layer took a write"
-	ok "$what: / is an overlay over a read-only ${v%% *} lower layer that refuses writes"
+	ok "$what: / is an overlay over a read-only $f lower layer that refuses writes"
 	v=$(probe "$n" not-writable)
 	[ -z "$v" ] || fail "$what: not writable: $v"
 	[ "$(probe "$n" fs)" ] || fail "$what: no fs report"
 	probe_all "$n" fs | grep -qx '/var/log tmpfs' || fail "$what: /var/log is not a tmpfs"
 	probe_all "$n" fs | grep -qx '/tmp tmpfs' || fail "$what: /tmp is not a tmpfs"
-	ok "$what: /etc, /var and /tmp writable; /tmp, /var/tmp, /var/log on tmpfs"
+	[[ " $(probe "$n" varlog) " == *" apt "* ]] || fail "$what: /var/log lacks the tree's apt/: $(probe "$n" varlog)"
+	ok "$what: /etc, /var and /tmp writable; /tmp, /var/tmp, /var/log on tmpfs; /var/log has the tree's directories ($(probe "$n" varlog))"
 	[[ $(probe "$n" machine-id) =~ ^[0-9a-f]{32}$ ]] || fail "$what: machine-id '$(probe "$n" machine-id)'"
 	ok "$what: machine-id $(probe "$n" machine-id)"
 	probe_all "$n" ssh-key | grep -q '^(ED25519) ' || fail "$what: no ED25519 host key"
@@ -222,10 +227,10 @@ expect_client() {
 	v=$(probe "$n" resolv)
 	[[ $v == *"nameserver $DNS_WANT"* ]] || fail "$what: resolv.conf is '$v', wanted nameserver $DNS_WANT"
 	ok "$what: resolv.conf from the DHCP lease: $v"
-	[ "$(probe "$n" networkd)" = active ] || fail "$what: systemd-networkd is $(probe "$n" networkd)"
+	[ "$(probe "$n" "$KEEPER_WANT")" = active ] || fail "$what: $KEEPER_WANT is $(probe "$n" "$KEEPER_WANT")"
 	v=$(probe "$n" addr)
 	[[ $v == *"inet $ADDR_WANT"* ]] || fail "$what: the boot interface lost its address: '$v'"
-	ok "$what: the boot interface $(probe "$n" iface) kept its address with networkd running: $v"
+	ok "$what: the boot interface $(probe "$n" iface) kept its address with $KEEPER_WANT running: $v"
 	v=$(probe "$n" journal-runtime)
 	[[ $v =~ ^[1-9][0-9]*\ persistent\ 0$ ]] || fail "$what: journal files: runtime $v"
 	ok "$what: journald volatile (runtime files $v)"
