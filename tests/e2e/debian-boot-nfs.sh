@@ -8,7 +8,8 @@
 # must reach multi-user.target with nothing failed, see an overlay over a
 # read-only root, write /etc, /var and /tmp into its own RAM without seeing the
 # other's writes, have its own machine-id and SSH host keys, resolv.conf from
-# DHCP, keep its address while systemd-networkd renews the lease, keep its
+# DHCP, keep its address while systemd-networkd renews the lease (and
+# NetworkManager, installed too, leaves the interface alone), keep its
 # journal in RAM, and power off in less than 60 s. The tree is the same,
 # byte for byte, after both boots.
 # timeout: 1200
@@ -35,7 +36,7 @@ tree_listing "$tree" >"$T/tree.before"
 DNS_WANT=192.168.77.1
 t0=$(date +%s%N)
 # The host says "go" (the probes wait for it) once both clients wrote their
-# files and a few lease renewals had time to happen.
+# files.
 debian_boot a "root=nfs4:192.168.77.1:/root pxrt.client=a pxrt.peer=b pxrt.go=192.168.77.1:8080" \
 	$(lan_nic a 52:54:00:77:00:0a)
 debian_boot b "root=nfs4:192.168.77.1:/root pxrt.client=b pxrt.peer=a pxrt.go=192.168.77.1:8080" \
@@ -45,7 +46,6 @@ for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
 	debian_running a && debian_running b || break
 	sleep 0.5
 done
-sleep 20
 touch "$T/www/go"
 declare -A booted poweroff
 for n in a b; do
@@ -63,6 +63,9 @@ for n in a b; do
 	[ "$(probe "$n" go)" = yes ] || fail "client $n: never got the host's go"
 	[ "$(probe "$n" peer-files)" = none ] || fail "client $n sees the other's files in: $(probe "$n" peer-files)"
 	ok "NFS client $n: its writes stay its own; the other client's files are invisible"
+	[ "$(probe "$n" networkmanager)" = active ] && [[ $(probe "$n" nm-devices) == *"eth0:unmanaged"* ]] ||
+		fail "client $n: NetworkManager is $(probe "$n" networkmanager), devices: $(probe "$n" nm-devices)"
+	ok "NFS client $n: NetworkManager runs and leaves the boot interface alone ($(probe "$n" nm-devices))"
 	[[ $(probe "$n" addr-after) == *"inet $ADDR_WANT/"* ]] || fail "client $n lost its address later: $(probe "$n" addr-after)"
 	v=$(grep -c "sending ACK to $ADDR_WANT" "$T/udhcpd.log" || true)
 	[ "$v" -ge 3 ] || {

@@ -25,12 +25,16 @@
 #   start_nbdexport ARGS...    nbdexport on 127.0.0.1:10809
 #   start_rpcbind, start_ganesha EXPORT-BLOCKS, start_httpd DIR [PORT]
 #   pxe_tftp_dir DIR APPEND    pxelinux.0, ldlinux.c32, a menu, kernel, initramfs
+#   host_net CMD [ARG...]      run CMD in the host's network namespace (for
+#                              apt-get and the Debian archive)
 #
 # Every boot adds rd.pxeroot.fail.timeout=0 so that a failed boot reboots at
 # once (QEMU runs with -no-reboot: it exits) instead of waiting a minute.
 
 if [ -z "${PXEROOT_BOOT_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	export PXEROOT_BOOT_NETNS=1
+	# fd 9 keeps the host's network namespace for host_net.
+	exec 9</proc/self/ns/net
 	exec unshare --net --mount --propagation private "$BASH" "$0" "$@"
 fi
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -47,6 +51,14 @@ boot_setup() {
 	ip link set pxrdummy up 2>/dev/null
 	# rpcbind and ganesha keep sockets and locks in /run: a private one.
 	mount -t tmpfs -o mode=0755 pxeroot-test-run /run
+}
+
+host_net() {
+	if [ -e /proc/self/fd/9 ] && [ "${PXEROOT_BOOT_NETNS:-}" = 1 ]; then
+		nsenter --net=/proc/self/fd/9 "$@"
+	else
+		"$@"
+	fi
 }
 
 boot_initramfs() {

@@ -125,9 +125,21 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 		return -ENOMEM;
 	unlink(tmp);
 	{
-		char *argv[] = { "mksquashfs", (char *)sysroot, tmp,
-				 "-noappend",  "-quiet",	"-no-progress",
-				 "-comp",      (char *)comp,	NULL };
+		_cleanup_free_ char *alg = strndup(comp, strcspn(comp, ":"));
+		const char *level = strchr(comp, ':');
+		char *argv[] = { "mksquashfs", (char *)sysroot,
+				 tmp,	       "-noappend",
+				 "-quiet",     "-no-progress",
+				 "-comp",      alg,
+				 NULL,	       NULL,
+				 NULL };
+
+		if (!alg)
+			return -ENOMEM;
+		if (level) {
+			argv[8] = "-Xcompression-level";
+			argv[9] = (char *)level + 1;
+		}
 
 		log_info("building %s", tmp);
 		r = run_wait(argv);
