@@ -33,8 +33,8 @@
 
 if [ -z "${PXEROOT_BOOT_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	export PXEROOT_BOOT_NETNS=1
-	# fd 9 keeps the host's network namespace for host_net.
-	exec 9</proc/self/ns/net
+	# fd 6 keeps the host's network namespace for host_net.
+	exec 6</proc/self/ns/net
 	exec unshare --net --mount --propagation private "$BASH" "$0" "$@"
 fi
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -54,8 +54,8 @@ boot_setup() {
 }
 
 host_net() {
-	if [ -e /proc/self/fd/9 ] && [ "${PXEROOT_BOOT_NETNS:-}" = 1 ]; then
-		nsenter --net=/proc/self/fd/9 "$@"
+	if [ "${PXEROOT_BOOT_NETNS:-}" = 1 ] && [[ $(readlink /proc/self/fd/6) == net:* ]]; then
+		nsenter --net=/proc/self/fd/6 "$@"
 	else
 		"$@"
 	fi
