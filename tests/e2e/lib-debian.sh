@@ -21,7 +21,9 @@
 #                              multi-user) and POWEROFF_SECS (poweroff asked
 #                              to QEMU gone)
 #   probe NAME KEY             the value the probe reported for KEY
-#   expect_client NAME WHAT    the assertions every booted client must pass
+#   expect_client NAME WHAT    the assertions every booted client must pass,
+#                              given DNS_WANT, ADDR_WANT and KEEPER_WANT
+#                              (networkd or networkmanager)
 #
 # The probe (tests/e2e/debian-probe, pxeroot-probe.service) runs once
 # multi-user.target is reached, reports on the console what the client sees as
