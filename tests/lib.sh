@@ -115,8 +115,11 @@ compare_expected() {
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
-		if ! ss -Hltn "sport = :$p" | grep -q .; then
+		# Below the ephemeral range (32768 and up), where client sockets of
+		# other tests would take the port between this check and the bind;
+		# and used by no socket at all, listening or not.
+		p=$((20000 + RANDOM % 12000))
+		if ! ss -Htan "sport = :$p" | grep -q .; then
 			echo "$p"
 			return 0
 		fi

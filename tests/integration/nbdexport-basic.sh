@@ -5,6 +5,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree"
@@ -15,8 +22,8 @@ cp "$T/root.sqfs" "$T/second.img"
 want=$(sha256sum <"$T/root.sqfs" | cut -d' ' -f1)
 
 port=$(free_port)
-start_server -P "$T/pid" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
-	"$T/root.sqfs" "$T/second.img=other" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
+	"$T/root.sqfs" "$T/second.img=other"
 uri=nbd://127.0.0.1:$port
 
 size=$(nbdinfo --size "$uri/root.sqfs")

@@ -5,6 +5,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdcopy fincore
 
 # Pages of a file on tmpfs cannot be dropped; find a directory where they can.
@@ -29,8 +36,8 @@ hot=$(sha256sum <"$dir/hot.img" | cut -d' ' -f1)
 /usr/bin/python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fdatasync(fd); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$dir/cold.img"
 
 port=$(free_port)
-start_server -P "$T/pid" -w "$port" nbdexport -f -v --force -t 1 -l 127.0.0.1 -p "$port" \
-	--pidfile "$T/pid" "$dir/cold.img" "$dir/hot.img" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -v --force -t 1 -l 127.0.0.1 -p "$port" \
+	--pidfile "$T/pid" "$dir/cold.img" "$dir/hot.img"
 nbdcopy "nbd://127.0.0.1:$port/cold.img" - | sha256sum | cut -d' ' -f1 >"$T/cold" &
 cold=$!
 for _ in 1 2 3; do

@@ -6,6 +6,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdcopy mkfs.ext4 qemu-io
 /usr/bin/python3 -c 'import nbd' 2>/dev/null || skip "python3-libnbd is not installed"
 
@@ -15,8 +22,8 @@ orig=$(sha256sum <"$T/disk.ext4" | cut -d' ' -f1)
 mkdir "$T/cow" "$T/keep"
 
 port=$(free_port)
-start_server -P "$T/pid" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
-	--cow "$T/cow" "$T/disk.ext4=disk" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
+	--cow "$T/cow" "$T/disk.ext4=disk"
 uri=nbd://127.0.0.1:$port/disk
 
 cat >"$T/writer.py" <<'EOP'
@@ -79,8 +86,8 @@ ok "qemu-io writes and reads back through the overlay"
 kill "$(cat "$T/pid")"
 for _ in $(seq 50); do kill -0 "$(cat "$T/pid")" 2>/dev/null || break; sleep 0.1; done
 port=$(free_port)
-start_server -P "$T/pid2" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
-	--cow "$T/keep" --cow-keep "$T/disk.ext4=disk" 2>"$T/log2"
+start_server -P "$T/pid2" -w "$port" logged "$T/log2" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
+	--cow "$T/keep" --cow-keep "$T/disk.ext4=disk"
 uri=nbd://127.0.0.1:$port/disk
 /usr/bin/python3 -c "
 import nbd, sys

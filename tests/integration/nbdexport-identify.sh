@@ -5,6 +5,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdcopy mksquashfs mkfs.ext4 genisoimage mkfs.erofs
 
 mkdir -p "$T/tree" && echo hello >"$T/tree/hello" && head -c 64K /dev/urandom >"$T/tree/r"
@@ -24,8 +31,8 @@ with open(sys.argv[1], "r+b") as f:
     f.write(b"\x55\xaa")' "$T/e.disk"
 
 port=$(free_port)
-start_server -P "$T/pid" -w "$port" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
-	"$T/a.sqfs" "$T/b.ext4" "$T/c.iso" "$T/d.erofs" "$T/e.disk" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
+	"$T/a.sqfs" "$T/b.ext4" "$T/c.iso" "$T/d.erofs" "$T/e.disk"
 for pair in a.sqfs:squashfs b.ext4:ext4 c.iso:iso9660 d.erofs:erofs e.disk:dos; do
 	name=${pair%%:*} type=${pair#*:}
 	grep -q "export '$name': .* ($type, " "$T/log" || fail "$name not identified as $type: $(cat "$T/log")"

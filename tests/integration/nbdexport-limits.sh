@@ -6,6 +6,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdinfo nbdcopy mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
@@ -19,8 +26,8 @@ python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("::1",0))' 
 port=$(free_port)
 listen=(-l 127.0.0.1)
 [ "$have_v6" = 1 ] && listen+=(-l "[::1]")
-start_server -P "$T/pid" -w "$port" nbdexport -f -v "${listen[@]}" -p "$port" --pidfile "$T/pid" \
-	-a 127.0.0.1/32 "$T/root.sqfs" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -v "${listen[@]}" -p "$port" --pidfile "$T/pid" \
+	-a 127.0.0.1/32 "$T/root.sqfs"
 nbdinfo --size "nbd://127.0.0.1:$port/" >/dev/null || fail "allowed IPv4 client refused"
 ok "allowed IPv4 client served"
 if [ "$have_v6" = 1 ]; then
@@ -42,8 +49,8 @@ fi
 
 # --- limits and misbehaving clients.
 port=$(free_port)
-start_server -P "$T/pid2" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
-	--max-clients 4 --handshake-timeout 2 --max-options 50 "$T/root.sqfs" 2>"$T/log2"
+start_server -P "$T/pid2" -w "$port" logged "$T/log2" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
+	--max-clients 4 --handshake-timeout 2 --max-options 50 "$T/root.sqfs"
 
 cat >"$T/raw.py" <<'EOP'
 import socket, struct, sys, time
@@ -233,7 +240,7 @@ assert_eq ok "$(raw idle 2>&1 | tail -1)" "--idle-timeout drops an idle client"
 # Out of file descriptors: extra connections are closed at once, the server
 # neither spins nor stops serving.
 port=$(free_port)
-start_server -P "$T/pid4" -w "$port" bash -c "ulimit -n 48 && exec nbdexport -f -t 1 -l 127.0.0.1 -p $port --pidfile $T/pid4 $T/root.sqfs" 2>"$T/log4"
+start_server -P "$T/pid4" -w "$port" logged "$T/log4" bash -c "ulimit -n 48 && exec nbdexport -f -t 1 -l 127.0.0.1 -p $port --pidfile $T/pid4 $T/root.sqfs"
 assert_eq ok "$(raw fdflood 80 2>&1 | tail -1)" "connections beyond the descriptor limit closed"
 sleep 0.5
 cpu=$(ps -o %cpu= -p "$(cat "$T/pid4")" | tr -d ' ')

@@ -5,6 +5,13 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
+# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
+# messages stay on the test's stderr).
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
+}
 requires nbdexport nbdinfo nbdcopy certtool psktool mksquashfs
 
 mkdir -p "$T/tree" && head -c 1M /dev/urandom >"$T/tree/f"
@@ -30,8 +37,8 @@ sed -i 's/^mallory:/alice:/' "$T/wrong.psk"
 
 # X.509, TLS optional.
 port=$(free_port)
-start_server -P "$T/pid" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
-	--tls on --tls-certificates "$pki" "$T/root.sqfs" 2>"$T/log"
+start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid" \
+	--tls on --tls-certificates "$pki" "$T/root.sqfs"
 uri="nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client"
 nbdinfo "$uri" >"$T/info" 2>&1 || fail "nbdinfo over TLS: $(cat "$T/info")"
 grep -q "newstyle-fixed with TLS" "$T/info" || fail "TLS not in use: $(head -3 "$T/info")"
@@ -61,8 +68,8 @@ certtool --generate-certificate --load-ca-certificate "$pki/ca-cert.pem" \
 	--load-ca-privkey "$pki/ca-key.pem" --load-privkey "$T/client-auth/client-key.pem" \
 	--template "$T/client.info" --outfile "$T/client-auth/client-cert.pem" 2>/dev/null
 port=$(free_port)
-start_server -P "$T/pidv" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pidv" \
-	--tls require --tls-certificates "$pki" --tls-verify-peer "$T/root.sqfs" 2>"$T/logv"
+start_server -P "$T/pidv" -w "$port" logged "$T/logv" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pidv" \
+	--tls require --tls-certificates "$pki" --tls-verify-peer "$T/root.sqfs"
 got=$(nbdcopy "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client-auth" - | sha256sum | cut -d' ' -f1)
 assert_eq "$want" "$got" "client with a certificate from our CA served"
 if nbdinfo "nbds://127.0.0.1:$port/root.sqfs?tls-certificates=$T/client" >/dev/null 2>&1; then
@@ -73,8 +80,8 @@ kill "$(cat "$T/pidv")"
 
 # PSK, TLS required.
 port=$(free_port)
-start_server -P "$T/pid2" -w "$port" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
-	--tls require --tls-psk "$T/keys.psk" "$T/root.sqfs" 2>"$T/log2"
+start_server -P "$T/pid2" -w "$port" logged "$T/log2" nbdexport -f -v -l 127.0.0.1 -p "$port" --pidfile "$T/pid2" \
+	--tls require --tls-psk "$T/keys.psk" "$T/root.sqfs"
 uri="nbds://alice@127.0.0.1:$port/root.sqfs?tls-psk-file=$T/keys.psk"
 got=$(nbdcopy "$uri" - | sha256sum | cut -d' ' -f1)
 assert_eq "$want" "$got" "nbdcopy with a pre-shared key"
