@@ -158,7 +158,9 @@ echo "PXEROOT-BENCH-ROOT-UP $up"
 poweroff -f
 INIT
 	chmod 755 "$r/sbin/init"
-	mkfs.ext4 -q -F -L benchroot -d "$r" "$T/root.ext4" 64M
+	# 4 KiB blocks: dracut's nbd-client sets 4 KiB device blocks, on which a
+	# 1 KiB-block ext4 (the default at this size) does not mount.
+	mkfs.ext4 -q -F -b 4096 -L benchroot -d "$r" "$T/root.ext4" 64M
 	port=$(free_port)
 	start_server -P "$T/nbd.pid" -w "$port" nbdexport -f -q -l 127.0.0.1 -p "$port" \
 		--pidfile "$T/nbd.pid" "$T/root.ext4=root" 2>"$T/nbdexport.log"

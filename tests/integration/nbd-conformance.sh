@@ -4,7 +4,8 @@
 # NBD protocol conformance in raw bytes (tests/nbd/nbdconform.py) against the
 # server named by NBD_SERVER (default nbdexport; nbdkit, nbd-server and
 # qemu-nbd are the peers the suite was validated on). Runs the whole suite
-# over TCP, then the transmission checks again over a unix socket.
+# over TCP, then the transmission checks again over a unix socket, then (for
+# nbdexport) the write checks on a --cow export.
 #
 # nbdexport must pass every check, SHOULDs included, and offer what issue 2
 # asks of it (structured replies with DF, base:allocation with holes, CACHE,
@@ -74,3 +75,17 @@ ok "$NBD_SERVER passes the transmission checks over a unix socket ($(grep -c '^o
 
 kill -0 "$NBD_PID" 2>/dev/null || fail "$NBD_SERVER died during the suite"
 ok "server still running after the suite"
+
+# Writable: nbdexport --cow gives each client a private overlay. The write
+# checks, then the transmission checks again on a writable export.
+if [ "$NBD_SERVER" = nbdexport ]; then
+	mkdir -p "$T/cow"
+	sum=$(sha256sum <"$T/main.img")
+	NBDEXPORT_ARGS="--cow $T/cow" nbd_serve -n main "$T/main.img"
+	conform "$T/cow.log" --port "$NBD_PORT" --require private-writes,sr,flush \
+		--only '^READ|unaligned READ|writable|newstyle|command|pipelined|DISC|FLUSH|CACHE'
+	ok "nbdexport --cow passes the write and transmission checks ($(grep -c '^ok' "$T/cow.log") checks)"
+	assert_eq "$sum" "$(sha256sum <"$T/main.img")" "the image is unchanged after clients wrote to their overlays"
+else
+	echo "# writable-export checks run only against nbdexport --cow"
+fi

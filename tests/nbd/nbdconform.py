@@ -13,7 +13,8 @@ usage: nbdconform.py (--port PORT [--host H] | --unix PATH) --image FILE
 
 FEATURES (comma separated): what this server must offer, so that a missing
 feature fails instead of skipping: sr, df, meta, holes, cache, flush,
-multi-conn, read-only, list, block-size.
+multi-conn, read-only, list, block-size; private-writes: each client's writes
+are its own (copy-on-write overlays), checked on a writable export.
 --lenient reports SHOULD-level and policy shortcomings as warnings (for peers).
 Output is TAP; the exit status is 1 if any check failed.
 """
@@ -1331,6 +1332,109 @@ def _(s):
             if r.holes and whole.count(0) != len(whole):
                 raise Fail("READ with DF over data and hole used OFFSET_HOLE (MUST use "
                            "OFFSET_DATA)")
+
+
+# ---------------------------------------------------------------------------
+# Writable exports (nbdexport --cow, or a peer serving a scratch copy)
+# ---------------------------------------------------------------------------
+
+def expect_bytes(r, want, what):
+    if r.error:
+        raise Fail("%s failed: %s" % (what, r.describe()))
+    if r.data != want:
+        raise Fail("%s returned other bytes than were written" % what)
+
+
+def writable_conn(s, sr):
+    c = s.conn()
+    try:
+        c.go_default(s.export, sr=sr)
+    except Exception:
+        c.close()
+        raise
+    if c.tflags & TF_READ_ONLY:
+        c.close()
+        raise Skip("export is read-only")
+    return c
+
+
+def writes(s, sr):
+    size = len(s.image)
+    with writable_conn(s, sr) as c:
+        base = size - 4 * MiB
+        data = os.urandom(MiB)
+        r = c.cmd(CMD_WRITE, base, len(data), 0, data)
+        if r.error:
+            raise Fail("WRITE of 1 MiB failed: %s" % r.describe())
+        expect_bytes(c.read(base, MiB), data, "READ back after WRITE")
+        # Unaligned small write in the middle of the written area.
+        if s.min_block() <= 1:
+            r = c.cmd(CMD_WRITE, base + 1000, 3, 0, b"abc")
+            if r.error:
+                raise Fail("unaligned WRITE of 3 bytes failed: %s" % r.describe())
+            data = data[:1000] + b"abc" + data[1003:]
+            expect_bytes(c.read(base, 4096), data[:4096], "READ back after an unaligned WRITE")
+        if c.tflags & TF_SEND_FUA:
+            r = c.cmd(CMD_WRITE, base, 4096, CMDF_FUA, data[:4096])
+            if r.error:
+                raise Fail("WRITE with FUA failed: %s" % r.describe())
+        if c.tflags & TF_SEND_FLUSH:
+            r = c.cmd(CMD_FLUSH)
+            if r.error:
+                raise Fail("FLUSH after writes failed: %s" % r.describe())
+        if c.tflags & TF_SEND_WRITE_ZEROES:
+            r = c.cmd(CMD_WRITE_ZEROES, base + MiB, 65536)
+            if r.error:
+                raise Fail("WRITE_ZEROES failed: %s" % r.describe())
+            r = c.read(base + MiB, 65536)
+            if r.error or r.data != bytes(65536):
+                raise Fail("READ after WRITE_ZEROES is not all zero")
+        if c.tflags & TF_SEND_TRIM:
+            r = c.cmd(CMD_TRIM, base + 2 * MiB, 65536)
+            if r.error:
+                raise Fail("TRIM failed: %s" % r.describe())
+        # Past the end: an error, the payload consumed, the stream in sync.
+        r = c.cmd(CMD_WRITE, size - 512, 4096, 0, os.urandom(4096))
+        s.expect_error(r, ENOSPC, "WRITE across the end")
+        r = c.cmd(CMD_WRITE, (1 << 64) - 512, 1024, 0, os.urandom(1024))
+        if not r.error:
+            raise Fail("WRITE wrapping past 2^64 succeeded")
+        s.expect_data(c.read(0, 65536), 0, 65536, what="READ of unwritten data after writes")
+        expect_bytes(c.read(base, MiB), data, "READ back at the end")
+
+
+@check("writable: WRITE, FUA, FLUSH, WRITE_ZEROES, TRIM, errors in sync (simple)")
+def _(s):
+    writes(s, False)
+
+
+@check("writable: WRITE, FUA, FLUSH, WRITE_ZEROES, TRIM, errors in sync (structured)")
+def _(s):
+    s.need("sr", s.probe["sr"], "no structured replies")
+    writes(s, True)
+
+
+@check("writable: each client has its own overlay; the image is untouched")
+def _(s):
+    if "private-writes" not in s.require:
+        raise Skip("overlays are not private to a client on this server")
+    size = len(s.image)
+    with writable_conn(s, False) as a, writable_conn(s, False) as b:
+        data = os.urandom(65536)
+        r = a.cmd(CMD_WRITE, 0, 65536, 0, data)
+        if r.error:
+            raise Fail("WRITE failed: %s" % r.describe())
+        r = b.read(0, 65536)
+        s.expect_data(r, 0, 65536, what="another client's READ of data the first overwrote")
+        if a.read(0, 65536).data != data:
+            raise Fail("the writer does not read back its own data")
+    with open(s.args.image, "rb") as f:
+        if f.read(65536) != s.image[:65536]:
+            raise Fail("the image file itself was changed by a client's write")
+    with s.conn() as c:
+        c.go_default(s.export)
+        s.expect_data(c.read(0, 65536), 0, 65536, what="a new client's READ after the writer left")
+    del size
 
 
 @check("multi-conn: 4 connections read in parallel, same bytes")

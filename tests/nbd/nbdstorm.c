@@ -735,5 +735,12 @@ int main(int argc, char **argv)
 	       total / 1048576.0 / secs, nready ? lat[nready / 2] : -1.0,
 	       nready ? lat[(nready * 99 + 99) / 100 - 1] : -1.0,
 	       nready ? lat[nready - 1] : -1.0);
+	for (int i = 0; i < opt.clients; i++) {
+		if (cl[i].fd >= 0)
+			close(cl[i].fd);
+		free(cl[i].buf);
+	}
+	free(cl);
+	free(lat);
 	return failed ? 1 : 0;
 }
