@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$SRC/tests/fixtures/lib-bootready.sh"
 requires_root
-requires debootstrap
+requires debootstrap bootchroot
 
 start=$(date +%s)
 # Hard links to the cache: mkbootready replaces files, never writes into them.
@@ -29,6 +29,20 @@ grep -q 'Storage=volatile' "$tree/etc/systemd/journald.conf.d/90-pxeroot.conf" |
 grep -qx 'd /var/log/apt 0755 0 0 -' "$tree/etc/tmpfiles.d/pxeroot-tmpfs.conf" || fail "no /var/log skeleton"
 grep -qx 'LEASE=networkd' "$tree/etc/pxeroot/client.conf" || fail "networkd is not the lease keeper"
 ok "resolv.conf, machine-id, host name, SSH host keys, journald, fsck, /var/log skeleton, networkd as the profile says"
+# A client whose root stays read-only: client-setup makes the SSH host keys
+# under /run and puts them in /etc/ssh's place (here in bootchroot's private
+# mount namespace, /etc made read-only).
+bootchroot -q --no-prepare "$tree" -- /bin/sh -c '
+	mount --bind /etc /etc && mount -o remount,bind,ro /etc || exit 1
+	touch /etc/ssh/probe 2>/dev/null && { echo "/etc is writable"; exit 1; }
+	/usr/lib/pxeroot/client-setup ssh-keys || exit 1
+	ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub || exit 1
+	grep -q "^AcceptEnv" /etc/ssh/sshd_config || exit 1
+	findmnt -n -o TARGET /etc/ssh
+' >"$T/rokeys.out" 2>&1 || { cat "$T/rokeys.out"; fail "client-setup ssh-keys with a read-only /etc"; }
+grep -qx /etc/ssh "$T/rokeys.out" || fail "/etc/ssh is not replaced: $(cat "$T/rokeys.out")"
+! ls "$tree"/etc/ssh/ssh_host_* >/dev/null 2>&1 || fail "SSH host keys written into the tree"
+ok "with a read-only /etc, the client's SSH host keys are made under /run and bound over /etc/ssh"
 mkbootready -q "$tree" && tree_listing "$tree" >"$T/p1"
 mkbootready -q "$tree" && tree_listing "$tree" >"$T/p2"
 cmp -s "$T/p1" "$T/p2" || fail "a second run changed the real tree"
