@@ -97,6 +97,7 @@ struct worker {
 	struct server *s;
 	pthread_t thread;
 	bool front; /* accepts and runs handshakes; the others serve data */
+	unsigned int id;
 	int epfd;
 	struct source event; /* wakes the loop: connections handed over, or stop */
 	struct source timer;
@@ -437,6 +438,7 @@ static void hand_over(struct conn *c)
 	struct worker *to = &s->workers[0];
 	unsigned int start = atomic_fetch_add(&s->next_worker, 1), best = UINT_MAX;
 	uint64_t one = 1;
+	bool was_empty;
 
 	/* Ties go round, so connections made one after another spread out. */
 	for (unsigned int i = 0; i < s->nworkers; i++) {
@@ -455,11 +457,18 @@ static void hand_over(struct conn *c)
 	atomic_fetch_add(&to->nconns, 1);
 	c->w = to;
 	c->events = 0;
+	log_debug("%s: served by event loop %u, now with %u connections", c->name, to->id,
+		  best + 1);
 	pthread_mutex_lock(&to->inbox_lock);
+	was_empty = !to->inbox;
 	c->next = to->inbox;
 	to->inbox = c;
 	pthread_mutex_unlock(&to->inbox_lock);
-	if (write(to->event.fd, &one, sizeof(one)) < 0)
+	/*
+	 * The loop reads its event counter before it takes the inbox, so a
+	 * non-empty inbox means a wakeup is already due.
+	 */
+	if (was_empty && write(to->event.fd, &one, sizeof(one)) < 0)
 		log_warn_errno(-errno, "cannot wake an event loop");
 }
 
@@ -1013,8 +1022,10 @@ int server_run(struct server_opts *o)
 			(struct source){ .kind = K_LISTENER, .fd = o->listeners[i].fd };
 
 	r = worker_init(&s, &s.front, true);
-	for (unsigned int i = 0; r == 0 && i < s.nworkers; i++)
+	for (unsigned int i = 0; r == 0 && i < s.nworkers; i++) {
+		s.workers[i].id = i + 1;
 		r = worker_init(&s, &s.workers[i], false);
+	}
 	if (r < 0)
 		goto out;
 	for (; started < s.nworkers; started++) {
