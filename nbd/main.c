@@ -89,7 +89,7 @@ static void usage(void)
 	       "                             (default 10, 0: never)\n"
 	       "      --idle-timeout S       drop clients idle for S seconds (default 0: never)\n"
 	       "      --max-options N        drop clients sending more than N options (default 256)\n"
-	       "  -t, --threads N            event loop threads (default: two per CPU)\n"
+	       "  -t, --threads N            data event loops (default: two per CPU)\n"
 	       "  -f, --foreground           stay in the foreground and log to stderr\n"
 	       "      --pidfile FILE         write the process id to FILE once listening\n"
 	       "  -u, --user USER            drop privileges to USER after binding\n"

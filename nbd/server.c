@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The event loops. Each worker thread has its own epoll set, shares the
- * listening sockets with the others (EPOLLEXCLUSIVE: one worker wakes per
- * connection) and owns the connections it accepted. Sockets are non-blocking;
- * a connection costs a few hundred bytes while idle. A wakeup reads every
- * request the client has pipelined, executes them all and sends the replies in
- * as few system calls as possible.
+ * The event loops. One loop, the front, owns the listening sockets: it accepts
+ * connections and runs their handshakes, and nothing else, so a client that
+ * connects is answered at once however busy the others are. A connection that
+ * enters transmission is handed to the data loop that has the fewest, which
+ * owns it from then on; the clients of a copy with several connections are
+ * so served in parallel. Each loop is a thread with its own epoll set; sockets
+ * are non-blocking and a connection costs a few hundred bytes while idle. A
+ * wakeup reads every request the client has pipelined, executes them all and
+ * sends the replies in as few system calls as possible.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -92,11 +96,16 @@ struct conn {
 struct worker {
 	struct server *s;
 	pthread_t thread;
+	bool front; /* accepts and runs handshakes; the others serve data */
+	unsigned int id;
 	int epfd;
-	struct source event;
+	struct source event; /* wakes the loop: connections handed over, or stop */
 	struct source timer;
 	struct conn *conns;
 	struct conn *waiting; /* reads deferred until their data is cached */
+	atomic_uint nconns; /* connections it owns, for choosing where to hand over */
+	pthread_mutex_t inbox_lock;
+	struct conn *inbox; /* handed over by the front, not yet taken up */
 	uint8_t *rbuf;
 	int spare_fd; /* kept open to refuse connections when out of descriptors */
 };
@@ -112,8 +121,10 @@ struct limits {
 struct server {
 	struct server_opts *o;
 	struct source *lsrc;
-	struct worker *workers;
+	struct worker front;
+	struct worker *workers; /* the data loops */
 	unsigned int nworkers;
+	atomic_uint next_worker; /* where the search for the least busy loop starts */
 	atomic_uint clients;
 	atomic_bool stopping;
 	pthread_rwlock_t lock; /* guards allow and limits across reloads */
@@ -172,6 +183,27 @@ static void update_events(struct conn *c)
 		c->events = ev;
 }
 
+static void conn_link(struct worker *w, struct conn *c)
+{
+	c->w = w;
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+}
+
+static void conn_unlink(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
 static void conn_free(struct conn *c, const char *why)
 {
 	struct worker *w = c->w;
@@ -201,12 +233,8 @@ static void conn_free(struct conn *c, const char *why)
 	tx_free(&c->tx);
 	outq_clear(&c->q);
 	free(c->pend);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	conn_unlink(c);
+	atomic_fetch_sub(&w->nconns, 1);
 	atomic_fetch_sub(&w->s->clients, 1);
 	free(c);
 }
@@ -258,6 +286,12 @@ static int enter_transmission(struct conn *c)
 	return 0;
 }
 
+/* The handshake is over and the front loop is to hand the connection on. */
+static bool handed_over(const struct conn *c)
+{
+	return c->phase == P_TRANSMISSION && c->w->front;
+}
+
 /*
  * Consume client bytes according to the phase. Returns how many were used;
  * fewer than len means the connection must wait (output backlog, TLS) or close.
@@ -267,7 +301,7 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t li
 	size_t pos = 0;
 	ssize_t n;
 
-	while (pos < len && !c->closing && !c->start_tls) {
+	while (pos < len && !c->closing && !c->start_tls && !handed_over(c)) {
 		if (c->phase == P_HANDSHAKE) {
 			n = hs_feed(c->hs, buf + pos, len - pos, &c->q);
 			if (n < 0)
@@ -393,9 +427,83 @@ static int keep_pending(struct conn *c, const uint8_t *buf, size_t len)
 }
 
 /*
+ * The handshake is over: give the connection to the data loop that has the
+ * fewest. Its replies queued so far and what the client sent after its last
+ * option (c->pend) go with it; the data loop takes it up as if it had just
+ * become readable.
+ */
+static void hand_over(struct conn *c)
+{
+	struct server *s = c->w->s;
+	struct worker *to = &s->workers[0];
+	unsigned int start = atomic_fetch_add(&s->next_worker, 1), best = UINT_MAX;
+	uint64_t one = 1;
+	bool was_empty;
+
+	/* Ties go round, so connections made one after another spread out. */
+	for (unsigned int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[(start + i) % s->nworkers];
+		unsigned int n = atomic_load(&w->nconns);
+
+		if (n < best) {
+			best = n;
+			to = w;
+		}
+	}
+	epoll_ctl(c->w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	conn_unlink(c);
+	atomic_fetch_sub(&c->w->nconns, 1);
+	/* Counted at once, so the next hand-over of a burst sees it. */
+	atomic_fetch_add(&to->nconns, 1);
+	c->w = to;
+	c->events = 0;
+	log_debug("%s: served by event loop %u, now with %u connections", c->name, to->id,
+		  best + 1);
+	pthread_mutex_lock(&to->inbox_lock);
+	was_empty = !to->inbox;
+	c->next = to->inbox;
+	to->inbox = c;
+	pthread_mutex_unlock(&to->inbox_lock);
+	/*
+	 * The loop reads its event counter before it takes the inbox, so a
+	 * non-empty inbox means a wakeup is already due.
+	 */
+	if (was_empty && write(to->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+static bool conn_input(struct conn *c);
+
+/* Take up the connections the front handed over. */
+static void take_over(struct worker *w)
+{
+	struct conn *list, *c, *next;
+	uint64_t v;
+
+	if (read(w->event.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn_errno(-errno, "cannot read an event counter");
+	pthread_mutex_lock(&w->inbox_lock);
+	list = w->inbox;
+	w->inbox = NULL;
+	pthread_mutex_unlock(&w->inbox_lock);
+	for (c = list; c; c = next) {
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &c->src };
+
+		next = c->next;
+		conn_link(w, c);
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->src.fd, &e) < 0) {
+			conn_free(c, "cannot set up connection");
+			continue;
+		}
+		c->events = EPOLLIN;
+		conn_input(c);
+	}
+}
+
+/*
  * Read and process what the client sent. Returns false when the connection
- * was freed. Input the backlog keeps us from processing is kept in c->pend and
- * taken up again as soon as the socket takes our output.
+ * was freed or handed over. Input the backlog keeps us from processing is kept in c->pend
+ * and taken up again as soon as the socket takes our output.
  */
 static bool conn_input(struct conn *c)
 {
@@ -406,7 +514,8 @@ static bool conn_input(struct conn *c)
 	for (;;) {
 		ssize_t n, used;
 
-		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
+		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE ||
+		    handed_over(c))
 			break;
 		if (c->phase == P_TRANSMISSION && c->tx.deferred)
 			break; /* the worker retries it when its data is cached */
@@ -455,7 +564,7 @@ static bool conn_input(struct conn *c)
 				return false;
 			}
 			used += u;
-			if (used == n || c->closing || c->start_tls)
+			if (used == n || c->closing || c->start_tls || handed_over(c))
 				break;
 			/* Replies piled up: send them, and go on while the socket takes
 			 * them. */
@@ -477,6 +586,10 @@ static bool conn_input(struct conn *c)
 		if ((size_t)n < RBUF_SIZE && !c->pend &&
 		    !(c->tls && tls_conn_pending(c->tls)))
 			break;
+	}
+	if (handed_over(c)) {
+		hand_over(c);
+		return false;
 	}
 	return conn_flush(c);
 }
@@ -552,7 +665,8 @@ static void on_conn(struct conn *c, uint32_t ev)
 	}
 }
 
-static void accept_one(struct worker *w, struct source *l)
+/* Returns false when no connection was waiting. */
+static bool accept_one(struct worker *w, struct source *l)
 {
 	struct server *s = w->s;
 	struct sockaddr_storage ss;
@@ -580,10 +694,12 @@ static void accept_one(struct worker *w, struct source *l)
 				close(fd);
 			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			log_warn_errno(r, "refused a connection");
-		} else if (errno == ENOBUFS || errno == ENOMEM) {
-			log_warn_errno(-errno, "cannot accept a connection");
+			return true;
 		}
-		return;
+		if (errno == ENOBUFS || errno == ENOMEM)
+			log_warn_errno(-errno, "cannot accept a connection");
+		/* Aborted connections are skipped; anything else waits for epoll. */
+		return errno == ECONNABORTED || errno == EINTR;
 	}
 	if (sl == 0 || ss.ss_family == AF_UNIX)
 		ss.ss_family = AF_UNIX;
@@ -600,14 +716,14 @@ static void accept_one(struct worker *w, struct source *l)
 	if (!allowed) {
 		log_notice("%s: refused: not in the allow list", name);
 		close(fd);
-		return;
+		return true;
 	}
 	if (atomic_fetch_add(&s->clients, 1) >= max) {
 		atomic_fetch_sub(&s->clients, 1);
 		log_warn("%s: refused: already serving %u clients (--max-clients)", name,
 			 max);
 		close(fd);
-		return;
+		return true;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c)
@@ -617,13 +733,12 @@ static void accept_one(struct worker *w, struct source *l)
 			free(c);
 		atomic_fetch_sub(&s->clients, 1);
 		close(fd);
-		return;
+		return true;
 	}
 	if (ss.ss_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	c->src = (struct source){ .kind = K_CONN, .fd = fd };
-	c->w = w;
 	c->peer = ss;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->phase = P_HANDSHAKE;
@@ -631,20 +746,19 @@ static void accept_one(struct worker *w, struct source *l)
 	hs_init(c->hs, &handshake_ops, c, tls, max_options);
 	c->last_active = now_ms();
 	c->deadline = hs_timeout ? c->last_active + hs_timeout * 1000ll : 0;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	conn_link(w, c);
+	atomic_fetch_add(&w->nconns, 1);
 
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &c->src };
 	c->events = EPOLLIN;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ||
 	    hs_greeting(c->hs, &c->q) < 0) {
 		conn_free(c, "cannot set up connection");
-		return;
+		return true;
 	}
 	log_info("%s: connected", name);
 	conn_flush(c);
+	return true;
 }
 
 static void on_timer(struct worker *w)
@@ -704,14 +818,29 @@ static void retry_waiting(struct worker *w)
 	}
 }
 
+/* Free the connections handed over but not taken up (at shutdown). */
+static void drop_inbox(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->inbox)) {
+		w->inbox = c->next;
+		conn_link(w, c);
+		conn_free(c, "server shutting down");
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *s = w->s;
 	struct epoll_event ev[64];
 
+	pthread_setname_np(pthread_self(),
+			   w->front ? "nbdexport-front" : "nbdexport-data");
 	while (!atomic_load(&s->stopping)) {
 		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
+		bool tick = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -719,34 +848,26 @@ static void *worker_main(void *arg)
 			log_errno(-errno, "epoll_wait");
 			break;
 		}
-		bool tick = false;
-
-		/*
-		 * New connections and handshakes first, so a client that is
-		 * connecting is not kept waiting behind others' large reads.
-		 */
 		for (int i = 0; i < n; i++) {
 			struct source *src = ev[i].data.ptr;
 
-			if (src->kind == K_LISTENER) {
-				/* A few at a time, so a storm is spread over the workers.
-				 */
-				for (int k = 0; k < 16; k++)
-					accept_one(w, src);
-			} else if (src->kind == K_TIMER) {
+			switch (src->kind) {
+			case K_LISTENER:
+				/* A few at a time, so handshakes under way go on. */
+				for (int k = 0; k < 64 && accept_one(w, src); k++)
+					;
+				break;
+			case K_EVENT:
+				take_over(w);
+				break;
+			case K_TIMER:
 				tick = true;
-			} else if (src->kind == K_CONN &&
-				   ((struct conn *)src)->phase != P_TRANSMISSION) {
+				break;
+			case K_CONN:
 				on_conn((struct conn *)src, ev[i].events);
-			} else {
-				continue;
+				break;
 			}
-			ev[i].data.ptr = NULL;
 		}
-		for (int i = 0; i < n; i++)
-			if (ev[i].data.ptr &&
-			    ((struct source *)ev[i].data.ptr)->kind == K_CONN)
-				on_conn(ev[i].data.ptr, ev[i].events);
 		/* Last: it may free connections that still had events above. */
 		if (tick)
 			on_timer(w);
@@ -755,6 +876,9 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns)
 		conn_free(w->conns, "server shutting down");
+	pthread_mutex_lock(&w->inbox_lock);
+	drop_inbox(w);
+	pthread_mutex_unlock(&w->inbox_lock);
 	outq_thread_cleanup();
 	return NULL;
 }
@@ -814,19 +938,74 @@ static int add_source(int epfd, struct source *src, uint32_t events)
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
 }
 
+static int worker_init(struct server *s, struct worker *w, bool front)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	int r;
+
+	w->s = s;
+	w->front = front;
+	pthread_mutex_init(&w->inbox_lock, NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->event = (struct source){ .kind = K_EVENT,
+				    .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+	w->timer = (struct source){ .kind = K_TIMER,
+				    .fd = timerfd_create(CLOCK_MONOTONIC,
+							 TFD_CLOEXEC | TFD_NONBLOCK) };
+	w->rbuf = malloc(RBUF_SIZE);
+	w->spare_fd = front ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf)
+		return log_errno(w->rbuf ? NEG_ERRNO() : -ENOMEM,
+				 "cannot set up an event loop");
+	timerfd_settime(w->timer.fd, 0, &its, NULL);
+	r = add_source(w->epfd, &w->event, EPOLLIN);
+	if (r == 0)
+		r = add_source(w->epfd, &w->timer, EPOLLIN);
+	for (size_t j = 0; front && r == 0 && j < s->o->n_listeners; j++)
+		r = add_source(w->epfd, &s->lsrc[j], EPOLLIN);
+	if (r < 0)
+		return log_errno(r, "cannot set up an event loop");
+	return 0;
+}
+
+static void worker_fini(struct worker *w)
+{
+	if (!w->s)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->event.fd >= 0)
+		close(w->event.fd);
+	if (w->timer.fd >= 0)
+		close(w->timer.fd);
+	free(w->rbuf);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
+	pthread_mutex_destroy(&w->inbox_lock);
+}
+
+static void worker_stop(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+	pthread_join(w->thread, NULL);
+}
+
 int server_run(struct server_opts *o)
 {
 	struct server s = { .o = o };
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned int started = 0;
+	bool front_started = false;
 	sigset_t set;
 	int r = 0;
 
 	pthread_rwlock_init(&s.lock, NULL);
 	apply_settings(&s, o->cfg, o->tls);
 	/*
-	 * Two loops per CPU: a loop that blocks (a page fault, an overlay
+	 * Two data loops per CPU: a loop that blocks (a page fault, an overlay
 	 * write) leaves the CPU to another, and with busy neighbours the
 	 * scheduler gives the server a fairer share. Measured better than one.
 	 */
@@ -842,36 +1021,13 @@ int server_run(struct server_opts *o)
 		s.lsrc[i] =
 			(struct source){ .kind = K_LISTENER, .fd = o->listeners[i].fd };
 
-	for (unsigned int i = 0; i < s.nworkers; i++) {
-		struct worker *w = &s.workers[i];
-
-		w->s = &s;
-		w->epfd = epoll_create1(EPOLL_CLOEXEC);
-		w->event =
-			(struct source){ .kind = K_EVENT,
-					 .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
-		w->timer = (struct source){
-			.kind = K_TIMER,
-			.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
-		};
-		w->rbuf = malloc(RBUF_SIZE);
-		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf) {
-			r = log_errno(-errno ? -errno : -ENOMEM,
-				      "cannot set up a worker");
-			goto out;
-		}
-		timerfd_settime(w->timer.fd, 0, &its, NULL);
-		r = add_source(w->epfd, &w->event, EPOLLIN);
-		if (r == 0)
-			r = add_source(w->epfd, &w->timer, EPOLLIN);
-		for (size_t j = 0; r == 0 && j < o->n_listeners; j++)
-			r = add_source(w->epfd, &s.lsrc[j], EPOLLIN | EPOLLEXCLUSIVE);
-		if (r < 0) {
-			log_errno(r, "cannot set up a worker");
-			goto out;
-		}
+	r = worker_init(&s, &s.front, true);
+	for (unsigned int i = 0; r == 0 && i < s.nworkers; i++) {
+		s.workers[i].id = i + 1;
+		r = worker_init(&s, &s.workers[i], false);
 	}
+	if (r < 0)
+		goto out;
 	for (; started < s.nworkers; started++) {
 		r = -pthread_create(&s.workers[started].thread, NULL, worker_main,
 				    &s.workers[started]);
@@ -880,6 +1036,12 @@ int server_run(struct server_opts *o)
 			goto out;
 		}
 	}
+	r = -pthread_create(&s.front.thread, NULL, worker_main, &s.front);
+	if (r < 0) {
+		log_errno(r, "cannot start a worker thread");
+		goto out;
+	}
+	front_started = true;
 	for (size_t i = 0; i < o->n_listeners; i++)
 		log_notice("listening on %s", o->listeners[i].desc);
 
@@ -902,25 +1064,14 @@ int server_run(struct server_opts *o)
 	}
 out:
 	atomic_store(&s.stopping, true);
-	for (unsigned int i = 0; i < started; i++) {
-		uint64_t one = 1;
-		if (write(s.workers[i].event.fd, &one, sizeof(one)) < 0)
-			log_warn_errno(-errno, "cannot wake a worker");
-	}
+	/* The front first: it hands connections to the others. */
+	if (front_started)
+		worker_stop(&s.front);
 	for (unsigned int i = 0; i < started; i++)
-		pthread_join(s.workers[i].thread, NULL);
-	for (unsigned int i = 0; s.workers && i < s.nworkers; i++) {
-		struct worker *w = &s.workers[i];
-		if (w->epfd > 0)
-			close(w->epfd);
-		if (w->event.fd > 0)
-			close(w->event.fd);
-		if (w->timer.fd > 0)
-			close(w->timer.fd);
-		free(w->rbuf);
-		if (w->spare_fd > 0)
-			close(w->spare_fd);
-	}
+		worker_stop(&s.workers[i]);
+	worker_fini(&s.front);
+	for (unsigned int i = 0; s.workers && i < s.nworkers; i++)
+		worker_fini(&s.workers[i]);
 	free(s.workers);
 	free(s.lsrc);
 	acl_free(&s.allow);
