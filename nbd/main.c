@@ -93,7 +93,7 @@ static void usage(void)
 	       "      --max-options N        drop clients sending more than N options (default 256)\n"
 	       "      --shutdown-timeout S   at SIGTERM, wait up to S seconds for requests in flight\n"
 	       "                             (default 5, 0: drop clients at once)\n"
-	       "  -t, --threads N            event loop threads (default: two per CPU)\n"
+	       "  -t, --threads N            data event loops (default: two per CPU)\n"
 	       "  -f, --foreground           stay in the foreground and log to stderr\n"
 	       "      --pidfile FILE         write the process id to FILE once listening\n"
 	       "  -u, --user USER            drop privileges to USER after binding\n"
