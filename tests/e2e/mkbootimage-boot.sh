@@ -49,6 +49,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 echo "BUILD $(tr '\n' ' ' </etc/pxeroot/build)"
+# A shell can source it: every line is one assignment.
+(set -u && . /etc/pxeroot/build && echo "BUILDVARS kver=$KVER builder=$BUILDER version=$VERSION drivers=$DRIVERS compress=$COMPRESS")
 # Coldplug: load what every device's modalias asks for, until nothing new loads.
 prev=-1
 for round in 1 2 3 4 5 6; do
@@ -101,8 +103,9 @@ for c in gzip zstd xz lz4 none; do
 	[ "$rc" = 0 ] || { tail -20 "$T/$c.log"; fail "$c: qemu exited $rc"; }
 	check_boot "$T/$c.log" "$c"
 	grep -q "CMDLINE pxeroot.test=$c" "$T/$c.log" || fail "$c: /etc/pxeroot/cmdline is not the --cmdline"
-	grep -q "BUILD KVER=$KVER BUILDER=mkbootimage" "$T/$c.log" || fail "$c: /etc/pxeroot/build is wrong"
-	ok "$c: /etc/pxeroot/cmdline and /etc/pxeroot/build are there"
+	grep -q "BUILDVARS kver=$KVER builder=mkbootimage version=[0-9][0-9.]* drivers=e1000,virtio_net compress=$c\$" \
+		"$T/$c.log" || fail "$c: /etc/pxeroot/build is wrong or cannot be sourced"
+	ok "$c: /etc/pxeroot/cmdline is there, /etc/pxeroot/build can be sourced by the shell"
 done
 
 # The default: every wired Ethernet driver; coldplug must still pick the right two.

@@ -115,3 +115,11 @@ mkbootimage -q -s "$skel" -d e1000 -c none -o "$T/e1000.img" "$root"
 sed 's/ -> .*//; s/.* //' "$T/list" >"$T/list-names"
 diff -u "$T/cpio-names" "$T/list-names" || fail "--list and the archive differ"
 ok "--list shows exactly what the archive holds ($(wc -l <"$T/list") entries)"
+
+# /etc/pxeroot/build is a list of shell assignments: sh can source it.
+(cd "$T" && cpio -i --quiet --to-stdout etc/pxeroot/build <e1000.img) >"$T/build"
+got=$(sh -euc '. "$1"; echo "$KVER|$BUILDER|$VERSION|$DRIVERS|$COMPRESS"' sh "$T/build") ||
+	fail "/etc/pxeroot/build cannot be sourced: $(cat "$T/build")"
+assert_eq "$KVER|mkbootimage|$(mkbootimage --version | grep -o '[0-9][0-9.]*' | head -1)|e1000|none" "$got" \
+	"/etc/pxeroot/build sources in sh: KVER, BUILDER, VERSION, DRIVERS, COMPRESS"
+[ "$(grep -vc '^[A-Z_]*=' "$T/build")" = 0 ] || fail "/etc/pxeroot/build has a line that is not NAME=VALUE"

@@ -233,6 +233,53 @@ static int add_text(struct image *img, const char *path, const char *text)
 	return k < 0 ? log_errno(k, "cannot add /%s", path) : 0;
 }
 
+/* One NAME=VALUE line that a POSIX shell can source: the value in single quotes
+ * unless it is made only of characters that need none. */
+static void put_var(FILE *f, const char *name, const char *value)
+{
+	bool plain = *value != '\0';
+
+	for (const char *p = value; *p && plain; p++)
+		plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+			       "_.,:/+-@%",
+			       *p) != NULL;
+	fprintf(f, "%s=", name);
+	if (plain) {
+		fputs(value, f);
+	} else {
+		fputc('\'', f);
+		for (const char *p = value; *p; p++) {
+			if (*p == '\'')
+				fputs("'\\''", f);
+			else
+				fputc(*p, f);
+		}
+		fputc('\'', f);
+	}
+	fputc('\n', f);
+}
+
+/* /etc/pxeroot/build: what made the image, as shell variable assignments. */
+static char *build_info(const struct build_opts *o, const char *kver)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	put_var(f, "KVER", kver);
+	put_var(f, "BUILDER", "mkbootimage");
+	put_var(f, "VERSION", PXEROOT_VERSION);
+	put_var(f, "DRIVERS", o->drivers);
+	put_var(f, "COMPRESS", compression_name(o->compress));
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 static int add_layout(struct image *img, const struct build_opts *o, const char *kver)
 {
 	static const char *const dirs[] = { "bin",	   "sbin", "usr/bin", "usr/sbin",
@@ -254,10 +301,10 @@ static int add_layout(struct image *img, const struct build_opts *o, const char 
 	k = image_add_chardev(img, "dev/null", 1, 3, 0666);
 	if (k < 0 && k != -EEXIST)
 		return log_errno(k, "cannot add /dev/null");
-	if (asprintf(&cmdline, "%s\n", o->cmdline ? o->cmdline : "") < 0 ||
-	    asprintf(&build, "KVER=%s\nBUILDER=mkbootimage %s\nDRIVERS=%s\nCOMPRESS=%s\n",
-		     kver, PXEROOT_VERSION, o->drivers,
-		     compression_name(o->compress)) < 0)
+	if (asprintf(&cmdline, "%s\n", o->cmdline ? o->cmdline : "") < 0)
+		return log_oom();
+	build = build_info(o, kver);
+	if (!build)
 		return log_oom();
 	if (strchr(o->cmdline ? o->cmdline : "", '\n')) {
 		log_error("--cmdline must be one line");
