@@ -729,8 +729,9 @@ static bool conn_input(struct conn *c)
 		if (c->phase == P_TRANSMISSION && c->tx.deferred)
 			break; /* the worker retries it when its data is cached */
 		if (c->pend) {
+			/* As below: with the socket full, prepare up to OUT_HIGH. */
 			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
-				    FLUSH_MARK);
+				    c->q.bytes > FLUSH_MARK ? OUT_HIGH : FLUSH_MARK);
 			if (n < 0) {
 				conn_free(c, "out of memory");
 				return false;
@@ -742,9 +743,13 @@ static bool conn_input(struct conn *c)
 			}
 			if (!conn_flush(c))
 				return false;
-			/* Still held back: EPOLLOUT brings us back when the socket
-			 * drains. */
-			if (c->pend && c->q.bytes > OUT_HIGH)
+			/*
+			 * Still held back and the socket full: EPOLLOUT brings us
+			 * back when it drains. Trying again now would only spin on
+			 * EAGAIN, taking the CPU from the client we wait for.
+			 */
+			if (c->pend && !outq_empty(&c->q) &&
+			    (n == 0 || c->q.bytes > OUT_HIGH))
 				return true;
 			continue;
 		}
