@@ -23,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -48,6 +50,8 @@
 #define FLUSH_MARK (512u * 1024)
 #define OUT_HIGH (1u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
+/* Shutting down, at most this much of what a client sent is still served. */
+#define SLURP_MAX (16u << 20)
 
 enum kind {
 	K_LISTENER,
@@ -86,6 +90,8 @@ struct conn {
 	size_t pend_len, pend_off;
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
+	bool lingering; /* shutting down: output closed, reading until the client closes
+			 */
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
 	int64_t deadline; /* handshake or closing, in ms */
 	int64_t last_active;
@@ -108,6 +114,11 @@ struct worker {
 	struct conn *inbox; /* handed over by the front, not yet taken up */
 	uint8_t *rbuf;
 	int spare_fd; /* kept open to refuse connections when out of descriptors */
+	/* The front: the listening sockets in its epoll set, as of listen_gen. */
+	struct source **polled;
+	size_t npolled;
+	atomic_uint listen_gen;
+	bool draining; /* it has begun to finish its connections */
 };
 
 struct limits {
@@ -115,21 +126,35 @@ struct limits {
 	unsigned int handshake_timeout;
 	unsigned int idle_timeout;
 	unsigned int max_options;
+	unsigned int shutdown_timeout;
 	enum tls_mode tls;
 };
 
 struct server {
 	struct server_opts *o;
-	struct source *lsrc;
+	/*
+	 * The listening sockets the front is to poll. A change bumps listen_gen
+	 * and wakes it; it brings its epoll set up to date at the top of its
+	 * loop, so no event of a removed socket is still pending when it says it
+	 * has (w->listen_gen).
+	 */
+	pthread_mutex_t listen_lock;
+	struct source **lsrc;
+	size_t nlsrc;
+	atomic_uint listen_gen;
+	bool front_started;
+	unsigned int started; /* data loops running */
+	atomic_bool draining; /* SIGTERM: finish what clients asked, then stop */
 	struct worker front;
 	struct worker *workers; /* the data loops */
 	unsigned int nworkers;
 	atomic_uint next_worker; /* where the search for the least busy loop starts */
 	atomic_uint clients;
 	atomic_bool stopping;
-	pthread_rwlock_t lock; /* guards allow and limits across reloads */
+	pthread_rwlock_t lock; /* guards allow, limits and tls across reloads */
 	struct acl allow;
 	struct limits lim;
+	struct tls_server *tls; /* for new TLS sessions; each session holds a reference */
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -157,7 +182,9 @@ static void update_events(struct conn *c)
 		c->w->waiting = c;
 	}
 
-	if (c->phase == P_TLS_HANDSHAKE) {
+	if (c->lingering) {
+		ev = EPOLLIN;
+	} else if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
 		/* A deferred read is retried by the worker, not by socket events. */
@@ -389,6 +416,67 @@ static int conn_send(struct conn *c)
 
 static bool start_tls(struct conn *c);
 
+/* Has the client sent something we have not read? */
+static bool input_waiting(struct conn *c)
+{
+	int n = 0;
+
+	if (c->pend || (c->tls && tls_conn_pending(c->tls)))
+		return true;
+	return ioctl(c->src.fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Has the client acknowledged every byte we sent? */
+static bool all_acked(struct conn *c)
+{
+	int n = 0;
+
+	return c->peer.ss_family == AF_UNIX || ioctl(c->src.fd, SIOCOUTQ, &n) < 0 ||
+	       n == 0;
+}
+
+/*
+ * Shutting down, every reply is out: close our side and read (dropping it)
+ * whatever the client still sends until it closes too, or has at least
+ * received all we sent. Closing a socket with unread input resets the
+ * connection, and a reset throws away replies the kernel has not sent yet.
+ */
+static bool conn_linger(struct conn *c)
+{
+	int n = 0;
+
+	if (c->tls)
+		tls_conn_bye(c->tls);
+	shutdown(c->src.fd, SHUT_WR);
+	if ((ioctl(c->src.fd, FIONREAD, &n) < 0 || n == 0) && all_acked(c)) {
+		conn_free(c, NULL);
+		return false;
+	}
+	c->lingering = true;
+	update_events(c);
+	return true;
+}
+
+/* Read and drop what a lingering connection sends; false once it was freed. */
+static bool linger_input(struct conn *c)
+{
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->src.fd, c->w->rbuf, RBUF_SIZE, 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_free(c, NULL);
+			return false;
+		}
+	}
+	if (all_acked(c)) {
+		conn_free(c, NULL);
+		return false;
+	}
+	return true;
+}
+
 /* Returns false when the connection was freed. */
 static bool conn_flush(struct conn *c)
 {
@@ -398,7 +486,17 @@ static bool conn_flush(struct conn *c)
 		conn_free(c, c->closing ? NULL : "connection lost");
 		return false;
 	}
+	/*
+	 * Shutting down: once the requests sent before are answered and every
+	 * reply is out, close. Until then later requests are read and refused.
+	 */
+	if (c->phase == P_TRANSMISSION && !c->closing &&
+	    c->tx.serve_until != UINT64_MAX && outq_empty(&c->q) && tx_drained(&c->tx) &&
+	    !input_waiting(c))
+		c->closing = true;
 	if (outq_empty(&c->q)) {
+		if (c->closing && atomic_load(&c->w->s->draining))
+			return c->lingering || conn_linger(c);
 		if (c->closing) {
 			conn_free(c, NULL);
 			return false;
@@ -474,6 +572,114 @@ static void hand_over(struct conn *c)
 
 static bool conn_input(struct conn *c);
 
+static int add_source(int epfd, struct source *src, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
+}
+
+/* The front polls the listening sockets of the current generation, and no others. */
+static void sync_listeners(struct worker *w)
+{
+	struct server *s = w->s;
+	struct source **v;
+	unsigned int gen;
+
+	pthread_mutex_lock(&s->listen_lock);
+	gen = atomic_load(&s->listen_gen);
+	for (size_t i = 0; i < w->npolled; i++)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->polled[i]->fd, NULL);
+	w->npolled = 0;
+	v = realloc(w->polled, (s->nlsrc + 1) * sizeof(*v));
+	if (v)
+		w->polled = v;
+	for (size_t i = 0; v && i < s->nlsrc; i++) {
+		int r = add_source(w->epfd, s->lsrc[i], EPOLLIN);
+
+		if (r < 0)
+			log_errno(r, "cannot poll a listening socket");
+		else
+			w->polled[w->npolled++] = s->lsrc[i];
+	}
+	if (!v)
+		log_errno(-ENOMEM, "cannot poll the listening sockets");
+	atomic_store(&w->listen_gen, gen);
+	pthread_mutex_unlock(&s->listen_lock);
+}
+
+/*
+ * Take in everything the client has sent so far: with what was read before,
+ * it is what the client asked before the server began to shut down. Bounded,
+ * for a client that sends faster than we read.
+ */
+static void slurp(struct conn *c)
+{
+	size_t total = 0;
+
+	while (total < SLURP_MAX) {
+		ssize_t n = conn_recv(c, c->w->rbuf, RBUF_SIZE);
+		size_t have;
+		uint8_t *p;
+
+		if (n <= 0)
+			return; /* nothing more now; an end of stream is seen later */
+		have = c->pend ? c->pend_len - c->pend_off : 0;
+		p = malloc(have + n);
+		if (!p)
+			return;
+		if (have)
+			memcpy(p, c->pend + c->pend_off, have);
+		memcpy(p + have, c->w->rbuf, n);
+		free(c->pend);
+		c->pend = p;
+		c->pend_len = have + n;
+		c->pend_off = 0;
+		total += n;
+	}
+}
+
+/*
+ * SIGTERM: a connection in its handshake is closed; one in transmission is
+ * served until every request it had sent is answered, and later requests get
+ * NBD_ESHUTDOWN, as the protocol asks. Returns false if c was freed.
+ */
+static bool drain_conn(struct conn *c)
+{
+	if (c->closing)
+		return true;
+	if (c->phase == P_TLS_HANDSHAKE) {
+		conn_free(c, "server shutting down");
+		return false;
+	}
+	if (c->phase != P_TRANSMISSION) {
+		c->closing = true;
+		return conn_flush(c);
+	}
+	slurp(c);
+	c->tx.serve_until = c->tx.in_bytes + (c->pend ? c->pend_len - c->pend_off : 0);
+	log_info("%s: shutting down: answering what it sent (%" PRIu64
+		 " bytes not yet read), refusing later requests",
+		 c->name, c->tx.serve_until - c->tx.in_bytes);
+	/* Deferred reads go on from retry_waiting(); the rest now. */
+	if (c->tx.deferred) {
+		update_events(c);
+		return true;
+	}
+	return c->pend ? conn_input(c) : conn_flush(c);
+}
+
+static void start_drain(struct worker *w)
+{
+	struct conn *c, *next;
+
+	w->draining = true;
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		drain_conn(c);
+	}
+}
+
 /* Take up the connections the front handed over. */
 static void take_over(struct worker *w)
 {
@@ -496,7 +702,10 @@ static void take_over(struct worker *w)
 			continue;
 		}
 		c->events = EPOLLIN;
-		conn_input(c);
+		if (w->draining)
+			drain_conn(c);
+		else
+			conn_input(c);
 	}
 }
 
@@ -638,7 +847,9 @@ static bool start_tls(struct conn *c)
 	int r;
 
 	c->start_tls = false;
-	r = tls_conn_new(c->w->s->o->tls, c->src.fd, &c->tls);
+	pthread_rwlock_rdlock(&c->w->s->lock);
+	r = tls_conn_new(c->w->s->tls, c->src.fd, &c->tls);
+	pthread_rwlock_unlock(&c->w->s->lock);
 	if (r < 0) {
 		conn_free(c, "cannot start TLS");
 		return false;
@@ -649,6 +860,10 @@ static bool start_tls(struct conn *c)
 
 static void on_conn(struct conn *c, uint32_t ev)
 {
+	if (c->lingering) {
+		linger_input(c);
+		return;
+	}
 	if (c->phase == P_TLS_HANDSHAKE) {
 		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN)) {
 			conn_free(c, "connection lost");
@@ -791,7 +1006,10 @@ static void on_timer(struct worker *w)
 	pthread_rwlock_unlock(&s->lock);
 	for (struct conn *c = w->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->phase != P_TRANSMISSION || c->closing) {
+		if (c->lingering) {
+			if (all_acked(c))
+				conn_free(c, NULL);
+		} else if (c->phase != P_TRANSMISSION || c->closing) {
 			if (c->deadline && now >= c->deadline)
 				conn_free(c, c->closing
 						     ? "client does not read its replies"
@@ -855,6 +1073,12 @@ static void *worker_main(void *arg)
 	pthread_setname_np(pthread_self(),
 			   w->front ? "nbdexport-front" : "nbdexport-data");
 	while (!atomic_load(&s->stopping)) {
+		if (w->front &&
+		    atomic_load(&w->listen_gen) != atomic_load(&s->listen_gen))
+			sync_listeners(w);
+		if (atomic_load(&s->draining) && !w->draining)
+			start_drain(w);
+
 		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
 		bool tick = false;
 
@@ -919,39 +1143,10 @@ static void apply_settings(struct server *s, const struct config *c,
 		.handshake_timeout = c->handshake_timeout,
 		.idle_timeout = c->idle_timeout,
 		.max_options = c->max_options,
+		.shutdown_timeout = c->shutdown_timeout,
 		.tls = tls ? c->tls : TLS_OFF,
 	};
 	pthread_rwlock_unlock(&s->lock);
-}
-
-static void reload(struct server *s)
-{
-	struct config fresh;
-	int r;
-
-	config_init(&fresh);
-	r = s->o->reload ? s->o->reload(&fresh) : -ENOTSUP;
-	if (r < 0) {
-		log_error("reload failed; keeping the current configuration");
-		config_free(&fresh);
-		return;
-	}
-	r = export_table_load(s->o->exports, &fresh, true);
-	if (r < 0) {
-		log_errno(r, "reload failed; keeping the current exports");
-		config_free(&fresh);
-		return;
-	}
-	apply_settings(s, &fresh, s->o->tls);
-	log_notice("configuration reloaded: %zu exports", fresh.n_exports);
-	config_free(&fresh);
-}
-
-static int add_source(int epfd, struct source *src, uint32_t events)
-{
-	struct epoll_event e = { .events = events, .data.ptr = src };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
 }
 
 static int worker_init(struct server *s, struct worker *w, bool front)
@@ -977,8 +1172,6 @@ static int worker_init(struct server *s, struct worker *w, bool front)
 	r = add_source(w->epfd, &w->event, EPOLLIN);
 	if (r == 0)
 		r = add_source(w->epfd, &w->timer, EPOLLIN);
-	for (size_t j = 0; front && r == 0 && j < s->o->n_listeners; j++)
-		r = add_source(w->epfd, &s->lsrc[j], EPOLLIN);
 	if (r < 0)
 		return log_errno(r, "cannot set up an event loop");
 	return 0;
@@ -995,6 +1188,7 @@ static void worker_fini(struct worker *w)
 	if (w->timer.fd >= 0)
 		close(w->timer.fd);
 	free(w->rbuf);
+	free(w->polled);
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
 	pthread_mutex_destroy(&w->inbox_lock);
@@ -1009,16 +1203,203 @@ static void worker_stop(struct worker *w)
 	pthread_join(w->thread, NULL);
 }
 
+static void wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+/* Every loop running, the front and the data loops. */
+static void wake_all(struct server *s)
+{
+	if (s->front_started)
+		wake(&s->front);
+	for (unsigned int i = 0; i < s->started; i++)
+		wake(&s->workers[i]);
+}
+
+/*
+ * Make the front poll the listening sockets l[0..n) and wait until it does:
+ * then no loop uses a socket that is not in l any more, and the caller may
+ * close it.
+ */
+static int set_listeners(struct server *s, const struct listener *l, size_t n)
+{
+	struct source **v = calloc(n + 1, sizeof(*v)), **old;
+	size_t nold;
+	unsigned int gen;
+
+	for (size_t i = 0; v && i < n; i++) {
+		v[i] = malloc(sizeof(**v));
+		if (!v[i]) {
+			while (i > 0)
+				free(v[--i]);
+			free(v);
+			v = NULL;
+			break;
+		}
+		*v[i] = (struct source){ .kind = K_LISTENER, .fd = l[i].fd };
+	}
+	if (!v)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->listen_lock);
+	old = s->lsrc;
+	nold = s->nlsrc;
+	s->lsrc = v;
+	s->nlsrc = n;
+	gen = atomic_fetch_add(&s->listen_gen, 1) + 1;
+	pthread_mutex_unlock(&s->listen_lock);
+	/* The front answers at the top of its loop, within one round of events. */
+	if (s->front_started) {
+		wake(&s->front);
+		while ((int)(atomic_load(&s->front.listen_gen) - gen) < 0)
+			usleep(1000);
+	}
+	for (size_t i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	return 0;
+}
+
+static int64_t drain(struct server *s, const sigset_t *set)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int64_t start = now_ms(), deadline;
+	unsigned int busy, secs;
+
+	pthread_rwlock_rdlock(&s->lock);
+	secs = s->lim.shutdown_timeout;
+	pthread_rwlock_unlock(&s->lock);
+	/* Stop accepting: new clients are refused at once, not left waiting. */
+	set_listeners(s, NULL, 0);
+	listen_close(s->o->listeners, s->o->n_listeners);
+	s->o->listeners = NULL;
+	s->o->n_listeners = 0;
+	busy = atomic_load(&s->clients);
+	if (busy == 0 || secs == 0)
+		return 0;
+	log_notice("finishing the requests of %u connections (at most %u seconds)", busy,
+		   secs);
+	atomic_store(&s->draining, true);
+	wake_all(s);
+	deadline = start + secs * 1000ll;
+	while (atomic_load(&s->clients) > 0 && now_ms() < deadline) {
+		int sig = sigtimedwait(set, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_notice("%s received again: not waiting for clients",
+				   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+	}
+	busy = atomic_load(&s->clients);
+	if (busy)
+		log_warn("dropping %u connections that are still busy", busy);
+	return now_ms() - start;
+}
+
+/* Settings that are read only at start: say that a change waits for a restart. */
+static void restart_notices(const struct config *run, const struct config *c)
+{
+	if (!!run->user != !!c->user || (run->user && strcmp(run->user, c->user) != 0))
+		log_warn("'user' changed: takes effect when nbdexport is restarted");
+	if (run->threads != c->threads)
+		log_warn("'threads' changed: takes effect when nbdexport is restarted");
+	if (!!run->pidfile != !!c->pidfile ||
+	    (run->pidfile && strcmp(run->pidfile, c->pidfile) != 0))
+		log_warn("'pidfile' changed: takes effect when nbdexport is restarted");
+}
+
+/*
+ * SIGHUP: read the configuration again and apply all of it, or nothing. The
+ * new exports are opened, the TLS credentials loaded and the new listening
+ * sockets bound before anything changes; if one of these fails, the reload is
+ * rejected with one line that says why.
+ */
+static void reload(struct server *s)
+{
+	struct server_opts *o = s->o;
+	struct config fresh;
+	struct export_set set = { 0 };
+	struct tls_server *tls = NULL, *old_tls;
+	struct listener *nl = NULL;
+	size_t nn = 0, added = 0, removed = 0;
+	char err[512];
+	int r;
+
+	config_init(&fresh);
+	log_capture_errors(err, sizeof(err));
+	r = o->reload ? o->reload(&fresh) : -ENOTSUP;
+	if (r >= 0)
+		r = export_table_prepare(&fresh, &set);
+	if (r >= 0 && fresh.tls != TLS_OFF)
+		r = tls_server_new(&fresh, &tls);
+	if (r >= 0)
+		r = listen_update(&fresh, o->listeners, o->n_listeners, &nl, &nn);
+	log_capture_errors(NULL, 0);
+	if (r >= 0) {
+		r = set_listeners(s, nl, nn);
+		if (r < 0) {
+			listen_abandon(o->listeners, o->n_listeners, nl, nn);
+			snprintf(err, sizeof(err),
+				 "cannot poll the listening sockets: %s", strerror(-r));
+		}
+	}
+	if (r < 0) {
+		log_error("reload failed, keeping the running configuration: %s",
+			  err[0] ? err : strerror(-r));
+		export_set_free(&set);
+		tls_server_free(tls);
+		config_free(&fresh);
+		return;
+	}
+
+	for (size_t i = 0; i < nn; i++) {
+		if (listen_is_new(o->listeners, o->n_listeners, &nl[i])) {
+			log_notice("listening on %s", nl[i].desc);
+			added++;
+		}
+	}
+	for (size_t i = 0; i < o->n_listeners; i++) {
+		if (!o->listeners[i].kept) {
+			log_notice("no longer listening on %s", o->listeners[i].desc);
+			removed++;
+		}
+	}
+	listen_close_unkept(o->listeners, o->n_listeners);
+	o->listeners = nl;
+	o->n_listeners = nn;
+
+	export_table_commit(o->exports, &set);
+	pthread_rwlock_wrlock(&s->lock);
+	old_tls = s->tls;
+	s->tls = tls;
+	pthread_rwlock_unlock(&s->lock);
+	tls_server_free(old_tls);
+	apply_settings(s, &fresh, tls);
+	restart_notices(o->cfg, &fresh);
+	log_notice("configuration reloaded: %zu exports, TLS %s, %zu listening sockets "
+		   "(%zu new, %zu closed)",
+		   fresh.n_exports,
+		   !tls			      ? "off"
+		   : fresh.tls == TLS_REQUIRE ? "required"
+					      : "on",
+		   nn, added, removed);
+	config_free(&fresh);
+}
+
 int server_run(struct server_opts *o)
 {
 	struct server s = { .o = o };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int started = 0;
-	bool front_started = false;
 	sigset_t set;
 	int r = 0;
 
 	pthread_rwlock_init(&s.lock, NULL);
+	pthread_mutex_init(&s.listen_lock, NULL);
+	s.tls = tls_server_ref(o->tls);
 	apply_settings(&s, o->cfg, o->tls);
 	/*
 	 * Two data loops per CPU: a loop that blocks (a page fault, an overlay
@@ -1028,25 +1409,23 @@ int server_run(struct server_opts *o)
 	s.nworkers = o->cfg->threads ? o->cfg->threads
 				     : (ncpu > 0 ? MIN(2 * (unsigned int)ncpu, 64u) : 2);
 	s.workers = calloc(s.nworkers, sizeof(*s.workers));
-	s.lsrc = calloc(o->n_listeners, sizeof(*s.lsrc));
-	if (!s.workers || !s.lsrc) {
+	if (!s.workers) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < o->n_listeners; i++)
-		s.lsrc[i] =
-			(struct source){ .kind = K_LISTENER, .fd = o->listeners[i].fd };
 
 	r = worker_init(&s, &s.front, true);
 	for (unsigned int i = 0; r == 0 && i < s.nworkers; i++) {
 		s.workers[i].id = i + 1;
 		r = worker_init(&s, &s.workers[i], false);
 	}
+	if (r == 0)
+		r = set_listeners(&s, o->listeners, o->n_listeners);
 	if (r < 0)
 		goto out;
-	for (; started < s.nworkers; started++) {
-		r = -pthread_create(&s.workers[started].thread, NULL, worker_main,
-				    &s.workers[started]);
+	for (; s.started < s.nworkers; s.started++) {
+		r = -pthread_create(&s.workers[s.started].thread, NULL, worker_main,
+				    &s.workers[s.started]);
 		if (r < 0) {
 			log_errno(r, "cannot start a worker thread");
 			goto out;
@@ -1057,7 +1436,7 @@ int server_run(struct server_opts *o)
 		log_errno(r, "cannot start a worker thread");
 		goto out;
 	}
-	front_started = true;
+	s.front_started = true;
 	for (size_t i = 0; i < o->n_listeners; i++)
 		log_notice("listening on %s", o->listeners[i].desc);
 
@@ -1076,21 +1455,28 @@ int server_run(struct server_opts *o)
 		}
 		log_notice("%s received, shutting down",
 			   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		int64_t ms = drain(&s, &set);
+		if (ms)
+			log_notice("shut down in %" PRId64 " ms", ms);
 		break;
 	}
 out:
 	atomic_store(&s.stopping, true);
 	/* The front first: it hands connections to the others. */
-	if (front_started)
+	if (s.front_started)
 		worker_stop(&s.front);
-	for (unsigned int i = 0; i < started; i++)
+	for (unsigned int i = 0; i < s.started; i++)
 		worker_stop(&s.workers[i]);
 	worker_fini(&s.front);
 	for (unsigned int i = 0; s.workers && i < s.nworkers; i++)
 		worker_fini(&s.workers[i]);
 	free(s.workers);
+	for (size_t i = 0; i < s.nlsrc; i++)
+		free(s.lsrc[i]);
 	free(s.lsrc);
+	pthread_mutex_destroy(&s.listen_lock);
 	acl_free(&s.allow);
+	tls_server_free(s.tls);
 	pthread_rwlock_destroy(&s.lock);
 	return r;
 }

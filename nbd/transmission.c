@@ -106,6 +106,7 @@ void tx_init(struct tx *t, struct export *e, bool structured, bool meta, bool ze
 		.meta = meta && structured,
 		.zero_copy = zero_copy,
 		.tflags = export_tflags(e, structured),
+		.serve_until = UINT64_MAX,
 	};
 }
 
@@ -150,6 +151,8 @@ static const char *nbd_strerror(uint32_t err)
 		return "beyond the end of the export";
 	case NBD_ENOMEM:
 		return "out of memory";
+	case NBD_ESHUTDOWN:
+		return "server is shutting down";
 	default:
 		return "input/output error";
 	}
@@ -463,6 +466,16 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 	return reply_ok(t, q, r->handle);
 }
 
+bool tx_drained(const struct tx *t)
+{
+	if (t->deferred || t->wbuf)
+		return false;
+	/* A request partly received (or its refused payload being dropped). */
+	if (t->hdr_got || t->skip)
+		return t->req_start >= t->serve_until;
+	return t->in_bytes >= t->serve_until;
+}
+
 int tx_resume(struct tx *t, struct outq *q)
 {
 	int r;
@@ -528,6 +541,8 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 		uint32_t err;
 		bool fatal;
 
+		if (t->hdr_got == 0)
+			t->req_start = t->in_bytes + pos;
 		if (t->hdr_got == 0 && n == sizeof(t->hdr)) {
 			h = in + pos; /* the common case: a whole header in the buffer */
 		} else {
@@ -555,6 +570,8 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 			t->disc = true;
 			break;
 		}
+		if (!err && t->req_start >= t->serve_until)
+			err = NBD_ESHUTDOWN;
 		if (err) {
 			if (payload) {
 				t->cur = req;
@@ -591,5 +608,6 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 		if (r < 0)
 			return r;
 	}
+	t->in_bytes += pos;
 	return pos;
 }

@@ -42,6 +42,14 @@ struct tx {
 	uint64_t skip; /* payload bytes to read and drop */
 	uint32_t skip_err; /* the error to reply once they are dropped */
 
+	/*
+	 * Shutting down: requests that start at or after this offset of the
+	 * client's stream get NBD_ESHUTDOWN; those before it are served.
+	 */
+	uint64_t serve_until;
+	uint64_t in_bytes; /* stream bytes consumed so far */
+	uint64_t req_start; /* where the request being received started */
+
 	bool disc; /* the client sent NBD_CMD_DISC */
 	const char *why; /* set when the connection must be dropped */
 	uint64_t requests;
@@ -70,6 +78,11 @@ void tx_free(struct tx *t);
  */
 ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
 		size_t limit);
+/*
+ * Shutting down: every request that started before t->serve_until has been
+ * executed and its reply queued.
+ */
+bool tx_drained(const struct tx *t);
 /*
  * Retry a deferred read (blocking this time if !t->nowait). 0 when done (its
  * reply is queued), -EAGAIN while the data is still not cached.
