@@ -870,6 +870,17 @@ static bool conn_input(struct conn *c)
 			break;
 	}
 	if (handed_over(c)) {
+		/*
+		 * Send the end of the handshake from here: the data loop takes
+		 * the connection up only after the events it is busy with, and
+		 * the client's handshake is not over until it has the reply.
+		 */
+		int r = conn_send(c);
+
+		if (r < 0 && r != -EAGAIN) {
+			conn_free(c, "connection lost");
+			return false;
+		}
 		hand_over(c);
 		return false;
 	}
