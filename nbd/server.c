@@ -109,6 +109,8 @@ struct worker {
 	struct source timer;
 	struct conn *conns;
 	struct conn *waiting; /* reads deferred until their data is cached */
+	pthread_mutex_t done_lock;
+	struct cow_job *done; /* overlay jobs finished by the cow pool */
 	atomic_uint nconns; /* connections it owns, for choosing where to hand over */
 	pthread_mutex_t inbox_lock;
 	struct conn *inbox; /* handed over by the front, not yet taken up */
@@ -187,8 +189,12 @@ static void update_events(struct conn *c)
 	} else if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
-		/* A deferred read is retried by the worker, not by socket events. */
-		bool deferred = c->phase == P_TRANSMISSION && c->tx.deferred;
+		/*
+		 * A deferred read is retried by the worker, an overlay job reports
+		 * back: either way the connection waits, not for socket events.
+		 */
+		bool deferred = c->phase == P_TRANSMISSION &&
+				(c->tx.deferred || c->tx.job);
 
 		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
 		    !deferred)
@@ -266,6 +272,59 @@ static void conn_free(struct conn *c, const char *why)
 	free(c);
 }
 
+/* A pool thread finished an overlay job: hand it to its event loop. */
+static void cow_job_complete(struct cow_job *j)
+{
+	struct worker *w = j->loop;
+	uint64_t one = 1;
+	bool was_empty;
+
+	pthread_mutex_lock(&w->done_lock);
+	was_empty = !w->done;
+	j->next = w->done;
+	w->done = j;
+	pthread_mutex_unlock(&w->done_lock);
+	if (was_empty && write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+static bool conn_input(struct conn *c);
+static bool conn_flush(struct conn *c);
+
+/* Go on with the connections whose overlay jobs are done. */
+static void take_done(struct worker *w)
+{
+	struct cow_job *list, *j, *next;
+
+	pthread_mutex_lock(&w->done_lock);
+	list = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_lock);
+	for (j = list; j; j = next) {
+		struct conn *c = j->owner;
+		int r;
+
+		next = j->next;
+		if (!c) {
+			/* Its connection is gone. */
+			cow_job_free(j);
+			continue;
+		}
+		/* Only now: until it left the list, the job must not be freed. */
+		j->taken = true;
+		r = tx_resume(&c->tx, &c->q);
+		if (r < 0) {
+			conn_free(c, "out of memory");
+			continue;
+		}
+		/* Send the reply and go on with what the client sent meanwhile. */
+		if (c->closing)
+			conn_flush(c);
+		else
+			conn_input(c);
+	}
+}
+
 static int hs_get(void *opaque, const char *name, struct export **ret)
 {
 	struct conn *c = opaque;
@@ -295,6 +354,10 @@ static int enter_transmission(struct conn *c)
 	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
 	c->tx.nowait = true;
 	if (e->cow != COW_OFF) {
+		/* Overlay I/O runs in the cow pool; take_over() names the loop. */
+		c->tx.cow_done = cow_job_complete;
+		c->tx.cow_loop = c->w;
+		c->tx.cow_owner = c;
 		char key[64];
 
 		sockaddr_format((struct sockaddr *)&c->peer, key, sizeof(key), false);
@@ -661,8 +724,8 @@ static bool drain_conn(struct conn *c)
 	log_info("%s: shutting down: answering what it sent (%" PRIu64
 		 " bytes not yet read), refusing later requests",
 		 c->name, c->tx.serve_until - c->tx.in_bytes);
-	/* Deferred reads go on from retry_waiting(); the rest now. */
-	if (c->tx.deferred) {
+	/* Deferred reads go on from retry_waiting(), jobs when done; the rest now. */
+	if (c->tx.deferred || c->tx.job) {
 		update_events(c);
 		return true;
 	}
@@ -697,6 +760,7 @@ static void take_over(struct worker *w)
 
 		next = c->next;
 		conn_link(w, c);
+		c->tx.cow_loop = w;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->src.fd, &e) < 0) {
 			conn_free(c, "cannot set up connection");
 			continue;
@@ -726,8 +790,9 @@ static bool conn_input(struct conn *c)
 		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE ||
 		    handed_over(c))
 			break;
-		if (c->phase == P_TRANSMISSION && c->tx.deferred)
-			break; /* the worker retries it when its data is cached */
+		if (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))
+			break; /* the worker goes on when its data is cached or its job
+				  done */
 		if (c->pend) {
 			/* As below: with the socket full, prepare up to OUT_HIGH. */
 			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
@@ -779,6 +844,9 @@ static bool conn_input(struct conn *c)
 			}
 			used += u;
 			if (used == n || c->closing || c->start_tls || handed_over(c))
+				break;
+			/* A request waits for the disk or the cow pool; keep the rest. */
+			if (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))
 				break;
 			/* Replies piled up: send them, and go on while the socket takes
 			 * them. */
@@ -885,7 +953,8 @@ static void on_conn(struct conn *c, uint32_t ev)
 		 * nothing can reach the client any more (and the event would
 		 * repeat until we stop listening).
 		 */
-		if ((c->closing || (c->phase == P_TRANSMISSION && c->tx.deferred)) &&
+		if ((c->closing ||
+		     (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))) &&
 		    (ev & (EPOLLHUP | EPOLLERR))) {
 			conn_free(c, c->closing ? NULL : "connection lost");
 			return;
@@ -1080,7 +1149,7 @@ static void *worker_main(void *arg)
 			start_drain(w);
 
 		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
-		bool tick = false;
+		bool tick = false, woken = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -1099,6 +1168,7 @@ static void *worker_main(void *arg)
 				break;
 			case K_EVENT:
 				take_over(w);
+				woken = true;
 				break;
 			case K_TIMER:
 				tick = true;
@@ -1108,7 +1178,9 @@ static void *worker_main(void *arg)
 				break;
 			}
 		}
-		/* Last: it may free connections that still had events above. */
+		/* Last: these may free connections that still had events above. */
+		if (woken)
+			take_done(w);
 		if (tick)
 			on_timer(w);
 		if (w->waiting)
@@ -1157,6 +1229,7 @@ static int worker_init(struct server *s, struct worker *w, bool front)
 	w->s = s;
 	w->front = front;
 	pthread_mutex_init(&w->inbox_lock, NULL);
+	pthread_mutex_init(&w->done_lock, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->event = (struct source){ .kind = K_EVENT,
 				    .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
@@ -1192,6 +1265,7 @@ static void worker_fini(struct worker *w)
 	if (w->spare_fd >= 0)
 		close(w->spare_fd);
 	pthread_mutex_destroy(&w->inbox_lock);
+	pthread_mutex_destroy(&w->done_lock);
 }
 
 static void worker_stop(struct worker *w)
@@ -1467,6 +1541,16 @@ out:
 		worker_stop(&s.front);
 	for (unsigned int i = 0; i < s.started; i++)
 		worker_stop(&s.workers[i]);
+	/* The connections are gone; jobs they left finish, then are freed. */
+	cow_pool_stop();
+	for (unsigned int i = 0; s.workers && i < s.nworkers; i++) {
+		while (s.workers[i].done) {
+			struct cow_job *j = s.workers[i].done;
+
+			s.workers[i].done = j->next;
+			cow_job_free(j);
+		}
+	}
 	worker_fini(&s.front);
 	for (unsigned int i = 0; s.workers && i < s.nworkers; i++)
 		worker_fini(&s.workers[i]);

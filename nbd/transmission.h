@@ -32,6 +32,14 @@ struct tx {
 	 */
 	bool nowait;
 	bool deferred; /* t->cur is a read waiting for the page cache */
+	/*
+	 * With cow_done set, overlay requests run in the cow pool: t->cur waits
+	 * for t->job, and cow_done (a pool thread) says when it is done; then
+	 * tx_resume() sends the reply.
+	 */
+	struct cow_job *job;
+	void (*cow_done)(struct cow_job *j);
+	void *cow_loop, *cow_owner; /* for cow_done */
 	uint16_t tflags;
 
 	uint8_t hdr[28];
@@ -84,8 +92,9 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
  */
 bool tx_drained(const struct tx *t);
 /*
- * Retry a deferred read (blocking this time if !t->nowait). 0 when done (its
- * reply is queued), -EAGAIN while the data is still not cached.
+ * Retry a deferred read (blocking this time if !t->nowait), or finish a
+ * request whose overlay job is done. 0 when done (its reply is queued),
+ * -EAGAIN while the data is still not cached or the job not done.
  */
 int tx_resume(struct tx *t, struct outq *q);
 
