@@ -75,7 +75,8 @@ static void test_sha256_fd(void)
 	check_int(write(p[1], "abc", 3), 3);
 	close(p[1]);
 	check_int(sha256_fd(p[0], hex), 0);
-	check_str(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	check_str(hex,
+		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	close(p[0]);
 	check_int(sha256_fd(-1, hex), -EBADF);
 }
@@ -85,8 +86,9 @@ static void test_md5_vectors(void)
 	check_str(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
 	check_str(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72");
 	check_str(md5_hex("message digest"), "f96b697d7cb7938d525a2f31aaf161d0");
-	check_str(md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
-		  "57edf4a22be3c955ac49da2e2107b67a");
+	check_str(
+		md5_hex("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+		"57edf4a22be3c955ac49da2e2107b67a");
 }
 
 TAP_MAIN(TAP_CASE(test_sha256_vectors), TAP_CASE(test_sha256_million),
