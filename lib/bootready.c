@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 /* Where the client finds what the initramfs learned by DHCP (doc/initramfs.md). */
 #define CLIENT_RESOLV "/run/pxeroot/resolv.conf"
 #define COMMENT_PREFIX "#pxeroot# "
+#define CLIENT_CONF "/etc/pxeroot/client.conf"
 
 enum act_kind {
 	ACT_WRITE,
@@ -45,6 +47,7 @@ struct ctx {
 	const struct bootready_opts *o;
 	const char *datadir;
 	char *domain;
+	bool domain_kept; /* given by --idmap-domain, now or to an earlier run */
 	char *keeper; /* the lease keeper chosen for this tree */
 	struct action *acts;
 	size_t n;
@@ -107,6 +110,11 @@ static int add_remove(struct ctx *c, const char *path)
 	return add(c, ACT_REMOVE, path, NULL, 0, 0);
 }
 
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static bool exists(int rootfd, const char *path)
 {
 	struct stat st;
@@ -126,7 +134,8 @@ static bool satisfied(int rootfd, const struct action *a)
 	case ACT_REMOVE:
 		return r == -ENOENT;
 	case ACT_MKDIR:
-		return r == 0 && S_ISDIR(st.st_mode);
+		/* A link to a directory will do. */
+		return root_stat(rootfd, a->path, true, &st) == 0 && S_ISDIR(st.st_mode);
 	case ACT_LINK:
 		if (r < 0 || !S_ISLNK(st.st_mode))
 			return false;
@@ -163,8 +172,11 @@ static void describe(const char *step, const struct action *a)
 	}
 }
 
+static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mode,
+		      int depth);
+
 /* Create the missing directories above path, each journaled first. */
-static int ensure_parents(struct journal *j, int rootfd, const char *path)
+static int ensure_parents(struct journal *j, int rootfd, const char *path, int depth)
 {
 	_cleanup_free_ char *p = strdup(path);
 	char *s;
@@ -173,29 +185,101 @@ static int ensure_parents(struct journal *j, int rootfd, const char *path)
 	if (!p)
 		return -ENOMEM;
 	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
-		struct stat st;
-
 		*s = '\0';
-		r = root_stat(rootfd, p, true, &st);
-		if (r == -ENOENT) {
-			_cleanup_close_ int dfd = -1;
-			const char *base;
-
-			r = journal_record(j, p);
-			if (r < 0)
-				return r;
-			dfd = root_open_parent(rootfd, p, &base);
-			if (dfd < 0)
-				return dfd;
-			if (mkdirat(dfd, base, 0755) < 0 && errno != EEXIST)
-				return -errno;
-		} else if (r < 0) {
+		r = ensure_dir(j, rootfd, p, 0755, depth);
+		if (r < 0)
 			return r;
-		} else if (!S_ISDIR(st.st_mode)) {
-			return -ENOTDIR;
-		}
 		*s = '/';
 	}
+	return 0;
+}
+
+/*
+ * The target of the link at path as a path from the tree's root: an absolute
+ * target is already one (RESOLVE_IN_ROOT reads it so), a relative one is
+ * joined to the link's directory, "." and ".." folded.
+ */
+static int link_target_path(int rootfd, const char *path, char **ret)
+{
+	_cleanup_free_ char *target = NULL, *joined = NULL;
+	char *out, *w, *seg, *save = NULL;
+	int r;
+
+	r = root_readlink(rootfd, path, &target);
+	if (r < 0)
+		return r;
+	if (target[0] == '/')
+		joined = strdup(target);
+	else if (asprintf(&joined, "%.*s/%s", (int)(strrchr(path, '/') - path), path,
+			  target) < 0)
+		joined = NULL;
+	if (!joined)
+		return -ENOMEM;
+	out = calloc(1, strlen(joined) + 2);
+	if (!out)
+		return -ENOMEM;
+	w = out;
+	for (seg = strtok_r(joined, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+		if (strcmp(seg, ".") == 0)
+			continue;
+		if (strcmp(seg, "..") == 0) {
+			char *up = strrchr(out, '/');
+
+			w = up ? up : out;
+			*w = '\0';
+			continue;
+		}
+		w += sprintf(w, "/%s", seg);
+	}
+	if (!*out)
+		strcpy(out, "/");
+	*ret = out;
+	return 0;
+}
+
+/*
+ * Make path a directory (or leave the one there), journaled first. A dangling
+ * link on the way (an absolute link into a /run or /var that the tree leaves
+ * empty, say) is followed: what it names is created inside the tree, so the
+ * link keeps the meaning its distribution gave it.
+ */
+static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mode,
+		      int depth)
+{
+	_cleanup_close_ int dfd = -1;
+	struct stat st;
+	const char *base;
+	int r;
+
+	if (depth > 16)
+		return -ELOOP;
+	r = root_stat(rootfd, path, true, &st);
+	if (r == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	if (r != -ENOENT)
+		return r;
+	r = ensure_parents(j, rootfd, path, depth);
+	if (r < 0)
+		return r;
+	r = root_stat(rootfd, path, false, &st);
+	if (r == 0 && S_ISLNK(st.st_mode)) {
+		_cleanup_free_ char *target = NULL;
+
+		r = link_target_path(rootfd, path, &target);
+		if (r < 0)
+			return r;
+		return ensure_dir(j, rootfd, target, mode, depth + 1);
+	}
+	if (r == 0)
+		return -ENOTDIR;
+	r = journal_record(j, path);
+	if (r < 0)
+		return r;
+	dfd = root_open_parent(rootfd, path, &base);
+	if (dfd < 0)
+		return dfd;
+	if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
@@ -207,7 +291,9 @@ static int apply(struct journal *j, int rootfd, const struct action *a)
 	struct stat st;
 	int r;
 
-	r = ensure_parents(j, rootfd, a->path);
+	if (a->kind == ACT_MKDIR)
+		return ensure_dir(j, rootfd, a->path, a->mode ? a->mode : 0755, 0);
+	r = ensure_parents(j, rootfd, a->path, 0);
 	if (r < 0)
 		return r;
 	r = journal_record(j, a->path);
@@ -235,17 +321,8 @@ static int apply(struct journal *j, int rootfd, const struct action *a)
 			return 0;
 		r = root_unlink(rootfd, a->path, 0);
 		return r == -ENOENT ? 0 : r;
-	case ACT_MKDIR: {
-		_cleanup_close_ int dfd = -1;
-		const char *base;
-
-		if (r == 0)
-			return S_ISDIR(st.st_mode) ? 0 : -EEXIST;
-		dfd = root_open_parent(rootfd, a->path, &base);
-		if (dfd < 0)
-			return dfd;
-		return mkdirat(dfd, base, a->mode ? a->mode : 0755) < 0 ? -errno : 0;
-	}
+	case ACT_MKDIR:
+		break;
 	}
 	return -EINVAL;
 }
@@ -466,6 +543,111 @@ static int step_fstab(struct ctx *c)
 	return r;
 }
 
+/*
+ * A tmpfs mounted over /var/log on the clients hides what the tree has there:
+ * the directories that packages made (/var/log/apt, a daemon's own log
+ * directory) would be missing, and a daemon that expects its directory fails
+ * to start. The directories under each tmpfs path, with their modes and
+ * owners, are made again on every client at boot: by systemd-tmpfiles, or by
+ * pxeroot-client-setup under OpenRC, from this file.
+ */
+#define TMPFS_DIRS "/etc/tmpfiles.d/pxeroot-tmpfs.conf"
+#define TMPFS_DIRS_MAX 4096
+
+static int tmpfs_dirs_walk(struct ctx *c, const char *dir, int depth, struct buf *out,
+			   size_t *count)
+{
+	char **names = NULL;
+	void *vd;
+	DIR *d;
+	struct dirent *de;
+	int r;
+
+	r = root_opendir(c->rootfd, dir, &vd);
+	if (r == -ENOENT || r == -ENOTDIR)
+		return 0;
+	if (r < 0)
+		return r;
+	d = vd;
+	while ((de = readdir(d))) {
+		size_t n = strv_length(names);
+		char **nn;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		nn = realloc(names, (n + 2) * sizeof(*nn));
+		if (!nn) {
+			r = -ENOMEM;
+			break;
+		}
+		names = nn;
+		names[n] = strdup(de->d_name);
+		names[n + 1] = NULL;
+		if (!names[n]) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	closedir(d);
+	if (r == 0 && names)
+		qsort(names, strv_length(names), sizeof(*names), cmp_strp);
+	for (char **nm = names; r == 0 && nm && *nm; nm++) {
+		_cleanup_free_ char *path = NULL;
+		char line[PATH_MAX + 64];
+		struct stat st;
+
+		if (asprintf(&path, "%s/%s", dir, *nm) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		/* Real directories only: a link is not followed out of the tree's
+		 * skeleton, and a name tmpfiles.d would need quoted is left out. */
+		if (root_stat(c->rootfd, path, false, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    strpbrk(path, " \t\n\\\"'%"))
+			continue;
+		if (++*count > TMPFS_DIRS_MAX) {
+			log_warn(
+				"more than %d directories under the tmpfs paths: the rest "
+				"is not made on clients",
+				TMPFS_DIRS_MAX);
+			break;
+		}
+		snprintf(line, sizeof(line), "d %s %04o %u %u -\n", path,
+			 (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid,
+			 (unsigned)st.st_gid);
+		r = buf_puts(out, line);
+		if (r == 0 && depth < 8)
+			r = tmpfs_dirs_walk(c, path, depth + 1, out, count);
+	}
+	strv_free(names);
+	return r;
+}
+
+static int step_tmpfs_dirs(struct ctx *c)
+{
+	struct buf out = { 0 };
+	size_t count = 0;
+	int r;
+
+	r = buf_puts(&out,
+		     "# SPDX-License-Identifier: GPL-2.0-or-later\n"
+		     "# Written by mkbootready: the directories the tree has under "
+		     "the\n# paths that clients mount as tmpfs, made again at boot.\n");
+	for (char **t = c->p->tmpfs; r == 0 && t && *t; t++) {
+		_cleanup_free_ char *path = strndup(*t, strcspn(*t, ":"));
+
+		r = path ? tmpfs_dirs_walk(c, path, 0, &out, &count) : -ENOMEM;
+	}
+	if (r == 0 && count)
+		r = add(c, ACT_WRITE, TMPFS_DIRS, out.s, out.len, 0644);
+	else if (r == 0 && exists(c->rootfd, TMPFS_DIRS))
+		r = add_remove(c, TMPFS_DIRS);
+	free(out.s);
+	return r;
+}
+
 static int mask_unit(struct ctx *c, const char *unit)
 {
 	char path[512];
@@ -552,8 +734,12 @@ static int step_network(struct ctx *c)
 	}
 	if (r == 0)
 		r = buf_puts(&conf, "\"\n");
+	if (r == 0 && c->domain_kept) {
+		snprintf(line, sizeof(line), "IDMAP_DOMAIN=%s\n", c->domain);
+		r = buf_puts(&conf, line);
+	}
 	if (r == 0)
-		r = add(c, ACT_WRITE, "/etc/pxeroot/client.conf", conf.s, conf.len, 0644);
+		r = add(c, ACT_WRITE, CLIENT_CONF, conf.s, conf.len, 0644);
 	free(conf.s);
 	if (r < 0)
 		return r;
@@ -865,19 +1051,13 @@ struct step {
 };
 
 static const struct step steps[] = {
-	{ "mtab", step_mtab },
-	{ "resolv", step_resolv },
-	{ "fstab", step_fstab },
-	{ "fsck", step_fsck },
-	{ "network", step_network },
-	{ "boot-units", step_units },
-	{ "machine-id", step_machine_id },
-	{ "ssh-keys", step_ssh_keys },
-	{ "persistent-net", step_persistent_net },
-	{ "journald", step_journald },
-	{ "reset", step_reset },
-	{ "idmapd", step_idmapd },
-	{ "mask", step_mask },
+	{ "mtab", step_mtab },	       { "resolv", step_resolv },
+	{ "fstab", step_fstab },       { "tmpfs-dirs", step_tmpfs_dirs },
+	{ "fsck", step_fsck },	       { "network", step_network },
+	{ "boot-units", step_units },  { "machine-id", step_machine_id },
+	{ "ssh-keys", step_ssh_keys }, { "persistent-net", step_persistent_net },
+	{ "journald", step_journald }, { "reset", step_reset },
+	{ "idmapd", step_idmapd },     { "mask", step_mask },
 };
 
 /* ---- the entry points ---- */
@@ -908,6 +1088,26 @@ int bootready_open(const char *sysroot, bool force_host, int *ret_rootfd)
 	}
 	*ret_rootfd = TAKE_FD(fd);
 	return 0;
+}
+
+int bootready_saved_domain(int rootfd, char **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = root_read_file(rootfd, CLIENT_CONF, &text, NULL);
+
+	if (r < 0)
+		return r;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (startswith(line, "IDMAP_DOMAIN=") && line[13] &&
+		    !strpbrk(line + 13, " \t\"'$`\\")) {
+			*ret = strdup(line + 13);
+			return *ret ? 0 : -ENOMEM;
+		}
+	}
+	return -ENOENT;
 }
 
 static int host_idmap_domain(char **ret)
@@ -973,6 +1173,10 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o,
 		c->domain = strdup(o->idmap_domain);
 		if (!c->domain)
 			return -ENOMEM;
+		c->domain_kept = true;
+	} else if (bootready_saved_domain(rootfd, &c->domain) == 0) {
+		/* Given to an earlier run: --check and re-runs keep it. */
+		c->domain_kept = true;
 	} else if (host_idmap_domain(&c->domain) < 0) {
 		log_warn(
 			"no NFSv4 ID-mapping domain on this host: idmapd.conf left as is "
@@ -995,6 +1199,39 @@ static void ctx_done(struct ctx *c)
 	ctx_clear(c);
 	free(c->domain);
 	free(c->keeper);
+}
+
+/*
+ * What a bootchroot that was killed leaves behind: its policy-rc.d. It is not
+ * part of the tree as its distribution made it, so it is removed without a
+ * journal entry (an undo must not bring it back). Returns 1 when found.
+ */
+static int leftovers(int rootfd, int mode, bool quiet)
+{
+	_cleanup_free_ char *cur = NULL;
+	int r;
+
+	if (root_read_file(rootfd, BOOTCHROOT_POLICY_RC_D, &cur, NULL) < 0 ||
+	    strcmp(cur, BOOTCHROOT_POLICY_RC_D_TEXT) != 0) {
+		if (mode == 2 && !quiet)
+			printf("leftovers: ready\n");
+		return 0;
+	}
+	if (mode == 2) {
+		if (!quiet)
+			printf("leftovers: not ready (%s, left by an interrupted bootchroot)\n",
+			       BOOTCHROOT_POLICY_RC_D);
+		return 1;
+	}
+	if (!quiet)
+		printf("leftovers: remove %s (left by an interrupted bootchroot)\n",
+		       BOOTCHROOT_POLICY_RC_D);
+	if (mode == 1)
+		return 1;
+	r = root_unlink(rootfd, BOOTCHROOT_POLICY_RC_D, 0);
+	if (r < 0 && r != -ENOENT)
+		return log_errno(r, "cannot remove %s", BOOTCHROOT_POLICY_RC_D);
+	return 1;
 }
 
 /* Run every step; mode 0 apply, 1 dry run, 2 check. Returns changes or not-ready steps.
@@ -1024,6 +1261,13 @@ static int run(int rootfd, const struct bootready_opts *o, int mode)
 			return log_errno(r, "cannot open the journal %s", JOURNAL_DIR);
 		}
 	}
+	r = leftovers(rootfd, mode, quiet);
+	if (r < 0) {
+		ctx_done(&c);
+		return r;
+	}
+	total += r;
+	notready += r;
 	if (strcmp(c.keeper, "none") == 0 && !quiet)
 		log_warn(
 			"no DHCP lease keeper of the profile (%s) is installed: clients keep "

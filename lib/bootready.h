@@ -11,6 +11,16 @@
  * nothing. Every path is resolved inside the tree, and every change is journaled
  * first (lib/journal.h), so undo restores the tree byte for byte.
  */
+/*
+ * bootchroot's /usr/sbin/policy-rc.d (Debian family): in the tree only while a
+ * command runs there. One found later was left by a bootchroot that was
+ * killed; mkbootready --check reports it and mkbootready removes it.
+ */
+#define BOOTCHROOT_POLICY_RC_D "/usr/sbin/policy-rc.d"
+#define BOOTCHROOT_POLICY_RC_D_TEXT                                                       \
+	"#!/bin/sh\n# Written by bootchroot while it runs: no daemon starts in a client " \
+	"tree.\nexit 101\n"
+
 struct bootready_opts {
 	const char *profile; /* NULL: detect from os-release */
 	const char *idmap_domain; /* NULL: the host's, by libnfsidmap */
@@ -36,6 +46,12 @@ int bootready_undo(int rootfd, bool dry_run);
 struct profile;
 /* The profile for the tree: name, or detected from its os-release. */
 int bootready_profile(int rootfd, const char *name, struct profile **ret);
+
+/*
+ * The NFSv4 ID-mapping domain an earlier run was given (--idmap-domain), as
+ * the tree's /etc/pxeroot/client.conf keeps it; -ENOENT when none was.
+ */
+int bootready_saved_domain(int rootfd, char **ret);
 
 /* Whether the tree has a journal (it was prepared, at least in part). */
 bool bootready_is_prepared(int rootfd);

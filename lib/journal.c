@@ -135,6 +135,45 @@ static int read_entry(struct journal *j, size_t seq, char **ret_buf, struct entr
 	return 0;
 }
 
+/*
+ * The journal lives in the tree it journals, under /var/lib; a tree without
+ * /var or /var/lib gets them, and the list of what was made here, in the file
+ * CREATED_LIST, so that undo takes them away again.
+ */
+#define CREATED_LIST "created"
+
+static int make_journal_dir(int rootfd)
+{
+	static const char *const parents[] = { "/var", "/var/lib" };
+	_cleanup_close_ int dfd = -1;
+	char created[64] = "";
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(parents); i++) {
+		struct stat st;
+
+		r = root_stat(rootfd, parents[i], true, &st);
+		if (r == -ENOENT) {
+			r = root_mkdir_p(rootfd, parents[i], 0755);
+			if (r < 0)
+				return r;
+			strcat(created, parents[i]);
+			strcat(created, "\n");
+		} else if (r < 0) {
+			return r;
+		}
+	}
+	r = root_mkdir_p(rootfd, "/var/lib/pxeroot", 0755);
+	if (r == 0)
+		r = root_mkdir_p(rootfd, JOURNAL_DIR, 0700);
+	if (r < 0 || !created[0])
+		return r;
+	dfd = root_open(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return dfd;
+	return write_file_atomic_at(dfd, CREATED_LIST, created, strlen(created), 0600);
+}
+
 int journal_open(int rootfd, bool create, struct journal **ret)
 {
 	_cleanup_(journal_freep) struct journal *j = NULL;
@@ -148,7 +187,7 @@ int journal_open(int rootfd, bool create, struct journal **ret)
 	j->rootfd = rootfd;
 	j->dirfd = root_open(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (j->dirfd == -ENOENT && create) {
-		r = root_mkdir_p(rootfd, JOURNAL_DIR, 0700);
+		r = make_journal_dir(rootfd);
 		if (r < 0)
 			return r;
 		j->dirfd = root_open(rootfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY, 0);
@@ -175,6 +214,8 @@ int journal_open(int rootfd, bool create, struct journal **ret)
 				unlinkat(j->dirfd, de->d_name, 0);
 			continue;
 		}
+		if (strcmp(de->d_name, CREATED_LIST) == 0)
+			continue;
 		seq = strtoul(de->d_name, &endp, 10);
 		if (*endp || seq == 0 || seq > 1000000) {
 			closedir(d);
@@ -391,6 +432,7 @@ static int restore(struct journal *j, const struct entry *e)
 
 int journal_undo(struct journal *j)
 {
+	_cleanup_free_ char *created = NULL;
 	char name[32];
 	int r;
 
@@ -418,6 +460,11 @@ int journal_undo(struct journal *j)
 		free(j->paths[i - 1]);
 		j->paths[i - 1] = NULL;
 	}
+	r = read_file_at(j->dirfd, CREATED_LIST, &created, NULL);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r == 0 && unlinkat(j->dirfd, CREATED_LIST, 0) < 0)
+		return -errno;
 	close(j->dirfd);
 	j->dirfd = -1;
 	j->n = 0;
@@ -428,5 +475,19 @@ int journal_undo(struct journal *j)
 	r = root_unlink(j->rootfd, "/var/lib/pxeroot", AT_REMOVEDIR);
 	if (r < 0 && r != -ENOENT && r != -ENOTEMPTY)
 		return r;
+	/* And what was made to hold it, deepest first, when nothing else uses it. */
+	if (created) {
+		char *lines[8], *save = NULL;
+		size_t n = 0;
+
+		for (char *l = strtok_r(created, "\n", &save); l && n < ARRAY_SIZE(lines);
+		     l = strtok_r(NULL, "\n", &save))
+			lines[n++] = l;
+		while (n-- > 0) {
+			r = root_unlink(j->rootfd, lines[n], AT_REMOVEDIR);
+			if (r < 0 && r != -ENOENT && r != -ENOTEMPTY)
+				return r;
+		}
+	}
 	return 0;
 }

@@ -90,6 +90,19 @@ root_nfs() {
 	4*) modprobe -q nfsv4 2>/dev/null ;;
 	*) modprobe -q nfsv4 2>/dev/null; modprobe -q nfsv3 2>/dev/null ;;
 	esac
+	# Each client must present an NFSv4 client owner of its own. Without
+	# one, the kernel names itself after the host name, which diskless
+	# clients often share ("(none)" when DHCP gives none), and the server
+	# takes every new client for a reboot of the previous one and drops that
+	# one's state: its opens are lost and it hangs in state recovery. The
+	# boot interface's MAC is unique and stays the same across reboots, so a
+	# rebooted client reclaims its own state. nfs.nfs4_unique_id= on the
+	# command line wins.
+	_uniq=/sys/module/nfs/parameters/nfs4_unique_id
+	if [ -w "$_uniq" ] && [ -z "$(cat "$_uniq" 2>/dev/null)" ] &&
+		[ -r "/sys/class/net/$IFACE/address" ]; then
+		echo "pxeroot-$(tr -d ':' <"/sys/class/net/$IFACE/address")" >"$_uniq"
+	fi
 	log "root: mounting $PX_SERVER:$_nfs_path over NFS (version $PX_NFS_VERS)"
 	retry nfs_try || return $?
 	read -r _how _opts <"$PXRUN/nfs.out"

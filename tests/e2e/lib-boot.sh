@@ -25,12 +25,16 @@
 #   start_nbdexport ARGS...    nbdexport on 127.0.0.1:10809
 #   start_rpcbind, start_ganesha EXPORT-BLOCKS, start_httpd DIR [PORT]
 #   pxe_tftp_dir DIR APPEND    pxelinux.0, ldlinux.c32, a menu, kernel, initramfs
+#   host_net CMD [ARG...]      run CMD in the host's network namespace (for
+#                              apt-get and the Debian archive)
 #
 # Every boot adds rd.pxeroot.fail.timeout=0 so that a failed boot reboots at
 # once (QEMU runs with -no-reboot: it exits) instead of waiting a minute.
 
 if [ -z "${PXEROOT_BOOT_NETNS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	export PXEROOT_BOOT_NETNS=1
+	# fd 6 keeps the host's network namespace for host_net.
+	exec 6</proc/self/ns/net
 	exec unshare --net --mount --propagation private "$BASH" "$0" "$@"
 fi
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -47,6 +51,14 @@ boot_setup() {
 	ip link set pxrdummy up 2>/dev/null
 	# rpcbind and ganesha keep sockets and locks in /run: a private one.
 	mount -t tmpfs -o mode=0755 pxeroot-test-run /run
+}
+
+host_net() {
+	if [ "${PXEROOT_BOOT_NETNS:-}" = 1 ] && [[ $(readlink /proc/self/fd/6) == net:* ]]; then
+		nsenter --net=/proc/self/fd/6 "$@"
+	else
+		"$@"
+	fi
 }
 
 boot_initramfs() {
@@ -181,13 +193,14 @@ start_rpcbind() {
 }
 
 # start_ganesha EXPORT-BLOCK...: nfs-ganesha serving NFSv3 and NFSv4 on 2049.
+# GANESHA_NFSV4 adds settings to its NFSV4 block.
 start_ganesha() {
 	requires ganesha.nfsd
 	local conf=$T/ganesha.conf
 	mkdir -p "$T/ganesha-recovery"
 	{
 		echo "NFS_CORE_PARAM { Protocols = 3, 4; Enable_NLM = false; Enable_RQUOTA = false; }"
-		echo "NFSV4 { Graceless = true; RecoveryRoot = \"$T/ganesha-recovery\"; }"
+		echo "NFSV4 { Graceless = true; RecoveryRoot = \"$T/ganesha-recovery\"; ${GANESHA_NFSV4:-} }"
 		printf '%s\n' "$@"
 	} >"$conf"
 	start_server -P "$T/ganesha.pid" -w 2049 \

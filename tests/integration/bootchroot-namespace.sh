@@ -83,11 +83,22 @@ wait "$bc" 2>/dev/null || true
 sleep 0.5
 pgrep -f "sleep $killed" >/dev/null && fail "the command survived kill -9 of bootchroot"
 ok "kill -9 of bootchroot ends everything inside"
-# The tree was left undone; a run of mkbootready repairs it.
+# The tree was left undone, with bootchroot's policy-rc.d in it: --check says
+# so, and a run of mkbootready repairs both.
+[ -e "$tree/usr/sbin/policy-rc.d" ] || fail "the killed bootchroot left no policy-rc.d to test with"
+expect_exit 1 mkbootready --idmap-domain example.org --check "$tree" >"$T/killed.check"
+grep -qx 'leftovers: not ready (/usr/sbin/policy-rc.d, left by an interrupted bootchroot)' "$T/killed.check" ||
+	fail "--check does not report the policy-rc.d: $(cat "$T/killed.check")"
+ok "--check reports the policy-rc.d a killed bootchroot left"
+mkbootready --idmap-domain example.org "$tree" >"$T/killed.run"
+grep -q '^leftovers: remove /usr/sbin/policy-rc.d' "$T/killed.run" || fail "no leftovers step: $(cat "$T/killed.run")"
+[ ! -e "$tree/usr/sbin/policy-rc.d" ] || fail "mkbootready left the policy-rc.d"
+mkbootready -q --check "$tree" || fail "not repaired"
+ok "mkbootready repairs a tree left by a killed bootchroot, policy-rc.d included"
+mkbootready -q --undo "$tree"
+[ ! -e "$tree/usr/sbin/policy-rc.d" ] || fail "--undo brought the policy-rc.d back"
 mkbootready -q --idmap-domain example.org "$tree"
-rm -f "$tree/usr/sbin/policy-rc.d"
-mkbootready -q --idmap-domain example.org --check "$tree" || fail "not repaired"
-ok "mkbootready repairs a tree left by a killed bootchroot"
+ok "--undo does not bring the policy-rc.d back"
 
 # Generations.
 img=$T/images

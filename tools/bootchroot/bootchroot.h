@@ -22,11 +22,12 @@ int chroot_run(int rootfd, const struct chroot_opts *o);
 int kernel_state(int rootfd, char **ret);
 
 /*
- * Publish a squashfs of SYSROOT as a new generation next to out (out is
- * DIR/NAME.sqfs): DIR/NAME-<sha256 prefix>.sqfs, then out, a symlink, is
- * switched to it with rename(2), so a server that opens out per connection
- * serves the new image to new clients while running clients keep theirs.
+ * Publish a squashfs of SYSROOT (compressed with comp, a mksquashfs -comp
+ * name) as a new generation next to out (out is DIR/NAME.sqfs):
+ * DIR/NAME-<sha256 prefix>.sqfs, then out, a symlink, is switched to it with
+ * rename(2), so a server that opens out per connection serves the new image to
+ * new clients while running clients keep theirs.
  */
-int image_publish(const char *sysroot, const char *out);
+int image_publish(const char *sysroot, const char *out, const char *comp);
 /* Switch out back to the generation published before the one it names. */
 int image_rollback(const char *out);

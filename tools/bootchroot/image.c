@@ -101,7 +101,7 @@ static int switch_link(int dfd, const char *out, const char *name, const char *g
 	return 0;
 }
 
-int image_publish(const char *sysroot, const char *out)
+int image_publish(const char *sysroot, const char *out, const char *comp)
 {
 	_cleanup_free_ char *dir = NULL, *name = NULL, *tmp = NULL, *gen = NULL,
 			    *hist = NULL, *hfile = NULL, *nhist = NULL;
@@ -125,8 +125,21 @@ int image_publish(const char *sysroot, const char *out)
 		return -ENOMEM;
 	unlink(tmp);
 	{
-		char *argv[] = { "mksquashfs", (char *)sysroot, tmp, "-noappend",
-				 "-quiet",     "-no-progress",	NULL };
+		_cleanup_free_ char *alg = strndup(comp, strcspn(comp, ":"));
+		const char *level = strchr(comp, ':');
+		char *argv[] = { "mksquashfs", (char *)sysroot,
+				 tmp,	       "-noappend",
+				 "-quiet",     "-no-progress",
+				 "-comp",      alg,
+				 NULL,	       NULL,
+				 NULL };
+
+		if (!alg)
+			return -ENOMEM;
+		if (level) {
+			argv[8] = "-Xcompression-level";
+			argv[9] = (char *)level + 1;
+		}
 
 		log_info("building %s", tmp);
 		r = run_wait(argv);

@@ -4,6 +4,7 @@
  * parts in order: lock, undo the preparation, run the command inside, prepare
  * again (lib/bootready.c, shared with mkbootready), publish an image.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,10 +20,8 @@
 #include "rootdir.h"
 #include "util.h"
 
-#define POLICY_RC_D "/usr/sbin/policy-rc.d"
-#define POLICY_RC_D_TEXT                                                                  \
-	"#!/bin/sh\n# Written by bootchroot while it runs: no daemon starts in a client " \
-	"tree.\nexit 101\n"
+#define POLICY_RC_D BOOTCHROOT_POLICY_RC_D
+#define POLICY_RC_D_TEXT BOOTCHROOT_POLICY_RC_D_TEXT
 
 static void usage(void)
 {
@@ -33,6 +32,8 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
+	       "  -C, --compression ALG[:N]  the image's compression and level (default\n"
+	       "                             zstd:3; gzip, xz, lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
 	       "      --initramfs-cmd CMD    run CMD (with SYSROOT as $1) when a kernel changed\n"
 	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
@@ -108,10 +109,48 @@ static int run_initramfs_cmd(const char *cmd, const char *sysroot)
 	return r;
 }
 
+/*
+ * ALG or ALG:LEVEL, a mksquashfs -comp name and its -Xcompression-level (gzip,
+ * lzo and zstd have levels). zstd alone means level 3: its own default, as fast
+ * to build as lz4 and smaller than gzip (mksquashfs's default, 15, is ten times
+ * slower).
+ */
+static const char *parse_compression(const char *arg)
+{
+	static const char *const algs[] = { "gzip", "xz", "lz4", "lzo", "lzma", "zstd" };
+	size_t len = strcspn(arg, ":");
+	const char *level = arg[len] ? arg + len + 1 : NULL;
+	char *end;
+
+	for (size_t i = 0; i < ARRAY_SIZE(algs); i++) {
+		if (strlen(algs[i]) != len || strncmp(arg, algs[i], len) != 0)
+			continue;
+		if (!level)
+			return strcmp(algs[i], "zstd") == 0 ? "zstd:3" : arg;
+		if (strcmp(algs[i], "gzip") && strcmp(algs[i], "lzo") &&
+		    strcmp(algs[i], "zstd")) {
+			log_error("%s has no compression level", algs[i]);
+			return NULL;
+		}
+		errno = 0;
+		long n = strtol(level, &end, 10);
+		if (errno || *end || end == level || n < 1 ||
+		    n > (strcmp(algs[i], "zstd") == 0 ? 22 : 9)) {
+			log_error("invalid compression level '%s' for %s", level,
+				  algs[i]);
+			return NULL;
+		}
+		return arg;
+	}
+	log_error("unknown compression '%.*s'", (int)len, arg);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "image", required_argument, NULL, 'i' },
+		{ "compression", required_argument, NULL, 'C' },
 		{ "rollback", no_argument, NULL, OPT_ROLLBACK },
 		{ "initramfs-cmd", required_argument, NULL, OPT_INITRAMFS_CMD },
 		{ "profile", required_argument, NULL, 'p' },
@@ -125,18 +164,23 @@ int main(int argc, char **argv)
 	};
 	struct bootready_opts bo = { 0 };
 	struct chroot_opts co = { 0 };
-	const char *image = NULL, *initramfs_cmd = NULL;
+	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3";
 	bool rollback = false, prepare = true, was_prepared, policy = false;
-	_cleanup_free_ char *kbefore = NULL, *kafter = NULL;
+	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
 	int c, r, rootfd, status;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+i:p:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:C:p:vqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			image = optarg;
+			break;
+		case 'C':
+			comp = parse_compression(optarg);
+			if (!comp)
+				errtryhelp();
 			break;
 		case OPT_ROLLBACK:
 			rollback = true;
@@ -193,6 +237,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return EXIT_FAILURE;
 	was_prepared = bootready_is_prepared(rootfd);
+	/* The undo takes client.conf away: the domain it kept is read first. */
+	if (prepare && !bo.idmap_domain &&
+	    bootready_saved_domain(rootfd, &saved_domain) == 0)
+		bo.idmap_domain = saved_domain;
 	if (prepare && was_prepared) {
 		/* Package tools see the tree as its distribution made it. */
 		int lvl = log_get_level();
@@ -252,7 +300,7 @@ int main(int argc, char **argv)
 			log_notice("a kernel changed: build its initramfs (mkbootimage)");
 		}
 	}
-	if (image && status == 0 && image_publish(co.sysroot, image) < 0)
+	if (image && status == 0 && image_publish(co.sysroot, image, comp) < 0)
 		return EXIT_FAILURE;
 	if (image && status)
 		log_error("not publishing %s: the command failed", image);

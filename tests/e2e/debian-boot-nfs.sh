@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A real Debian 12 tree (debootstrap, cached) prepared by mkbootready, exported
+# read-only by nfs-ganesha (NFSv4), and two clients booted from it at once
+# with an initramfs built by mkbootimage from the tree's own kernel, on a LAN
+# of the test's own whose DHCP server hands out 30-second leases. Each client
+# must reach multi-user.target with nothing failed, see an overlay over a
+# read-only root, write /etc, /var and /tmp into its own RAM without seeing the
+# other's writes, have its own machine-id and SSH host keys, resolv.conf from
+# DHCP, keep its address while systemd-networkd renews the lease (and
+# NetworkManager, installed too, leaves the interface alone), keep its
+# journal in RAM, and power off in less than 60 s. The tree is the same,
+# byte for byte, after both boots.
+# timeout: 1200
+. "$(dirname "$0")/lib-debian.sh"
+
+debian_setup
+requires ganesha.nfsd rpcbind
+
+tree=$T/tree
+t0=$(date +%s%N)
+debian_client_tree "$tree" link
+ok "Debian tree ready in $(secs_since "$t0") s (debootstrap: ${DEBIAN_TREE_SECS} s, 0 = cached)"
+t0=$(date +%s%N)
+mkbootready -q "$tree" || fail "mkbootready failed"
+mkbootready --check "$tree" >"$T/check.out" || { cat "$T/check.out"; fail "not ready after mkbootready"; }
+ok "mkbootready prepared the tree in $(secs_since "$t0") s and --check passes"
+debian_initramfs "$tree"
+
+debian_lan 30
+start_rpcbind
+start_ganesha "$(ganesha_export 1 "$tree" /root)"
+tree_listing "$tree" >"$T/tree.before"
+
+DNS_WANT=192.168.77.1
+t0=$(date +%s%N)
+# The host says "go" (the probes wait for it) once both clients wrote their
+# files.
+debian_boot a "root=nfs4:192.168.77.1:/root pxrt.client=a pxrt.peer=b pxrt.go=192.168.77.1:8080" \
+	$(lan_nic a 52:54:00:77:00:0a)
+debian_boot b "root=nfs4:192.168.77.1:/root pxrt.client=b pxrt.peer=a pxrt.go=192.168.77.1:8080" \
+	$(lan_nic b 52:54:00:77:00:0b)
+for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
+	grep -q '^PXRT wrote' "$T/a.log" && grep -q '^PXRT wrote' "$T/b.log" && break
+	debian_running a && debian_running b || break
+	sleep 0.5
+done
+touch "$T/www/go"
+declare -A booted poweroff
+for n in a b; do
+	debian_wait "$n"
+	booted[$n]=$BOOTED_SECS poweroff[$n]=$POWEROFF_SECS
+done
+echo "two clients over NFS: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
+
+for n in a b; do
+	ADDR_WANT=$(probe "$n" addr | sed -n 's/.* inet \(192\.168\.77\.[0-9]*\)\/.*/\1/p')
+	[ -n "$ADDR_WANT" ] || fail "client $n: no address on the LAN"
+	BOOTED_SECS=${booted[$n]} POWEROFF_SECS=${poweroff[$n]}
+	expect_client "$n" "NFS client $n"
+	[[ $(probe "$n" lower) == nfs4\ * ]] || fail "client $n: the lower layer is not NFSv4"
+	[ "$(probe "$n" go)" = yes ] || fail "client $n: never got the host's go"
+	[ "$(probe "$n" peer-files)" = none ] || fail "client $n sees the other's files in: $(probe "$n" peer-files)"
+	ok "NFS client $n: its writes stay its own; the other client's files are invisible"
+	[ "$(probe "$n" networkmanager)" = active ] && [[ $(probe "$n" nm-devices) == *"eth0:unmanaged"* ]] ||
+		fail "client $n: NetworkManager is $(probe "$n" networkmanager), devices: $(probe "$n" nm-devices)"
+	ok "NFS client $n: NetworkManager runs and leaves the boot interface alone ($(probe "$n" nm-devices))"
+	[[ $(probe "$n" addr-after) == *"inet $ADDR_WANT/"* ]] || fail "client $n lost its address later: $(probe "$n" addr-after)"
+	v=$(grep -c "sending ACK to $ADDR_WANT" "$T/udhcpd.log" || true)
+	[ "$v" -ge 3 ] || {
+		cat "$T/udhcpd.log" >&2
+		fail "client $n: $v DHCP ACKs for $ADDR_WANT: networkd did not renew the 30 s lease"
+	}
+	ok "NFS client $n: the 30 s lease was renewed ($v ACKs for $ADDR_WANT) and the address stayed"
+done
+
+v=$(probe a nfs-client-id)
+[ -n "$v" ] && [ "$v" != "$(probe b nfs-client-id)" ] || fail "NFSv4 client owners: a '$v', b '$(probe b nfs-client-id)'"
+ok "each client is its own NFSv4 client for the server ($v, $(probe b nfs-client-id))"
+[ "$(probe a machine-id)" != "$(probe b machine-id)" ] || fail "both clients have machine-id $(probe a machine-id)"
+[ ! -s "$tree/etc/machine-id" ] || fail "the tree has a machine-id"
+ok "each client has its own machine-id; the tree has none"
+[ "$(probe_all a ssh-key)" != "$(probe_all b ssh-key)" ] || fail "both clients have the same SSH host keys"
+ls "$tree"/etc/ssh/ssh_host_* >/dev/null 2>&1 && fail "the tree has SSH host keys"
+ok "each client made its own SSH host keys; the tree has none"
+
+tree_listing "$tree" >"$T/tree.after"
+diff -u "$T/tree.before" "$T/tree.after" >&2 || fail "the exported tree changed while clients ran"
+ok "the exported tree is byte for byte the same after both clients ran"

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# A real Debian 12 tree (debootstrap, cached): mkbootready prepares it as the
+# profile says, a second run changes nothing, and --undo restores it byte for
+# byte. (debian-boot-nbd maintains such a tree with bootchroot and boots it;
+# debian-boot-nfs boots it over NFS.)
+# timeout: 600
+. "$(dirname "$0")/../lib.sh"
+. "$SRC/tests/fixtures/lib-bootready.sh"
+requires_root
+requires debootstrap bootchroot
+
+start=$(date +%s)
+# Hard links to the cache: mkbootready replaces files, never writes into them.
+debian_tree "$T/tree" link
+tree=$T/tree
+echo "debian tree: built in ${DEBIAN_TREE_SECS}s (0: cached), ready in $(($(date +%s) - start))s"
+tree_listing "$tree" >"$T/orig"
+
+s=$(date +%s%N)
+mkbootready "$tree" >"$T/prepare.out"
+echo "mkbootready: $((($(date +%s%N) - s) / 1000000)) ms, $(grep -c ': ' "$T/prepare.out") changes"
+mkbootready --check "$tree" >/dev/null || fail "a fresh Debian tree is not ready after mkbootready"
+ok "mkbootready prepares a real Debian 12 tree"
+[ -L "$tree/etc/resolv.conf" ] && [ ! -s "$tree/etc/machine-id" ] && [ ! -s "$tree/etc/hostname" ] &&
+	! ls "$tree"/etc/ssh/ssh_host_* >/dev/null 2>&1 || fail "the tree is not prepared as expected"
+grep -q 'Storage=volatile' "$tree/etc/systemd/journald.conf.d/90-pxeroot.conf" || fail "journald"
+[ "$(readlink "$tree/etc/systemd/system/systemd-fsck-root.service")" = /dev/null ] || fail "fsck"
+grep -qx 'd /var/log/apt 0755 0 0 -' "$tree/etc/tmpfiles.d/pxeroot-tmpfs.conf" || fail "no /var/log skeleton"
+grep -qx 'LEASE=networkd' "$tree/etc/pxeroot/client.conf" || fail "networkd is not the lease keeper"
+ok "resolv.conf, machine-id, host name, SSH host keys, journald, fsck, /var/log skeleton, networkd as the profile says"
+# A client whose root stays read-only: client-setup makes the SSH host keys
+# under /run and puts them in /etc/ssh's place (here in bootchroot's private
+# mount namespace, /etc made read-only).
+bootchroot -q --no-prepare "$tree" -- /bin/sh -c '
+	mount --bind /etc /etc && mount -o remount,bind,ro /etc || exit 1
+	touch /etc/ssh/probe 2>/dev/null && { echo "/etc is writable"; exit 1; }
+	/usr/lib/pxeroot/client-setup ssh-keys || exit 1
+	ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub || exit 1
+	grep -q "^AcceptEnv" /etc/ssh/sshd_config || exit 1
+	findmnt -n -o TARGET /etc/ssh
+' >"$T/rokeys.out" 2>&1 || { cat "$T/rokeys.out"; fail "client-setup ssh-keys with a read-only /etc"; }
+grep -qx /etc/ssh "$T/rokeys.out" || fail "/etc/ssh is not replaced: $(cat "$T/rokeys.out")"
+! ls "$tree"/etc/ssh/ssh_host_* >/dev/null 2>&1 || fail "SSH host keys written into the tree"
+ok "with a read-only /etc, the client's SSH host keys are made under /run and bound over /etc/ssh"
+mkbootready -q "$tree" && tree_listing "$tree" >"$T/p1"
+mkbootready -q "$tree" && tree_listing "$tree" >"$T/p2"
+cmp -s "$T/p1" "$T/p2" || fail "a second run changed the real tree"
+ok "a second run changes nothing"
+mkbootready -q --undo "$tree"
+tree_listing "$tree" >"$T/undone"
+diff -u "$T/orig" "$T/undone" || fail "--undo did not restore the real tree"
+ok "--undo restores the real tree byte for byte"

@@ -1,0 +1,242 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Shared by tests/e2e/debian-boot-*.sh: a real Debian 12 tree (debootstrap,
+# cached; see debian_tree in tests/fixtures/lib-bootready.sh) prepared by
+# mkbootready, its own kernel with an initramfs from mkbootimage, booted under
+# QEMU to systemd's multi-user target. Source it instead of lib-boot.sh (it
+# sources that, so the test runs in its own network and mount namespace).
+#
+#   debian_setup               boot_setup and the tools these tests need
+#   debian_client_tree DEST [link]
+#                              a copy of the cached tree with the probe (below);
+#                              "link" shares the files' inodes with the cache
+#                              (only for trees nobody writes in place)
+#   debian_initramfs TREE      $VMLINUZ (the tree's kernel) and $INITRD
+#   debian_lan                 a bridge with a DHCP server (short leases) and an
+#                              HTTP server on 192.168.77.1 inside the namespace
+#   debian_boot NAME APPEND NETDEV-ARGS...
+#                              start QEMU for client NAME in the background;
+#                              its console goes to $T/NAME.log
+#   debian_wait NAME           wait for it; sets BOOTED_SECS (QEMU start to
+#                              multi-user) and POWEROFF_SECS (poweroff asked
+#                              to QEMU gone)
+#   probe NAME KEY             the value the probe reported for KEY
+#   expect_client NAME WHAT    the assertions every booted client must pass,
+#                              given DNS_WANT, ADDR_WANT and KEEPER_WANT
+#                              (networkd or networkmanager)
+#
+# The probe (tests/e2e/debian-probe, pxeroot-probe.service) runs once
+# multi-user.target is reached, reports on the console what the client sees as
+# "PXRT KEY VALUE" lines, then runs "systemctl poweroff".
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
+. "$SRC/tests/fixtures/lib-bootready.sh"
+
+DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-480}
+
+debian_setup() {
+	boot_setup
+	requires debootstrap mkbootready
+	# The kernel client maps owner names through a /sbin/request-key upcall,
+	# which an NFS root cannot always serve (state recovery waits on the very
+	# file system the helper lives on): numeric owners, as the kernel's own
+	# server sends them for sec=sys.
+	GANESHA_NFSV4="Only_Numeric_Owners = true;"
+}
+
+debian_client_tree() {
+	local dest=$1 how=${2:-copy} unit=etc/systemd/system/pxeroot-probe.service
+	debian_tree "$dest" "$how"
+	install -m 0755 "$SRC/tests/e2e/debian-probe" "$dest/usr/local/sbin/pxeroot-probe"
+	cat >"$dest/$unit" <<-'EOF'
+		# Test only: report what this client sees, then power off.
+		[Unit]
+		Description=pxeroot test probe
+		After=multi-user.target
+
+		[Service]
+		Type=exec
+		ExecStart=/usr/local/sbin/pxeroot-probe
+
+		[Install]
+		WantedBy=multi-user.target
+	EOF
+	mkdir -p "$dest/etc/systemd/system/multi-user.target.wants"
+	ln -sf "/$unit" "$dest/etc/systemd/system/multi-user.target.wants/"
+}
+
+debian_initramfs() {
+	local tree=$1 t0
+	KVER=$(ls "$tree/lib/modules" | sort -V | tail -n 1)
+	VMLINUZ=$tree/boot/vmlinuz-$KVER
+	[ -f "$VMLINUZ" ] || fail "the tree has no kernel (boot/vmlinuz-$KVER)"
+	INITRD=$T/initrd.img
+	t0=$(date +%s%N)
+	mkbootimage -q -d virtio_net,e1000 -o "$INITRD" "$tree" "$KVER" || fail "mkbootimage failed"
+	ok "initramfs for the tree's kernel $KVER by mkbootimage: $(($(stat -c %s "$INITRD") / 1024)) KiB in $(secs_since "$t0") s"
+	export KVER VMLINUZ INITRD
+}
+
+# secs_since T0: seconds since T0 (date +%s%N), one decimal.
+secs_since() {
+	awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e9 }'
+}
+
+# A LAN of our own inside the namespace: clients on taps in a bridge, a DHCP
+# server whose leases last LEASE seconds (so that the clients must renew them
+# while the test watches), an HTTP server for the probes' "go".
+debian_lan() {
+	local lease=${1:-30}
+	requires busybox
+	ip link add pxrbr0 type bridge
+	ip addr add 192.168.77.1/24 dev pxrbr0
+	ip link set pxrbr0 up
+	cat >"$T/udhcpd.conf" <<-EOF
+		start 192.168.77.100
+		end 192.168.77.150
+		interface pxrbr0
+		lease_file $T/udhcpd.leases
+		pidfile $T/udhcpd.pid
+		siaddr 192.168.77.1
+		min_lease 10
+		opt subnet 255.255.255.0
+		opt router 192.168.77.1
+		opt dns 192.168.77.1
+		opt domain pxeroot.test
+		opt lease $lease
+	EOF
+	: >"$T/udhcpd.leases"
+	start_server -P "$T/udhcpd.pid" bash -c "exec busybox udhcpd -f '$T/udhcpd.conf' 2>'$T/udhcpd.log'"
+	mkdir -p "$T/www"
+	start_server -P "$T/lanhttpd.pid" -w 8080 \
+		bash -c "echo \$\$ >'$T/lanhttpd.pid'; exec busybox httpd -f -p 192.168.77.1:8080 -h '$T/www'"
+}
+
+# A tap in the LAN's bridge for client NAME: prints its QEMU network arguments.
+lan_nic() {
+	local name=$1 mac=$2
+	ip tuntap add dev "pxr$name" mode tap
+	ip link set "pxr$name" master pxrbr0 up
+	echo "-netdev tap,id=n0,ifname=pxr$name,script=no,downscript=no -device virtio-net-pci,netdev=n0,mac=$mac"
+}
+
+declare -A _qemu_pid _watch_pid _t0
+debian_boot() {
+	local name=$1 append=$2 log=$T/$1.log
+	shift 2
+	: >"$log"
+	rm -f "$T/$name.booted" "$T/$name.poweroff" "$T/$name.end"
+	_t0[$name]=$(date +%s%N)
+	# RDRAND (which TCG emulates) seeds the kernel's random pool at once:
+	# without it, systemd waited half a minute for entropy.
+	timeout -k 5 "$DEBIAN_BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -m 1024 \
+		-nographic -no-reboot -nodefaults -serial stdio -monitor none \
+		-kernel "$VMLINUZ" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 $append" \
+		"$@" </dev/null >"$log" 2>&1 &
+	_qemu_pid[$name]=$!
+	cleanup_fn kill "${_qemu_pid[$name]}"
+	# The moments the console shows multi-user reached, poweroff asked, and
+	# QEMU gone.
+	(
+		while kill -0 "${_qemu_pid[$name]}" 2>/dev/null; do
+			[ -e "$T/$name.booted" ] || ! grep -q '^PXRT state' "$log" || date +%s%N >"$T/$name.booted"
+			[ -e "$T/$name.poweroff" ] || ! grep -q '^PXRT poweroff' "$log" || date +%s%N >"$T/$name.poweroff"
+			sleep 0.5
+		done
+		date +%s%N >"$T/$name.end"
+	) &
+	_watch_pid[$name]=$!
+}
+
+# debian_running NAME: QEMU still runs for client NAME.
+debian_running() {
+	! [ -e "$T/$1.end" ]
+}
+
+debian_wait() {
+	local name=$1 log=$T/$1.log rc=0
+	wait "${_qemu_pid[$name]}" || rc=$?
+	wait "${_watch_pid[$name]}" || true
+	sed -i 's/\r$//' "$log"
+	BOOTED_SECS=? POWEROFF_SECS=?
+	[ -e "$T/$name.booted" ] &&
+		BOOTED_SECS=$(awk -v a="${_t0[$name]}" -v b="$(cat "$T/$name.booted")" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	[ -e "$T/$name.poweroff" ] &&
+		POWEROFF_SECS=$(awk -v a="$(cat "$T/$name.poweroff")" -v b="$(cat "$T/$name.end")" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		grep -E 'PXRT|pxeroot|Failed|failed|timed out|Kernel panic' "$log" | tail -n 40 >&2
+		fail "$name: QEMU did not exit after $DEBIAN_BOOT_TIMEOUT s: the boot or the poweroff hung ($log)"
+	fi
+	[ "$rc" = 0 ] || {
+		tail -n 30 "$log" >&2
+		fail "$name: QEMU exited $rc ($log)"
+	}
+	grep -q '^PXRT state' "$log" || {
+		grep -E 'pxeroot|Failed|Kernel panic|emergency' "$log" | tail -n 40 >&2
+		fail "$name: the probe never ran: multi-user.target was not reached ($log)"
+	}
+	echo "$name: multi-user after $BOOTED_SECS s, poweroff took $POWEROFF_SECS s"
+}
+
+# probe NAME KEY: the rest of the first "PXRT KEY ..." line.
+probe() {
+	probe_all "$@" | head -n 1
+}
+
+probe_all() {
+	sed -n -e "s/^PXRT $2 //p" -e "s/^PXRT $2\$//p" "$T/$1.log"
+}
+
+# The lease keeper the tree's profile chose (a probe key: networkd or
+# networkmanager).
+KEEPER_WANT=${KEEPER_WANT:-networkd}
+
+# Units allowed to fail on a diskless test client: none so far.
+DEBIAN_ALLOWED_FAILED=${DEBIAN_ALLOWED_FAILED:-}
+
+expect_client() {
+	local n=$1 what=$2 v f bad=
+	v=$(probe "$n" state)
+	for f in $(probe_all "$n" failed); do
+		case " $DEBIAN_ALLOWED_FAILED " in *" $f "*) continue ;; esac
+		bad="$bad $f"
+	done
+	[ -z "$bad" ] || {
+		grep -E 'Failed|failed' "$T/$n.log" | head -n 20 >&2
+		fail "$what: units failed:$bad"
+	}
+	[ "$v" = running ] || [ "$v" = degraded ] || fail "$what: systemctl is-system-running says '$v'"
+	ok "$what: multi-user.target reached in $BOOTED_SECS s, system $v, no unexpected failed unit ($(probe "$n" startup))"
+	[ "$(probe "$n" root)" = overlay ] || fail "$what: / is '$(probe "$n" root)', not overlay"
+	read -r f v <<<"$(probe "$n" lower)"
+	case ",$v," in *,ro,*) ;; *) fail "$what: the lower layer is not read-only: $f $v" ;; esac
+	[ "$(probe "$n" lower-writable)" = no ] || fail "$what: the lower layer took a write"
+	ok "$what: / is an overlay over a read-only $f lower layer that refuses writes"
+	v=$(probe "$n" not-writable)
+	[ -z "$v" ] || fail "$what: not writable: $v"
+	[ "$(probe "$n" fs)" ] || fail "$what: no fs report"
+	probe_all "$n" fs | grep -qx '/var/log tmpfs' || fail "$what: /var/log is not a tmpfs"
+	probe_all "$n" fs | grep -qx '/tmp tmpfs' || fail "$what: /tmp is not a tmpfs"
+	[[ " $(probe "$n" varlog) " == *" apt "* ]] || fail "$what: /var/log lacks the tree's apt/: $(probe "$n" varlog)"
+	ok "$what: /etc, /var and /tmp writable; /tmp, /var/tmp, /var/log on tmpfs; /var/log has the tree's directories ($(probe "$n" varlog))"
+	[[ $(probe "$n" machine-id) =~ ^[0-9a-f]{32}$ ]] || fail "$what: machine-id '$(probe "$n" machine-id)'"
+	ok "$what: machine-id $(probe "$n" machine-id)"
+	probe_all "$n" ssh-key | grep -q '^(ED25519) ' || fail "$what: no ED25519 host key"
+	[ "$(probe "$n" ssh)" = active ] || fail "$what: ssh.service is $(probe "$n" ssh)"
+	ok "$what: SSH host keys made at boot, sshd active"
+	[ "$(probe "$n" resolv-link)" = /run/pxeroot/resolv.conf ] || fail "$what: resolv.conf links to '$(probe "$n" resolv-link)'"
+	v=$(probe "$n" resolv)
+	[[ $v == *"nameserver $DNS_WANT"* ]] || fail "$what: resolv.conf is '$v', wanted nameserver $DNS_WANT"
+	ok "$what: resolv.conf from the DHCP lease: $v"
+	[ "$(probe "$n" "$KEEPER_WANT")" = active ] || fail "$what: $KEEPER_WANT is $(probe "$n" "$KEEPER_WANT")"
+	v=$(probe "$n" addr)
+	[[ $v == *"inet $ADDR_WANT"* ]] || fail "$what: the boot interface lost its address: '$v'"
+	ok "$what: the boot interface $(probe "$n" iface) kept its address with $KEEPER_WANT running: $v"
+	v=$(probe "$n" journal-runtime)
+	[[ $v =~ ^[1-9][0-9]*\ persistent\ 0$ ]] || fail "$what: journal files: runtime $v"
+	ok "$what: journald volatile (runtime files $v)"
+	[ "$POWEROFF_SECS" != '?' ] || fail "$what: no poweroff seen"
+	awk -v s="$POWEROFF_SECS" 'BEGIN { exit !(s < 60) }' || fail "$what: poweroff took $POWEROFF_SECS s"
+	ok "$what: poweroff completed in $POWEROFF_SECS s (QEMU exited)"
+}
