@@ -167,6 +167,8 @@ int kmod_strip(void *buf, size_t *size)
 
 		if (i == btf || sh_get(&s, i, F_TYPE) == SHT_NOBITS || z == 0)
 			continue;
+		if (o > len || z > len - o)
+			return -ENOEXEC;
 		if (o < end && o + z > off)
 			return -ENOEXEC;
 		if (o >= end && a > align) {
