@@ -85,6 +85,8 @@ nics=(-netdev user,id=n0 -device virtio-net-pci,netdev=n0
 
 check_boot() {
 	local log=$1 what=$2
+	# The serial console ends lines with CR LF.
+	sed -i 's/\r$//' "$log"
 	grep -q 'MKBOOTIMAGE-BOOT-DONE' "$log" || { tail -30 "$log"; fail "$what: the image did not run /init to the end"; }
 	! grep -qi 'initramfs unpacking failed\|junk in compressed archive\|invalid magic' "$log" ||
 		fail "$what: the kernel could not unpack the image"
