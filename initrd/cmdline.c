@@ -1059,11 +1059,15 @@ static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 /* ---- the parameters ---- */
 
 /* The last value of each root or network parameter, resolved at the end. */
+/* A parameter that may name the root: its value, the whole parameter, and
+ * where it was on the command line (to name conflicts in that order). */
+struct root_arg {
+	const char *v, *p;
+	size_t i;
+};
+
 struct pending {
-	const char *root, *netroot, *nfsroot, *netboot, *nbdboot, *nfsboot;
-	const char *root_p, *netroot_p, *nfsroot_p, *netboot_p, *nbdboot_p, *nfsboot_p;
-	/* Where each was on the command line, to name conflicts in that order. */
-	size_t root_i, netroot_i, nfsroot_i, netboot_i, nbdboot_i, nfsboot_i;
+	struct root_arg root, netroot, nfsroot, netboot, nbdboot, nfsboot;
 	const char *ip, *ethx, *ethn, *ethn_param, *bootif, *bootdev;
 	bool dodhcp, nodhcp, bootif_off;
 	int shell; /* -1 unset */
@@ -1204,6 +1208,7 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 	size_t nl = name_len(param);
 	_cleanup_free_ char *name = strndup(param, nl);
 	const char *v = param[nl] == '=' ? param + nl + 1 : NULL;
+	struct root_arg *ra;
 	bool b;
 	int r;
 
@@ -1218,36 +1223,16 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 	} while (0)
 
 	/* Root and network groups: the last one of each name counts. */
-	if (IS("root")) {
+	ra = IS("root")	     ? &pd->root
+	     : IS("netroot") ? &pd->netroot
+	     : IS("nfsroot") ? &pd->nfsroot
+	     : IS("netboot") ? &pd->netboot
+	     : IS("nbdboot") ? &pd->nbdboot
+	     : IS("nfsboot") ? &pd->nfsboot
+			     : NULL;
+	if (ra) {
 		NEED_VALUE();
-		pd->root = v;
-		pd->root_p = param;
-		pd->root_i = idx;
-	} else if (IS("netroot")) {
-		NEED_VALUE();
-		pd->netroot = v;
-		pd->netroot_p = param;
-		pd->netroot_i = idx;
-	} else if (IS("nfsroot")) {
-		NEED_VALUE();
-		pd->nfsroot = v;
-		pd->nfsroot_p = param;
-		pd->nfsroot_i = idx;
-	} else if (IS("netboot")) {
-		NEED_VALUE();
-		pd->netboot = v;
-		pd->netboot_p = param;
-		pd->netboot_i = idx;
-	} else if (IS("nbdboot")) {
-		NEED_VALUE();
-		pd->nbdboot = v;
-		pd->nbdboot_p = param;
-		pd->nbdboot_i = idx;
-	} else if (IS("nfsboot")) {
-		NEED_VALUE();
-		pd->nfsboot = v;
-		pd->nfsboot_p = param;
-		pd->nfsboot_i = idx;
+		*ra = (struct root_arg){ v, param, idx };
 	} else if (IS("ip")) {
 		NEED_VALUE();
 		pd->ip = param;
@@ -1399,77 +1384,61 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 static int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 {
 	struct root_spec s = { 0 };
-	const char *src_p[6] = { 0 }, *src_v[6] = { 0 };
-	size_t src_i[6] = { 0 };
+	const struct root_arg *others[] = { &pd->netroot, &pd->nfsroot, &pd->netboot,
+					    &pd->nbdboot, &pd->nfsboot };
+	struct root_arg src[6] = { 0 };
 	size_t n = 0;
 	bool dev_nfs = false;
 	int r;
 
 	/* Which parameters name a root? A first look only: no warnings yet. */
-	if (pd->root) {
+	if (pd->root.v) {
 		struct px_config scratch;
 
 		px_config_init(&scratch);
-		r = parse_root_value(&s, &scratch, pd->root, pd->root_p, ret_err);
+		r = parse_root_value(&s, &scratch, pd->root.v, pd->root.p, ret_err);
 		px_config_done(&scratch);
 		root_spec_done(&s);
 		if (r < 0)
 			goto out;
-		if (r == 0) {
-			src_p[n] = pd->root_p;
-			src_i[n] = pd->root_i;
-			src_v[n++] = pd->root;
-		} else {
-			dev_nfs = strcmp(pd->root, "/dev/nfs") == 0;
-		}
+		if (r == 0)
+			src[n++] = pd->root;
+		else
+			dev_nfs = strcmp(pd->root.v, "/dev/nfs") == 0;
 	}
-#define SOURCE(x)                     \
-	if (pd->x) {                  \
-		src_p[n] = pd->x##_p; \
-		src_i[n] = pd->x##_i; \
-		src_v[n++] = pd->x;   \
-	}
-	SOURCE(netroot);
-	SOURCE(nfsroot);
-	SOURCE(netboot);
-	SOURCE(nbdboot);
-	SOURCE(nfsboot);
-#undef SOURCE
+	for (size_t k = 0; k < ARRAY_SIZE(others); k++)
+		if (others[k]->v)
+			src[n++] = *others[k];
 	/* In command line order. */
 	for (size_t a = 1; a < n; a++)
-		for (size_t b = a; b > 0 && src_i[b - 1] > src_i[b]; b--) {
-			const char *tp = src_p[b], *tv = src_v[b];
-			size_t ti = src_i[b];
+		for (size_t b = a; b > 0 && src[b - 1].i > src[b].i; b--) {
+			struct root_arg t = src[b];
 
-			src_p[b] = src_p[b - 1];
-			src_v[b] = src_v[b - 1];
-			src_i[b] = src_i[b - 1];
-			src_p[b - 1] = tp;
-			src_v[b - 1] = tv;
-			src_i[b - 1] = ti;
+			src[b] = src[b - 1];
+			src[b - 1] = t;
 		}
 	if (n > 1) {
-		r = fail(ret_err, "conflicting root parameters: %s and %s", src_p[0],
-			 src_p[1]);
+		r = fail(ret_err, "conflicting root parameters: %s and %s", src[0].p,
+			 src[1].p);
 		goto out;
 	}
-	if (dev_nfs && n == 1 && !pd->nfsroot && !pd->netroot && !pd->nfsboot) {
-		r = fail(ret_err, "conflicting root parameters: %s and %s", pd->root_p,
-			 src_p[0]);
+	if (dev_nfs && n == 1 && !pd->nfsroot.v && !pd->netroot.v && !pd->nfsboot.v) {
+		r = fail(ret_err, "conflicting root parameters: %s and %s", pd->root.p,
+			 src[0].p);
 		goto out;
 	}
 	if (n == 0) {
-		if (pd->root && !dev_nfs) {
+		if (pd->root.v && !dev_nfs) {
 			r = fail(
 				ret_err,
 				"%s: a local disk root is not supported by this initramfs (use root=nfs:, root=nbd:, netboot= or root=dhcp)",
-				pd->root_p);
+				pd->root.p);
 			goto out;
 		}
 		/* No root named: take it from DHCP (the kernel's root=/dev/nfs does too).
 		 */
 		s.kind = "dhcp";
-		s.param = strdup(pd->root_p ? pd->root_p : "");
+		s.param = strdup(pd->root.p ? pd->root.p : "");
 		if (!s.param) {
 			r = -ENOMEM;
 			goto out;
@@ -1477,32 +1446,32 @@ static int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 		r = commit_root(c, &s, ret_err);
 		goto fs;
 	}
-	if (pd->root && !dev_nfs && src_p[0] != pd->root_p) {
+	if (pd->root.v && !dev_nfs && src[0].p != pd->root.p) {
 		/* root=/dev/sda1 next to netboot=: the network root wins. */
-		r = add_warning(c, "%s ignored: %s names the root", pd->root_p, src_p[0]);
+		r = add_warning(c, "%s ignored: %s names the root", pd->root.p, src[0].p);
 		if (r < 0)
 			goto out;
 	}
 
-	if (src_p[0] == pd->root_p || src_p[0] == pd->netroot_p)
-		r = parse_root_value(&s, c, src_v[0], src_p[0], ret_err);
-	else if (src_p[0] == pd->nfsroot_p)
-		r = parse_nfsroot(&s, src_v[0], src_p[0], ret_err);
-	else if (src_p[0] == pd->netboot_p)
-		r = parse_netboot(&s, src_v[0], src_p[0], ret_err);
-	else if (src_p[0] == pd->nbdboot_p)
-		r = startswith(src_v[0], "nbd://")
-			    ? parse_nbd_uri(&s, src_v[0] + 6, true, src_p[0], ret_err)
-			    : parse_nbd_uri(&s, src_v[0], false, src_p[0], ret_err);
+	if (src[0].p == pd->root.p || src[0].p == pd->netroot.p)
+		r = parse_root_value(&s, c, src[0].v, src[0].p, ret_err);
+	else if (src[0].p == pd->nfsroot.p)
+		r = parse_nfsroot(&s, src[0].v, src[0].p, ret_err);
+	else if (src[0].p == pd->netboot.p)
+		r = parse_netboot(&s, src[0].v, src[0].p, ret_err);
+	else if (src[0].p == pd->nbdboot.p)
+		r = startswith(src[0].v, "nbd://")
+			    ? parse_nbd_uri(&s, src[0].v + 6, true, src[0].p, ret_err)
+			    : parse_nbd_uri(&s, src[0].v, false, src[0].p, ret_err);
 	else
-		r = parse_nfsboot(&s, src_v[0], src_p[0], ret_err);
+		r = parse_nfsboot(&s, src[0].v, src[0].p, ret_err);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
-		r = fail(ret_err, "%s: not a network root", src_p[0]);
+		r = fail(ret_err, "%s: not a network root", src[0].p);
 		goto out;
 	}
-	s.param = strdup(src_p[0]);
+	s.param = strdup(src[0].p);
 	if (!s.param) {
 		r = -ENOMEM;
 		goto out;

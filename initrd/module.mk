@@ -30,7 +30,7 @@ INITRD_STATIC_CPPFLAGS :=
 endif
 
 INITRD_HELPER_SRCS := $(wildcard initrd/helper/*.c) initrd/cmdline.c initrd/cmdline-main.c \
-	lib/log.c lib/util.c
+	lib/log.c lib/util.c lib/hash.c
 INITRD_HELPER_OBJS := $(patsubst %.c,$(O)/initrd/static/%.o,$(INITRD_HELPER_SRCS))
 INITRD_HELPER := $(O)/initrd/skel/sbin/pxeroot-helper
 

@@ -12,6 +12,8 @@ static const char *prog = "pxeroot";
 static int max_level = LOG_LEVEL_NOTICE;
 static bool to_syslog;
 static bool timestamps;
+static __thread char *capture_buf;
+static __thread size_t capture_len;
 
 void log_init(const char *argv0)
 {
@@ -61,8 +63,21 @@ void log_set_timestamps(bool on)
 	timestamps = on;
 }
 
+void log_capture_errors(char *buf, size_t len)
+{
+	capture_buf = len ? buf : NULL;
+	capture_len = len;
+	if (capture_buf)
+		capture_buf[0] = '\0';
+}
+
 static void log_write(int level, const char *msg)
 {
+	if (capture_buf && level <= LOG_LEVEL_ERR) {
+		if (!capture_buf[0])
+			snprintf(capture_buf, capture_len, "%s", msg);
+		return;
+	}
 	if (level > max_level)
 		return;
 	if (to_syslog) {

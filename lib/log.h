@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include "macro.h"
 
 /*
@@ -24,6 +25,12 @@ int log_get_level(void);
 void log_adjust_level(int delta);
 void log_use_syslog(bool on);
 void log_set_timestamps(bool on);
+/*
+ * Until called again with NULL, the calling thread's error messages are not
+ * written: the first is kept in buf (a daemon that rejects a whole reload
+ * says why in one line).
+ */
+void log_capture_errors(char *buf, size_t len);
 
 void log_msg(int level, const char *fmt, ...) _printf_(2, 3);
 /* Log "message: strerror(-r)" and return r, so callers can `return log_errno(r, ...)`. */

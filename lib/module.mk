@@ -4,3 +4,5 @@ UNIT_TESTS += test-util
 test-util_SRCS := tests/unit/test-util.c
 UNIT_TESTS += test-rootdir
 test-rootdir_SRCS := tests/unit/test-rootdir.c
+UNIT_TESTS += test-hash
+test-hash_SRCS := tests/unit/test-hash.c

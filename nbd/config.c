@@ -21,6 +21,7 @@ void config_init(struct config *c)
 		.handshake_timeout = 10,
 		.idle_timeout = 0,
 		.max_options = 256,
+		.shutdown_timeout = 5,
 		.tls = TLS_OFF,
 	};
 }
@@ -298,6 +299,8 @@ static int global_key(struct config *c, const char *k, const char *v)
 		return set_seconds(&c->handshake_timeout, v);
 	if (strcmp(k, "idle-timeout") == 0)
 		return set_seconds(&c->idle_timeout, v);
+	if (strcmp(k, "shutdown-timeout") == 0)
+		return parse_uint(v, 0, 3600, &c->shutdown_timeout);
 	if (strcmp(k, "max-options") == 0)
 		return parse_uint(v, 1, 100000, &c->max_options);
 	if (strcmp(k, "threads") == 0)

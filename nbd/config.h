@@ -51,6 +51,7 @@ struct config {
 	unsigned int handshake_timeout;
 	unsigned int idle_timeout;
 	unsigned int max_options;
+	unsigned int shutdown_timeout; /* seconds to finish requests at SIGTERM */
 	unsigned int threads;
 	char *user;
 	char *pidfile;

@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cow.h"
@@ -260,22 +262,29 @@ fail:
 	return r;
 }
 
+static struct cow *cow_ref(struct cow *c)
+{
+	pthread_mutex_lock(&registry_lock);
+	c->refs++;
+	pthread_mutex_unlock(&registry_lock);
+	return c;
+}
+
 void cow_close(struct cow *c)
 {
-	if (c->key) {
-		pthread_mutex_lock(&registry_lock);
-		if (--c->refs > 0) {
-			pthread_mutex_unlock(&registry_lock);
-			return;
-		}
-		for (struct cow **p = &registry; *p; p = &(*p)->next) {
-			if (*p == c) {
-				*p = c->next;
-				break;
-			}
-		}
+	pthread_mutex_lock(&registry_lock);
+	if (--c->refs > 0) {
 		pthread_mutex_unlock(&registry_lock);
+		return;
 	}
+	/* Gone from the registry before anyone can find it with no reference. */
+	for (struct cow **p = &registry; c->key && *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
 	cow_free(c);
 }
 
@@ -294,6 +303,35 @@ int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off)
 		while (run < end && test_bit(c, run / COW_BLOCK) == in)
 			run = MIN((run / COW_BLOCK + 1) * COW_BLOCK, end);
 		r = pread_full(in ? c->fd : c->e->fd, buf, run - off, off);
+		buf += run - off;
+		off = run;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* All of it from the page cache, or -EAGAIN. */
+static int pread_nowait(int fd, uint8_t *buf, size_t len, uint64_t off)
+{
+	struct iovec iov = { buf, len };
+
+	return preadv2(fd, &iov, 1, off, RWF_NOWAIT) == (ssize_t)len ? 0 : -EAGAIN;
+}
+
+int cow_pread_nowait(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off)
+{
+	uint64_t end = off + len;
+	int r = 0;
+
+	if (pthread_mutex_trylock(&c->lock) != 0)
+		return -EAGAIN;
+	while (off < end && r == 0) {
+		bool in = test_bit(c, off / COW_BLOCK);
+		uint64_t run = off;
+
+		while (run < end && test_bit(c, run / COW_BLOCK) == in)
+			run = MIN((run / COW_BLOCK + 1) * COW_BLOCK, end);
+		r = pread_nowait(in ? c->fd : c->e->fd, buf, run - off, off);
 		buf += run - off;
 		off = run;
 	}
@@ -386,11 +424,11 @@ int cow_flush(struct cow *c)
 {
 	int r = 0;
 
-	pthread_mutex_lock(&c->lock);
+	/* Not under the lock: a sync may take long, and needs none. */
 	if (fdatasync(c->fd) < 0)
-		r = -errno;
-	if (r == 0)
-		r = map_save(c);
+		return -errno;
+	pthread_mutex_lock(&c->lock);
+	r = map_save(c);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
@@ -407,4 +445,170 @@ uint64_t cow_extent(struct cow *c, uint64_t off, uint64_t len, uint32_t *status)
 	pthread_mutex_unlock(&c->lock);
 	*status = 0;
 	return run - off;
+}
+
+enum {
+	JOB_QUEUED,
+	JOB_DONE,
+	JOB_ABANDONED,
+};
+
+/* Enough to keep a few slow flushes from holding up everyone's overlay I/O. */
+#define POOL_THREADS 8
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct cow_job *head, *tail;
+	pthread_t threads[POOL_THREADS];
+	unsigned int nthreads;
+	bool stop;
+} pool = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+
+struct cow_job *cow_job_new(struct cow *c, enum cow_op op, uint32_t len, uint64_t off,
+			    bool fua)
+{
+	struct cow_job *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	/* A write's payload is handed over by the caller. */
+	if (op == COW_OP_READ && len) {
+		j->buf = malloc(len);
+		if (!j->buf) {
+			free(j);
+			return NULL;
+		}
+	}
+	j->cow = cow_ref(c);
+	j->op = op;
+	j->len = len;
+	j->off = off;
+	j->fua = fua;
+	atomic_init(&j->state, JOB_QUEUED);
+	return j;
+}
+
+void cow_job_free(struct cow_job *j)
+{
+	if (!j)
+		return;
+	cow_close(j->cow);
+	free(j->buf);
+	free(j);
+}
+
+static void run(struct cow_job *j)
+{
+	int r = 0;
+
+	switch (j->op) {
+	case COW_OP_READ:
+		r = cow_pread(j->cow, j->buf, j->len, j->off);
+		break;
+	case COW_OP_WRITE:
+		r = cow_pwrite(j->cow, j->buf, j->len, j->off);
+		break;
+	case COW_OP_ZERO:
+		r = j->len ? cow_zero(j->cow, j->len, j->off) : 0;
+		break;
+	case COW_OP_FLUSH:
+		r = cow_flush(j->cow);
+		break;
+	case COW_OP_NONE:
+		break;
+	}
+	if (r == 0 && j->fua)
+		r = cow_flush(j->cow);
+	j->result = r;
+}
+
+static void *pool_main(void *arg)
+{
+	for (;;) {
+		struct cow_job *j;
+		int expected = JOB_QUEUED;
+
+		pthread_mutex_lock(&pool.lock);
+		while (!pool.head && !pool.stop)
+			pthread_cond_wait(&pool.cond, &pool.lock);
+		j = pool.head;
+		if (!j) {
+			pthread_mutex_unlock(&pool.lock);
+			return NULL;
+		}
+		pool.head = j->next;
+		if (!pool.head)
+			pool.tail = NULL;
+		pthread_mutex_unlock(&pool.lock);
+		j->next = NULL;
+		/* Abandoned while queued: the result interests no one. */
+		if (atomic_load(&j->state) != JOB_ABANDONED)
+			run(j);
+		if (atomic_compare_exchange_strong(&j->state, &expected, JOB_DONE))
+			j->complete(j);
+		else
+			cow_job_free(j);
+	}
+}
+
+void cow_submit(struct cow_job *j)
+{
+	pthread_mutex_lock(&pool.lock);
+	/* Started with the first job: servers without overlays have no threads. */
+	while (pool.nthreads < POOL_THREADS && !pool.stop) {
+		sigset_t all, old;
+		int r;
+
+		/* Signals are for the main thread. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		r = pthread_create(&pool.threads[pool.nthreads], NULL, pool_main, NULL);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (r != 0) {
+			if (pool.nthreads == 0)
+				log_errno(-r, "cannot start an overlay thread");
+			break;
+		}
+		pool.nthreads++;
+	}
+	if (pool.nthreads == 0) {
+		/* No thread at all: do it here rather than never. */
+		pthread_mutex_unlock(&pool.lock);
+		run(j);
+		atomic_store(&j->state, JOB_DONE);
+		j->complete(j);
+		return;
+	}
+	if (pool.tail)
+		pool.tail->next = j;
+	else
+		pool.head = j;
+	pool.tail = j;
+	pthread_cond_signal(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+}
+
+bool cow_job_done(struct cow_job *j)
+{
+	return atomic_load(&j->state) == JOB_DONE;
+}
+
+bool cow_job_abandon(struct cow_job *j)
+{
+	int expected = JOB_QUEUED;
+
+	j->owner = NULL;
+	return atomic_compare_exchange_strong(&j->state, &expected, JOB_ABANDONED);
+}
+
+void cow_pool_stop(void)
+{
+	pthread_mutex_lock(&pool.lock);
+	pool.stop = true;
+	pthread_cond_broadcast(&pool.cond);
+	pthread_mutex_unlock(&pool.lock);
+	for (unsigned int i = 0; i < pool.nthreads; i++)
+		pthread_join(pool.threads[i], NULL);
+	pool.nthreads = 0;
 }

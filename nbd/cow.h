@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "export.h"
@@ -23,8 +25,59 @@ struct cow;
 int cow_open(struct export *e, const char *key, struct cow **ret);
 void cow_close(struct cow *c);
 int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);
+/* As cow_pread() if that needs no disk and no wait for a lock; else -EAGAIN. */
+int cow_pread_nowait(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);
 int cow_pwrite(struct cow *c, const uint8_t *buf, uint32_t len, uint64_t off);
 int cow_zero(struct cow *c, uint32_t len, uint64_t off);
 int cow_flush(struct cow *c);
 /* Length of the run from off (at most len) that is all written or all not; *status: 0. */
 uint64_t cow_extent(struct cow *c, uint64_t off, uint64_t len, uint32_t *status);
+
+/*
+ * Overlay requests run asynchronously by a small pool of threads, so that a
+ * client's overlay I/O (a flush may take seconds) never stalls an event loop
+ * and the other clients it serves. A connection has at most one job at a time
+ * and waits for it before it reads its next request, which keeps every
+ * ordering the protocol asks for (FLUSH, FUA, a read after a write).
+ */
+enum cow_op {
+	COW_OP_READ, /* len bytes at off into buf */
+	COW_OP_WRITE, /* buf (the job frees it) at off */
+	COW_OP_ZERO,
+	COW_OP_FLUSH,
+	COW_OP_NONE, /* nothing but the sync (a TRIM with FUA) */
+};
+
+struct cow_job {
+	struct cow_job *next; /* in the pool's queue, then in the owner's list of done
+				 jobs */
+	struct cow *cow; /* a reference */
+	enum cow_op op;
+	bool fua; /* sync once written */
+	uint8_t *buf;
+	uint32_t len;
+	uint64_t off;
+	int result; /* 0 or a negative errno */
+	atomic_int state;
+	/* Called by a pool thread when the job is done, unless it was abandoned. */
+	void (*complete)(struct cow_job *j);
+	void *loop; /* for complete(): where to report */
+	void *owner; /* the connection; NULL once it is gone */
+	bool taken; /* the owner's loop took it from its list: its result may be used */
+};
+
+/* A job for c (a reference is taken); a read gets a buffer, a write is given one. */
+struct cow_job *cow_job_new(struct cow *c, enum cow_op op, uint32_t len, uint64_t off,
+			    bool fua);
+/* Queue a job (the pool starts with the first). */
+void cow_submit(struct cow_job *j);
+bool cow_job_done(struct cow_job *j);
+/*
+ * The owner is gone: true if the pool will free the job when it finishes;
+ * false if it is done already (it is or will be in the owner's list of done
+ * jobs, where owner == NULL says to free it).
+ */
+bool cow_job_abandon(struct cow_job *j);
+void cow_job_free(struct cow_job *j);
+/* Finish the queued jobs and stop the threads. */
+void cow_pool_stop(void);

@@ -276,55 +276,62 @@ void export_table_free(struct export_table *t)
 	pthread_mutex_destroy(&t->lock);
 }
 
-int export_table_load(struct export_table *t, const struct config *c, bool reload)
+int export_table_prepare(const struct config *c, struct export_set *ret)
 {
-	struct export **v = calloc(c->n_exports, sizeof(*v));
-	struct export **old;
-	size_t n = 0, nold, def = 0;
+	struct export_set set = { .force = c->force };
 	int r;
 
-	if (!v)
+	set.v = calloc(c->n_exports, sizeof(*set.v));
+	if (!set.v)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->n_exports; i++) {
 		const struct export_conf *ec = &c->exports[i];
-		struct export *e = NULL;
 
-		r = export_open(ec, c->cow_dir, c->force, &e);
+		r = export_open(ec, c->cow_dir, c->force, &set.v[set.n]);
 		if (r < 0) {
-			if (!reload) {
-				while (n > 0)
-					export_unref(v[--n]);
-				free(v);
-				return r;
-			}
-			/* Keep serving what we had under that name. */
-			pthread_mutex_lock(&t->lock);
-			for (size_t j = 0; j < t->n; j++)
-				if (strcmp(t->v[j]->name, ec->name) == 0)
-					e = export_ref(t->v[j]);
-			pthread_mutex_unlock(&t->lock);
-			if (!e) {
-				log_warn("export '%s' is not served", ec->name);
-				continue;
-			}
-			log_warn("export '%s': still serving the previous image",
-				 ec->name);
+			export_set_free(&set);
+			return r;
 		}
 		if (c->default_export && strcmp(c->default_export, ec->name) == 0)
-			def = n;
-		v[n++] = e;
+			set.def = set.n;
+		set.n++;
 	}
+	*ret = set;
+	return 0;
+}
+
+void export_set_free(struct export_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		export_unref(set->v[i]);
+	free(set->v);
+	*set = (struct export_set){ 0 };
+}
+
+void export_table_commit(struct export_table *t, struct export_set *set)
+{
+	struct export_set old;
+
 	pthread_mutex_lock(&t->lock);
-	old = t->v;
-	nold = t->n;
-	t->v = v;
-	t->n = n;
-	t->default_index = def;
-	t->force = c->force;
+	old = (struct export_set){ .v = t->v, .n = t->n };
+	t->v = set->v;
+	t->n = set->n;
+	t->default_index = set->def;
+	t->force = set->force;
 	pthread_mutex_unlock(&t->lock);
-	for (size_t i = 0; i < nold; i++)
-		export_unref(old[i]);
-	free(old);
+	*set = (struct export_set){ 0 };
+	/* Connected clients hold their own references. */
+	export_set_free(&old);
+}
+
+int export_table_load(struct export_table *t, const struct config *c)
+{
+	struct export_set set;
+	int r = export_table_prepare(c, &set);
+
+	if (r < 0)
+		return r;
+	export_table_commit(t, &set);
 	return 0;
 }
 

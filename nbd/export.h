@@ -66,12 +66,24 @@ struct export_table {
 
 int export_table_init(struct export_table *t);
 void export_table_free(struct export_table *t);
+/* Every export of a configuration, opened and identified, not yet served. */
+struct export_set {
+	struct export **v;
+	size_t n;
+	size_t def;
+	bool force;
+};
+
+/* Open every export of c; the first that fails is logged and fails the whole set. */
+int export_table_prepare(const struct config *c, struct export_set *ret);
+void export_set_free(struct export_set *set);
 /*
- * Open every export of a configuration into t (at start-up: any failure is
- * fatal). On a reload (t already filled), an export that fails keeps its old
- * generation when it had one.
+ * Serve set from now on (it is emptied). New connections get its exports;
+ * connected clients keep the generation they opened.
  */
-int export_table_load(struct export_table *t, const struct config *c, bool reload);
+void export_table_commit(struct export_table *t, struct export_set *set);
+/* prepare and commit, at start. */
+int export_table_load(struct export_table *t, const struct config *c);
 /*
  * The current generation of an export for a new connection, with a reference.
  * "" is the default export. If the file on disk was replaced by a new inode,

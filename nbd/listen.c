@@ -86,11 +86,60 @@ static int add(struct listener **v, size_t *n, int fd, bool is_unix, const char 
 	if (!nv)
 		return -ENOMEM;
 	*v = nv;
-	nv[*n].fd = fd;
-	nv[*n].is_unix = is_unix;
+	nv[*n] = (struct listener){ .fd = fd, .is_unix = is_unix };
 	snprintf(nv[*n].desc, sizeof(nv[*n].desc), "%s", desc);
 	(*n)++;
 	return 0;
+}
+
+/* Sockets of an earlier set that the new one may take over instead of binding again. */
+struct reuse {
+	struct listener *v;
+	size_t n;
+};
+
+static bool same_addr(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+		return x->sin6_port == y->sin6_port &&
+		       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	}
+	return false;
+}
+
+/* The socket of the earlier set listening on sa (or the unix path), if any. */
+static int reuse_take(struct reuse *ru, const struct sockaddr *sa, const char *path)
+{
+	for (size_t i = 0; ru && i < ru->n; i++) {
+		struct listener *l = &ru->v[i];
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		if (l->kept || l->systemd)
+			continue;
+		if (path) {
+			if (l->is_unix && strcmp(l->desc, path) == 0) {
+				l->kept = true;
+				return l->fd;
+			}
+			continue;
+		}
+		if (l->is_unix || getsockname(l->fd, (struct sockaddr *)&ss, &sl) < 0)
+			continue;
+		if (same_addr((struct sockaddr *)&ss, sa)) {
+			l->kept = true;
+			return l->fd;
+		}
+	}
+	return -1;
 }
 
 static void describe(int fd, char *buf, size_t len)
@@ -137,12 +186,13 @@ static int from_systemd(struct listener **v, size_t *n)
 		r = add(v, n, fd, ss.ss_family == AF_UNIX, desc);
 		if (r < 0)
 			return r;
+		(*v)[*n - 1].systemd = true;
 	}
 	return nfds;
 }
 
-static int listen_tcp(const char *spec, unsigned int default_port, struct listener **v,
-		      size_t *n)
+static int listen_tcp(const char *spec, unsigned int default_port, struct reuse *ru,
+		      struct listener **v, size_t *n)
 {
 	char host[256], portbuf[16], desc[128];
 	const char *port = NULL;
@@ -172,9 +222,20 @@ static int listen_tcp(const char *spec, unsigned int default_port, struct listen
 		return -EADDRNOTAVAIL;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-				0);
+		int fd = reuse_take(ru, ai->ai_addr, NULL);
 		int one = 1, v6only = any ? 0 : 1;
+
+		if (fd >= 0) {
+			describe(fd, desc, sizeof(desc));
+			r = add(v, n, fd, false, desc);
+			if (r < 0) {
+				freeaddrinfo(res);
+				return r;
+			}
+			count++;
+			continue;
+		}
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 		if (fd < 0) {
 			if (any && errno == EAFNOSUPPORT) {
@@ -218,7 +279,7 @@ static int listen_tcp(const char *spec, unsigned int default_port, struct listen
 	return count;
 }
 
-static int listen_unix(const char *path, struct listener **v, size_t *n)
+static int listen_unix(const char *path, struct reuse *ru, struct listener **v, size_t *n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -226,6 +287,13 @@ static int listen_unix(const char *path, struct listener **v, size_t *n)
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return log_errno(-ENAMETOOLONG, "cannot listen on %s", path);
+	fd = reuse_take(ru, NULL, path);
+	if (fd >= 0) {
+		r = add(v, n, fd, true, path);
+		if (r == 0)
+			(*v)[*n - 1].owned_path = true;
+		return r;
+	}
 	strcpy(sa.sun_path, path);
 	/* A socket left by an earlier run is in the way; anything else is not ours to
 	 * remove. */
@@ -240,8 +308,26 @@ static int listen_unix(const char *path, struct listener **v, size_t *n)
 		return r;
 	}
 	r = add(v, n, fd, true, path);
-	if (r < 0)
+	if (r < 0) {
 		close(fd);
+		unlink(path);
+		return r;
+	}
+	(*v)[*n - 1].owned_path = true;
+	return r;
+}
+
+static int open_configured(const struct config *c, struct reuse *ru, struct listener **v,
+			   size_t *n)
+{
+	int r = 0;
+
+	if (c->n_listen == 0 && !c->unix_path)
+		r = listen_tcp(NULL, c->port, ru, v, n);
+	for (size_t i = 0; r >= 0 && i < c->n_listen; i++)
+		r = listen_tcp(c->listen[i], c->port, ru, v, n);
+	if (r >= 0 && c->unix_path)
+		r = listen_unix(c->unix_path, ru, v, n);
 	return r;
 }
 
@@ -252,20 +338,14 @@ int listen_open(const struct config *c, struct listener **ret, size_t *ret_n)
 	int r;
 
 	r = from_systemd(&v, &n);
-	if (r == 0) {
-		if (c->n_listen == 0 && !c->unix_path)
-			r = listen_tcp(NULL, c->port, &v, &n);
-		for (size_t i = 0; r >= 0 && i < c->n_listen; i++)
-			r = listen_tcp(c->listen[i], c->port, &v, &n);
-		if (r >= 0 && c->unix_path)
-			r = listen_unix(c->unix_path, &v, &n);
-	}
+	if (r == 0)
+		r = open_configured(c, NULL, &v, &n);
 	if (r >= 0 && n == 0) {
 		log_error("no socket to listen on");
 		r = -EINVAL;
 	}
 	if (r < 0) {
-		listen_close(v, n, NULL);
+		listen_close(v, n);
 		return r;
 	}
 	*ret = v;
@@ -273,11 +353,80 @@ int listen_open(const struct config *c, struct listener **ret, size_t *ret_n)
 	return 0;
 }
 
-void listen_close(struct listener *l, size_t n, const char *unix_path)
+int listen_update(const struct config *c, struct listener *cur, size_t ncur,
+		  struct listener **ret, size_t *ret_n)
+{
+	struct reuse ru = { cur, ncur };
+	struct listener *v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < ncur; i++)
+		cur[i].kept = false;
+	for (size_t i = 0; i < ncur && r == 0; i++) {
+		if (cur[i].systemd) {
+			cur[i].kept = true;
+			r = add(&v, &n, cur[i].fd, cur[i].is_unix, cur[i].desc);
+			if (r == 0)
+				v[n - 1].systemd = true;
+		}
+	}
+	/* With systemd's sockets the listening settings are systemd's. */
+	if (r == 0 && n == 0)
+		r = open_configured(c, &ru, &v, &n);
+	if (r >= 0 && n == 0) {
+		log_error("no socket to listen on");
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		listen_abandon(cur, ncur, v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+bool listen_is_new(const struct listener *cur, size_t ncur, const struct listener *l)
+{
+	for (size_t i = 0; i < ncur; i++)
+		if (cur[i].kept && cur[i].fd == l->fd)
+			return false;
+	return true;
+}
+
+void listen_abandon(struct listener *cur, size_t ncur, struct listener *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!listen_is_new(cur, ncur, &v[i]))
+			continue;
+		close(v[i].fd);
+		if (v[i].owned_path)
+			unlink(v[i].desc);
+	}
+	for (size_t i = 0; i < ncur; i++)
+		cur[i].kept = false;
+	free(v);
+}
+
+static void close_one(struct listener *l)
+{
+	close(l->fd);
+	if (l->owned_path)
+		unlink(l->desc);
+}
+
+void listen_close(struct listener *l, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		close(l[i].fd);
-	if (unix_path)
-		unlink(unix_path);
+		close_one(&l[i]);
+	free(l);
+}
+
+void listen_close_unkept(struct listener *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!l[i].kept)
+			close_one(&l[i]);
 	free(l);
 }

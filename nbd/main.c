@@ -31,6 +31,7 @@ enum {
 	OPT_HANDSHAKE_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_MAX_OPTIONS,
+	OPT_SHUTDOWN_TIMEOUT,
 	OPT_PIDFILE,
 	OPT_FORCE,
 	OPT_COW,
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
 	{ "handshake-timeout", required_argument, NULL, OPT_HANDSHAKE_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "max-options", required_argument, NULL, OPT_MAX_OPTIONS },
+	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
 	{ "threads", required_argument, NULL, 't' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -89,7 +91,9 @@ static void usage(void)
 	       "                             (default 10, 0: never)\n"
 	       "      --idle-timeout S       drop clients idle for S seconds (default 0: never)\n"
 	       "      --max-options N        drop clients sending more than N options (default 256)\n"
-	       "  -t, --threads N            event loop threads (default: two per CPU)\n"
+	       "      --shutdown-timeout S   at SIGTERM, wait up to S seconds for requests in flight\n"
+	       "                             (default 5, 0: drop clients at once)\n"
+	       "  -t, --threads N            data event loops (default: two per CPU)\n"
 	       "  -f, --foreground           stay in the foreground and log to stderr\n"
 	       "      --pidfile FILE         write the process id to FILE once listening\n"
 	       "  -u, --user USER            drop privileges to USER after binding\n"
@@ -200,6 +204,10 @@ static void apply_args(struct config *c, int argc, char **argv)
 			if (parse_uint(optarg, 0, 86400 * 365, &c->idle_timeout) < 0)
 				bad_value("--idle-timeout", optarg);
 			break;
+		case OPT_SHUTDOWN_TIMEOUT:
+			if (parse_uint(optarg, 0, 3600, &c->shutdown_timeout) < 0)
+				bad_value("--shutdown-timeout", optarg);
+			break;
 		case OPT_MAX_OPTIONS:
 			if (parse_uint(optarg, 1, 100000, &c->max_options) < 0)
 				bad_value("--max-options", optarg);
@@ -296,6 +304,24 @@ static int absolute_paths(struct config *c)
 	return r;
 }
 
+static int check_cow_dir(const struct config *c)
+{
+	struct stat st;
+	bool used = false;
+
+	for (size_t i = 0; i < c->n_exports; i++)
+		used |= c->exports[i].cow != COW_OFF;
+	if (!used)
+		return 0;
+	if (stat(c->cow_dir, &st) < 0)
+		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("%s: not a directory", c->cow_dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
 /* What the first pass over the command line found. */
 static const char *config_file;
 static int saved_argc;
@@ -324,6 +350,8 @@ static int reload_config(struct config *fresh)
 	int r = load_config(fresh);
 
 	log_set_level(level);
+	if (r == 0)
+		r = check_cow_dir(fresh);
 	return r;
 }
 
@@ -345,24 +373,6 @@ static void first_pass(int argc, char **argv)
 	}
 	opterr = 1;
 	log_set_level(level);
-}
-
-static int check_cow_dir(const struct config *c)
-{
-	struct stat st;
-	bool used = false;
-
-	for (size_t i = 0; i < c->n_exports; i++)
-		used |= c->exports[i].cow != COW_OFF;
-	if (!used)
-		return 0;
-	if (stat(c->cow_dir, &st) < 0)
-		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
-	if (!S_ISDIR(st.st_mode)) {
-		log_error("%s: not a directory", c->cow_dir);
-		return -ENOTDIR;
-	}
-	return 0;
 }
 
 static int drop_privileges(const char *user)
@@ -443,6 +453,8 @@ int main(int argc, char **argv)
 	struct listener *listeners = NULL;
 	size_t n_listeners = 0;
 	struct tls_server *tls = NULL;
+	struct server_opts o = { 0 };
+	bool serving = false;
 	int notify = -1, r;
 	sigset_t set;
 
@@ -468,7 +480,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg) < 0 || export_table_load(&exports, &cfg, false) < 0)
+	if (check_cow_dir(&cfg) < 0 || export_table_load(&exports, &cfg) < 0)
 		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
 		goto fail;
@@ -499,22 +511,26 @@ int main(int argc, char **argv)
 		close(notify);
 	}
 
-	struct server_opts o = {
+	o = (struct server_opts){
 		.cfg = &cfg,
 		.exports = &exports,
-		.listeners = listeners,
+		.listeners = TAKE_PTR(listeners),
 		.n_listeners = n_listeners,
 		.tls = tls,
-		.reload = config_file ? reload_config : NULL,
+		/* Without -c, SIGHUP still reopens the images and reloads TLS keys. */
+		.reload = reload_config,
 	};
+	serving = true;
 	r = server_run(&o);
 	goto out;
 fail:
 	r = -EINVAL;
 out:
 	if (listeners)
-		listen_close(listeners, n_listeners, cfg.unix_path);
-	if (cfg.pidfile && listeners)
+		listen_close(listeners, n_listeners);
+	if (o.listeners)
+		listen_close(o.listeners, o.n_listeners);
+	if (cfg.pidfile && (serving || listeners))
 		unlink(cfg.pidfile);
 	export_table_free(&exports);
 	tls_server_free(tls);

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The event loops. Each worker thread has its own epoll set, shares the
- * listening sockets with the others (EPOLLEXCLUSIVE: one worker wakes per
- * connection) and owns the connections it accepted. Sockets are non-blocking;
- * a connection costs a few hundred bytes while idle. A wakeup reads every
- * request the client has pipelined, executes them all and sends the replies in
- * as few system calls as possible.
+ * The event loops. One loop, the front, owns the listening sockets: it accepts
+ * connections and runs their handshakes, and nothing else, so a client that
+ * connects is answered at once however busy the others are. A connection that
+ * enters transmission is handed to the data loop that has the fewest, which
+ * owns it from then on; the clients of a copy with several connections are
+ * so served in parallel. Each loop is a thread with its own epoll set; sockets
+ * are non-blocking and a connection costs a few hundred bytes while idle. A
+ * wakeup reads every request the client has pipelined, executes them all and
+ * sends the replies in as few system calls as possible.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -19,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -44,6 +50,8 @@
 #define FLUSH_MARK (512u * 1024)
 #define OUT_HIGH (1u << 20)
 #define CLOSE_GRACE 10 /* seconds to flush the last replies of a closing connection */
+/* Shutting down, at most this much of what a client sent is still served. */
+#define SLURP_MAX (16u << 20)
 
 enum kind {
 	K_LISTENER,
@@ -82,6 +90,8 @@ struct conn {
 	size_t pend_len, pend_off;
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
+	bool lingering; /* shutting down: output closed, reading until the client closes
+			 */
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
 	int64_t deadline; /* handshake or closing, in ms */
 	int64_t last_active;
@@ -92,13 +102,25 @@ struct conn {
 struct worker {
 	struct server *s;
 	pthread_t thread;
+	bool front; /* accepts and runs handshakes; the others serve data */
+	unsigned int id;
 	int epfd;
-	struct source event;
+	struct source event; /* wakes the loop: connections handed over, or stop */
 	struct source timer;
 	struct conn *conns;
 	struct conn *waiting; /* reads deferred until their data is cached */
+	pthread_mutex_t done_lock;
+	struct cow_job *done; /* overlay jobs finished by the cow pool */
+	atomic_uint nconns; /* connections it owns, for choosing where to hand over */
+	pthread_mutex_t inbox_lock;
+	struct conn *inbox; /* handed over by the front, not yet taken up */
 	uint8_t *rbuf;
 	int spare_fd; /* kept open to refuse connections when out of descriptors */
+	/* The front: the listening sockets in its epoll set, as of listen_gen. */
+	struct source **polled;
+	size_t npolled;
+	atomic_uint listen_gen;
+	bool draining; /* it has begun to finish its connections */
 };
 
 struct limits {
@@ -106,19 +128,35 @@ struct limits {
 	unsigned int handshake_timeout;
 	unsigned int idle_timeout;
 	unsigned int max_options;
+	unsigned int shutdown_timeout;
 	enum tls_mode tls;
 };
 
 struct server {
 	struct server_opts *o;
-	struct source *lsrc;
-	struct worker *workers;
+	/*
+	 * The listening sockets the front is to poll. A change bumps listen_gen
+	 * and wakes it; it brings its epoll set up to date at the top of its
+	 * loop, so no event of a removed socket is still pending when it says it
+	 * has (w->listen_gen).
+	 */
+	pthread_mutex_t listen_lock;
+	struct source **lsrc;
+	size_t nlsrc;
+	atomic_uint listen_gen;
+	bool front_started;
+	unsigned int started; /* data loops running */
+	atomic_bool draining; /* SIGTERM: finish what clients asked, then stop */
+	struct worker front;
+	struct worker *workers; /* the data loops */
 	unsigned int nworkers;
+	atomic_uint next_worker; /* where the search for the least busy loop starts */
 	atomic_uint clients;
 	atomic_bool stopping;
-	pthread_rwlock_t lock; /* guards allow and limits across reloads */
+	pthread_rwlock_t lock; /* guards allow, limits and tls across reloads */
 	struct acl allow;
 	struct limits lim;
+	struct tls_server *tls; /* for new TLS sessions; each session holds a reference */
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -146,11 +184,17 @@ static void update_events(struct conn *c)
 		c->w->waiting = c;
 	}
 
-	if (c->phase == P_TLS_HANDSHAKE) {
+	if (c->lingering) {
+		ev = EPOLLIN;
+	} else if (c->phase == P_TLS_HANDSHAKE) {
 		ev = tls_conn_want_write(c->tls) ? EPOLLOUT : EPOLLIN;
 	} else {
-		/* A deferred read is retried by the worker, not by socket events. */
-		bool deferred = c->phase == P_TRANSMISSION && c->tx.deferred;
+		/*
+		 * A deferred read is retried by the worker, an overlay job reports
+		 * back: either way the connection waits, not for socket events.
+		 */
+		bool deferred = c->phase == P_TRANSMISSION &&
+				(c->tx.deferred || c->tx.job);
 
 		if (!c->closing && !c->start_tls && !c->pend && c->q.bytes <= OUT_HIGH &&
 		    !deferred)
@@ -170,6 +214,27 @@ static void update_events(struct conn *c)
 	struct epoll_event e = { .events = ev, .data.ptr = &c->src };
 	if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->src.fd, &e) == 0)
 		c->events = ev;
+}
+
+static void conn_link(struct worker *w, struct conn *c)
+{
+	c->w = w;
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+}
+
+static void conn_unlink(struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 }
 
 static void conn_free(struct conn *c, const char *why)
@@ -201,14 +266,63 @@ static void conn_free(struct conn *c, const char *why)
 	tx_free(&c->tx);
 	outq_clear(&c->q);
 	free(c->pend);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		w->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	conn_unlink(c);
+	atomic_fetch_sub(&w->nconns, 1);
 	atomic_fetch_sub(&w->s->clients, 1);
 	free(c);
+}
+
+/* A pool thread finished an overlay job: hand it to its event loop. */
+static void cow_job_complete(struct cow_job *j)
+{
+	struct worker *w = j->loop;
+	uint64_t one = 1;
+	bool was_empty;
+
+	pthread_mutex_lock(&w->done_lock);
+	was_empty = !w->done;
+	j->next = w->done;
+	w->done = j;
+	pthread_mutex_unlock(&w->done_lock);
+	if (was_empty && write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+static bool conn_input(struct conn *c);
+static bool conn_flush(struct conn *c);
+
+/* Go on with the connections whose overlay jobs are done. */
+static void take_done(struct worker *w)
+{
+	struct cow_job *list, *j, *next;
+
+	pthread_mutex_lock(&w->done_lock);
+	list = w->done;
+	w->done = NULL;
+	pthread_mutex_unlock(&w->done_lock);
+	for (j = list; j; j = next) {
+		struct conn *c = j->owner;
+		int r;
+
+		next = j->next;
+		if (!c) {
+			/* Its connection is gone. */
+			cow_job_free(j);
+			continue;
+		}
+		/* Only now: until it left the list, the job must not be freed. */
+		j->taken = true;
+		r = tx_resume(&c->tx, &c->q);
+		if (r < 0) {
+			conn_free(c, "out of memory");
+			continue;
+		}
+		/* Send the reply and go on with what the client sent meanwhile. */
+		if (c->closing)
+			conn_flush(c);
+		else
+			conn_input(c);
+	}
 }
 
 static int hs_get(void *opaque, const char *name, struct export **ret)
@@ -240,6 +354,10 @@ static int enter_transmission(struct conn *c)
 	tx_init(&c->tx, e, h->structured, h->export_meta, !c->tls);
 	c->tx.nowait = true;
 	if (e->cow != COW_OFF) {
+		/* Overlay I/O runs in the cow pool; take_over() names the loop. */
+		c->tx.cow_done = cow_job_complete;
+		c->tx.cow_loop = c->w;
+		c->tx.cow_owner = c;
 		char key[64];
 
 		sockaddr_format((struct sockaddr *)&c->peer, key, sizeof(key), false);
@@ -258,6 +376,12 @@ static int enter_transmission(struct conn *c)
 	return 0;
 }
 
+/* The handshake is over and the front loop is to hand the connection on. */
+static bool handed_over(const struct conn *c)
+{
+	return c->phase == P_TRANSMISSION && c->w->front;
+}
+
 /*
  * Consume client bytes according to the phase. Returns how many were used;
  * fewer than len means the connection must wait (output backlog, TLS) or close.
@@ -267,7 +391,7 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t li
 	size_t pos = 0;
 	ssize_t n;
 
-	while (pos < len && !c->closing && !c->start_tls) {
+	while (pos < len && !c->closing && !c->start_tls && !handed_over(c)) {
 		if (c->phase == P_HANDSHAKE) {
 			n = hs_feed(c->hs, buf + pos, len - pos, &c->q);
 			if (n < 0)
@@ -355,6 +479,67 @@ static int conn_send(struct conn *c)
 
 static bool start_tls(struct conn *c);
 
+/* Has the client sent something we have not read? */
+static bool input_waiting(struct conn *c)
+{
+	int n = 0;
+
+	if (c->pend || (c->tls && tls_conn_pending(c->tls)))
+		return true;
+	return ioctl(c->src.fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/* Has the client acknowledged every byte we sent? */
+static bool all_acked(struct conn *c)
+{
+	int n = 0;
+
+	return c->peer.ss_family == AF_UNIX || ioctl(c->src.fd, SIOCOUTQ, &n) < 0 ||
+	       n == 0;
+}
+
+/*
+ * Shutting down, every reply is out: close our side and read (dropping it)
+ * whatever the client still sends until it closes too, or has at least
+ * received all we sent. Closing a socket with unread input resets the
+ * connection, and a reset throws away replies the kernel has not sent yet.
+ */
+static bool conn_linger(struct conn *c)
+{
+	int n = 0;
+
+	if (c->tls)
+		tls_conn_bye(c->tls);
+	shutdown(c->src.fd, SHUT_WR);
+	if ((ioctl(c->src.fd, FIONREAD, &n) < 0 || n == 0) && all_acked(c)) {
+		conn_free(c, NULL);
+		return false;
+	}
+	c->lingering = true;
+	update_events(c);
+	return true;
+}
+
+/* Read and drop what a lingering connection sends; false once it was freed. */
+static bool linger_input(struct conn *c)
+{
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->src.fd, c->w->rbuf, RBUF_SIZE, 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n <= 0) {
+			conn_free(c, NULL);
+			return false;
+		}
+	}
+	if (all_acked(c)) {
+		conn_free(c, NULL);
+		return false;
+	}
+	return true;
+}
+
 /* Returns false when the connection was freed. */
 static bool conn_flush(struct conn *c)
 {
@@ -364,7 +549,17 @@ static bool conn_flush(struct conn *c)
 		conn_free(c, c->closing ? NULL : "connection lost");
 		return false;
 	}
+	/*
+	 * Shutting down: once the requests sent before are answered and every
+	 * reply is out, close. Until then later requests are read and refused.
+	 */
+	if (c->phase == P_TRANSMISSION && !c->closing &&
+	    c->tx.serve_until != UINT64_MAX && outq_empty(&c->q) && tx_drained(&c->tx) &&
+	    !input_waiting(c))
+		c->closing = true;
 	if (outq_empty(&c->q)) {
+		if (c->closing && atomic_load(&c->w->s->draining))
+			return c->lingering || conn_linger(c);
 		if (c->closing) {
 			conn_free(c, NULL);
 			return false;
@@ -393,9 +588,195 @@ static int keep_pending(struct conn *c, const uint8_t *buf, size_t len)
 }
 
 /*
+ * The handshake is over: give the connection to the data loop that has the
+ * fewest. Its replies queued so far and what the client sent after its last
+ * option (c->pend) go with it; the data loop takes it up as if it had just
+ * become readable.
+ */
+static void hand_over(struct conn *c)
+{
+	struct server *s = c->w->s;
+	struct worker *to = &s->workers[0];
+	unsigned int start = atomic_fetch_add(&s->next_worker, 1), best = UINT_MAX;
+	uint64_t one = 1;
+	bool was_empty;
+
+	/* Ties go round, so connections made one after another spread out. */
+	for (unsigned int i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[(start + i) % s->nworkers];
+		unsigned int n = atomic_load(&w->nconns);
+
+		if (n < best) {
+			best = n;
+			to = w;
+		}
+	}
+	epoll_ctl(c->w->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+	conn_unlink(c);
+	atomic_fetch_sub(&c->w->nconns, 1);
+	/* Counted at once, so the next hand-over of a burst sees it. */
+	atomic_fetch_add(&to->nconns, 1);
+	c->w = to;
+	c->events = 0;
+	log_debug("%s: served by event loop %u, now with %u connections", c->name, to->id,
+		  best + 1);
+	pthread_mutex_lock(&to->inbox_lock);
+	was_empty = !to->inbox;
+	c->next = to->inbox;
+	to->inbox = c;
+	pthread_mutex_unlock(&to->inbox_lock);
+	/*
+	 * The loop reads its event counter before it takes the inbox, so a
+	 * non-empty inbox means a wakeup is already due.
+	 */
+	if (was_empty && write(to->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+static bool conn_input(struct conn *c);
+
+static int add_source(int epfd, struct source *src, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.ptr = src };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
+}
+
+/* The front polls the listening sockets of the current generation, and no others. */
+static void sync_listeners(struct worker *w)
+{
+	struct server *s = w->s;
+	struct source **v;
+	unsigned int gen;
+
+	pthread_mutex_lock(&s->listen_lock);
+	gen = atomic_load(&s->listen_gen);
+	for (size_t i = 0; i < w->npolled; i++)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->polled[i]->fd, NULL);
+	w->npolled = 0;
+	v = realloc(w->polled, (s->nlsrc + 1) * sizeof(*v));
+	if (v)
+		w->polled = v;
+	for (size_t i = 0; v && i < s->nlsrc; i++) {
+		int r = add_source(w->epfd, s->lsrc[i], EPOLLIN);
+
+		if (r < 0)
+			log_errno(r, "cannot poll a listening socket");
+		else
+			w->polled[w->npolled++] = s->lsrc[i];
+	}
+	if (!v)
+		log_errno(-ENOMEM, "cannot poll the listening sockets");
+	atomic_store(&w->listen_gen, gen);
+	pthread_mutex_unlock(&s->listen_lock);
+}
+
+/*
+ * Take in everything the client has sent so far: with what was read before,
+ * it is what the client asked before the server began to shut down. Bounded,
+ * for a client that sends faster than we read.
+ */
+static void slurp(struct conn *c)
+{
+	size_t total = 0;
+
+	while (total < SLURP_MAX) {
+		ssize_t n = conn_recv(c, c->w->rbuf, RBUF_SIZE);
+		size_t have;
+		uint8_t *p;
+
+		if (n <= 0)
+			return; /* nothing more now; an end of stream is seen later */
+		have = c->pend ? c->pend_len - c->pend_off : 0;
+		p = malloc(have + n);
+		if (!p)
+			return;
+		if (have)
+			memcpy(p, c->pend + c->pend_off, have);
+		memcpy(p + have, c->w->rbuf, n);
+		free(c->pend);
+		c->pend = p;
+		c->pend_len = have + n;
+		c->pend_off = 0;
+		total += n;
+	}
+}
+
+/*
+ * SIGTERM: a connection in its handshake is closed; one in transmission is
+ * served until every request it had sent is answered, and later requests get
+ * NBD_ESHUTDOWN, as the protocol asks. Returns false if c was freed.
+ */
+static bool drain_conn(struct conn *c)
+{
+	if (c->closing)
+		return true;
+	if (c->phase == P_TLS_HANDSHAKE) {
+		conn_free(c, "server shutting down");
+		return false;
+	}
+	if (c->phase != P_TRANSMISSION) {
+		c->closing = true;
+		return conn_flush(c);
+	}
+	slurp(c);
+	c->tx.serve_until = c->tx.in_bytes + (c->pend ? c->pend_len - c->pend_off : 0);
+	log_info("%s: shutting down: answering what it sent (%" PRIu64
+		 " bytes not yet read), refusing later requests",
+		 c->name, c->tx.serve_until - c->tx.in_bytes);
+	/* Deferred reads go on from retry_waiting(), jobs when done; the rest now. */
+	if (c->tx.deferred || c->tx.job) {
+		update_events(c);
+		return true;
+	}
+	return c->pend ? conn_input(c) : conn_flush(c);
+}
+
+static void start_drain(struct worker *w)
+{
+	struct conn *c, *next;
+
+	w->draining = true;
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		drain_conn(c);
+	}
+}
+
+/* Take up the connections the front handed over. */
+static void take_over(struct worker *w)
+{
+	struct conn *list, *c, *next;
+	uint64_t v;
+
+	if (read(w->event.fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn_errno(-errno, "cannot read an event counter");
+	pthread_mutex_lock(&w->inbox_lock);
+	list = w->inbox;
+	w->inbox = NULL;
+	pthread_mutex_unlock(&w->inbox_lock);
+	for (c = list; c; c = next) {
+		struct epoll_event e = { .events = EPOLLIN, .data.ptr = &c->src };
+
+		next = c->next;
+		conn_link(w, c);
+		c->tx.cow_loop = w;
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, c->src.fd, &e) < 0) {
+			conn_free(c, "cannot set up connection");
+			continue;
+		}
+		c->events = EPOLLIN;
+		if (w->draining)
+			drain_conn(c);
+		else
+			conn_input(c);
+	}
+}
+
+/*
  * Read and process what the client sent. Returns false when the connection
- * was freed. Input the backlog keeps us from processing is kept in c->pend and
- * taken up again as soon as the socket takes our output.
+ * was freed or handed over. Input the backlog keeps us from processing is kept in c->pend
+ * and taken up again as soon as the socket takes our output.
  */
 static bool conn_input(struct conn *c)
 {
@@ -406,13 +787,16 @@ static bool conn_input(struct conn *c)
 	for (;;) {
 		ssize_t n, used;
 
-		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE)
+		if (c->closing || c->start_tls || c->phase == P_TLS_HANDSHAKE ||
+		    handed_over(c))
 			break;
-		if (c->phase == P_TRANSMISSION && c->tx.deferred)
-			break; /* the worker retries it when its data is cached */
+		if (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))
+			break; /* the worker goes on when its data is cached or its job
+				  done */
 		if (c->pend) {
+			/* As below: with the socket full, prepare up to OUT_HIGH. */
 			n = process(c, c->pend + c->pend_off, c->pend_len - c->pend_off,
-				    FLUSH_MARK);
+				    c->q.bytes > FLUSH_MARK ? OUT_HIGH : FLUSH_MARK);
 			if (n < 0) {
 				conn_free(c, "out of memory");
 				return false;
@@ -424,9 +808,13 @@ static bool conn_input(struct conn *c)
 			}
 			if (!conn_flush(c))
 				return false;
-			/* Still held back: EPOLLOUT brings us back when the socket
-			 * drains. */
-			if (c->pend && c->q.bytes > OUT_HIGH)
+			/*
+			 * Still held back and the socket full: EPOLLOUT brings us
+			 * back when it drains. Trying again now would only spin on
+			 * EAGAIN, taking the CPU from the client we wait for.
+			 */
+			if (c->pend && !outq_empty(&c->q) &&
+			    (n == 0 || c->q.bytes > OUT_HIGH))
 				return true;
 			continue;
 		}
@@ -455,7 +843,10 @@ static bool conn_input(struct conn *c)
 				return false;
 			}
 			used += u;
-			if (used == n || c->closing || c->start_tls)
+			if (used == n || c->closing || c->start_tls || handed_over(c))
+				break;
+			/* A request waits for the disk or the cow pool; keep the rest. */
+			if (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))
 				break;
 			/* Replies piled up: send them, and go on while the socket takes
 			 * them. */
@@ -477,6 +868,21 @@ static bool conn_input(struct conn *c)
 		if ((size_t)n < RBUF_SIZE && !c->pend &&
 		    !(c->tls && tls_conn_pending(c->tls)))
 			break;
+	}
+	if (handed_over(c)) {
+		/*
+		 * Send the end of the handshake from here: the data loop takes
+		 * the connection up only after the events it is busy with, and
+		 * the client's handshake is not over until it has the reply.
+		 */
+		int r = conn_send(c);
+
+		if (r < 0 && r != -EAGAIN) {
+			conn_free(c, "connection lost");
+			return false;
+		}
+		hand_over(c);
+		return false;
 	}
 	return conn_flush(c);
 }
@@ -509,7 +915,9 @@ static bool start_tls(struct conn *c)
 	int r;
 
 	c->start_tls = false;
-	r = tls_conn_new(c->w->s->o->tls, c->src.fd, &c->tls);
+	pthread_rwlock_rdlock(&c->w->s->lock);
+	r = tls_conn_new(c->w->s->tls, c->src.fd, &c->tls);
+	pthread_rwlock_unlock(&c->w->s->lock);
 	if (r < 0) {
 		conn_free(c, "cannot start TLS");
 		return false;
@@ -520,6 +928,10 @@ static bool start_tls(struct conn *c)
 
 static void on_conn(struct conn *c, uint32_t ev)
 {
+	if (c->lingering) {
+		linger_input(c);
+		return;
+	}
 	if (c->phase == P_TLS_HANDSHAKE) {
 		if (ev & (EPOLLERR | EPOLLHUP) && !(ev & EPOLLIN)) {
 			conn_free(c, "connection lost");
@@ -541,7 +953,8 @@ static void on_conn(struct conn *c, uint32_t ev)
 		 * nothing can reach the client any more (and the event would
 		 * repeat until we stop listening).
 		 */
-		if ((c->closing || (c->phase == P_TRANSMISSION && c->tx.deferred)) &&
+		if ((c->closing ||
+		     (c->phase == P_TRANSMISSION && (c->tx.deferred || c->tx.job))) &&
 		    (ev & (EPOLLHUP | EPOLLERR))) {
 			conn_free(c, c->closing ? NULL : "connection lost");
 			return;
@@ -552,7 +965,8 @@ static void on_conn(struct conn *c, uint32_t ev)
 	}
 }
 
-static void accept_one(struct worker *w, struct source *l)
+/* Returns false when no connection was waiting. */
+static bool accept_one(struct worker *w, struct source *l)
 {
 	struct server *s = w->s;
 	struct sockaddr_storage ss;
@@ -580,10 +994,12 @@ static void accept_one(struct worker *w, struct source *l)
 				close(fd);
 			w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			log_warn_errno(r, "refused a connection");
-		} else if (errno == ENOBUFS || errno == ENOMEM) {
-			log_warn_errno(-errno, "cannot accept a connection");
+			return true;
 		}
-		return;
+		if (errno == ENOBUFS || errno == ENOMEM)
+			log_warn_errno(-errno, "cannot accept a connection");
+		/* Aborted connections are skipped; anything else waits for epoll. */
+		return errno == ECONNABORTED || errno == EINTR;
 	}
 	if (sl == 0 || ss.ss_family == AF_UNIX)
 		ss.ss_family = AF_UNIX;
@@ -600,14 +1016,14 @@ static void accept_one(struct worker *w, struct source *l)
 	if (!allowed) {
 		log_notice("%s: refused: not in the allow list", name);
 		close(fd);
-		return;
+		return true;
 	}
 	if (atomic_fetch_add(&s->clients, 1) >= max) {
 		atomic_fetch_sub(&s->clients, 1);
 		log_warn("%s: refused: already serving %u clients (--max-clients)", name,
 			 max);
 		close(fd);
-		return;
+		return true;
 	}
 	c = calloc(1, sizeof(*c));
 	if (c)
@@ -617,13 +1033,12 @@ static void accept_one(struct worker *w, struct source *l)
 			free(c);
 		atomic_fetch_sub(&s->clients, 1);
 		close(fd);
-		return;
+		return true;
 	}
 	if (ss.ss_family != AF_UNIX)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	c->src = (struct source){ .kind = K_CONN, .fd = fd };
-	c->w = w;
 	c->peer = ss;
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->phase = P_HANDSHAKE;
@@ -631,20 +1046,19 @@ static void accept_one(struct worker *w, struct source *l)
 	hs_init(c->hs, &handshake_ops, c, tls, max_options);
 	c->last_active = now_ms();
 	c->deadline = hs_timeout ? c->last_active + hs_timeout * 1000ll : 0;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
+	conn_link(w, c);
+	atomic_fetch_add(&w->nconns, 1);
 
 	struct epoll_event e = { .events = EPOLLIN, .data.ptr = &c->src };
 	c->events = EPOLLIN;
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ||
 	    hs_greeting(c->hs, &c->q) < 0) {
 		conn_free(c, "cannot set up connection");
-		return;
+		return true;
 	}
 	log_info("%s: connected", name);
 	conn_flush(c);
+	return true;
 }
 
 static void on_timer(struct worker *w)
@@ -661,7 +1075,10 @@ static void on_timer(struct worker *w)
 	pthread_rwlock_unlock(&s->lock);
 	for (struct conn *c = w->conns, *next; c; c = next) {
 		next = c->next;
-		if (c->phase != P_TRANSMISSION || c->closing) {
+		if (c->lingering) {
+			if (all_acked(c))
+				conn_free(c, NULL);
+		} else if (c->phase != P_TRANSMISSION || c->closing) {
 			if (c->deadline && now >= c->deadline)
 				conn_free(c, c->closing
 						     ? "client does not read its replies"
@@ -704,14 +1121,35 @@ static void retry_waiting(struct worker *w)
 	}
 }
 
+/* Free the connections handed over but not taken up (at shutdown). */
+static void drop_inbox(struct worker *w)
+{
+	struct conn *c;
+
+	while ((c = w->inbox)) {
+		w->inbox = c->next;
+		conn_link(w, c);
+		conn_free(c, "server shutting down");
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *s = w->s;
 	struct epoll_event ev[64];
 
+	pthread_setname_np(pthread_self(),
+			   w->front ? "nbdexport-front" : "nbdexport-data");
 	while (!atomic_load(&s->stopping)) {
+		if (w->front &&
+		    atomic_load(&w->listen_gen) != atomic_load(&s->listen_gen))
+			sync_listeners(w);
+		if (atomic_load(&s->draining) && !w->draining)
+			start_drain(w);
+
 		int n = epoll_wait(w->epfd, ev, 64, w->waiting ? WAIT_POLL_MS : -1);
+		bool tick = false, woken = false;
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -719,35 +1157,30 @@ static void *worker_main(void *arg)
 			log_errno(-errno, "epoll_wait");
 			break;
 		}
-		bool tick = false;
-
-		/*
-		 * New connections and handshakes first, so a client that is
-		 * connecting is not kept waiting behind others' large reads.
-		 */
 		for (int i = 0; i < n; i++) {
 			struct source *src = ev[i].data.ptr;
 
-			if (src->kind == K_LISTENER) {
-				/* A few at a time, so a storm is spread over the workers.
-				 */
-				for (int k = 0; k < 16; k++)
-					accept_one(w, src);
-			} else if (src->kind == K_TIMER) {
+			switch (src->kind) {
+			case K_LISTENER:
+				/* A few at a time, so handshakes under way go on. */
+				for (int k = 0; k < 64 && accept_one(w, src); k++)
+					;
+				break;
+			case K_EVENT:
+				take_over(w);
+				woken = true;
+				break;
+			case K_TIMER:
 				tick = true;
-			} else if (src->kind == K_CONN &&
-				   ((struct conn *)src)->phase != P_TRANSMISSION) {
+				break;
+			case K_CONN:
 				on_conn((struct conn *)src, ev[i].events);
-			} else {
-				continue;
+				break;
 			}
-			ev[i].data.ptr = NULL;
 		}
-		for (int i = 0; i < n; i++)
-			if (ev[i].data.ptr &&
-			    ((struct source *)ev[i].data.ptr)->kind == K_CONN)
-				on_conn(ev[i].data.ptr, ev[i].events);
-		/* Last: it may free connections that still had events above. */
+		/* Last: these may free connections that still had events above. */
+		if (woken)
+			take_done(w);
 		if (tick)
 			on_timer(w);
 		if (w->waiting)
@@ -755,6 +1188,9 @@ static void *worker_main(void *arg)
 	}
 	while (w->conns)
 		conn_free(w->conns, "server shutting down");
+	pthread_mutex_lock(&w->inbox_lock);
+	drop_inbox(w);
+	pthread_mutex_unlock(&w->inbox_lock);
 	outq_thread_cleanup();
 	return NULL;
 }
@@ -779,107 +1215,302 @@ static void apply_settings(struct server *s, const struct config *c,
 		.handshake_timeout = c->handshake_timeout,
 		.idle_timeout = c->idle_timeout,
 		.max_options = c->max_options,
+		.shutdown_timeout = c->shutdown_timeout,
 		.tls = tls ? c->tls : TLS_OFF,
 	};
 	pthread_rwlock_unlock(&s->lock);
 }
 
+static int worker_init(struct server *s, struct worker *w, bool front)
+{
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	int r;
+
+	w->s = s;
+	w->front = front;
+	pthread_mutex_init(&w->inbox_lock, NULL);
+	pthread_mutex_init(&w->done_lock, NULL);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->event = (struct source){ .kind = K_EVENT,
+				    .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
+	w->timer = (struct source){ .kind = K_TIMER,
+				    .fd = timerfd_create(CLOCK_MONOTONIC,
+							 TFD_CLOEXEC | TFD_NONBLOCK) };
+	w->rbuf = malloc(RBUF_SIZE);
+	w->spare_fd = front ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf)
+		return log_errno(w->rbuf ? NEG_ERRNO() : -ENOMEM,
+				 "cannot set up an event loop");
+	timerfd_settime(w->timer.fd, 0, &its, NULL);
+	r = add_source(w->epfd, &w->event, EPOLLIN);
+	if (r == 0)
+		r = add_source(w->epfd, &w->timer, EPOLLIN);
+	if (r < 0)
+		return log_errno(r, "cannot set up an event loop");
+	return 0;
+}
+
+static void worker_fini(struct worker *w)
+{
+	if (!w->s)
+		return;
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->event.fd >= 0)
+		close(w->event.fd);
+	if (w->timer.fd >= 0)
+		close(w->timer.fd);
+	free(w->rbuf);
+	free(w->polled);
+	if (w->spare_fd >= 0)
+		close(w->spare_fd);
+	pthread_mutex_destroy(&w->inbox_lock);
+	pthread_mutex_destroy(&w->done_lock);
+}
+
+static void worker_stop(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+	pthread_join(w->thread, NULL);
+}
+
+static void wake(struct worker *w)
+{
+	uint64_t one = 1;
+
+	if (write(w->event.fd, &one, sizeof(one)) < 0)
+		log_warn_errno(-errno, "cannot wake an event loop");
+}
+
+/* Every loop running, the front and the data loops. */
+static void wake_all(struct server *s)
+{
+	if (s->front_started)
+		wake(&s->front);
+	for (unsigned int i = 0; i < s->started; i++)
+		wake(&s->workers[i]);
+}
+
+/*
+ * Make the front poll the listening sockets l[0..n) and wait until it does:
+ * then no loop uses a socket that is not in l any more, and the caller may
+ * close it.
+ */
+static int set_listeners(struct server *s, const struct listener *l, size_t n)
+{
+	struct source **v = calloc(n + 1, sizeof(*v)), **old;
+	size_t nold;
+	unsigned int gen;
+
+	for (size_t i = 0; v && i < n; i++) {
+		v[i] = malloc(sizeof(**v));
+		if (!v[i]) {
+			while (i > 0)
+				free(v[--i]);
+			free(v);
+			v = NULL;
+			break;
+		}
+		*v[i] = (struct source){ .kind = K_LISTENER, .fd = l[i].fd };
+	}
+	if (!v)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->listen_lock);
+	old = s->lsrc;
+	nold = s->nlsrc;
+	s->lsrc = v;
+	s->nlsrc = n;
+	gen = atomic_fetch_add(&s->listen_gen, 1) + 1;
+	pthread_mutex_unlock(&s->listen_lock);
+	/* The front answers at the top of its loop, within one round of events. */
+	if (s->front_started) {
+		wake(&s->front);
+		while ((int)(atomic_load(&s->front.listen_gen) - gen) < 0)
+			usleep(1000);
+	}
+	for (size_t i = 0; i < nold; i++)
+		free(old[i]);
+	free(old);
+	return 0;
+}
+
+static int64_t drain(struct server *s, const sigset_t *set)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	int64_t start = now_ms(), deadline;
+	unsigned int busy, secs;
+
+	pthread_rwlock_rdlock(&s->lock);
+	secs = s->lim.shutdown_timeout;
+	pthread_rwlock_unlock(&s->lock);
+	/* Stop accepting: new clients are refused at once, not left waiting. */
+	set_listeners(s, NULL, 0);
+	listen_close(s->o->listeners, s->o->n_listeners);
+	s->o->listeners = NULL;
+	s->o->n_listeners = 0;
+	busy = atomic_load(&s->clients);
+	if (busy == 0 || secs == 0)
+		return 0;
+	log_notice("finishing the requests of %u connections (at most %u seconds)", busy,
+		   secs);
+	atomic_store(&s->draining, true);
+	wake_all(s);
+	deadline = start + secs * 1000ll;
+	while (atomic_load(&s->clients) > 0 && now_ms() < deadline) {
+		int sig = sigtimedwait(set, NULL, &tick);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_notice("%s received again: not waiting for clients",
+				   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			break;
+		}
+	}
+	busy = atomic_load(&s->clients);
+	if (busy)
+		log_warn("dropping %u connections that are still busy", busy);
+	return now_ms() - start;
+}
+
+/* Settings that are read only at start: say that a change waits for a restart. */
+static void restart_notices(const struct config *run, const struct config *c)
+{
+	if (!!run->user != !!c->user || (run->user && strcmp(run->user, c->user) != 0))
+		log_warn("'user' changed: takes effect when nbdexport is restarted");
+	if (run->threads != c->threads)
+		log_warn("'threads' changed: takes effect when nbdexport is restarted");
+	if (!!run->pidfile != !!c->pidfile ||
+	    (run->pidfile && strcmp(run->pidfile, c->pidfile) != 0))
+		log_warn("'pidfile' changed: takes effect when nbdexport is restarted");
+}
+
+/*
+ * SIGHUP: read the configuration again and apply all of it, or nothing. The
+ * new exports are opened, the TLS credentials loaded and the new listening
+ * sockets bound before anything changes; if one of these fails, the reload is
+ * rejected with one line that says why.
+ */
 static void reload(struct server *s)
 {
+	struct server_opts *o = s->o;
 	struct config fresh;
+	struct export_set set = { 0 };
+	struct tls_server *tls = NULL, *old_tls;
+	struct listener *nl = NULL;
+	size_t nn = 0, added = 0, removed = 0;
+	char err[512];
 	int r;
 
 	config_init(&fresh);
-	r = s->o->reload ? s->o->reload(&fresh) : -ENOTSUP;
+	log_capture_errors(err, sizeof(err));
+	r = o->reload ? o->reload(&fresh) : -ENOTSUP;
+	if (r >= 0)
+		r = export_table_prepare(&fresh, &set);
+	if (r >= 0 && fresh.tls != TLS_OFF)
+		r = tls_server_new(&fresh, &tls);
+	if (r >= 0)
+		r = listen_update(&fresh, o->listeners, o->n_listeners, &nl, &nn);
+	log_capture_errors(NULL, 0);
+	if (r >= 0) {
+		r = set_listeners(s, nl, nn);
+		if (r < 0) {
+			listen_abandon(o->listeners, o->n_listeners, nl, nn);
+			snprintf(err, sizeof(err),
+				 "cannot poll the listening sockets: %s", strerror(-r));
+		}
+	}
 	if (r < 0) {
-		log_error("reload failed; keeping the current configuration");
+		log_error("reload failed, keeping the running configuration: %s",
+			  err[0] ? err : strerror(-r));
+		export_set_free(&set);
+		tls_server_free(tls);
 		config_free(&fresh);
 		return;
 	}
-	r = export_table_load(s->o->exports, &fresh, true);
-	if (r < 0) {
-		log_errno(r, "reload failed; keeping the current exports");
-		config_free(&fresh);
-		return;
+
+	for (size_t i = 0; i < nn; i++) {
+		if (listen_is_new(o->listeners, o->n_listeners, &nl[i])) {
+			log_notice("listening on %s", nl[i].desc);
+			added++;
+		}
 	}
-	apply_settings(s, &fresh, s->o->tls);
-	log_notice("configuration reloaded: %zu exports", fresh.n_exports);
+	for (size_t i = 0; i < o->n_listeners; i++) {
+		if (!o->listeners[i].kept) {
+			log_notice("no longer listening on %s", o->listeners[i].desc);
+			removed++;
+		}
+	}
+	listen_close_unkept(o->listeners, o->n_listeners);
+	o->listeners = nl;
+	o->n_listeners = nn;
+
+	export_table_commit(o->exports, &set);
+	pthread_rwlock_wrlock(&s->lock);
+	old_tls = s->tls;
+	s->tls = tls;
+	pthread_rwlock_unlock(&s->lock);
+	tls_server_free(old_tls);
+	apply_settings(s, &fresh, tls);
+	restart_notices(o->cfg, &fresh);
+	log_notice("configuration reloaded: %zu exports, TLS %s, %zu listening sockets "
+		   "(%zu new, %zu closed)",
+		   fresh.n_exports,
+		   !tls			      ? "off"
+		   : fresh.tls == TLS_REQUIRE ? "required"
+					      : "on",
+		   nn, added, removed);
 	config_free(&fresh);
-}
-
-static int add_source(int epfd, struct source *src, uint32_t events)
-{
-	struct epoll_event e = { .events = events, .data.ptr = src };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, src->fd, &e) < 0 ? -errno : 0;
 }
 
 int server_run(struct server_opts *o)
 {
 	struct server s = { .o = o };
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int started = 0;
 	sigset_t set;
 	int r = 0;
 
 	pthread_rwlock_init(&s.lock, NULL);
+	pthread_mutex_init(&s.listen_lock, NULL);
+	s.tls = tls_server_ref(o->tls);
 	apply_settings(&s, o->cfg, o->tls);
 	/*
-	 * Two loops per CPU: a loop that blocks (a page fault, an overlay
+	 * Two data loops per CPU: a loop that blocks (a page fault, an overlay
 	 * write) leaves the CPU to another, and with busy neighbours the
 	 * scheduler gives the server a fairer share. Measured better than one.
 	 */
 	s.nworkers = o->cfg->threads ? o->cfg->threads
 				     : (ncpu > 0 ? MIN(2 * (unsigned int)ncpu, 64u) : 2);
 	s.workers = calloc(s.nworkers, sizeof(*s.workers));
-	s.lsrc = calloc(o->n_listeners, sizeof(*s.lsrc));
-	if (!s.workers || !s.lsrc) {
+	if (!s.workers) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < o->n_listeners; i++)
-		s.lsrc[i] =
-			(struct source){ .kind = K_LISTENER, .fd = o->listeners[i].fd };
 
-	for (unsigned int i = 0; i < s.nworkers; i++) {
-		struct worker *w = &s.workers[i];
-
-		w->s = &s;
-		w->epfd = epoll_create1(EPOLL_CLOEXEC);
-		w->event =
-			(struct source){ .kind = K_EVENT,
-					 .fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) };
-		w->timer = (struct source){
-			.kind = K_TIMER,
-			.fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)
-		};
-		w->rbuf = malloc(RBUF_SIZE);
-		w->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (w->epfd < 0 || w->event.fd < 0 || w->timer.fd < 0 || !w->rbuf) {
-			r = log_errno(-errno ? -errno : -ENOMEM,
-				      "cannot set up a worker");
-			goto out;
-		}
-		timerfd_settime(w->timer.fd, 0, &its, NULL);
-		r = add_source(w->epfd, &w->event, EPOLLIN);
-		if (r == 0)
-			r = add_source(w->epfd, &w->timer, EPOLLIN);
-		for (size_t j = 0; r == 0 && j < o->n_listeners; j++)
-			r = add_source(w->epfd, &s.lsrc[j], EPOLLIN | EPOLLEXCLUSIVE);
-		if (r < 0) {
-			log_errno(r, "cannot set up a worker");
-			goto out;
-		}
+	r = worker_init(&s, &s.front, true);
+	for (unsigned int i = 0; r == 0 && i < s.nworkers; i++) {
+		s.workers[i].id = i + 1;
+		r = worker_init(&s, &s.workers[i], false);
 	}
-	for (; started < s.nworkers; started++) {
-		r = -pthread_create(&s.workers[started].thread, NULL, worker_main,
-				    &s.workers[started]);
+	if (r == 0)
+		r = set_listeners(&s, o->listeners, o->n_listeners);
+	if (r < 0)
+		goto out;
+	for (; s.started < s.nworkers; s.started++) {
+		r = -pthread_create(&s.workers[s.started].thread, NULL, worker_main,
+				    &s.workers[s.started]);
 		if (r < 0) {
 			log_errno(r, "cannot start a worker thread");
 			goto out;
 		}
 	}
+	r = -pthread_create(&s.front.thread, NULL, worker_main, &s.front);
+	if (r < 0) {
+		log_errno(r, "cannot start a worker thread");
+		goto out;
+	}
+	s.front_started = true;
 	for (size_t i = 0; i < o->n_listeners; i++)
 		log_notice("listening on %s", o->listeners[i].desc);
 
@@ -898,32 +1529,38 @@ int server_run(struct server_opts *o)
 		}
 		log_notice("%s received, shutting down",
 			   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		int64_t ms = drain(&s, &set);
+		if (ms)
+			log_notice("shut down in %" PRId64 " ms", ms);
 		break;
 	}
 out:
 	atomic_store(&s.stopping, true);
-	for (unsigned int i = 0; i < started; i++) {
-		uint64_t one = 1;
-		if (write(s.workers[i].event.fd, &one, sizeof(one)) < 0)
-			log_warn_errno(-errno, "cannot wake a worker");
-	}
-	for (unsigned int i = 0; i < started; i++)
-		pthread_join(s.workers[i].thread, NULL);
+	/* The front first: it hands connections to the others. */
+	if (s.front_started)
+		worker_stop(&s.front);
+	for (unsigned int i = 0; i < s.started; i++)
+		worker_stop(&s.workers[i]);
+	/* The connections are gone; jobs they left finish, then are freed. */
+	cow_pool_stop();
 	for (unsigned int i = 0; s.workers && i < s.nworkers; i++) {
-		struct worker *w = &s.workers[i];
-		if (w->epfd > 0)
-			close(w->epfd);
-		if (w->event.fd > 0)
-			close(w->event.fd);
-		if (w->timer.fd > 0)
-			close(w->timer.fd);
-		free(w->rbuf);
-		if (w->spare_fd > 0)
-			close(w->spare_fd);
+		while (s.workers[i].done) {
+			struct cow_job *j = s.workers[i].done;
+
+			s.workers[i].done = j->next;
+			cow_job_free(j);
+		}
 	}
+	worker_fini(&s.front);
+	for (unsigned int i = 0; s.workers && i < s.nworkers; i++)
+		worker_fini(&s.workers[i]);
 	free(s.workers);
+	for (size_t i = 0; i < s.nlsrc; i++)
+		free(s.lsrc[i]);
 	free(s.lsrc);
+	pthread_mutex_destroy(&s.listen_lock);
 	acl_free(&s.allow);
+	tls_server_free(s.tls);
 	pthread_rwlock_destroy(&s.lock);
 	return r;
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@ struct psk_entry {
 };
 
 struct tls_server {
+	/* The server's and each session's: a reload makes a new one for new handshakes.
+	 */
+	atomic_int refs;
 	gnutls_certificate_credentials_t x509;
 	gnutls_psk_server_credentials_t psk;
 	gnutls_priority_t priority;
@@ -33,16 +37,15 @@ struct tls_server {
 
 struct tls_conn {
 	gnutls_session_t s;
+	struct tls_server *t; /* a reference: its credentials serve this session */
 	bool handshaken;
+	bool bye;
 	char peer[160];
 };
 
-/* The key table is read once at start; a running server cannot reload it. */
-static struct tls_server *psk_owner;
-
 static int psk_lookup(gnutls_session_t s, const char *identity, gnutls_datum_t *key)
 {
-	struct tls_server *t = psk_owner;
+	struct tls_server *t = gnutls_session_get_ptr(s);
 
 	for (size_t i = 0; t && i < t->nkeys; i++) {
 		if (strcmp(t->keys[i].identity, identity) != 0)
@@ -177,6 +180,7 @@ int tls_server_new(const struct config *c, struct tls_server **ret)
 
 	if (!t)
 		return -ENOMEM;
+	atomic_init(&t->refs, 1);
 	t->verify_peer = c->tls_verify_peer;
 	if (c->tls_certs) {
 		r = load_x509(t, c->tls_certs);
@@ -191,7 +195,6 @@ int tls_server_new(const struct config *c, struct tls_server **ret)
 			r = -ENOMEM;
 			goto fail;
 		}
-		psk_owner = t;
 		gnutls_psk_set_server_credentials_function(t->psk, psk_lookup);
 	}
 	r = gnutls_priority_init(&t->priority, c->tls_psk ? PRIORITY_PSK : PRIORITY_X509,
@@ -209,9 +212,16 @@ fail:
 	return r;
 }
 
+struct tls_server *tls_server_ref(struct tls_server *t)
+{
+	if (t)
+		atomic_fetch_add(&t->refs, 1);
+	return t;
+}
+
 void tls_server_free(struct tls_server *t)
 {
-	if (!t)
+	if (!t || atomic_fetch_sub(&t->refs, 1) > 1)
 		return;
 	if (t->x509)
 		gnutls_certificate_free_credentials(t->x509);
@@ -225,8 +235,6 @@ void tls_server_free(struct tls_server *t)
 		free(t->keys[i].identity);
 	}
 	free(t->keys);
-	if (psk_owner == t)
-		psk_owner = NULL;
 	free(t);
 }
 
@@ -255,17 +263,26 @@ int tls_conn_new(struct tls_server *t, int fd, struct tls_conn **ret)
 		gnutls_credentials_set(c->s, GNUTLS_CRD_PSK, t->psk);
 	gnutls_handshake_set_timeout(c->s, 0);
 	gnutls_transport_set_int(c->s, fd);
+	c->t = tls_server_ref(t);
+	gnutls_session_set_ptr(c->s, c->t);
 	*ret = c;
 	return 0;
+}
+
+void tls_conn_bye(struct tls_conn *c)
+{
+	if (c->handshaken && !c->bye)
+		gnutls_bye(c->s, GNUTLS_SHUT_WR);
+	c->bye = true;
 }
 
 void tls_conn_free(struct tls_conn *c)
 {
 	if (!c)
 		return;
-	if (c->handshaken)
-		gnutls_bye(c->s, GNUTLS_SHUT_WR);
+	tls_conn_bye(c);
 	gnutls_deinit(c->s);
+	tls_server_free(c->t);
 	free(c);
 }
 

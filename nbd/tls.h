@@ -16,11 +16,19 @@
 struct tls_server;
 struct tls_conn;
 
+/* Load the credentials c names; logs what is wrong. */
 int tls_server_new(const struct config *c, struct tls_server **ret);
-void tls_server_free(struct tls_server *t);
+/*
+ * Reference counted: each session holds one, so a reload can install new
+ * credentials for new handshakes while established sessions keep theirs.
+ */
+struct tls_server *tls_server_ref(struct tls_server *t);
+void tls_server_free(struct tls_server *t); /* drops a reference */
 
 int tls_conn_new(struct tls_server *t, int fd, struct tls_conn **ret);
-/* Sends a close notify if the socket takes it, then frees. */
+/* Send a close notify if the socket takes it (once). */
+void tls_conn_bye(struct tls_conn *c);
+/* Sends a close notify if not done yet, then frees. */
 void tls_conn_free(struct tls_conn *c);
 /* 0: done; -EAGAIN: call again when the socket is ready (tls_conn_want_write says which
  * way). */

@@ -106,11 +106,16 @@ void tx_init(struct tx *t, struct export *e, bool structured, bool meta, bool ze
 		.meta = meta && structured,
 		.zero_copy = zero_copy,
 		.tflags = export_tflags(e, structured),
+		.serve_until = UINT64_MAX,
 	};
 }
 
 void tx_free(struct tx *t)
 {
+	/* A job still running is freed by the pool; a done one where it is listed. */
+	if (t->job)
+		cow_job_abandon(t->job);
+	t->job = NULL;
 	free(t->wbuf);
 	t->wbuf = NULL;
 	if (t->cow)
@@ -150,6 +155,8 @@ static const char *nbd_strerror(uint32_t err)
 		return "beyond the end of the export";
 	case NBD_ENOMEM:
 		return "out of memory";
+	case NBD_ESHUTDOWN:
+		return "server is shutting down";
 	default:
 		return "input/output error";
 	}
@@ -415,10 +422,113 @@ static int cmd_block_status(struct tx *t, const struct nbd_request *r, struct ou
 	return 0;
 }
 
+/* The header of a successful read's reply, for a reply of one chunk. */
+static void read_header(struct tx *t, uint8_t *p, const struct nbd_request *r)
+{
+	if (t->structured) {
+		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
+			     r->handle, 8 + r->len);
+		put64(p + 20, r->offset);
+	} else {
+		put32(p, NBD_SIMPLE_REPLY_MAGIC);
+		put32(p + 4, 0);
+		put64(p + 8, r->handle);
+	}
+}
+
+/*
+ * An overlay request, off the event loop: the first call hands it to the cow
+ * pool (-EINPROGRESS), the call once its job is done queues the reply. 1: not
+ * a request for the pool.
+ */
+static int cow_async(struct tx *t, const struct nbd_request *r, struct outq *q)
+{
+	struct cow_job *j = t->job;
+	bool fua = r->flags & NBD_CMD_FLAG_FUA;
+	size_t hl = t->structured ? NBD_STRUCTURED_REPLY_SIZE + 8 : NBD_SIMPLE_REPLY_SIZE;
+	enum cow_op op;
+	uint8_t *p;
+	int rr;
+
+	switch (r->type) {
+	case NBD_CMD_READ:
+		if (r->len == 0)
+			return 1;
+		op = COW_OP_READ;
+		break;
+	case NBD_CMD_WRITE:
+		op = COW_OP_WRITE;
+		break;
+	case NBD_CMD_WRITE_ZEROES:
+		op = COW_OP_ZERO;
+		break;
+	case NBD_CMD_FLUSH:
+		op = COW_OP_FLUSH;
+		fua = false;
+		break;
+	case NBD_CMD_TRIM:
+		if (!fua)
+			return 1;
+		op = COW_OP_NONE;
+		break;
+	default:
+		return 1;
+	}
+	/* Data in the page cache is read at once: a thread hand-over costs more. */
+	if (!j && op == COW_OP_READ) {
+		p = outq_reserve(q, hl + r->len);
+		if (!p)
+			return -ENOMEM;
+		if (cow_pread_nowait(t->cow, p + hl, r->len, r->offset) == 0) {
+			read_header(t, p, r);
+			t->bytes_read += r->len;
+			return 0;
+		}
+		outq_trim(q, hl + r->len);
+	}
+	if (!j) {
+		j = cow_job_new(t->cow, op, r->len, r->offset, fua);
+		if (!j)
+			return reply_err(t, q, r->handle, NBD_ENOMEM);
+		if (op == COW_OP_WRITE)
+			j->buf = TAKE_PTR(t->wbuf);
+		j->complete = t->cow_done;
+		j->loop = t->cow_loop;
+		j->owner = t->cow_owner;
+		t->job = j;
+		cow_submit(j);
+		return -EINPROGRESS;
+	}
+	if (!j->taken)
+		return -EINPROGRESS;
+	t->job = NULL;
+	rr = j->result;
+	if (rr < 0) {
+		rr = reply_err(t, q, r->handle, errno_to_nbd(rr));
+	} else if (op != COW_OP_READ) {
+		rr = reply_ok(t, q, r->handle);
+	} else if (!(p = outq_reserve(q, hl + r->len))) {
+		rr = -ENOMEM;
+	} else {
+		read_header(t, p, r);
+		memcpy(p + hl, j->buf, r->len);
+		t->bytes_read += r->len;
+	}
+	cow_job_free(j);
+	return rr;
+}
+
 /* Execute a checked request (writes: with its payload in t->wbuf). */
 static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 {
 	int rr = 0;
+
+	if (t->cow && t->cow_done) {
+		rr = cow_async(t, r, q);
+		if (rr != 1)
+			return rr;
+		rr = 0;
+	}
 
 	switch (r->type) {
 	case NBD_CMD_READ:
@@ -463,10 +573,22 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 	return reply_ok(t, q, r->handle);
 }
 
+bool tx_drained(const struct tx *t)
+{
+	if (t->deferred || t->wbuf || t->job)
+		return false;
+	/* A request partly received (or its refused payload being dropped). */
+	if (t->hdr_got || t->skip)
+		return t->req_start >= t->serve_until;
+	return t->in_bytes >= t->serve_until;
+}
+
 int tx_resume(struct tx *t, struct outq *q)
 {
 	int r;
 
+	if (t->job)
+		return t->job->taken ? execute(t, &t->cur, q) : -EAGAIN;
 	if (!t->deferred)
 		return 0;
 	r = execute(t, &t->cur, q);
@@ -481,7 +603,7 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 	size_t pos = 0;
 	int r;
 
-	if (t->deferred) {
+	if (t->deferred || t->job) {
 		r = tx_resume(t, q);
 		if (r == -EAGAIN)
 			return 0;
@@ -489,7 +611,7 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 			return r;
 	}
 
-	while (pos < len && !t->disc && !t->why) {
+	while (pos < len && !t->disc && !t->why && !t->job) {
 		/* Dropping the payload of a refused write. */
 		if (t->skip) {
 			size_t n = MIN(t->skip, len - pos);
@@ -514,7 +636,7 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 				r = execute(t, &t->cur, q);
 				free(t->wbuf);
 				t->wbuf = NULL;
-				if (r < 0)
+				if (r < 0 && r != -EINPROGRESS)
 					return r;
 			}
 			continue;
@@ -528,6 +650,8 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 		uint32_t err;
 		bool fatal;
 
+		if (t->hdr_got == 0)
+			t->req_start = t->in_bytes + pos;
 		if (t->hdr_got == 0 && n == sizeof(t->hdr)) {
 			h = in + pos; /* the common case: a whole header in the buffer */
 		} else {
@@ -555,6 +679,8 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 			t->disc = true;
 			break;
 		}
+		if (!err && t->req_start >= t->serve_until)
+			err = NBD_ESHUTDOWN;
 		if (err) {
 			if (payload) {
 				t->cur = req;
@@ -581,6 +707,11 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 		} else {
 			r = execute(t, &req, q);
 		}
+		if (r == -EINPROGRESS) {
+			/* In the cow pool; the rest waits behind it. */
+			t->cur = req;
+			break;
+		}
 		if (r == -EAGAIN) {
 			/* Its data is being read in; the rest waits behind it. */
 			t->cur = req;
@@ -591,5 +722,6 @@ ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q, siz
 		if (r < 0)
 			return r;
 	}
+	t->in_bytes += pos;
 	return pos;
 }

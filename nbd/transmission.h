@@ -32,6 +32,14 @@ struct tx {
 	 */
 	bool nowait;
 	bool deferred; /* t->cur is a read waiting for the page cache */
+	/*
+	 * With cow_done set, overlay requests run in the cow pool: t->cur waits
+	 * for t->job, and cow_done (a pool thread) says when it is done; then
+	 * tx_resume() sends the reply.
+	 */
+	struct cow_job *job;
+	void (*cow_done)(struct cow_job *j);
+	void *cow_loop, *cow_owner; /* for cow_done */
 	uint16_t tflags;
 
 	uint8_t hdr[28];
@@ -41,6 +49,14 @@ struct tx {
 	size_t wgot;
 	uint64_t skip; /* payload bytes to read and drop */
 	uint32_t skip_err; /* the error to reply once they are dropped */
+
+	/*
+	 * Shutting down: requests that start at or after this offset of the
+	 * client's stream get NBD_ESHUTDOWN; those before it are served.
+	 */
+	uint64_t serve_until;
+	uint64_t in_bytes; /* stream bytes consumed so far */
+	uint64_t req_start; /* where the request being received started */
 
 	bool disc; /* the client sent NBD_CMD_DISC */
 	const char *why; /* set when the connection must be dropped */
@@ -71,8 +87,14 @@ void tx_free(struct tx *t);
 ssize_t tx_feed(struct tx *t, const uint8_t *in, size_t len, struct outq *q,
 		size_t limit);
 /*
- * Retry a deferred read (blocking this time if !t->nowait). 0 when done (its
- * reply is queued), -EAGAIN while the data is still not cached.
+ * Shutting down: every request that started before t->serve_until has been
+ * executed and its reply queued.
+ */
+bool tx_drained(const struct tx *t);
+/*
+ * Retry a deferred read (blocking this time if !t->nowait), or finish a
+ * request whose overlay job is done. 0 when done (its reply is queued),
+ * -EAGAIN while the data is still not cached or the job not done.
  */
 int tx_resume(struct tx *t, struct outq *q);
 

@@ -33,6 +33,9 @@
 . "$SRC/tests/fixtures/lib-bootready.sh"
 
 DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-480}
+# The test runs in a network namespace of its own: debootstrap needs the
+# Debian archive, outside it.
+DEBIAN_TREE_NET=host_net
 
 debian_setup() {
 	boot_setup

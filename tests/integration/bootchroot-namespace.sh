@@ -76,12 +76,13 @@ ok "a second bootchroot or mkbootready on the same tree is refused"
 # kill -9 of bootchroot: what runs inside dies with it.
 bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c "exec sleep $killed" &
 bc=$!
-for _ in $(seq 1 50); do pgrep -f "sleep $killed" >/dev/null && break; sleep 0.1; done
-pgrep -f "sleep $killed" >/dev/null || fail "the command did not start"
+# (Anchored: bootchroot's own command line holds the same words.)
+for _ in $(seq 1 300); do pgrep -f "^sleep $killed" >/dev/null && break; sleep 0.1; done
+pgrep -f "^sleep $killed" >/dev/null || fail "the command did not start"
 kill -9 "$bc"
 wait "$bc" 2>/dev/null || true
 sleep 0.5
-pgrep -f "sleep $killed" >/dev/null && fail "the command survived kill -9 of bootchroot"
+pgrep -f "^sleep $killed" >/dev/null && fail "the command survived kill -9 of bootchroot"
 ok "kill -9 of bootchroot ends everything inside"
 # The tree was left undone, with bootchroot's policy-rc.d in it: --check says
 # so, and a run of mkbootready repairs both.

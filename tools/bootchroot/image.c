@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "bootchroot.h"
+#include "hash.h"
 #include "log.h"
-#include "sha256.h"
 #include "util.h"
 
 static const char *out_base(const char *path)

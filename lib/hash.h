@@ -29,3 +29,6 @@ void md5_final(struct md5_ctx *c, uint8_t out[16]);
 
 /* Lower-case hex of len bytes into out (2 * len + 1 bytes). */
 void hex_string(const uint8_t *in, size_t len, char *out);
+
+/* The lower-case hex SHA-256 of what fd reads to its end; 0 or -errno. */
+int sha256_fd(int fd, char hex[65]);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 
@@ -244,4 +246,24 @@ void hex_string(const uint8_t *in, size_t len, char *out)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * len] = '\0';
+}
+
+int sha256_fd(int fd, char hex[65])
+{
+	struct sha256_ctx c;
+	uint8_t buf[65536], md[32];
+	ssize_t n;
+
+	sha256_init(&c);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		sha256_update(&c, buf, n);
+	}
+	sha256_final(&c, md);
+	hex_string(md, sizeof(md), hex);
+	return 0;
 }
