@@ -231,7 +231,7 @@ done
 
 load_end=$(cut -d' ' -f1 /proc/loadavg)
 python3 - "$res" "$servers" "$out" "$repeats" "$size_mib" "$load_start" "$load_end" <<'EOF'
-import os, platform, statistics, subprocess, sys, time
+import os, platform, re, statistics, subprocess, sys, time
 res, servers, out, repeats, size_mib = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4], sys.argv[5]
 load = (sys.argv[6], sys.argv[7])
 vals = {}
@@ -304,7 +304,9 @@ for cmd in (["nbdkit", "--version"], ["qemu-nbd", "--version"]):
         pass
 try:
     p = subprocess.run(["nbd-server", "-V"], capture_output=True, text=True)
-    vers += [l.strip() for l in (p.stdout + p.stderr).splitlines() if "version" in l][:1]
+    m = re.search(r"version ([0-9][0-9.]*)", p.stdout + p.stderr)
+    if m:
+        vers.append("nbd-server " + m.group(1))
 except Exception:
     pass
 hdr = ["Measured %s on %s (%d cores, %s, kernel %s), %s MiB image in page cache, "

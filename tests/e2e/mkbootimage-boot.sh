@@ -106,7 +106,7 @@ for c in gzip zstd xz lz4 none; do
 	[ "$rc" = 0 ] || { tail -20 "$T/$c.log"; fail "$c: qemu exited $rc"; }
 	check_boot "$T/$c.log" "$c"
 	grep -q "CMDLINE pxeroot.test=$c" "$T/$c.log" || fail "$c: /etc/pxeroot/cmdline is not the --cmdline"
-	grep -q "BUILDVARS kver=$KVER builder=mkbootimage version=[0-9][0-9.]* drivers=e1000,virtio_net compress=$c\$" \
+	grep -q "BUILDVARS kver=$KVER builder=mkbootimage version=[0-9][0-9.]* drivers=e1000,virtio_net compress=$c[[:space:]]*\$" \
 		"$T/$c.log" || fail "$c: /etc/pxeroot/build is wrong or cannot be sourced"
 	ok "$c: /etc/pxeroot/cmdline is there, /etc/pxeroot/build can be sourced by the shell"
 done
