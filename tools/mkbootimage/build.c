@@ -560,6 +560,7 @@ int build_image(const struct build_opts *o)
 	k = image_new(rootfd, &img);
 	if (k < 0)
 		return log_oom();
+	image_set_strip_modules(img, o->strip_modules);
 	k = add_skeleton_dir(img, skel, "");
 	if (k < 0)
 		return k;

@@ -14,6 +14,7 @@
 
 #include "compress.h"
 #include "image.h"
+#include "kostrip.h"
 #include "log.h"
 #include "rootdir.h"
 #include "util.h"
@@ -23,6 +24,7 @@ struct image {
 	void *tree; /* tsearch() index of entries by path */
 	struct img_entry **v;
 	size_t n, cap;
+	bool strip_modules;
 };
 
 static int entry_cmp(const void *a, const void *b)
@@ -87,6 +89,11 @@ const struct img_entry *image_get(struct image *img, const char *path)
 bool image_has(struct image *img, const char *path)
 {
 	return image_get(img, path) != NULL;
+}
+
+void image_set_strip_modules(struct image *img, bool strip)
+{
+	img->strip_modules = strip;
 }
 
 size_t image_count(struct image *img)
@@ -323,6 +330,33 @@ static int map_fd(int fd, struct content *c)
 	return 0;
 }
 
+/* --strip-modules: a private copy of the module, made smaller. */
+static int strip(const struct img_entry *e, struct content *c)
+{
+	size_t size = c->size;
+	int k;
+
+	if (!c->heap) {
+		void *copy = malloc(MAX(size, (size_t)1));
+
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, c->p, size);
+		content_done(c);
+		c->heap = copy;
+		c->p = copy;
+		c->size = size;
+	}
+	k = kmod_strip(c->heap, &size);
+	if (k < 0) {
+		log_debug("%s: not stripped (not a module this build understands)",
+			  e->from);
+		return 0;
+	}
+	c->size = size;
+	return 0;
+}
+
 static int load(struct image *img, const struct img_entry *e, struct content *c)
 {
 	_cleanup_close_ int fd = -1;
@@ -359,10 +393,14 @@ static int load(struct image *img, const struct img_entry *e, struct content *c)
 		if (k < 0)
 			return k;
 		c->p = c->heap;
-		return 0;
+	} else {
+		k = map_fd(fd, c);
+		if (k < 0)
+			return k;
 	}
-	k = map_fd(fd, c);
-	return k;
+	if (e->src == SRC_ROOT_KMOD && img->strip_modules)
+		return strip(e, c);
+	return 0;
 }
 
 static const char *where(const struct img_entry *e)

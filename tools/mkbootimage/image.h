@@ -65,6 +65,8 @@ int image_add_data(struct image *img, const char *path, void *data, size_t size,
 bool image_has(struct image *img, const char *path);
 const struct img_entry *image_get(struct image *img, const char *path);
 size_t image_count(struct image *img);
+/* Store modules without their signature and .BTF bytes (see kostrip.h). */
+void image_set_strip_modules(struct image *img, bool strip);
 
 struct image_write_opts {
 	enum compression compress;

@@ -28,6 +28,8 @@ static void usage(void)
 	       "                         driver), host (this machine's NICs), usb (USB\n"
 	       "                         adapters), none, or module names; comma separated\n"
 	       "  -m, --modules LIST     more modules (names or aliases), comma separated\n"
+	       "  -S, --strip-modules    store modules without signature and BTF: smaller,\n"
+	       "                         but refused where signatures are enforced\n"
 	       "  -a, --add PATH         a program of SYSROOT with its libraries (repeatable)\n"
 	       "  -b, --busybox PATH     a static BusyBox (default: SYSROOT's, else the host's)\n"
 	       "  -s, --skeleton DIR     the initramfs skeleton (/init and its helpers)\n"
@@ -108,6 +110,7 @@ int main(int argc, char **argv)
 		{ "compress", required_argument, NULL, 'c' },
 		{ "drivers", required_argument, NULL, 'd' },
 		{ "modules", required_argument, NULL, 'm' },
+		{ "strip-modules", no_argument, NULL, 'S' },
 		{ "add", required_argument, NULL, 'a' },
 		{ "busybox", required_argument, NULL, 'b' },
 		{ "skeleton", required_argument, NULL, 's' },
@@ -129,7 +132,7 @@ int main(int argc, char **argv)
 	int c, k;
 
 	log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "o:c:d:m:a:b:s:lnqvhV", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "o:c:d:m:Sa:b:s:lnqvhV", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'o':
@@ -148,6 +151,9 @@ int main(int argc, char **argv)
 		case 'm':
 			if (split_list(optarg, &o.modules, &o.n_modules) < 0)
 				return EXIT_FAILURE;
+			break;
+		case 'S':
+			o.strip_modules = true;
 			break;
 		case 'a':
 			if (split_list(optarg, &o.add, &o.n_add) < 0)

@@ -27,6 +27,7 @@ struct build_opts {
 	size_t n_add;
 	enum compression compress;
 	int level;
+	bool strip_modules; /* --strip-modules */
 	bool list;
 	bool dry_run;
 	bool progress;
