@@ -41,7 +41,7 @@ wait_exit() {
 # the server's socket when SIGTERM comes. Once the server says it is shutting
 # down, it sends one more read, then reads every reply.
 cat >"$T/client.py" <<'EOP'
-import errno, hashlib, os, sys, time
+import errno, hashlib, os, select, sys, time
 import nbd
 
 uri, image, log, ready, mode = sys.argv[1:6]
@@ -60,6 +60,15 @@ reads = []
 for i in range(48):
     b = nbd.Buffer(L)
     reads.append((h.aio_pread(b, i * L), b, i * L))
+# Every request must have left before SIGTERM: what libnbd still holds is
+# sent only when asked to (and would count as sent after the signal).
+fd = h.aio_get_fd()
+deadline = time.time() + 30
+while h.aio_get_direction() & nbd.AIO_DIRECTION_WRITE:
+    if time.time() > deadline:
+        sys.exit("could not send the requests")
+    select.select([], [fd], [], 0.1)
+    h.aio_notify_write()
 open(ready, "w").close()
 if mode == "noread":
     time.sleep(60)
