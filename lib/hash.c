@@ -15,6 +15,28 @@ static uint32_t rol32(uint32_t x, unsigned int n)
 	return (x << n) | (x >> (32 - n));
 }
 
+/* Both hashes eat 64-byte blocks: a partial block waits in buf (n bytes). */
+static void feed(void *ctx, uint8_t buf[64], size_t *n, const uint8_t *p, size_t len,
+		 void (*block)(void *ctx, const uint8_t *p))
+{
+	if (*n) {
+		size_t take = 64 - *n < len ? 64 - *n : len;
+
+		memcpy(buf + *n, p, take);
+		*n += take;
+		p += take;
+		len -= take;
+		if (*n < 64)
+			return;
+		block(ctx, buf);
+		*n = 0;
+	}
+	for (; len >= 64; p += 64, len -= 64)
+		block(ctx, p);
+	memcpy(buf, p, len);
+	*n = len;
+}
+
 /* ---- SHA-256 ---- */
 
 static const uint32_t sha256_k[64] = {
@@ -90,26 +112,15 @@ static void sha256_block(struct sha256_ctx *c, const uint8_t *p)
 	c->h[7] += h;
 }
 
+static void sha256_block_any(void *c, const uint8_t *p)
+{
+	sha256_block(c, p);
+}
+
 void sha256_update(struct sha256_ctx *c, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
 	c->len += len;
-	if (c->n) {
-		size_t take = 64 - c->n < len ? 64 - c->n : len;
-		memcpy(c->buf + c->n, p, take);
-		c->n += take;
-		p += take;
-		len -= take;
-		if (c->n < 64)
-			return;
-		sha256_block(c, c->buf);
-		c->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		sha256_block(c, p);
-	memcpy(c->buf, p, len);
-	c->n = len;
+	feed(c, c->buf, &c->n, data, len, sha256_block_any);
 }
 
 void sha256_final(struct sha256_ctx *c, uint8_t out[32])
@@ -198,26 +209,15 @@ static void md5_block(struct md5_ctx *c, const uint8_t *p)
 	c->h[3] += d;
 }
 
+static void md5_block_any(void *c, const uint8_t *p)
+{
+	md5_block(c, p);
+}
+
 void md5_update(struct md5_ctx *c, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
 	c->len += len;
-	if (c->n) {
-		size_t take = 64 - c->n < len ? 64 - c->n : len;
-		memcpy(c->buf + c->n, p, take);
-		c->n += take;
-		p += take;
-		len -= take;
-		if (c->n < 64)
-			return;
-		md5_block(c, c->buf);
-		c->n = 0;
-	}
-	for (; len >= 64; p += 64, len -= 64)
-		md5_block(c, p);
-	memcpy(c->buf, p, len);
-	c->n = len;
+	feed(c, c->buf, &c->n, data, len, md5_block_any);
 }
 
 void md5_final(struct md5_ctx *c, uint8_t out[16])

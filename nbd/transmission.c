@@ -237,6 +237,20 @@ static int read_into(struct tx *t, uint8_t *buf, uint32_t len, uint64_t off)
 	return 0;
 }
 
+/* The header of a successful read's reply, for a reply of one chunk. */
+static void read_header(struct tx *t, uint8_t *p, const struct nbd_request *r)
+{
+	if (t->structured) {
+		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
+			     r->handle, 8 + r->len);
+		put64(p + 20, r->offset);
+	} else {
+		put32(p, NBD_SIMPLE_REPLY_MAGIC);
+		put32(p + 4, 0);
+		put64(p + 8, r->handle);
+	}
+}
+
 static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 {
 	size_t hl = t->structured ? NBD_STRUCTURED_REPLY_SIZE + 8 : NBD_SIMPLE_REPLY_SIZE;
@@ -306,15 +320,7 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 		return reply_err(t, q, r->handle, errno_to_nbd(rr));
 	}
 done:
-	if (t->structured) {
-		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
-			     r->handle, 8 + r->len);
-		put64(p + 20, r->offset);
-	} else {
-		put32(p, NBD_SIMPLE_REPLY_MAGIC);
-		put32(p + 4, 0);
-		put64(p + 8, r->handle);
-	}
+	read_header(t, p, r);
 	return 0;
 }
 
@@ -420,20 +426,6 @@ static int cmd_block_status(struct tx *t, const struct nbd_request *r, struct ou
 		put32(p + 28 + 8 * i, flags[i]);
 	}
 	return 0;
-}
-
-/* The header of a successful read's reply, for a reply of one chunk. */
-static void read_header(struct tx *t, uint8_t *p, const struct nbd_request *r)
-{
-	if (t->structured) {
-		chunk_header(p, NBD_REPLY_FLAG_DONE, NBD_REPLY_TYPE_OFFSET_DATA,
-			     r->handle, 8 + r->len);
-		put64(p + 20, r->offset);
-	} else {
-		put32(p, NBD_SIMPLE_REPLY_MAGIC);
-		put32(p + 4, 0);
-		put64(p + 8, r->handle);
-	}
 }
 
 /*

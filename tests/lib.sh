@@ -11,6 +11,7 @@
 #   start_server -P PIDFILE [-w PORT] CMD [ARG...]
 #                           start a server in the background, wait until it wrote
 #                           PIDFILE (and listens on PORT), stop it at exit
+#   logged LOG CMD...       exec CMD with its stderr appended to LOG (for start_server)
 #   free_port               print a free TCP port on loopback
 #   wait_port PORT [SECS]   wait until something listens on 127.0.0.1:PORT
 #   expect_exit N CMD...    run CMD, fail unless it exits with N
@@ -134,6 +135,14 @@ wait_port() {
 		sleep 0.05
 	done
 	fail "nothing listens on port $port after ${secs}s"
+}
+
+# logged LOG CMD...: exec CMD with its stderr appended to LOG; for
+# start_server, whose own messages stay on the test's stderr.
+logged() {
+	local log=$1
+	shift
+	exec "$@" 2>>"$log"
 }
 
 start_server() {

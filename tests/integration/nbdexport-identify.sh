@@ -5,13 +5,6 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
-# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
-# messages stay on the test's stderr).
-logged() {
-	local log=$1
-	shift
-	exec "$@" 2>>"$log"
-}
 requires nbdexport nbdcopy mksquashfs mkfs.ext4 genisoimage mkfs.erofs
 
 mkdir -p "$T/tree" && echo hello >"$T/tree/hello" && head -c 64K /dev/urandom >"$T/tree/r"

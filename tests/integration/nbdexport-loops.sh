@@ -7,11 +7,6 @@
 # ending a handshake (GO, EXPORT_NAME, with and without structured replies).
 . "$(dirname "$0")/../lib.sh"
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
-logged() {
-	local log=$1
-	shift
-	exec "$@" 2>>"$log"
-}
 requires nbdexport python3 nbdcopy
 
 storm=$BUILD/tests/nbdstorm

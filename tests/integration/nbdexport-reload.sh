@@ -6,13 +6,6 @@
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
 trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
-# logged LOG CMD...: run CMD with its stderr in LOG (start_server's own
-# messages stay on the test's stderr).
-logged() {
-	local log=$1
-	shift
-	exec "$@" 2>>"$log"
-}
 requires nbdexport nbdcopy nbdinfo mksquashfs
 # Debian's python3-libnbd, whatever python3 comes first on PATH.
 /usr/bin/python3 -c 'import nbd' 2>/dev/null || skip "python3-libnbd is not installed"
