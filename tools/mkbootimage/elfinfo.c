@@ -316,35 +316,56 @@ void elf_info_done(struct elf_info *info)
 	memset(info, 0, sizeof(*info));
 }
 
-int elf_find_section(const void *data, size_t size, const char *name, const void **ret,
-		     size_t *ret_size)
+int elf_section_table(const void *data, size_t size, struct elf_shtab *ret)
 {
 	struct reader r;
 	const uint8_t *d = data;
-	uint64_t shoff, strsec_off, strsec_size;
-	uint16_t shentsize, shnum, shstrndx;
 	size_t min_ent;
 	int k;
 
 	k = open_reader(data, size, &r);
 	if (k < 0)
 		return k;
+	ret->bits = r.bits;
+	ret->big_endian = r.be;
+	ret->type = rd16(&r, d + 16);
 	if (r.bits == 64) {
-		shoff = rd64(&r, d + 40);
-		shentsize = rd16(&r, d + 58);
-		shnum = rd16(&r, d + 60);
-		shstrndx = rd16(&r, d + 62);
+		ret->off = rd64(&r, d + 40);
+		ret->entsize = rd16(&r, d + 58);
+		ret->num = rd16(&r, d + 60);
+		ret->strndx = rd16(&r, d + 62);
 		min_ent = sizeof(Elf64_Shdr);
 	} else {
-		shoff = rd32(&r, d + 32);
-		shentsize = rd16(&r, d + 46);
-		shnum = rd16(&r, d + 48);
-		shstrndx = rd16(&r, d + 50);
+		ret->off = rd32(&r, d + 32);
+		ret->entsize = rd16(&r, d + 46);
+		ret->num = rd16(&r, d + 48);
+		ret->strndx = rd16(&r, d + 50);
 		min_ent = sizeof(Elf32_Shdr);
 	}
-	if (shnum == 0 || shentsize < min_ent || shstrndx >= shnum ||
-	    !in_bounds(&r, shoff, (uint64_t)shentsize * shnum))
+	if (ret->num == 0 || ret->entsize < min_ent || ret->strndx >= ret->num ||
+	    !in_bounds(&r, ret->off, (uint64_t)ret->entsize * ret->num))
 		return -ENOEXEC;
+	return 0;
+}
+
+int elf_find_section(const void *data, size_t size, const char *name, const void **ret,
+		     size_t *ret_size)
+{
+	struct reader r;
+	struct elf_shtab t;
+	const uint8_t *d = data;
+	uint64_t shoff, strsec_off, strsec_size;
+	uint16_t shentsize, shnum, shstrndx;
+	int k;
+
+	k = elf_section_table(data, size, &t);
+	if (k < 0)
+		return k;
+	open_reader(data, size, &r);
+	shoff = t.off;
+	shentsize = t.entsize;
+	shnum = t.num;
+	shstrndx = t.strndx;
 
 #define SH(i) (d + shoff + (uint64_t)(i)*shentsize)
 #define SH_OFFSET(p) (r.bits == 64 ? rd64(&r, (p) + 24) : rd32(&r, (p) + 16))

@@ -33,6 +33,19 @@ int elf_parse(const void *data, size_t size, struct elf_info *ret);
 int elf_parse_fd(int fd, struct elf_info *ret);
 void elf_info_done(struct elf_info *info);
 
+/* Where the section headers are, from the ELF header: checked to lie inside
+ * the file, with entries at least as large as the class's Elf*_Shdr. */
+struct elf_shtab {
+	unsigned int bits; /* 32 or 64 */
+	bool big_endian;
+	uint16_t type; /* e_type */
+	uint64_t off; /* e_shoff */
+	uint16_t entsize, num, strndx; /* e_shentsize, e_shnum, e_shstrndx */
+};
+
+/* Returns 0 or -ENOEXEC (not ELF, no section headers, out of bounds). */
+int elf_section_table(const void *data, size_t size, struct elf_shtab *ret);
+
 /* A section's bytes by name (needs section headers: e.g. ".modinfo" of a module). */
 int elf_find_section(const void *data, size_t size, const char *name, const void **ret,
 		     size_t *ret_size);

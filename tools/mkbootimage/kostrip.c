@@ -2,10 +2,12 @@
 #include <elf.h>
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "elfinfo.h"
 #include "kostrip.h"
 
 #define SIG_MARKER "~Module signature appended~\n"
@@ -99,42 +101,17 @@ int kmod_strip(void *buf, size_t *size)
 	size_t len = unsigned_length(p, *size), n, shentsize, btf = 0;
 	uint64_t shoff, shstrndx, off, sz, end, strsec_off, strsec_size, align = 8, shift;
 	struct shdrs s;
+	struct elf_shtab t;
 
-	if (len < EI_NIDENT || memcmp(p, ELFMAG, SELFMAG) != 0)
+	if (elf_section_table(p, len, &t) < 0 || t.type != ET_REL ||
+	    t.big_endian != (BYTE_ORDER == BIG_ENDIAN) ||
+	    t.entsize != (t.bits == 64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)))
 		return -ENOEXEC;
-	if (p[EI_DATA] != (BYTE_ORDER == LITTLE_ENDIAN ? ELFDATA2LSB : ELFDATA2MSB))
-		return -ENOEXEC;
-	s.is64 = p[EI_CLASS] == ELFCLASS64;
-	if (s.is64) {
-		Elf64_Ehdr eh;
-
-		if (len < sizeof(eh))
-			return -ENOEXEC;
-		memcpy(&eh, p, sizeof(eh));
-		if (eh.e_type != ET_REL)
-			return -ENOEXEC;
-		shoff = eh.e_shoff;
-		n = eh.e_shnum;
-		shentsize = eh.e_shentsize;
-		shstrndx = eh.e_shstrndx;
-	} else if (p[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-
-		if (len < sizeof(eh))
-			return -ENOEXEC;
-		memcpy(&eh, p, sizeof(eh));
-		if (eh.e_type != ET_REL)
-			return -ENOEXEC;
-		shoff = eh.e_shoff;
-		n = eh.e_shnum;
-		shentsize = eh.e_shentsize;
-		shstrndx = eh.e_shstrndx;
-	} else {
-		return -ENOEXEC;
-	}
-	if (shentsize != (s.is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr)) || n == 0 ||
-	    shstrndx >= n || shoff > len || n > (len - shoff) / shentsize)
-		return -ENOEXEC;
+	s.is64 = t.bits == 64;
+	shoff = t.off;
+	n = t.num;
+	shentsize = t.entsize;
+	shstrndx = t.strndx;
 	s.base = p + shoff;
 	s.n = n;
 	strsec_off = sh_get(&s, shstrndx, F_OFFSET);
@@ -196,17 +173,13 @@ int kmod_strip(void *buf, size_t *size)
 			sh_set(&s, i, F_OFFSET, sh_get(&s, i, F_OFFSET) - shift);
 	sh_set(&s, btf, F_SIZE, 0);
 	if (s.is64) {
-		Elf64_Ehdr eh;
+		Elf64_Off o = shoff;
 
-		memcpy(&eh, p, sizeof(eh));
-		eh.e_shoff = shoff;
-		memcpy(p, &eh, sizeof(eh));
+		memcpy(p + offsetof(Elf64_Ehdr, e_shoff), &o, sizeof(o));
 	} else {
-		Elf32_Ehdr eh;
+		Elf32_Off o = (Elf32_Off)shoff;
 
-		memcpy(&eh, p, sizeof(eh));
-		eh.e_shoff = (Elf32_Off)shoff;
-		memcpy(p, &eh, sizeof(eh));
+		memcpy(p + offsetof(Elf32_Ehdr, e_shoff), &o, sizeof(o));
 	}
 	*size = len;
 	return 0;
