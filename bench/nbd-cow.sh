@@ -19,15 +19,7 @@
 set -u
 export PXEROOT_SRC=${PXEROOT_SRC:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$PXEROOT_SRC/tests/lib.sh"
-set +e
-trap '_bench_exit' EXIT
-_bench_exit() {
-	local i
-	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
-		eval "${_cleanups[$i]}" >/dev/null 2>&1
-	done
-	rm -rf "$T"
-}
+bench_mode
 
 repeats=3 secs=6 out=$BUILD/bench/nbd-cow.md
 extra=()

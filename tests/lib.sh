@@ -8,6 +8,7 @@
 #   fail MSG                fail now
 #   ok MSG                  record a passed check
 #   cleanup_fn CMD [ARG...] run CMD at exit, last registered first
+#   bench_mode              for bench/ scripts: no PASS line at exit, no set -e
 #   start_server -P PIDFILE [-w PORT] CMD [ARG...]
 #                           start a server in the background, wait until it wrote
 #                           PIDFILE (and listens on PORT), stop it at exit
@@ -50,13 +51,20 @@ _run_cleanups() {
 	else
 		rm -rf "$T"
 	fi
-	if [ "$rc" = 0 ]; then
+	if [ "$rc" = 0 ] && [ -z "${_bench:-}" ]; then
 		echo "PASS: $TEST_NAME ($_checks checks)"
 	fi
 	exit "$rc"
 }
 trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
+
+# bench_mode: for bench/ scripts, which report rather than pass: no "PASS"
+# line at exit, and a failing command does not stop the script.
+bench_mode() {
+	_bench=1
+	set +e
+}
 
 cleanup_fn() {
 	local q
