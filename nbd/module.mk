@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # nbd/: nbdexport, the NBD export server.
 PROGRAMS += nbdexport
-NBD_CORE_SRCS := nbd/config.c nbd/export.c nbd/outq.c nbd/handshake.c \
+NBD_CORE_SRCS := nbd/config.c nbd/export.c nbd/identity.c nbd/outq.c nbd/handshake.c \
 	nbd/transmission.c nbd/cow.c nbd/listen.c
-nbdexport_SRCS := nbd/main.c nbd/server.c nbd/tls.c $(NBD_CORE_SRCS)
+nbdexport_SRCS := nbd/main.c nbd/server.c nbd/status.c nbd/tls.c $(NBD_CORE_SRCS)
 nbdexport_PKGS := gnutls blkid
 nbdexport_LDLIBS := -lpthread
 nbdexport_INSTALLDIR = $(SBINDIR)
@@ -23,7 +23,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -Inbd
-FUZZ_LIB_SRCS := lib/log.c lib/util.c
+FUZZ_LIB_SRCS := lib/log.c lib/util.c lib/hash.c
 
 $(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) $(wildcard nbd/*.h lib/*.h)
 	@mkdir -p $(@D)
