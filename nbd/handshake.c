@@ -209,9 +209,9 @@ static int opt_info_go(struct handshake *h, struct outq *out)
 	if (r == 0 && want_name)
 		r = info_reply(out, h->opt, NBD_INFO_NAME, e->canonical,
 			       strlen(e->canonical));
-	if (r == 0 && want_desc && e->info_desc)
-		r = info_reply(out, h->opt, NBD_INFO_DESCRIPTION, e->info_desc,
-			       strlen(e->info_desc));
+	const char *desc = e->info_desc ? e->info_desc : e->description;
+	if (r == 0 && want_desc && desc)
+		r = info_reply(out, h->opt, NBD_INFO_DESCRIPTION, desc, strlen(desc));
 	if (r == 0) {
 		/* Sent whether asked or not: these are the defaults, stated. */
 		put32(buf, 1);

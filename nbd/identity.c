@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "identity.h"
 #include "log.h"
 #include "macro.h"
+#include "util.h"
 
 #define XATTR_NAME "user.pxeroot.sha256"
 
@@ -138,15 +140,64 @@ int identity_cached(int fd, const struct stat *st, char id[IDENTITY_LEN + 1])
 	return 0;
 }
 
+/*
+ * SHA-256 of the whole file, leaving the page cache as it found it: what was
+ * not cached before is dropped again, so that hashing at start does not make
+ * a cold image look warm (the server defers reads of uncached data) nor push
+ * out what clients use. Hand-written around lib/hash.c's sha256_update because
+ * sha256_fd reads through the cache without looking.
+ */
+static int hash_file(int fd, uint64_t size, char hex[65])
+{
+	static const size_t chunk = 1u << 20;
+	_cleanup_free_ uint8_t *buf = malloc(chunk);
+	unsigned char vec[(1u << 20) / 4096];
+	struct sha256_ctx c;
+	uint8_t md[32];
+	void *map = size ? mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+	int r = 0;
+
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (map == MAP_FAILED)
+		map = NULL;
+	sha256_init(&c);
+	for (uint64_t off = 0; off < size;) {
+		size_t len = MIN(chunk, size - off), pages = (len + 4095) / 4096;
+		bool cached = map && mincore((uint8_t *)map + off, len, vec) == 0;
+		ssize_t n;
+
+		for (size_t i = 0; cached && i < pages; i++)
+			cached = vec[i] & 1;
+		n = pread(fd, buf, len, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO; /* shorter than it said */
+			goto out;
+		}
+		sha256_update(&c, buf, n);
+		if (!cached)
+			posix_fadvise(fd, off, n, POSIX_FADV_DONTNEED);
+		off += n;
+	}
+	sha256_final(&c, md);
+	hex_string(md, sizeof(md), hex);
+out:
+	if (map)
+		munmap(map, size);
+	return r;
+}
+
 int identity_compute(int fd, const struct stat *st, char id[IDENTITY_LEN + 1])
 {
 	char hex[65], val[160];
 	struct entry *e;
 	int r;
 
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return -errno;
-	r = sha256_fd(fd, hex);
+	r = hash_file(fd, st->st_size, hex);
 	if (r < 0)
 		return r;
 	memcpy(id, hex, IDENTITY_LEN);

@@ -369,6 +369,7 @@ static void test_pxelinux_and_own(void)
 	expect("rd.pxeroot.overlay.size=25%", "OVERLAY_SIZE=25%");
 	expect("rd.pxeroot.nbd.timeout=10 rd.pxeroot.nbd.dead_timeout=86400 rd.pxeroot.nbd.reconnect=no",
 	       "NBD_TIMEOUT=10", "NBD_DEAD_TIMEOUT=86400", "NBD_RECONNECT=0");
+	expect("rd.pxeroot.nbd.lost=fail", "NBD_LOST=fail");
 	expect("rd.pxeroot.modules=e1000e rd.pxeroot.debug", "MODULES=e1000e", "DEBUG=1");
 }
 
@@ -578,6 +579,8 @@ static void test_errors_own(void)
 	expect_error("rd.driver.pre=e1000,",
 		     "rd.driver.pre=e1000,: invalid module name ''");
 	expect_error("rd.driver.pre=a;b", "rd.driver.pre=a;b: invalid module name 'a;b'");
+	expect_error("rd.pxeroot.nbd.lost=maybe",
+		     "rd.pxeroot.nbd.lost=maybe: expected wait or fail");
 	expect_error("rd.pxeroot.nbd.timeout=0",
 		     "rd.pxeroot.nbd.timeout=0: expected a number from 1 to 86400");
 }
