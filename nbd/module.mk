@@ -8,12 +8,16 @@ nbdexport_PKGS := gnutls blkid
 nbdexport_LDLIBS := -lpthread
 nbdexport_INSTALLDIR = $(SBINDIR)
 
-UNIT_TESTS += test-nbd-config test-nbd-protocol
+UNIT_TESTS += test-nbd-config test-nbd-protocol test-nbd-status
+test-nbd-status_SRCS := tests/unit/test-nbd-status.c nbd/status.c $(NBD_CORE_SRCS)
+test-nbd-status_PKGS := blkid
+test-nbd-status_LDLIBS := -lpthread
 test-nbd-config_SRCS := tests/unit/test-nbd-config.c nbd/config.c nbd/listen.c
 test-nbd-protocol_SRCS := tests/unit/test-nbd-protocol.c $(NBD_CORE_SRCS)
 test-nbd-protocol_PKGS := blkid
 test-nbd-protocol_LDLIBS := -lpthread
-$(O)/tests/unit/test-nbd-config.o $(O)/tests/unit/test-nbd-protocol.o: CPPFLAGS += -Inbd
+$(O)/tests/unit/test-nbd-config.o $(O)/tests/unit/test-nbd-protocol.o \
+	$(O)/tests/unit/test-nbd-status.o: CPPFLAGS += -Inbd
 
 # Fuzzing (clang, libFuzzer): `make fuzz` runs each target for FUZZ_TIME
 # seconds with a corpus kept in $(O)/fuzz/corpus-*; tests/integration/
