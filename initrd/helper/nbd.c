@@ -592,8 +592,8 @@ static int reconnect(struct target *t, uint16_t family, int index, uint64_t size
 			if (r == 0 || r == -ENOSPC) {
 				/* -ENOSPC: no dead connection left, someone else was
 				 * faster. */
-				wlog(5, "nbd%d: reconnected to %s/%s after %u attempt%s",
-				     index, t->hostport, want, attempt,
+				wlog(5, "nbd%d: reconnected to %s%s%s after %u attempt%s",
+				     index, t->hostport, *want ? "/" : "", want, attempt,
 				     attempt == 1 ? "" : "s");
 				return 0;
 			}
