@@ -265,6 +265,9 @@ static void test_dracut_nbd(void)
 	       "EXPORT=root", "FSTYPE=squashfs", "FLAGS=noatime");
 	/* An export name instead of a port: the standard port. */
 	expect("root=nbd:10.0.2.2:gen42", "PORT=10809", "EXPORT=gen42");
+	/* A generation named explicitly: the device is pinned to it. */
+	expect("root=nbd:10.0.2.2:10809/debian@0123456789abcdef", "PORT=10809",
+	       "EXPORT=debian@0123456789abcdef");
 	expect("root=nbd:[fd00::2]:2000", "SERVER=fd00::2", "PORT=2000");
 	expect("root=nbd:10.0.2.2:10809::ro:timeout=20", "FLAGS=ro", "NBD_TIMEOUT=20",
 	       "FSTYPE=auto");
