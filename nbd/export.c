@@ -101,7 +101,7 @@ void export_unref(struct export *e)
 		export_free(e);
 }
 
-static int identify(struct export *e, bool force, bool quiet)
+static int identify(struct export *e, bool force)
 {
 	blkid_probe pr;
 	const char *v = NULL;
@@ -132,10 +132,6 @@ static int identify(struct export *e, bool force, bool quiet)
 		}
 		snprintf(e->fstype, sizeof(e->fstype), "unknown");
 	}
-	if (!quiet)
-		log_notice("export '%s': %s (%s, %" PRIu64 " bytes%s%s)", e->name,
-			   e->path, e->fstype, e->size, e->id[0] ? ", generation " : "",
-			   e->id);
 	return 0;
 }
 
@@ -311,16 +307,21 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return log_errno(-ENOMEM, "export '%s'", ec->name);
 	}
+	r = identify(e, force);
+	if (r < 0) {
+		export_free(e);
+		return r;
+	}
+	/* After blkid: an image that is refused is not read whole first. */
 	r = set_identity(e, &st, may_hash);
 	if (r < 0) {
 		export_free(e);
 		return r;
 	}
-	r = identify(e, force, quiet);
-	if (r < 0) {
-		export_free(e);
-		return r;
-	}
+	if (!quiet)
+		log_notice("export '%s': %s (%s, %" PRIu64 " bytes%s%s)", e->name,
+			   e->path, e->fstype, e->size, e->id[0] ? ", generation " : "",
+			   e->id);
 	/* Only for mincore(); a failure just means reads may block on a cold cache. */
 	e->map = mmap(NULL, e->size, PROT_READ, MAP_SHARED, e->fd, 0);
 	if (e->map == MAP_FAILED)

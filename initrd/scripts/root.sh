@@ -150,7 +150,7 @@ root_nbd() {
 	fi
 	# A server that names no generation: reconnects are checked by size only.
 	if [ -s "$PXRUN/nbd.err" ]; then
-		log_err "$(helper_msg "$PXRUN/nbd.err")"
+		log_err "warning: $(helper_msg "$PXRUN/nbd.err")"
 	fi
 	mount_fs "$ROOT_DEVICE" || return $?
 	log "root: mounted $ROOT_DEVICE ($ROOT_FSTYPE)"

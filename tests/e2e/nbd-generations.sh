@@ -14,11 +14,13 @@
 #      its generation, again at every attempt, and attaches nothing else.
 # Then a second, short boot with rd.pxeroot.nbd.lost=fail: its generation
 # removed, the watcher disconnects the device and reads fail with I/O errors.
+# Last, a boot from nbdkit, which names no generation: the initramfs warns
+# that reconnects are checked by size only.
 # timeout: 600
 . "$(dirname "$0")/lib-boot.sh"
 
 boot_setup
-requires nbdexport /usr/bin/python3
+requires nbdexport nbdkit /usr/bin/python3
 boot_initramfs
 t_start=$SECONDS
 
@@ -43,6 +45,9 @@ wait_kmsg() {
 	return 1
 }
 case " $(cat /proc/cmdline) " in
+*" pxeroot.test.foreign "*)
+	poweroff -f
+	;;
 *" pxeroot.test.lostfail "*)
 	echo "GEN-FAIL-READY"
 	wait_kmsg 'nbd0: disconnected \(rd.pxeroot.nbd.lost=fail\)' 120
@@ -223,4 +228,11 @@ expect_line "$log" "pxeroot-nbd: nbd0: 10.0.2.2:10809 no longer serves debian@${
 expect_line "$log" 'pxeroot-nbd: nbd0: disconnected \(rd.pxeroot.nbd.lost=fail\)' "lost=fail: the watcher disconnected the device"
 grep '^GEN-FAIL' "$log" || true
 expect_line "$log" '^GEN-FAIL-READ-ERROR .*(I/O|Input/output) error' "lost=fail: reads of the root fail with I/O errors instead of waiting"
-ok "both boots: $((SECONDS - t_start)) s"
+
+# 5. A server that names no generation.
+start_server -P "$T/nbdkit.pid" -w 10810 nbdkit -f -r -P "$T/nbdkit.pid" -i 127.0.0.1 -p 10810 \
+	file "$img/debian-${id[C]}.sqfs"
+boot "$T/foreign.log" "root=nbd:10.0.2.2:10810 pxeroot.test.foreign"
+expect_booted "$T/foreign.log" "nbdkit"
+expect_line "$T/foreign.log" "pxeroot: warning: NBD server 10.0.2.2:10810 names no generation for its default export: reconnects are checked by size only" "a server that names no generation: one warning at attach"
+ok "all boots: $((SECONDS - t_start)) s"
