@@ -1519,6 +1519,8 @@ static void status_write(struct server *s)
 	r = status_text(s, &text, &len);
 	if (r == 0)
 		r = write_file_atomic_at(AT_FDCWD, path, text, len, 0644);
+	if (r == 0)
+		log_debug("wrote the status file %s", path);
 	if (r < 0 && !s->status_warned) {
 		log_warn_errno(r, "cannot write the status file %s", path);
 		s->status_warned = true;

@@ -40,7 +40,7 @@ port=$(free_port)
 uri=nbd://127.0.0.1:$port
 status=$T/run/status # its directory does not exist yet
 serve() {
-	start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -v -l 127.0.0.1 -p "$port" \
+	start_server -P "$T/pid" -w "$port" logged "$T/log" nbdexport -f -v -v -l 127.0.0.1 -p "$port" \
 		--pidfile "$T/pid" --status-file "$status" "$img/debian.sqfs=debian" \
 		"$T/plain dir/rescue.sqfs=rescue"
 }
@@ -145,6 +145,27 @@ sleep 1.2
 grep -q '^client ' "$status" && fail "a client line stayed after it left: $(cat "$status")"
 grep -q "debian@$idA" "$status" && fail "the removed generation stayed in the status: $(cat "$status")"
 ok "the status file drops the client and the generation it read once it leaves"
+
+# A storm: 64 clients attach at once and leave; the file is written a few
+# times, not once per event.
+cat >"$T/storm.py" <<'EOP'
+import sys
+import nbd
+hs = []
+for _ in range(64):
+    h = nbd.NBD()
+    h.connect_uri(sys.argv[1])
+    hs.append(h)
+for h in hs:
+    h.shutdown()
+EOP
+before=$(grep -c 'wrote the status file' "$T/log" || true)
+PATH=/usr/bin:$PATH python3 "$T/storm.py" "$uri/debian"
+sleep 1.2
+writes=$(($(grep -c 'wrote the status file' "$T/log") - before))
+[ "$writes" -ge 1 ] && [ "$writes" -le 16 ] || fail "128 changes gave $writes writes of the status file"
+grep -q '^client ' "$status" && fail "client lines stayed after the storm: $(cat "$status")"
+ok "128 attaches and detaches: $writes writes of the status file"
 
 # A restart: the directory is the list; a new generation meanwhile.
 pid=$(cat "$T/pid")
