@@ -51,9 +51,12 @@ gen_of() { # URI: the content of /gen in the image served there
 	nbdcopy "$1" "$T/copy"
 	unsquashfs -cat "$T/copy" gen
 }
-canonical() { # NAME: the canonical name and description the server gives
+# NAME: the canonical name and description the server gives (an export with
+# neither generation nor description advertises no description).
+canonical() {
 	PATH=/usr/bin:$PATH nbdsh -c 'h.set_full_info(True)' -u "$uri/$1" \
-		-c 'print(h.get_canonical_export_name()); print(h.get_export_description())'
+		-c 'print(h.get_canonical_export_name())' \
+		-c 'print(h.get_export_description() if h.get_canonical_export_name().count("@") else "")'
 }
 
 nbdinfo --list "$uri" >"$T/list"
@@ -181,3 +184,22 @@ canonical "debian@$idB" >"$T/canon"
 assert_eq "debian@$idB" "$(sed -n 1p "$T/canon")" "its canonical name"
 grep -qx "export debian debian@$idC $img/debian-$idC.sqfs" "$status" || fail "status after restart: $(cat "$status")"
 ok "a restarted server writes the status file at start"
+
+# An image clients write to has no fixed content, hence no identity.
+port2=$(free_port)
+cp "$T/plain dir/rescue.sqfs" "$T/rw.img"
+cat >"$T/rw.conf" <<EOC
+[global]
+listen = 127.0.0.1:$port2
+status-file = $T/rw.status
+[rw]
+path = $T/rw.img
+readonly = no
+EOC
+start_server -P "$T/pid2" -w "$port2" logged "$T/log2" nbdexport -f -c "$T/rw.conf" --pidfile "$T/pid2"
+uri=nbd://127.0.0.1:$port2
+canonical rw >"$T/canon"
+assert_eq rw "$(sed -n 1p "$T/canon")" "a writable export keeps its plain name"
+grep -qx "export rw rw $T/rw.img" "$T/rw.status" || fail "status-file from the configuration: $(cat "$T/rw.status")"
+ok "status-file in [global] is used"
+
