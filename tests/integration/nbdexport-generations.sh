@@ -170,13 +170,19 @@ writes=$(($(grep -c 'wrote the status file' "$T/log") - before))
 grep -q '^client ' "$status" && fail "client lines stayed after the storm: $(cat "$status")"
 ok "128 attaches and detaches: $writes writes of the status file"
 
-# A restart: the directory is the list; a new generation meanwhile.
+# A new generation and a reload: the status file follows within a second.
+idC=$(publish three)
+kill -HUP "$(cat "$T/pid")"
+sleep 1.2
+grep -qx "export debian debian@$idC $img/debian-$idC.sqfs" "$status" || fail "status after SIGHUP: $(cat "$status")"
+ok "the status file is written again after a reload"
+
+# A restart: the directory is the list.
 pid=$(cat "$T/pid")
 kill "$pid"
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 [ ! -e "$status" ] || fail "the status file outlived the server"
 ok "the status file is removed at a clean exit"
-idC=$(publish three)
 serve
 assert_eq three "$(gen_of "$uri/debian")" "after a restart NAME is the newest"
 assert_eq two "$(gen_of "$uri/debian@$idB")" "after a restart an older generation is still served"
