@@ -23,7 +23,12 @@ for mode in full proxy off srcd; do
 	args=(-c "$fx/$mode.conf")
 	[ "$mode" != srcd ] || args+=(--root "$T/srcd")
 	pxebootsrv "${args[@]}" render "$T/$mode" || fail "render $mode"
-	dump "$T/$mode" | sed "s|$T|@T@|g" >"$T/$mode.dump"
+	# The srcd files name the temporary TFTP directory: mask it, and their hashes.
+	if [ "$mode" = srcd ]; then
+		dump "$T/$mode" | sed -E "s|$T|@T@|g; s/(sha256 )[0-9a-f]{64}/\1@HASH@/" >"$T/$mode.dump"
+	else
+		dump "$T/$mode" >"$T/$mode.dump"
+	fi
 	if [ "${PXEROOT_REGEN:-}" = 1 ]; then
 		cp "$T/$mode.dump" "$SRC/tests/expected/pxebootsrv-$mode"
 	fi

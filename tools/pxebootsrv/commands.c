@@ -24,18 +24,3 @@ int cmd_render(const struct options *o, const char *dir)
 	render_free(&r);
 	return k;
 }
-
-int cmd_check(const struct options *o)
-{
-	return -ENOSYS;
-}
-
-int cmd_run(const struct options *o)
-{
-	return -ENOSYS;
-}
-
-int cmd_install(const struct options *o)
-{
-	return -ENOSYS;
-}

@@ -79,7 +79,7 @@ int gen_verify(const char *text)
 }
 
 int bootfile_add(struct render *r, const char *name, const char *source,
-		 const char *package)
+		 const char *package, const struct entry *e)
 {
 	struct bootfile *v;
 
@@ -90,7 +90,8 @@ int bootfile_add(struct render *r, const char *name, const char *source,
 	if (!v)
 		return -ENOMEM;
 	r->boot = v;
-	v[r->n_boot] = (struct bootfile){ .name = strdup(name), .package = package };
+	v[r->n_boot] =
+		(struct bootfile){ .name = strdup(name), .package = package, .entry = e };
 	if (package && r->c->loader_root) {
 		if (asprintf(&v[r->n_boot].source, "%s%s", r->c->loader_root, source) < 0)
 			v[r->n_boot].source = NULL;
@@ -124,7 +125,7 @@ int served_path(struct render *r, const struct entry *e, const char *src, char *
 	}
 	if (asprintf(&p, "files/%s/%s", e->name, basename(copy)) < 0)
 		return -ENOMEM;
-	k = bootfile_add(r, p, src, NULL);
+	k = bootfile_add(r, p, src, NULL, e);
 	if (k < 0) {
 		free(p);
 		return k;
@@ -214,75 +215,66 @@ int entry_cmdline(struct render *r, const struct entry *e, const char *host_appe
 	return 0;
 }
 
-/* The loaders, from Debian's packages (dpkg -L gives these paths). */
+enum need {
+	N_PXELINUX,
+	N_UNDIONLY,
+	N_ISO,
+	N_SHIM,
+	N_SNPONLY,
+	N_MEMTEST
+};
+
+/* The loaders, from Debian's packages (paths as dpkg -L lists them). */
+static const struct {
+	enum need need;
+	const char *name, *source, *package;
+} loaders[] = {
+	{ N_PXELINUX, "pxelinux.0", "/usr/lib/PXELINUX/pxelinux.0", "pxelinux" },
+	{ N_PXELINUX, "ldlinux.c32", "/usr/lib/syslinux/modules/bios/ldlinux.c32",
+	  "syslinux-common" },
+	{ N_PXELINUX, "menu.c32", "/usr/lib/syslinux/modules/bios/menu.c32",
+	  "syslinux-common" },
+	{ N_PXELINUX, "libutil.c32", "/usr/lib/syslinux/modules/bios/libutil.c32",
+	  "syslinux-common" },
+	{ N_PXELINUX, "libcom32.c32", "/usr/lib/syslinux/modules/bios/libcom32.c32",
+	  "syslinux-common" },
+	{ N_UNDIONLY, "undionly.kpxe", "/usr/lib/ipxe/undionly.kpxe", "ipxe" },
+	{ N_ISO, "memdisk", "/usr/lib/syslinux/memdisk", "syslinux-common" },
+	{ N_SHIM, "shimx64.efi", "/usr/lib/shim/shimx64.efi.signed", "shim-signed" },
+	{ N_SHIM, "mmx64.efi", "/usr/lib/shim/mmx64.efi.signed",
+	  "shim-helpers-amd64-signed" },
+	{ N_SHIM, "grubx64.efi", "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
+	  "grub-efi-amd64-signed" },
+	{ N_SNPONLY, "snponly.efi", "/usr/lib/ipxe/snponly.efi", "ipxe" },
+	{ N_SNPONLY, "ipxe.efi", "/usr/lib/ipxe/ipxe.efi", "ipxe" },
+	{ N_MEMTEST, "memtest86+x64.bin", "/boot/memtest86+x64.bin", "memtest86+" },
+	{ N_MEMTEST, "memtest86+x64.efi", "/boot/memtest86+x64.efi", "memtest86+" },
+};
+
 static int add_loaders(struct render *r)
 {
 	const struct pbs_config *c = r->c;
-	bool iso = false, memtest = false;
-	int k = 0;
+	bool need[N_MEMTEST + 1] = {
+		[N_PXELINUX] = c->bios == BIOS_PXELINUX,
+		[N_UNDIONLY] = c->bios == BIOS_IPXE,
+		[N_SHIM] = c->uefi == UEFI_GRUB,
+		[N_SNPONLY] = c->uefi == UEFI_IPXE,
+	};
+	int k;
 
 	for (size_t i = 0; i < c->n_entries; i++) {
-		iso |= c->entries[i].kind == KIND_ISO;
-		memtest |= c->entries[i].kind == KIND_MEMTEST;
+		need[N_ISO] |= c->entries[i].kind == KIND_ISO;
+		need[N_MEMTEST] |= c->entries[i].kind == KIND_MEMTEST;
 	}
-	if (c->bios == BIOS_PXELINUX) {
-		k = k
-			    ?: bootfile_add(r, "pxelinux.0",
-					    "/usr/lib/PXELINUX/pxelinux.0", "pxelinux");
-		k = k
-			    ?: bootfile_add(r, "ldlinux.c32",
-					    "/usr/lib/syslinux/modules/bios/ldlinux.c32",
-					    "syslinux-common");
-		k = k
-			    ?: bootfile_add(r, "menu.c32",
-					    "/usr/lib/syslinux/modules/bios/menu.c32",
-					    "syslinux-common");
-		k = k
-			    ?: bootfile_add(r, "libutil.c32",
-					    "/usr/lib/syslinux/modules/bios/libutil.c32",
-					    "syslinux-common");
-		k = k
-			    ?: bootfile_add(r, "libcom32.c32",
-					    "/usr/lib/syslinux/modules/bios/libcom32.c32",
-					    "syslinux-common");
-	} else {
-		k = k
-			    ?: bootfile_add(r, "undionly.kpxe",
-					    "/usr/lib/ipxe/undionly.kpxe", "ipxe");
+	for (size_t i = 0; i < ARRAY_SIZE(loaders); i++) {
+		if (!need[loaders[i].need])
+			continue;
+		k = bootfile_add(r, loaders[i].name, loaders[i].source,
+				 loaders[i].package, NULL);
+		if (k < 0)
+			return k;
 	}
-	if (iso)
-		k = k
-			    ?: bootfile_add(r, "memdisk", "/usr/lib/syslinux/memdisk",
-					    "syslinux-common");
-	if (c->uefi == UEFI_GRUB) {
-		k = k
-			    ?: bootfile_add(r, "shimx64.efi",
-					    "/usr/lib/shim/shimx64.efi.signed",
-					    "shim-signed");
-		k = k
-			    ?: bootfile_add(r, "mmx64.efi",
-					    "/usr/lib/shim/mmx64.efi.signed",
-					    "shim-helpers-amd64-signed");
-		k = k
-			    ?: bootfile_add(
-				       r, "grubx64.efi",
-				       "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
-				       "grub-efi-amd64-signed");
-	} else {
-		k = k
-			    ?: bootfile_add(r, "snponly.efi", "/usr/lib/ipxe/snponly.efi",
-					    "ipxe");
-		k = k ?: bootfile_add(r, "ipxe.efi", "/usr/lib/ipxe/ipxe.efi", "ipxe");
-	}
-	if (memtest) {
-		k = k
-			    ?: bootfile_add(r, "memtest86+x64.bin",
-					    "/boot/memtest86+x64.bin", "memtest86+");
-		k = k
-			    ?: bootfile_add(r, "memtest86+x64.efi",
-					    "/boot/memtest86+x64.efi", "memtest86+");
-	}
-	return k;
+	return 0;
 }
 
 static int cmp_gen(const void *a, const void *b)
@@ -345,11 +337,11 @@ static int render_lists(struct render *r)
 	return gen_add(r, R_BOOTFILES, text, len);
 }
 
-int render_all(const struct pbs_config *c, struct render *r)
+static int render_common(const struct pbs_config *c, struct render *r, bool dropin)
 {
 	int k;
 
-	*r = (struct render){ .c = c };
+	*r = (struct render){ .c = c, .dropin = dropin };
 	r->http_base = config_http_base(c);
 	if (r->http_base)
 		r->file_base = strdup(r->http_base);
@@ -370,6 +362,16 @@ int render_all(const struct pbs_config *c, struct render *r)
 		return k;
 	qsort(r->files, r->n_files, sizeof(*r->files), cmp_gen);
 	return 0;
+}
+
+int render_all(const struct pbs_config *c, struct render *r)
+{
+	return render_common(c, r, false);
+}
+
+int render_dropin(const struct pbs_config *c, struct render *r)
+{
+	return render_common(c, r, true);
 }
 
 void render_free(struct render *r)

@@ -25,6 +25,7 @@ struct bootfile {
 	char *name; /* path inside the boot directory */
 	char *source; /* absolute path on this host */
 	const char *package; /* Debian package of a loader, NULL for an entry's file */
+	const struct entry *entry; /* whose file it is, NULL for a loader */
 };
 
 struct render {
@@ -35,6 +36,7 @@ struct render {
 	size_t n_files;
 	struct bootfile *boot;
 	size_t n_boot;
+	bool dropin; /* for install: next to the system's own services */
 };
 
 /* Paths of the generated files in a render directory. */
@@ -46,6 +48,8 @@ struct render {
 #define R_BOOT "boot/" /* prefix of what goes into the boot directory */
 
 int render_all(const struct pbs_config *c, struct render *r);
+/* The same, as drop-ins for the system's dnsmasq and lighttpd (install). */
+int render_dropin(const struct pbs_config *c, struct render *r);
 void render_free(struct render *r);
 const struct gen *render_find(const struct render *r, const char *path);
 
@@ -55,7 +59,13 @@ int render_write_dir(const struct render *r, const char *dir);
 /* Used by the render_* parts. */
 int gen_add(struct render *r, const char *path, char *text, size_t len);
 int bootfile_add(struct render *r, const char *name, const char *source,
-		 const char *package);
+		 const char *package, const struct entry *e);
+/*
+ * Put the boot files (links to their sources) and the generated boot/ files
+ * into dir, the boot directory; files already as they should be are left
+ * alone. Returns the number of files changed.
+ */
+int render_place_boot(const struct render *r, const char *dir);
 /* Where entry e's file src is in the boot directory (a link under files/NAME/). */
 int served_path(struct render *r, const struct entry *e, const char *src, char **ret);
 /* The kernel command line of an entry, with a host's append after it. */
