@@ -6,5 +6,5 @@ pxebootsrv_SRCS := tools/pxebootsrv/main.c tools/pxebootsrv/config.c \
 	tools/pxebootsrv/render-dnsmasq.c tools/pxebootsrv/render-menus.c \
 	tools/pxebootsrv/render-servers.c tools/pxebootsrv/commands.c \
 	tools/pxebootsrv/place.c tools/pxebootsrv/check.c tools/pxebootsrv/dhcpprobe.c \
-	tools/pxebootsrv/install.c tools/pxebootsrv/run.c
+	tools/pxebootsrv/install.c tools/pxebootsrv/run.c tools/pxebootsrv/supervise.c
 pxebootsrv_INSTALLDIR = $(SBINDIR)

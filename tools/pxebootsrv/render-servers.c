@@ -39,8 +39,9 @@ static int render_lighttpd(struct render *r)
 	fprintf(f, "server.port = %u\n", c->http_port);
 	fprintf(f, "server.follow-symlink = \"enable\"\n");
 	fprintf(f, "server.range-requests = \"enable\"\n");
-	fprintf(f, "dir-listing.activate = \"disable\"\n");
-	fprintf(f, "index-file.names = ( )\n");
+	/* No module beyond the built-in static file handler: no directory
+	 * listings, no index files. */
+	fprintf(f, "server.modules = ( )\n");
 	fprintf(f, "mimetype.assign = ( \"\" => \"application/octet-stream\" )\n");
 	DONE(R_LIGHTTPD);
 }
