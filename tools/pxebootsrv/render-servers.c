@@ -33,6 +33,20 @@ static int render_lighttpd(struct render *r)
 
 	if (!f)
 		return -ENOMEM;
+	if (r->dropin) {
+		/* Next to the system's sites: by address on port 80 (the main
+		 * socket, bound to all addresses, already listens there), else by
+		 * a socket of its own. */
+		fprintf(f, "# lighttpd drop-in: the boot directory for PXE clients\n");
+		if (c->http_port == 80)
+			fprintf(f, "$HTTP[\"host\"] == \"%s\" {\n", c->address);
+		else
+			fprintf(f, "$SERVER[\"socket\"] == \"%s:%u\" {\n", c->address,
+				c->http_port);
+		fprintf(f, "\tserver.document-root = \"%s\"\n", c->boot_dir);
+		fprintf(f, "\tserver.follow-symlink = \"enable\"\n}\n");
+		DONE(R_LIGHTTPD);
+	}
 	fprintf(f, "# lighttpd: the boot directory over HTTP, static files only\n");
 	fprintf(f, "server.document-root = \"%s\"\n", c->boot_dir);
 	fprintf(f, "server.bind = \"%s\"\n", c->address);
