@@ -41,7 +41,7 @@ struct server {
 	char *state, *run_dir, *lock_path, *pid_path;
 	char *conf[N_CHILDREN]; /* their configuration files in run_dir */
 	char *nbdexport; /* the nbdexport binary */
-	char *nbd_pid;
+	char *nbd_pid, *nbd_status;
 	struct child ch[N_CHILDREN];
 };
 
@@ -63,6 +63,25 @@ static char *find_nbdexport(void)
 		}
 	}
 	return strdup("nbdexport");
+}
+
+/* Whether this nbdexport keeps a status file (--status-file, in newer builds). */
+static bool has_status_file(const char *bin)
+{
+	_cleanup_free_ char *cmd = NULL;
+	char line[512];
+	bool found = false;
+	FILE *f;
+
+	if (strchr(bin, '\'') || asprintf(&cmd, "'%s' --help 2>/dev/null", bin) < 0)
+		return false;
+	f = popen(cmd, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "--status-file") != NULL;
+	pclose(f);
+	return found;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -91,6 +110,7 @@ static int setup(struct server *s)
 	    asprintf(&s->lock_path, "%s/lock", s->state) < 0 ||
 	    asprintf(&s->pid_path, "%s/pxebootsrv.pid", s->state) < 0 ||
 	    asprintf(&s->nbd_pid, "%s/nbdexport.pid", s->run_dir) < 0 ||
+	    asprintf(&s->nbd_status, "%s/nbdexport.status", s->run_dir) < 0 ||
 	    !(s->nbdexport = find_nbdexport()))
 		return -ENOMEM;
 	for (int i = 0; i < N_CHILDREN; i++) {
@@ -98,6 +118,7 @@ static int setup(struct server *s)
 			return -ENOMEM;
 		ch[i] = (struct child){ .name = names[i], .out = -1, .backoff = 1 };
 	}
+	set_children(s);
 	ch[CH_DNSMASQ].argv[0] = "dnsmasq";
 	ch[CH_DNSMASQ].argv[1] = "--keep-in-foreground";
 	ch[CH_DNSMASQ].argv[2] = "--log-facility=-";
@@ -114,6 +135,10 @@ static int setup(struct server *s)
 	ch[CH_NBDEXPORT].argv[3] = s->conf[CH_NBDEXPORT];
 	ch[CH_NBDEXPORT].argv[4] = "--pidfile";
 	ch[CH_NBDEXPORT].argv[5] = s->nbd_pid;
+	if (ch[CH_NBDEXPORT].wanted && has_status_file(s->nbdexport)) {
+		ch[CH_NBDEXPORT].argv[6] = "--status-file";
+		ch[CH_NBDEXPORT].argv[7] = s->nbd_status;
+	}
 	return 0;
 }
 
@@ -129,6 +154,7 @@ static void teardown(struct server *s)
 	free(s->lock_path);
 	free(s->pid_path);
 	free(s->nbd_pid);
+	free(s->nbd_status);
 	free(s->nbdexport);
 	free(s->state);
 	render_free(&s->r);
@@ -326,7 +352,6 @@ int cmd_run(const struct options *o)
 	k = s.state ? setup(&s) : -ENOMEM;
 	if (k < 0)
 		goto out;
-	set_children(&s);
 
 	k = lock = take_lock(&s, &created);
 	if (k < 0) {

@@ -12,7 +12,7 @@
  */
 struct child {
 	const char *name;
-	char *argv[8];
+	char *argv[10]; /* NULL-terminated */
 	bool wanted;
 	pid_t pid; /* 0: not running */
 	int out; /* read end of its output pipe, -1 when closed */
