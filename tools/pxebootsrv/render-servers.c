@@ -51,6 +51,8 @@ static int render_lighttpd(struct render *r)
 	fprintf(f, "server.document-root = \"%s\"\n", c->boot_dir);
 	fprintf(f, "server.bind = \"%s\"\n", c->address);
 	fprintf(f, "server.port = %u\n", c->http_port);
+	/* Started as root to bind port 80; serves as Debian's web server user. */
+	fprintf(f, "server.username = \"www-data\"\nserver.groupname = \"www-data\"\n");
 	fprintf(f, "server.follow-symlink = \"enable\"\n");
 	fprintf(f, "server.range-requests = \"enable\"\n");
 	/* No module beyond the built-in static file handler: no directory
