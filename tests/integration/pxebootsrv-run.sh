@@ -144,6 +144,10 @@ for _ in $(seq 50); do
 done
 in_ns curl -sf http://10.77.0.1/boot.ipxe | grep -q '^item e-debian Debian, edited$' ||
 	fail "SIGHUP did not change the menu"
+for _ in $(seq 50); do
+	in_ns nbdinfo --list nbd://10.77.0.1 | grep -q 'description: Debian, edited' && break
+	sleep 0.1
+done
 in_ns nbdinfo --list nbd://10.77.0.1 | grep -q 'description: Debian, edited' ||
 	fail "nbdexport did not take the new description"
 ok "SIGHUP after an edit changes the served menu and reloads nbdexport"
