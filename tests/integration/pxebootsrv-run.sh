@@ -61,6 +61,13 @@ image = $T/root.sqfs
 [entry local]
 kind = localboot
 
+[entry ram]
+kind = pxeroot
+root = http
+kernel = $T/vmlinuz
+initrd = $T/initrd.img
+image = $T/root.sqfs
+
 [host 52:54:00:12:34:56]
 address = 10.77.0.50
 name = lab1
@@ -89,6 +96,12 @@ cmp -s "$T/pxelinux.0" /usr/lib/PXELINUX/pxelinux.0 || fail "pxelinux.0 differs"
 in_ns curl -sf tftp://10.77.0.1/pxelinux.cfg/default | grep -q '^DEFAULT debian$' ||
 	fail "TFTP get of the PXELINUX menu"
 ok "pxelinux.0 and its menu are served over TFTP"
+
+# An HTTP root: the image, and the checksum file the initramfs insists on.
+in_ns curl -sf -o "$T/got.sqfs" http://10.77.0.1/files/ram/root.sqfs && cmp -s "$T/got.sqfs" "$T/root.sqfs" ||
+	fail "the HTTP root image"
+assert_eq "$(cd "$T" && sha256sum root.sqfs)" "$(in_ns curl -sf http://10.77.0.1/files/ram/root.sqfs.sha256)" \
+	"the HTTP root's image has its sha256 file beside it"
 
 in_ns nbdinfo --size nbd://10.77.0.1/debian >"$T/size" || fail "nbdinfo"
 assert_eq "$(stat -c %s "$T/root.sqfs")" "$(cat "$T/size")" "nbdinfo sees the export"
