@@ -145,6 +145,8 @@ int render_place_boot(const struct render *r, const char *dir)
 
 		if (asprintf(&path, "%s/%s", dir, b->name) < 0)
 			return -ENOMEM;
+		if (b->in_boot_dir)
+			continue;
 		/* An administrator's own copy of a loader is left in place. */
 		if (b->package && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			continue;
