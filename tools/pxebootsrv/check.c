@@ -118,9 +118,13 @@ static int port_free(const char *addr, unsigned int port, int type)
 		return -errno;
 	if (addr)
 		inet_pton(AF_INET, addr, &sa.sin_addr);
-	/* A TCP port left in TIME_WAIT is not in use. */
-	if (type == SOCK_STREAM)
+	/* A TCP port left in TIME_WAIT is not in use. DHCP's wildcard port is
+	 * shared as dnsmasq shares it with bind-interfaces: several instances
+	 * serve different interfaces (another server on ours is the probe's). */
+	if (type == SOCK_STREAM || !addr)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!addr)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	return 0;
