@@ -7,7 +7,7 @@
 # what they are given, and every kernel command line passes pxeroot-cmdline.
 . "$(dirname "$0")/../lib.sh"
 
-requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd python3
+requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd python3 grub-script-check
 fx=$SRC/tests/fixtures/pxebootsrv
 
 # All files of a render directory in one stream, in sorted order.
@@ -51,6 +51,10 @@ for mode in full proxy off srcd; do
 	grep -v '^#' "$T/$mode/kea-dhcp4.json" | python3 -c 'import json, sys; json.load(sys.stdin)' ||
 		fail "$mode: kea-dhcp4.json is not JSON once its comments are gone"
 	ok "$mode: the Kea snippet is JSON"
+	for f in "$T/$mode"/boot/grub/grub.cfg*; do
+		[ -e "$f" ] || continue
+		grub-script-check "$f" || fail "$mode: grub-script-check refuses $f"
+	done
 
 	n=0
 	while read -r name line; do
