@@ -15,6 +15,7 @@
 
 #include "bootchroot.h"
 #include "bootready.h"
+#include "keep.h"
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
 	bool rollback = false, prepare = true, was_prepared, policy = false;
 	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
+	_cleanup_(keep_freep) struct keep *keep = NULL;
 	int c, r, rootfd, status;
 
 	log_init(argv[0]);
@@ -245,8 +247,14 @@ int main(int argc, char **argv)
 		/* Package tools see the tree as its distribution made it. */
 		int lvl = log_get_level();
 
+		/* What the preparation made stays alive, for NFS clients that hold
+		 * handles to it, and comes back where nothing changed. */
+		r = keep_open(rootfd, &keep);
+		if (r < 0)
+			return log_errno(r, "cannot make %s in %s", KEEP_DIR, co.sysroot),
+			       EXIT_FAILURE;
 		log_set_level(LOG_LEVEL_WARNING);
-		r = bootready_undo(rootfd, false);
+		r = bootready_undo_keep(rootfd, keep);
 		log_set_level(lvl);
 		if (r < 0)
 			return EXIT_FAILURE;
@@ -277,6 +285,7 @@ int main(int argc, char **argv)
 
 		if (lvl < LOG_LEVEL_INFO)
 			log_set_level(MIN(lvl, LOG_LEVEL_WARNING));
+		bo.keep = keep;
 		r = bootready_prepare(rootfd, &bo);
 		log_set_level(lvl);
 		if (r < 0) {
@@ -285,6 +294,16 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 		log_info("prepared the tree again (%d changes)", r);
+		if (keep) {
+			r = keep_finish(keep);
+			if (r < 0)
+				return log_errno(
+					       r,
+					       "cannot put the unchanged files back in %s",
+					       co.sysroot),
+				       EXIT_FAILURE;
+			log_info("%d prepared paths unchanged, with the same inode", r);
+		}
 	}
 	r = kernel_state(rootfd, &kafter);
 	if (r < 0)
