@@ -27,6 +27,7 @@
 static void usage(void)
 {
 	printf("Usage: %s [OPTIONS] SYSROOT [-- COMMAND [ARGS...]]\n"
+	       "       %s --image OUT.sqfs --prune [--keep N] [--force] [--dry-run]\n"
 	       "\n"
 	       "Run COMMAND (default: a shell) inside the client tree SYSROOT to maintain it,\n"
 	       "then prepare it again for clients and optionally publish an image of it.\n"
@@ -36,6 +37,13 @@ static void usage(void)
 	       "  -C, --compression ALG[:N]  the image's compression and level (default\n"
 	       "                             zstd:3; gzip, xz, lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
+	       "      --prune                remove the generations of OUT.sqfs but the current\n"
+	       "                             one, unless a client still reads them\n"
+	       "      --keep N               with --prune: keep the N newest too\n"
+	       "      --status-file FILE     with --prune: nbdexport's status file (default\n"
+	       "                             " NBDEXPORT_STATUS "; repeatable)\n"
+	       "      --force                with --prune: prune what clients still read\n"
+	       "  -n, --dry-run              with --prune: print the plan only\n"
 	       "      --initramfs-cmd CMD    run CMD (with SYSROOT as $1) when a kernel changed\n"
 	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
 	       "      --idmap-domain NAME    NFSv4 ID-mapping domain (default: this host's)\n"
@@ -44,7 +52,7 @@ static void usage(void)
 	       "  -q, --quiet                print errors only\n"
 	       "  -h, --help                 show this help and exit\n"
 	       "  -V, --version              show the version and exit\n",
-	       log_prog());
+	       log_prog(), log_prog());
 }
 
 enum {
@@ -52,6 +60,10 @@ enum {
 	OPT_INITRAMFS_CMD,
 	OPT_IDMAP,
 	OPT_NO_PREPARE,
+	OPT_PRUNE,
+	OPT_KEEP,
+	OPT_STATUS_FILE,
+	OPT_FORCE,
 };
 
 /* Debian's invoke-rc.d asks policy-rc.d first; 101 means "do not start". */
@@ -157,6 +169,11 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "idmap-domain", required_argument, NULL, OPT_IDMAP },
 		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
+		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -166,7 +183,12 @@ int main(int argc, char **argv)
 	struct bootready_opts bo = { 0 };
 	struct chroot_opts co = { 0 };
 	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3";
-	bool rollback = false, prepare = true, was_prepared, policy = false;
+	bool rollback = false, prepare = true, was_prepared, policy = false,
+	     prune = false;
+	bool prune_opt = false;
+	struct prune_opts po = { 0 };
+	char *status_files[16] = { 0 };
+	size_t nstatus = 0;
 	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
 	_cleanup_(keep_freep) struct keep *keep = NULL;
@@ -174,7 +196,7 @@ int main(int argc, char **argv)
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+i:C:p:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:C:p:nvqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			image = optarg;
@@ -199,6 +221,32 @@ int main(int argc, char **argv)
 		case OPT_NO_PREPARE:
 			prepare = false;
 			break;
+		case OPT_PRUNE:
+			prune = true;
+			break;
+		case OPT_KEEP:
+			if (parse_uint(optarg, 0, 1000000, &po.keep) < 0) {
+				log_error("invalid --keep '%s'", optarg);
+				errtryhelp();
+			}
+			prune_opt = true;
+			break;
+		case OPT_STATUS_FILE:
+			if (nstatus + 1 >= ARRAY_SIZE(status_files)) {
+				log_error("too many --status-file");
+				errtryhelp();
+			}
+			status_files[nstatus++] = optarg;
+			prune_opt = true;
+			break;
+		case OPT_FORCE:
+			po.force = true;
+			prune_opt = true;
+			break;
+		case 'n':
+			po.dry_run = true;
+			prune_opt = true;
+			break;
 		case 'v':
 			log_adjust_level(1);
 			break;
@@ -213,6 +261,21 @@ int main(int argc, char **argv)
 		default:
 			errtryhelp();
 		}
+	}
+	if (prune_opt && !prune) {
+		log_error("--keep, --status-file, --force and --dry-run go with --prune");
+		errtryhelp();
+	}
+	if (prune) {
+		/* Only the image directory: no tree, no command. */
+		if (!image || rollback || optind < argc) {
+			log_error(
+				"--prune needs --image and neither SYSROOT nor a command");
+			errtryhelp();
+		}
+		po.status_files = nstatus ? status_files : NULL;
+		r = image_prune(image, &po);
+		return r == -EBUSY || r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 	}
 	if (optind >= argc) {
 		log_error("no SYSROOT given");
