@@ -18,6 +18,19 @@ struct chroot_opts {
  */
 int chroot_run(int rootfd, const struct chroot_opts *o);
 
+/* Run argv and wait: 0 when it exits 0, else an error said and -EIO. */
+int run_wait(char *const argv[]);
+
+/*
+ * Copy the tree src to a temporary directory next to dest (which must not
+ * exist), for maintenance out of the way of the clients that run from src;
+ * *ret_tmp is its path. tree_copy_commit() names it dest; tree_copy_abortp()
+ * (a cleanup function) removes it unless it was committed.
+ */
+int tree_copy(const char *src, const char *dest, char **ret_tmp);
+int tree_copy_commit(char **tmp, const char *dest);
+void tree_copy_abortp(char **tmp);
+
 /* A fingerprint of the tree's kernels (/boot/vmlinuz*, /lib/modules/<version>). */
 int kernel_state(int rootfd, char **ret);
 

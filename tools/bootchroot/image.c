@@ -59,7 +59,7 @@ int image_open_dir(const char *dir)
 	return fd;
 }
 
-static int run_wait(char *const argv[])
+int run_wait(char *const argv[])
 {
 	pid_t pid = fork();
 	int status;

@@ -34,6 +34,8 @@ static void usage(void)
 	       "\n"
 	       "Options:\n"
 	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
+	       "      --copy-to NEW          maintain a copy of SYSROOT, made at NEW when the\n"
+	       "                             command succeeds; SYSROOT is left as it is\n"
 	       "  -C, --compression ALG[:N]  the image's compression and level (default\n"
 	       "                             zstd:3; gzip, xz, lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
@@ -64,6 +66,7 @@ enum {
 	OPT_KEEP,
 	OPT_STATUS_FILE,
 	OPT_FORCE,
+	OPT_COPY_TO,
 };
 
 /* Debian's invoke-rc.d asks policy-rc.d first; 101 means "do not start". */
@@ -173,6 +176,7 @@ int main(int argc, char **argv)
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "copy-to", required_argument, NULL, OPT_COPY_TO },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -182,7 +186,10 @@ int main(int argc, char **argv)
 	};
 	struct bootready_opts bo = { 0 };
 	struct chroot_opts co = { 0 };
-	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3";
+	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3",
+		   *copy_to = NULL;
+	_cleanup_(tree_copy_abortp) char *copy_tmp = NULL;
+	const char *src_tree = NULL;
 	bool rollback = false, prepare = true, was_prepared, policy = false,
 	     prune = false;
 	bool prune_opt = false;
@@ -239,6 +246,9 @@ int main(int argc, char **argv)
 			status_files[nstatus++] = optarg;
 			prune_opt = true;
 			break;
+		case OPT_COPY_TO:
+			copy_to = optarg;
+			break;
 		case OPT_FORCE:
 			po.force = true;
 			prune_opt = true;
@@ -291,7 +301,25 @@ int main(int argc, char **argv)
 		log_error("--rollback needs --image and no command");
 		errtryhelp();
 	}
+	if (copy_to && (rollback || !prepare)) {
+		log_error("--copy-to goes with neither --rollback nor --no-prepare");
+		errtryhelp();
+	}
 
+	if (copy_to) {
+		int srcfd;
+
+		/* The tree stays locked (and unchanged) while it is copied. */
+		r = bootready_open(co.sysroot, false, &srcfd);
+		if (r < 0)
+			return EXIT_FAILURE;
+		r = tree_copy(co.sysroot, copy_to, &copy_tmp);
+		close(srcfd);
+		if (r < 0)
+			return EXIT_FAILURE;
+		src_tree = co.sysroot;
+		co.sysroot = copy_tmp;
+	}
 	r = bootready_open(co.sysroot, false, &rootfd);
 	if (r < 0)
 		return EXIT_FAILURE;
@@ -343,6 +371,11 @@ int main(int argc, char **argv)
 		log_error("the command exited with status %d", status);
 	}
 
+	if (copy_to && status) {
+		/* Nothing half done under the new name: the copy goes. */
+		log_error("not making %s: the command failed", copy_to);
+		return status > 255 ? 1 : status;
+	}
 	if (prepare) {
 		int lvl = log_get_level();
 
@@ -367,6 +400,14 @@ int main(int argc, char **argv)
 				       EXIT_FAILURE;
 			log_info("%d prepared paths unchanged, with the same inode", r);
 		}
+	}
+	if (copy_to) {
+		r = tree_copy_commit(&copy_tmp, copy_to);
+		if (r < 0)
+			return EXIT_FAILURE;
+		co.sysroot = copy_to;
+		if (log_get_level() >= LOG_LEVEL_NOTICE)
+			printf("made %s, a maintained copy of %s\n", copy_to, src_tree);
 	}
 	r = kernel_state(rootfd, &kafter);
 	if (r < 0)
