@@ -88,8 +88,16 @@ echo "client 10.0.0.7:5000 client@x $(esc "$T/other-name.sqfs") 1765090000" >>"$
 expect_exit 1 prune >"$T/out" 2>/dev/null
 grep -qxF "drop $img/$g2 (read by 10.0.0.7:5000)" "$T/out" || fail "not matched by device and inode: $(cat "$T/out")"
 rm "$T/other-name.sqfs"
-status "$srv" "$g2"
 ok "a generation is matched by device and inode too"
+
+# An old generation nbdexport serves by its own path, with no client yet.
+status "$srv"
+echo "export rescue rescue@${g3:7:16} $(esc "$(realpath "$img/$g3")")" >>"$T/status"
+expect_exit 1 prune >"$T/out" 2>/dev/null
+grep -qxF "drop $img/$g3 (read by nbdexport's export rescue)" "$T/out" || fail "export: $(cat "$T/out")"
+all_there "$g2" "$g3" "$g4"
+ok "a generation served as an export of its own is not pruned either"
+status "$srv" "$g2"
 
 # No status file; a status file whose server is gone.
 expect_exit 1 bootchroot --image "$out" --prune --status-file "$T/none" >/dev/null 2>"$T/err"
@@ -125,3 +133,56 @@ expect_exit 2 bootchroot --image "$out" --prune "$tree" 2>/dev/null
 expect_exit 2 bootchroot --prune 2>/dev/null
 expect_exit 2 bootchroot --force --image "$out" "$tree" 2>/dev/null
 ok "usage errors: --prune with a tree, without --image; --force without --prune"
+
+# With a real nbdexport and a real client (nbdsh) attached to an old
+# generation: refused while it reads; forced, the client reads on to the end,
+# and a new connection to that generation is refused.
+requires nbdexport nbdsh nbdinfo
+bootchroot -q --idmap-domain example.org --image "$out" "$tree" -- /bin/sh -c "echo 5 >/root/gen"
+g5=$(readlink "$out")
+port=$(free_port)
+uri=nbd://127.0.0.1:$port
+nbdstatus=$T/run/nbdexport.status
+start_server -P "$T/nbd.pid" -w "$port" logged "$T/nbd.log" nbdexport -f -l 127.0.0.1 -p "$port" \
+	--pidfile "$T/nbd.pid" --status-file "$nbdstatus" "$out=client"
+id4=${g4:7:16}
+sum4=$(sha256sum <"$img/$g4" | cut -d' ' -f1)
+PATH=/usr/bin:$PATH nbdsh -u "$uri/client@$id4" -c "
+import hashlib, os, time
+def digest():
+    size = h.get_size()
+    m = hashlib.sha256()
+    for off in range(0, size, 65536):
+        m.update(h.pread(min(65536, size - off), off))
+    return m.hexdigest()
+first = digest()
+open('$T/ready', 'w').write('attached')
+while not os.path.exists('$T/go'):
+    time.sleep(0.05)
+print(first, digest())
+" >"$T/client.out" &
+client=$!
+cleanup_fn kill "$client"
+for _ in $(seq 1 100); do [ -s "$T/ready" ] && break; sleep 0.1; done
+[ -s "$T/ready" ] || fail "the client did not attach to client@$id4"
+for _ in $(seq 1 30); do grep -q '^client ' "$nbdstatus" 2>/dev/null && break; sleep 0.1; done
+grep -q '^client ' "$nbdstatus" || fail "nbdexport's status names no client: $(cat "$nbdstatus")"
+peer=$(awk '$1 == "client" { print $2 }' "$nbdstatus")
+expect_exit 1 bootchroot --image "$out" --prune --status-file "$nbdstatus" >"$T/out" 2>"$T/err"
+grep -qxF "drop $img/$g4 (read by $peer)" "$T/out" || fail "plan with nbdexport: $(cat "$T/out" "$nbdstatus")"
+grep -qxF "bootchroot: $img/$g4 is still read by $peer: not pruning (--force to prune anyway)" "$T/err" ||
+	fail "refusal with nbdexport: $(cat "$T/err")"
+[ -f "$img/$g4" ] || fail "$g4 removed"
+ok "nbdexport's status file: the generation nbdsh reads is named with its client; refused"
+bootchroot --image "$out" --prune --status-file "$nbdstatus" --force >"$T/out"
+[ ! -e "$img/$g4" ] || fail "--force left $g4"
+touch "$T/go"
+wait "$client" || fail "the client failed after the prune"
+client=
+read -r first second <"$T/client.out"
+[ "$first" = "$sum4" ] && [ "$second" = "$sum4" ] || fail "the client read $first then $second, not $sum4"
+ok "after a forced prune the attached client reads its whole generation again, unchanged"
+expect_exit 1 nbdinfo "$uri/client@$id4" 2>"$T/err"
+grep -q "No such file or directory" "$T/err" || fail "a new connection to the pruned generation: $(cat "$T/err")"
+nbdinfo "$uri/client" >/dev/null || fail "the current generation is not served"
+ok "a new connection to the pruned generation is refused; the current one is served"

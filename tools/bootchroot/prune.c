@@ -28,6 +28,7 @@ struct reader {
 	dev_t dev;
 	ino_t ino;
 	bool have_id;
+	bool export;
 };
 
 struct status {
@@ -67,7 +68,7 @@ static int unescape(char *s)
 	return 0;
 }
 
-static int add_reader(struct status *s, const char *what, const char *path)
+static int add_reader(struct status *s, const char *what, const char *path, bool export)
 {
 	struct reader *nr = realloc(s->r, (s->n + 1) * sizeof(*nr));
 	struct reader *r;
@@ -78,6 +79,7 @@ static int add_reader(struct status *s, const char *what, const char *path)
 	s->r = nr;
 	r = &s->r[s->n];
 	memset(r, 0, sizeof(*r));
+	r->export = export;
 	r->what = strdup(what);
 	r->path = strdup(path);
 	if (!r->what || !r->path) {
@@ -133,12 +135,12 @@ static int read_status(const char *file, struct status *s)
 		} else if (strcmp(f[0], "export") == 0 && nf == 4) {
 			if (unescape(f[3]) < 0)
 				goto bad;
-			snprintf(what, sizeof(what), "export %s", f[1]);
-			r = add_reader(s, what, f[3]);
+			snprintf(what, sizeof(what), "nbdexport's export %s", f[1]);
+			r = add_reader(s, what, f[3], true);
 		} else if (strcmp(f[0], "client") == 0 && nf == 5) {
 			if (unescape(f[3]) < 0)
 				goto bad;
-			r = add_reader(s, f[1], f[3]);
+			r = add_reader(s, f[1], f[3], false);
 		} else {
 			/* A record of a later version: not ours to judge. */
 			continue;
@@ -171,15 +173,21 @@ static char *readers_of(const struct status *s, const char *real, const struct s
 
 	if (!f)
 		return NULL;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct reader *r = &s->r[i];
+	/* Clients first; nbdexport also lists each generation a client reads as
+	 * an export, so an export is named only when no client is (an image
+	 * served by its own path, which new clients may still ask for). */
+	for (int exports = 0; exports < 2 && first; exports++)
+		for (size_t i = 0; i < s->n; i++) {
+			const struct reader *r = &s->r[i];
 
-		if (strcmp(r->path, real) != 0 &&
-		    !(r->have_id && r->dev == st->st_dev && r->ino == st->st_ino))
-			continue;
-		fprintf(f, "%s%s", first ? "" : ", ", r->what);
-		first = false;
-	}
+			if (r->export != exports ||
+			    (strcmp(r->path, real) != 0 &&
+			     !(r->have_id && r->dev == st->st_dev &&
+			       r->ino == st->st_ino)))
+				continue;
+			fprintf(f, "%s%s", first ? "" : ", ", r->what);
+			first = false;
+		}
 	fclose(f);
 	if (list && !*list) {
 		free(list);
