@@ -81,14 +81,19 @@ grep -qxF "drop $img/$g3 (no client reads it)" "$T/out" || fail "--dry-run plan:
 all_there "$g2" "$g3" "$g4"
 ok "--dry-run prints the plan and removes nothing"
 
-# The client's generation by another name (a hard link): the same file.
-ln "$img/$g2" "$T/other-name.sqfs"
+# The client's generation by another name (a hard link, its name with a tab,
+# a backslash and a newline, escaped): the same file.
+other="$T/other"$'\t'"na\\me"$'\n'".sqfs"
+ln "$img/$g2" "$other"
 status "$srv"
-echo "client 10.0.0.7:5000 client@x $(esc "$T/other-name.sqfs") 1765090000" >>"$T/status"
+echo "client 10.0.0.7:5000 client@x $(/usr/bin/python3 -c '
+import sys
+print("".join("\\%03o" % ord(c) if c in " \t\n\\" else c for c in sys.argv[1]))' "$other") 1765090000" >>"$T/status"
+grep -q 'other\\011na\\134me\\012\.sqfs' "$T/status" || fail "the test's escaping: $(cat "$T/status")"
 expect_exit 1 prune >"$T/out" 2>/dev/null
 grep -qxF "drop $img/$g2 (read by 10.0.0.7:5000)" "$T/out" || fail "not matched by device and inode: $(cat "$T/out")"
-rm "$T/other-name.sqfs"
-ok "a generation is matched by device and inode too"
+rm "$other"
+ok "a generation is matched by device and inode too, its escaped path read back"
 
 # An old generation nbdexport serves by its own path, with no client yet.
 status "$srv"
