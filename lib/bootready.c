@@ -16,6 +16,7 @@
 
 #include "bootready.h"
 #include "journal.h"
+#include "keep.h"
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
@@ -172,11 +173,12 @@ static void describe(const char *step, const struct action *a)
 	}
 }
 
-static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mode,
-		      int depth);
+static int ensure_dir(struct journal *j, struct keep *k, int rootfd, const char *path,
+		      mode_t mode, int depth);
 
 /* Create the missing directories above path, each journaled first. */
-static int ensure_parents(struct journal *j, int rootfd, const char *path, int depth)
+static int ensure_parents(struct journal *j, struct keep *k, int rootfd, const char *path,
+			  int depth)
 {
 	_cleanup_free_ char *p = strdup(path);
 	char *s;
@@ -186,7 +188,7 @@ static int ensure_parents(struct journal *j, int rootfd, const char *path, int d
 		return -ENOMEM;
 	for (s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
 		*s = '\0';
-		r = ensure_dir(j, rootfd, p, 0755, depth);
+		r = ensure_dir(j, k, rootfd, p, 0755, depth);
 		if (r < 0)
 			return r;
 		*s = '/';
@@ -241,10 +243,12 @@ static int link_target_path(int rootfd, const char *path, char **ret)
  * Make path a directory (or leave the one there), journaled first. A dangling
  * link on the way (an absolute link into a /run or /var that the tree leaves
  * empty, say) is followed: what it names is created inside the tree, so the
- * link keeps the meaning its distribution gave it.
+ * link keeps the meaning its distribution gave it. A directory bootchroot kept
+ * (k, may be NULL) is put back instead of a new one, so NFS clients' handles to
+ * it stay good.
  */
-static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mode,
-		      int depth)
+static int ensure_dir(struct journal *j, struct keep *k, int rootfd, const char *path,
+		      mode_t mode, int depth)
 {
 	_cleanup_close_ int dfd = -1;
 	struct stat st;
@@ -258,7 +262,7 @@ static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mo
 		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
 	if (r != -ENOENT)
 		return r;
-	r = ensure_parents(j, rootfd, path, depth);
+	r = ensure_parents(j, k, rootfd, path, depth);
 	if (r < 0)
 		return r;
 	r = root_stat(rootfd, path, false, &st);
@@ -268,7 +272,7 @@ static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mo
 		r = link_target_path(rootfd, path, &target);
 		if (r < 0)
 			return r;
-		return ensure_dir(j, rootfd, target, mode, depth + 1);
+		return ensure_dir(j, k, rootfd, target, mode, depth + 1);
 	}
 	if (r == 0)
 		return -ENOTDIR;
@@ -278,12 +282,14 @@ static int ensure_dir(struct journal *j, int rootfd, const char *path, mode_t mo
 	dfd = root_open_parent(rootfd, path, &base);
 	if (dfd < 0)
 		return dfd;
+	if (k && keep_take_dir(k, path, dfd, base, mode) == 0)
+		return 0;
 	if (mkdirat(dfd, base, mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
 }
 
-static int apply(struct journal *j, int rootfd, const struct action *a)
+static int apply(struct journal *j, struct keep *k, int rootfd, const struct action *a)
 {
 	struct root_meta meta = { .mode = a->mode ? a->mode : 0644,
 				  .uid = -1,
@@ -292,8 +298,8 @@ static int apply(struct journal *j, int rootfd, const struct action *a)
 	int r;
 
 	if (a->kind == ACT_MKDIR)
-		return ensure_dir(j, rootfd, a->path, a->mode ? a->mode : 0755, 0);
-	r = ensure_parents(j, rootfd, a->path, 0);
+		return ensure_dir(j, k, rootfd, a->path, a->mode ? a->mode : 0755, 0);
+	r = ensure_parents(j, k, rootfd, a->path, 0);
 	if (r < 0)
 		return r;
 	r = journal_record(j, a->path);
@@ -1202,36 +1208,43 @@ static void ctx_done(struct ctx *c)
 }
 
 /*
- * What a bootchroot that was killed leaves behind: its policy-rc.d. It is not
- * part of the tree as its distribution made it, so it is removed without a
- * journal entry (an undo must not bring it back). Returns 1 when found.
+ * What a bootchroot that was killed leaves behind: its policy-rc.d, and the
+ * keep directory (lib/keep.h) unless this run is bootchroot's own and uses it.
+ * Neither is part of the tree as its distribution made it, so both are removed
+ * without a journal entry (an undo must not bring them back). Returns how many
+ * were found.
  */
-static int leftovers(int rootfd, int mode, bool quiet)
+static int leftovers(int rootfd, int mode, bool quiet, bool keeping)
 {
 	_cleanup_free_ char *cur = NULL;
+	const char *found[2];
+	size_t n = 0;
 	int r;
 
-	if (root_read_file(rootfd, BOOTCHROOT_POLICY_RC_D, &cur, NULL) < 0 ||
-	    strcmp(cur, BOOTCHROOT_POLICY_RC_D_TEXT) != 0) {
-		if (mode == 2 && !quiet)
-			printf("leftovers: ready\n");
-		return 0;
-	}
-	if (mode == 2) {
-		if (!quiet)
+	if (root_read_file(rootfd, BOOTCHROOT_POLICY_RC_D, &cur, NULL) == 0 &&
+	    strcmp(cur, BOOTCHROOT_POLICY_RC_D_TEXT) == 0)
+		found[n++] = BOOTCHROOT_POLICY_RC_D;
+	if (!keeping && keep_clean(rootfd, true) > 0)
+		found[n++] = KEEP_DIR;
+	if (n == 0 && mode == 2 && !quiet)
+		printf("leftovers: ready\n");
+	for (size_t i = 0; i < n; i++) {
+		if (!quiet && mode == 2)
 			printf("leftovers: not ready (%s, left by an interrupted bootchroot)\n",
-			       BOOTCHROOT_POLICY_RC_D);
-		return 1;
+			       found[i]);
+		else if (!quiet)
+			printf("leftovers: remove %s (left by an interrupted bootchroot)\n",
+			       found[i]);
+		if (mode != 0)
+			continue;
+		if (strcmp(found[i], KEEP_DIR) == 0)
+			r = keep_clean(rootfd, false);
+		else
+			r = root_unlink(rootfd, found[i], 0);
+		if (r < 0 && r != -ENOENT)
+			return log_errno(r, "cannot remove %s", found[i]);
 	}
-	if (!quiet)
-		printf("leftovers: remove %s (left by an interrupted bootchroot)\n",
-		       BOOTCHROOT_POLICY_RC_D);
-	if (mode == 1)
-		return 1;
-	r = root_unlink(rootfd, BOOTCHROOT_POLICY_RC_D, 0);
-	if (r < 0 && r != -ENOENT)
-		return log_errno(r, "cannot remove %s", BOOTCHROOT_POLICY_RC_D);
-	return 1;
+	return n;
 }
 
 /* Run every step; mode 0 apply, 1 dry run, 2 check. Returns changes or not-ready steps.
@@ -1261,7 +1274,7 @@ static int run(int rootfd, const struct bootready_opts *o, int mode)
 			return log_errno(r, "cannot open the journal %s", JOURNAL_DIR);
 		}
 	}
-	r = leftovers(rootfd, mode, quiet);
+	r = leftovers(rootfd, mode, quiet, o->keep != NULL);
 	if (r < 0) {
 		ctx_done(&c);
 		return r;
@@ -1300,7 +1313,7 @@ static int run(int rootfd, const struct bootready_opts *o, int mode)
 				describe(steps[s].name, &c.acts[i]);
 			if (mode == 1)
 				continue;
-			r = apply(j, rootfd, &c.acts[i]);
+			r = apply(j, o->keep, rootfd, &c.acts[i]);
 			if (r < 0) {
 				log_errno(r, "cannot change %s", c.acts[i].path);
 				break;
@@ -1351,7 +1364,12 @@ bool bootready_is_prepared(int rootfd)
 	return exists(rootfd, JOURNAL_DIR);
 }
 
-int bootready_undo(int rootfd, bool dry_run)
+static int keep_journal_fn(void *data, const char *path, bool created)
+{
+	return keep_save(data, path, created);
+}
+
+static int undo(int rootfd, bool dry_run, struct keep *keep)
 {
 	_cleanup_(journal_freep) struct journal *j = NULL;
 	size_t n;
@@ -1364,12 +1382,32 @@ int bootready_undo(int rootfd, bool dry_run)
 	if (dry_run) {
 		for (size_t i = n; i > 0; i--)
 			printf("undo: restore %s\n", journal_path(j, i - 1));
+		leftovers(rootfd, 1, false, false);
 		return n;
 	}
-	r = journal_recover(j);
-	if (r == 0)
-		r = journal_undo(j);
+	/* What a killed bootchroot left goes first, so that the directory above
+	 * the keep directory and the journal can go. */
+	r = keep ? 0 : leftovers(rootfd, 0, true, false);
+	if (r > 0 && !bootready_is_prepared(rootfd)) {
+		r = root_unlink(rootfd, "/var/lib/pxeroot", AT_REMOVEDIR);
+		if (r == -ENOENT || r == -ENOTEMPTY)
+			r = 0;
+	}
+	if (r >= 0)
+		r = journal_recover(j);
+	if (r >= 0)
+		r = journal_undo(j, keep ? keep_journal_fn : NULL, keep);
 	if (r < 0)
 		return r;
 	return n;
+}
+
+int bootready_undo(int rootfd, bool dry_run)
+{
+	return undo(rootfd, dry_run, NULL);
+}
+
+int bootready_undo_keep(int rootfd, struct keep *keep)
+{
+	return undo(rootfd, false, keep);
 }

@@ -21,10 +21,14 @@
 	"#!/bin/sh\n# Written by bootchroot while it runs: no daemon starts in a client " \
 	"tree.\nexit 101\n"
 
+struct keep;
+
 struct bootready_opts {
 	const char *profile; /* NULL: detect from os-release */
 	const char *idmap_domain; /* NULL: the host's, by libnfsidmap */
 	bool dry_run;
+	/* bootchroot: what bootready_undo_keep() kept, to reuse (lib/keep.h) */
+	struct keep *keep;
 };
 
 /*
@@ -40,8 +44,14 @@ int bootready_prepare(int rootfd, const struct bootready_opts *o);
 /* Print the readiness report; returns the number of steps not ready. */
 int bootready_check(int rootfd, const struct bootready_opts *o);
 
-/* Restore the tree from its journal; returns the number of paths restored. */
+/*
+ * Restore the tree from its journal; returns the number of paths restored. A
+ * keep directory a killed bootchroot left is removed too.
+ */
 int bootready_undo(int rootfd, bool dry_run);
+
+/* The same, keeping what the preparation made in keep first (lib/keep.h). */
+int bootready_undo_keep(int rootfd, struct keep *keep);
 
 struct profile;
 /* The profile for the tree: name, or detected from its os-release. */

@@ -430,7 +430,7 @@ static int restore(struct journal *j, const struct entry *e)
 	return -EBADMSG;
 }
 
-int journal_undo(struct journal *j)
+int journal_undo(struct journal *j, journal_keep_fn keep, void *data)
 {
 	_cleanup_free_ char *created = NULL;
 	char name[32];
@@ -447,6 +447,11 @@ int journal_undo(struct journal *j)
 		r = read_entry(j, i, &buf, &e);
 		if (r < 0)
 			return r;
+		if (keep) {
+			r = keep(data, e.path, e.type == 'a');
+			if (r < 0)
+				return log_errno(r, "cannot keep %s", e.path);
+		}
 		r = restore(j, &e);
 		if (r < 0)
 			return log_errno(r, "cannot restore %s", e.path);

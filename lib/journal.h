@@ -36,5 +36,16 @@ int journal_record(struct journal *j, const char *path);
 /* Remove the temporary files an interrupted run may have left. */
 int journal_recover(struct journal *j);
 
-/* Restore every journaled path, newest first, then remove the journal. */
-int journal_undo(struct journal *j);
+/*
+ * Called with each journaled path just before it is restored, with whether the
+ * path was absent originally (so what is there now was made by the
+ * preparation); it may take what is there away (bootchroot keeps it, see
+ * lib/keep.h). A negative return stops the undo.
+ */
+typedef int (*journal_keep_fn)(void *data, const char *path, bool created);
+
+/*
+ * Restore every journaled path, newest first, then remove the journal. keep
+ * (may be NULL) is called before each path is restored.
+ */
+int journal_undo(struct journal *j, journal_keep_fn keep, void *data);

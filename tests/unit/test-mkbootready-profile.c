@@ -181,7 +181,7 @@ static void test_journal_roundtrip(void)
 	check_int(journal_open(root, false, &j), 0);
 	check_int(journal_count(j), 4);
 	check_int(journal_recover(j), 0);
-	check_int(journal_undo(j), 0);
+	check_int(journal_undo(j, NULL, NULL), 0);
 	journal_free(j);
 	check_int(root_read_file(root, "/etc/a", &a, NULL), 0);
 	check_str(a, "orig\n");

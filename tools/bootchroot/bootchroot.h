@@ -18,6 +18,19 @@ struct chroot_opts {
  */
 int chroot_run(int rootfd, const struct chroot_opts *o);
 
+/* Run argv and wait: 0 when it exits 0, else an error said and -EIO. */
+int run_wait(char *const argv[]);
+
+/*
+ * Copy the tree src to a temporary directory next to dest (which must not
+ * exist), for maintenance out of the way of the clients that run from src;
+ * *ret_tmp is its path. tree_copy_commit() names it dest; tree_copy_abortp()
+ * (a cleanup function) removes it unless it was committed.
+ */
+int tree_copy(const char *src, const char *dest, char **ret_tmp);
+int tree_copy_commit(char **tmp, const char *dest);
+void tree_copy_abortp(char **tmp);
+
 /* A fingerprint of the tree's kernels (/boot/vmlinuz*, /lib/modules/<version>). */
 int kernel_state(int rootfd, char **ret);
 
@@ -31,3 +44,28 @@ int kernel_state(int rootfd, char **ret);
 int image_publish(const char *sysroot, const char *out, const char *comp);
 /* Switch out back to the generation published before the one it names. */
 int image_rollback(const char *out);
+
+/* DIR and NAME of DIR/NAME.sqfs. */
+int image_split_out(const char *out, char **ret_dir, char **ret_name);
+/* Open DIR and lock it (flock) against another publish, rollback or prune. */
+int image_open_dir(const char *dir);
+/* The generations of NAME, oldest first, one a line, in DIR/.NAME.generations. */
+int image_read_history(int dfd, const char *name, char **ret);
+
+#define NBDEXPORT_STATUS "/run/nbdexport/status"
+
+struct prune_opts {
+	unsigned keep; /* the newest generations kept besides the current one */
+	bool force; /* prune generations clients read, or when that is unknown */
+	bool dry_run;
+	char **status_files; /* nbdexport status files; NULL: NBDEXPORT_STATUS */
+};
+
+/*
+ * Remove the generations of out (DIR/NAME.sqfs) but the current one and the
+ * o->keep newest, from DIR and from its history, after saying which go and
+ * which clients (from nbdexport's status files) still read each. Refuses
+ * (-EBUSY) when a client reads one, or when that cannot be known, unless
+ * o->force. Returns the number of generations removed.
+ */
+int image_prune(const char *out, const struct prune_opts *o);

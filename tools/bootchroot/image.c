@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -22,8 +23,7 @@ static const char *out_base(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* DIR and NAME of DIR/NAME.sqfs. */
-static int split_out(const char *out, char **ret_dir, char **ret_name)
+int image_split_out(const char *out, char **ret_dir, char **ret_name)
 {
 	_cleanup_free_ char *a = strdup(out), *b = strdup(out);
 	char *name;
@@ -42,7 +42,24 @@ static int split_out(const char *out, char **ret_dir, char **ret_name)
 	return 0;
 }
 
-static int run_wait(char *const argv[])
+int image_open_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return log_errno(-errno, "cannot open %s", dir);
+	/* One publish, rollback or prune at a time in a directory: each reads
+	 * and rewrites the history. */
+	if (flock(fd, LOCK_EX) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return log_errno(r, "cannot lock %s", dir);
+	}
+	return fd;
+}
+
+int run_wait(char *const argv[])
 {
 	pid_t pid = fork();
 	int status;
@@ -64,8 +81,7 @@ static int run_wait(char *const argv[])
 	return 0;
 }
 
-/* The generations of NAME, oldest first, one a line, in DIR/.NAME.generations. */
-static int read_history(int dfd, const char *name, char **ret)
+int image_read_history(int dfd, const char *name, char **ret)
 {
 	_cleanup_free_ char *file = NULL;
 	int r;
@@ -111,12 +127,12 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	ssize_t n;
 	int r;
 
-	r = split_out(out, &dir, &name);
+	r = image_split_out(out, &dir, &name);
 	if (r < 0)
 		return r;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = image_open_dir(dir);
 	if (dfd < 0)
-		return log_errno(-errno, "cannot open %s", dir);
+		return dfd;
 	if (fstatat(dfd, out_base(out), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    !S_ISLNK(st.st_mode))
 		return log_errno(-EEXIST, "%s exists and is not a link to a generation",
@@ -166,7 +182,7 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 		return log_errno(r, "cannot rename %s", tmp);
 	}
 	/* Record the generation before serving it, so a rollback always knows it. */
-	r = read_history(dfd, name, &hist);
+	r = image_read_history(dfd, name, &hist);
 	if (r < 0)
 		return r;
 	n = readlinkat(dfd, out_base(out), link, sizeof(link) - 1);
@@ -207,17 +223,17 @@ int image_rollback(const char *out)
 	ssize_t n;
 	int r;
 
-	r = split_out(out, &dir, &name);
+	r = image_split_out(out, &dir, &name);
 	if (r < 0)
 		return r;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = image_open_dir(dir);
 	if (dfd < 0)
-		return log_errno(-errno, "cannot open %s", dir);
+		return dfd;
 	n = readlinkat(dfd, out_base(out), link, sizeof(link) - 1);
 	if (n < 0)
 		return log_errno(-errno, "cannot read the link %s", out);
 	link[n] = '\0';
-	r = read_history(dfd, name, &hist);
+	r = image_read_history(dfd, name, &hist);
 	if (r < 0)
 		return r;
 	for (char *line = hist, *next; line && *line; line = next) {

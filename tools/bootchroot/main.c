@@ -15,6 +15,7 @@
 
 #include "bootchroot.h"
 #include "bootready.h"
+#include "keep.h"
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
@@ -26,15 +27,25 @@
 static void usage(void)
 {
 	printf("Usage: %s [OPTIONS] SYSROOT [-- COMMAND [ARGS...]]\n"
+	       "       %s --image OUT.sqfs --prune [--keep N] [--force] [--dry-run]\n"
 	       "\n"
 	       "Run COMMAND (default: a shell) inside the client tree SYSROOT to maintain it,\n"
 	       "then prepare it again for clients and optionally publish an image of it.\n"
 	       "\n"
 	       "Options:\n"
 	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
+	       "      --copy-to NEW          maintain a copy of SYSROOT, made at NEW when the\n"
+	       "                             command succeeds; SYSROOT is left as it is\n"
 	       "  -C, --compression ALG[:N]  the image's compression and level (default\n"
 	       "                             zstd:3; gzip, xz, lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
+	       "      --prune                remove the generations of OUT.sqfs but the current\n"
+	       "                             one, unless a client still reads them\n"
+	       "      --keep N               with --prune: keep the N newest too\n"
+	       "      --status-file FILE     with --prune: nbdexport's status file (default\n"
+	       "                             " NBDEXPORT_STATUS "; repeatable)\n"
+	       "      --force                with --prune: prune what clients still read\n"
+	       "  -n, --dry-run              with --prune: print the plan only\n"
 	       "      --initramfs-cmd CMD    run CMD (with SYSROOT as $1) when a kernel changed\n"
 	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
 	       "      --idmap-domain NAME    NFSv4 ID-mapping domain (default: this host's)\n"
@@ -43,7 +54,7 @@ static void usage(void)
 	       "  -q, --quiet                print errors only\n"
 	       "  -h, --help                 show this help and exit\n"
 	       "  -V, --version              show the version and exit\n",
-	       log_prog());
+	       log_prog(), log_prog());
 }
 
 enum {
@@ -51,6 +62,11 @@ enum {
 	OPT_INITRAMFS_CMD,
 	OPT_IDMAP,
 	OPT_NO_PREPARE,
+	OPT_PRUNE,
+	OPT_KEEP,
+	OPT_STATUS_FILE,
+	OPT_FORCE,
+	OPT_COPY_TO,
 };
 
 /* Debian's invoke-rc.d asks policy-rc.d first; 101 means "do not start". */
@@ -156,6 +172,12 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "idmap-domain", required_argument, NULL, OPT_IDMAP },
 		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
+		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "keep", required_argument, NULL, OPT_KEEP },
+		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "copy-to", required_argument, NULL, OPT_COPY_TO },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -164,15 +186,24 @@ int main(int argc, char **argv)
 	};
 	struct bootready_opts bo = { 0 };
 	struct chroot_opts co = { 0 };
-	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3";
-	bool rollback = false, prepare = true, was_prepared, policy = false;
+	const char *image = NULL, *initramfs_cmd = NULL, *comp = "zstd:3",
+		   *copy_to = NULL;
+	_cleanup_(tree_copy_abortp) char *copy_tmp = NULL;
+	const char *src_tree = NULL;
+	bool rollback = false, prepare = true, was_prepared, policy = false,
+	     prune = false;
+	bool prune_opt = false;
+	struct prune_opts po = { 0 };
+	char *status_files[16] = { 0 };
+	size_t nstatus = 0;
 	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
+	_cleanup_(keep_freep) struct keep *keep = NULL;
 	int c, r, rootfd, status;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "+i:C:p:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+i:C:p:nvqhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			image = optarg;
@@ -197,6 +228,35 @@ int main(int argc, char **argv)
 		case OPT_NO_PREPARE:
 			prepare = false;
 			break;
+		case OPT_PRUNE:
+			prune = true;
+			break;
+		case OPT_KEEP:
+			if (parse_uint(optarg, 0, 1000000, &po.keep) < 0) {
+				log_error("invalid --keep '%s'", optarg);
+				errtryhelp();
+			}
+			prune_opt = true;
+			break;
+		case OPT_STATUS_FILE:
+			if (nstatus + 1 >= ARRAY_SIZE(status_files)) {
+				log_error("too many --status-file");
+				errtryhelp();
+			}
+			status_files[nstatus++] = optarg;
+			prune_opt = true;
+			break;
+		case OPT_COPY_TO:
+			copy_to = optarg;
+			break;
+		case OPT_FORCE:
+			po.force = true;
+			prune_opt = true;
+			break;
+		case 'n':
+			po.dry_run = true;
+			prune_opt = true;
+			break;
 		case 'v':
 			log_adjust_level(1);
 			break;
@@ -212,6 +272,21 @@ int main(int argc, char **argv)
 			errtryhelp();
 		}
 	}
+	if (prune_opt && !prune) {
+		log_error("--keep, --status-file, --force and --dry-run go with --prune");
+		errtryhelp();
+	}
+	if (prune) {
+		/* Only the image directory: no tree, no command. */
+		if (!image || rollback || optind < argc) {
+			log_error(
+				"--prune needs --image and neither SYSROOT nor a command");
+			errtryhelp();
+		}
+		po.status_files = nstatus ? status_files : NULL;
+		r = image_prune(image, &po);
+		return r == -EBUSY || r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
 	if (optind >= argc) {
 		log_error("no SYSROOT given");
 		errtryhelp();
@@ -226,7 +301,25 @@ int main(int argc, char **argv)
 		log_error("--rollback needs --image and no command");
 		errtryhelp();
 	}
+	if (copy_to && (rollback || !prepare)) {
+		log_error("--copy-to goes with neither --rollback nor --no-prepare");
+		errtryhelp();
+	}
 
+	if (copy_to) {
+		int srcfd;
+
+		/* The tree stays locked (and unchanged) while it is copied. */
+		r = bootready_open(co.sysroot, false, &srcfd);
+		if (r < 0)
+			return EXIT_FAILURE;
+		r = tree_copy(co.sysroot, copy_to, &copy_tmp);
+		close(srcfd);
+		if (r < 0)
+			return EXIT_FAILURE;
+		src_tree = co.sysroot;
+		co.sysroot = copy_tmp;
+	}
 	r = bootready_open(co.sysroot, false, &rootfd);
 	if (r < 0)
 		return EXIT_FAILURE;
@@ -245,8 +338,14 @@ int main(int argc, char **argv)
 		/* Package tools see the tree as its distribution made it. */
 		int lvl = log_get_level();
 
+		/* What the preparation made stays alive, for NFS clients that hold
+		 * handles to it, and comes back where nothing changed. */
+		r = keep_open(rootfd, &keep);
+		if (r < 0)
+			return log_errno(r, "cannot make %s in %s", KEEP_DIR, co.sysroot),
+			       EXIT_FAILURE;
 		log_set_level(LOG_LEVEL_WARNING);
-		r = bootready_undo(rootfd, false);
+		r = bootready_undo_keep(rootfd, keep);
 		log_set_level(lvl);
 		if (r < 0)
 			return EXIT_FAILURE;
@@ -272,11 +371,17 @@ int main(int argc, char **argv)
 		log_error("the command exited with status %d", status);
 	}
 
+	if (copy_to && status) {
+		/* Nothing half done under the new name: the copy goes. */
+		log_error("not making %s: the command failed", copy_to);
+		return status > 255 ? 1 : status;
+	}
 	if (prepare) {
 		int lvl = log_get_level();
 
 		if (lvl < LOG_LEVEL_INFO)
 			log_set_level(MIN(lvl, LOG_LEVEL_WARNING));
+		bo.keep = keep;
 		r = bootready_prepare(rootfd, &bo);
 		log_set_level(lvl);
 		if (r < 0) {
@@ -285,6 +390,24 @@ int main(int argc, char **argv)
 			return EXIT_FAILURE;
 		}
 		log_info("prepared the tree again (%d changes)", r);
+		if (keep) {
+			r = keep_finish(keep);
+			if (r < 0)
+				return log_errno(
+					       r,
+					       "cannot put the unchanged files back in %s",
+					       co.sysroot),
+				       EXIT_FAILURE;
+			log_info("%d prepared paths unchanged, with the same inode", r);
+		}
+	}
+	if (copy_to) {
+		r = tree_copy_commit(&copy_tmp, copy_to);
+		if (r < 0)
+			return EXIT_FAILURE;
+		co.sysroot = copy_to;
+		if (log_get_level() >= LOG_LEVEL_NOTICE)
+			printf("made %s, a maintained copy of %s\n", copy_to, src_tree);
 	}
 	r = kernel_state(rootfd, &kafter);
 	if (r < 0)

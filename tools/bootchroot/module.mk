@@ -2,6 +2,7 @@
 # bootchroot: maintain a client tree in private namespaces, publish its image.
 PROGRAMS += bootchroot
 bootchroot_SRCS := tools/bootchroot/main.c tools/bootchroot/chroot.c \
-	tools/bootchroot/image.c
+	tools/bootchroot/image.c tools/bootchroot/prune.c \
+	tools/bootchroot/copy.c
 bootchroot_PKGS := libnfsidmap
 bootchroot_INSTALLDIR = $(SBINDIR)

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "keep.h"
+#include "log.h"
+#include "profile.h"
+#include "rootdir.h"
+#include "util.h"
+
+struct keep_entry {
+	char *path;
+	char name[16]; /* in KEEP_DIR */
+	bool dir;
+	bool back; /* renamed back into the tree */
+};
+
+struct keep {
+	int rootfd;
+	int dirfd;
+	struct keep_entry *e;
+	size_t n;
+	unsigned back;
+};
+
+/* Remove name in dfd, and what it holds when it is a directory (a few levels). */
+static int remove_at(int dfd, const char *name, int depth)
+{
+	struct stat st;
+	int r;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = openat(dfd, name,
+				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		DIR *d;
+		struct dirent *de;
+
+		if (fd < 0)
+			return -errno;
+		if (depth > 8) {
+			close(fd);
+			return -ELOOP;
+		}
+		d = fdopendir(fd);
+		if (!d) {
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		r = 0;
+		while (r == 0 && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				r = remove_at(dirfd(d), de->d_name, depth + 1);
+		closedir(d);
+		if (r < 0)
+			return r;
+	}
+	if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0 &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int keep_clean(int rootfd, bool dry_run)
+{
+	_cleanup_close_ int dfd = -1;
+	const char *base;
+	struct stat st;
+	int r;
+
+	r = root_stat(rootfd, KEEP_DIR, false, &st);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (dry_run)
+		return 1;
+	dfd = root_open_parent(rootfd, KEEP_DIR, &base);
+	if (dfd < 0)
+		return dfd;
+	r = remove_at(dfd, base, 0);
+	return r < 0 ? r : 1;
+}
+
+int keep_open(int rootfd, struct keep **ret)
+{
+	struct keep *k;
+	int r;
+
+	r = keep_clean(rootfd, false);
+	if (r >= 0)
+		r = root_mkdir_p(rootfd, KEEP_DIR, 0700);
+	if (r < 0)
+		return r;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->rootfd = rootfd;
+	k->dirfd = root_open(rootfd, KEEP_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (k->dirfd < 0) {
+		r = k->dirfd;
+		free(k);
+		return r;
+	}
+	*ret = k;
+	return 0;
+}
+
+void keep_free(struct keep *k)
+{
+	if (!k)
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->e[i].path);
+	free(k->e);
+	if (k->dirfd >= 0)
+		close(k->dirfd);
+	keep_clean(k->rootfd, false);
+	free(k);
+}
+
+static bool dir_empty(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct dirent *de;
+	bool empty = true;
+	DIR *d;
+
+	if (fd < 0)
+		return false;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+			empty = false;
+			break;
+		}
+	closedir(d);
+	return empty;
+}
+
+int keep_save(struct keep *k, const char *path, bool created)
+{
+	_cleanup_close_ int dfd = -1;
+	struct keep_entry *ne, *e;
+	const char *base;
+	char name[16];
+	struct stat st;
+	int r;
+
+	dfd = root_open_parent(k->rootfd, path, &base);
+	if (dfd == -ENOENT || dfd == -ENOTDIR)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	snprintf(name, sizeof(name), "%06zu", k->n + 1);
+	if (S_ISDIR(st.st_mode)) {
+		/* A directory of the distribution's, or one that holds more than
+		 * the preparation put there, is the undo's business alone. */
+		if (!created || !dir_empty(dfd, base))
+			return 0;
+		r = renameat2(dfd, base, k->dirfd, name, RENAME_NOREPLACE);
+	} else if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) {
+		/* No AT_SYMLINK_FOLLOW: a link to a symbolic link is one to the
+		 * link itself. */
+		r = linkat(dfd, base, k->dirfd, name, 0);
+	} else {
+		return 0;
+	}
+	if (r < 0) {
+		r = -errno;
+		/* Another file system, too many links: that path gets a new inode,
+		 * as it would without keeping. */
+		log_debug_errno(r, "cannot keep %s", path);
+		return r == -ENOMEM ? r : 0;
+	}
+	ne = realloc(k->e, (k->n + 1) * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	k->e = ne;
+	e = &k->e[k->n];
+	memset(e, 0, sizeof(*e));
+	memcpy(e->name, name, sizeof(name));
+	e->dir = S_ISDIR(st.st_mode);
+	e->path = strdup(path);
+	if (!e->path)
+		return -ENOMEM;
+	k->n++;
+	return 0;
+}
+
+int keep_take_dir(struct keep *k, const char *path, int dfd, const char *base,
+		  mode_t mode)
+{
+	mode_t mask = umask(0);
+	struct stat st;
+
+	umask(mask);
+	for (size_t i = k->n; i > 0; i--) {
+		struct keep_entry *e = &k->e[i - 1];
+
+		if (!e->dir || e->back || strcmp(e->path, path) != 0)
+			continue;
+		if (fstatat(k->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISDIR(st.st_mode) ||
+		    (st.st_mode & 07777) != (mode & ~mask & 07777) ||
+		    st.st_uid != geteuid() || !dir_empty(k->dirfd, e->name))
+			return -ENOENT;
+		if (renameat2(k->dirfd, e->name, dfd, base, RENAME_NOREPLACE) < 0)
+			return -errno;
+		e->back = true;
+		k->back++;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The extended attributes of name in dfd, as a sorted list of "name\0value" items. */
+static int xattrs_of(int dfd, const char *name, char ***ret)
+{
+	_cleanup_free_ char *list = NULL;
+	char path[64 + NAME_MAX];
+	char **items = NULL;
+	size_t n = 0;
+	ssize_t len;
+
+	*ret = NULL;
+	/* The l* calls on the directory's magic link and the name: the object
+	 * itself, a symbolic link included, found through the fd we hold. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dfd, name);
+	len = llistxattr(path, NULL, 0);
+	if (len < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	if (len == 0)
+		return 0;
+	list = malloc(len);
+	if (!list)
+		return -ENOMEM;
+	len = llistxattr(path, list, len);
+	if (len < 0)
+		return -errno;
+	for (char *a = list; a < list + len; a += strlen(a) + 1) {
+		char value[4096];
+		ssize_t vl = lgetxattr(path, a, value, sizeof(value));
+		char **ni;
+
+		if (vl < 0) {
+			strv_free(items);
+			return -errno;
+		}
+		ni = realloc(items, (n + 2) * sizeof(*ni));
+		if (!ni) {
+			strv_free(items);
+			return -ENOMEM;
+		}
+		items = ni;
+		items[n] = malloc(strlen(a) + 1 + 2 * vl + 1);
+		if (!items[n]) {
+			strv_free(items);
+			return -ENOMEM;
+		}
+		/* The value in hex: it may hold NULs. */
+		char *w = items[n] + sprintf(items[n], "%s=", a);
+		for (ssize_t i = 0; i < vl; i++)
+			w += sprintf(w, "%02x", (unsigned char)value[i]);
+		items[++n] = NULL;
+	}
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
+			char *t = items[j];
+			items[j] = items[j - 1];
+			items[j - 1] = t;
+		}
+	*ret = items;
+	return 0;
+}
+
+static bool same_xattrs(int adfd, const char *a, int bdfd, const char *b)
+{
+	char **xa = NULL, **xb = NULL;
+	bool same;
+	size_t i;
+
+	if (xattrs_of(adfd, a, &xa) < 0 || xattrs_of(bdfd, b, &xb) < 0) {
+		strv_free(xa);
+		strv_free(xb);
+		return false;
+	}
+	for (i = 0; xa && xa[i] && xb && xb[i]; i++)
+		if (strcmp(xa[i], xb[i]) != 0)
+			break;
+	same = (!xa || !xa[i]) && (!xb || !xb[i]);
+	strv_free(xa);
+	strv_free(xb);
+	return same;
+}
+
+static bool same_content(int adfd, const char *a, int bdfd, const char *b)
+{
+	_cleanup_close_ int fa = openat(adfd, a, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_close_ int fb = openat(bdfd, b, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	char ba[16384], bb[sizeof(ba)];
+
+	if (fa < 0 || fb < 0)
+		return false;
+	for (;;) {
+		ssize_t na = read_full_or_eof(fa, ba, sizeof(ba));
+		ssize_t nb = read_full_or_eof(fb, bb, sizeof(bb));
+
+		if (na < 0 || na != nb || memcmp(ba, bb, na) != 0)
+			return false;
+		if (na == 0)
+			return true;
+	}
+}
+
+/* Whether the object at b (in bdfd) is the same as the kept one, a in adfd. */
+static bool same_object(int adfd, const char *a, int bdfd, const char *b)
+{
+	struct stat sa, sb;
+
+	if (fstatat(adfd, a, &sa, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    fstatat(bdfd, b, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT) || sa.st_size != sb.st_size ||
+	    sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid)
+		return false;
+	if (sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino)
+		return false; /* already the kept one: nothing to rename */
+	if (S_ISREG(sa.st_mode)) {
+		if ((sa.st_mode & 07777) != (sb.st_mode & 07777) ||
+		    !same_content(adfd, a, bdfd, b))
+			return false;
+	} else if (S_ISLNK(sa.st_mode)) {
+		char ta[4096], tb[4096];
+		ssize_t la = readlinkat(adfd, a, ta, sizeof(ta));
+		ssize_t lb = readlinkat(bdfd, b, tb, sizeof(tb));
+
+		if (la < 0 || la != lb || memcmp(ta, tb, la) != 0)
+			return false;
+	} else {
+		return false;
+	}
+	return same_xattrs(adfd, a, bdfd, b);
+}
+
+int keep_finish(struct keep *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		struct keep_entry *e = &k->e[i];
+		_cleanup_close_ int dfd = -1;
+		const char *base;
+
+		if (e->dir || e->back)
+			continue;
+		dfd = root_open_parent(k->rootfd, e->path, &base);
+		if (dfd < 0)
+			continue;
+		if (!same_object(k->dirfd, e->name, dfd, base))
+			continue;
+		/* One rename: a reader sees the new object or the old one, both
+		 * complete and the same. */
+		if (renameat(k->dirfd, e->name, dfd, base) < 0)
+			return log_errno(-errno, "cannot put %s back", e->path);
+		e->back = true;
+		k->back++;
+	}
+	close(k->dirfd);
+	k->dirfd = -1;
+	return keep_clean(k->rootfd, false) < 0 ? -EIO : (int)k->back;
+}
