@@ -9,9 +9,11 @@
 #   2. the network is cut for longer than the NBD I/O timeout while the client
 #      reads and a generation D is published: when the link is back the client
 #      resumes on A by itself;
-#   3. A's file is removed and nbdexport restarted: the client says, on the
-#      console and in /run/pxeroot/nbd.log, that the server no longer serves
-#      its generation, again at every attempt, and attaches nothing else.
+#   3. bootchroot --prune refuses to remove A while the status file shows the
+#      client on it; forced, it removes A (and B, C); nbdexport is restarted:
+#      the client says, on the console and in /run/pxeroot/nbd.log, that the
+#      server no longer serves its generation, again at every attempt, and
+#      attaches nothing else.
 # Then a second, short boot with rd.pxeroot.nbd.lost=fail: its generation
 # removed, the watcher disconnects the device and reads fail with I/O errors.
 # Last, a boot from nbdkit, which names no generation: the initramfs warns
@@ -20,7 +22,7 @@
 . "$(dirname "$0")/lib-boot.sh"
 
 boot_setup
-requires nbdexport nbdkit /usr/bin/python3
+requires nbdexport bootchroot nbdkit /usr/bin/python3
 boot_initramfs
 t_start=$SECONDS
 
@@ -87,13 +89,13 @@ chmod 0755 "$T/tree/sbin/init.extra"
 img=$T/images
 mkdir -p "$img"
 declare -A md5 id
-for g in A B C D; do
+for g in A B C D E; do
 	head -c 3M /dev/urandom >"$T/tree/data"
 	md5[$g]=$(md5sum <"$T/tree/data" | cut -d ' ' -f 1)
 	mksquashfs "$T/tree" "$T/$g.sqfs" -noappend -quiet -comp xz >/dev/null || fail "mksquashfs"
 done
 size=0
-for g in A B C D; do
+for g in A B C D E; do
 	s=$(stat -c %s "$T/$g.sqfs")
 	[ "$s" -gt "$size" ] && size=$s
 done
@@ -186,9 +188,22 @@ expect_line "$(now_log)" "^GEN-MD5-CUT ${md5[A]}\$" "after the network cut the c
 	fail "no second reconnection to A after the cut"
 ok "the watcher reconnected to A after the cut, D being current"
 
-# 3. A is removed: no server has it any more.
+# 3. A is pruned: no server has it any more.
 wait_console '^GEN-STEP3-READY' 30
-rm "$img/debian-${id[A]}.sqfs"
+prune() { bootchroot --image "$img/debian.sqfs" --prune --status-file "$status" "$@"; }
+if prune >"$T/prune.out" 2>&1; then
+	fail "bootchroot --prune removed generations a client reads: $(cat "$T/prune.out")"
+fi
+grep -q "drop $img/debian-${id[A]}.sqfs (read by 127\.0\.0\.1:" "$T/prune.out" ||
+	fail "the prune plan does not name the client on A: $(cat "$T/prune.out")"
+[ -f "$img/debian-${id[A]}.sqfs" ] || fail "a refused prune removed A"
+ok "bootchroot --prune refuses: it names the client still reading A and removes nothing"
+prune --force >"$T/prune.out" 2>&1 || fail "bootchroot --prune --force: $(cat "$T/prune.out")"
+for g in A B C; do
+	[ -e "$img/debian-${id[$g]}.sqfs" ] && fail "--prune --force left generation $g"
+done
+[ -f "$img/debian-${id[D]}.sqfs" ] || fail "--prune --force removed the current generation"
+ok "bootchroot --prune --force removed A, B and C and kept D, the current one"
 stop
 serve
 wait_console '^GEN-DONE' 240
@@ -211,15 +226,17 @@ grep -q '^client ' "$status" && fail "the server has a client on some generation
 ok "the client attached no other generation (console and status file)"
 ok "the pinned boot through all three steps: $((SECONDS - t_start)) s"
 
-# 4. rd.pxeroot.nbd.lost=fail: generation D attached, then removed.
+# 4. rd.pxeroot.nbd.lost=fail: generation D attached, then E published and D
+# pruned.
 log=$T/lostfail.log
 t0=$(date +%s%N)
 boot "$log" "root=nbd:10.0.2.2:10809/debian rd.pxeroot.nbd.timeout=5 rd.pxeroot.nbd.lost=fail pxeroot.test.lostfail" &
 qemu_pid=$!
 cleanup_fn kill "$qemu_pid"
 wait_console '^GEN-FAIL-READY' 200
-rm "$img/debian-${id[D]}.sqfs"
-ln -sfn "debian-${id[C]}.sqfs" "$img/debian.sqfs"
+publish E
+prune --force >"$T/prune.out" 2>&1 || fail "bootchroot --prune --force: $(cat "$T/prune.out")"
+[ -e "$img/debian-${id[D]}.sqfs" ] && fail "--prune --force left generation D"
 stop
 serve
 wait "$qemu_pid" || fail "QEMU failed"
@@ -231,7 +248,7 @@ expect_line "$log" '^GEN-FAIL-READ-ERROR .*(I/O|Input/output) error' "lost=fail:
 
 # 5. A server that names no generation.
 start_server -P "$T/nbdkit.pid" -w 10810 nbdkit -f -r -P "$T/nbdkit.pid" -i 127.0.0.1 -p 10810 \
-	file "$img/debian-${id[C]}.sqfs"
+	file "$img/debian-${id[E]}.sqfs"
 boot "$T/foreign.log" "root=nbd:10.0.2.2:10810 pxeroot.test.foreign"
 expect_booted "$T/foreign.log" "nbdkit"
 expect_line "$T/foreign.log" "pxeroot: warning: NBD server 10.0.2.2:10810 names no generation for its default export: reconnects are checked by size only" "a server that names no generation: one warning at attach"
