@@ -29,8 +29,9 @@ else
 INITRD_STATIC_CPPFLAGS :=
 endif
 
+# The whole basic layer: --gc-sections drops what the helper does not call.
 INITRD_HELPER_SRCS := $(wildcard initrd/helper/*.c) initrd/cmdline.c initrd/cmdline-main.c \
-	lib/log.c lib/util.c lib/hash.c
+	$(BASIC_SRCS)
 INITRD_HELPER_OBJS := $(patsubst %.c,$(O)/initrd/static/%.o,$(INITRD_HELPER_SRCS))
 INITRD_HELPER := $(O)/initrd/skel/sbin/pxeroot-helper
 
