@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmdline.h"
+#include "strv.h"
 #include "util.h"
 
 #define NBD_DEFAULT_PORT "10809"
@@ -79,25 +80,18 @@ bool px_key_is_root(enum px_key k)
 
 void px_params_done(struct px_params *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->p[i]);
-	free(l->p);
+	strv_free(l->p);
 	l->p = NULL;
 	l->n = 0;
 }
 
 static int params_add(struct px_params *l, const char *s)
 {
-	char **np = realloc(l->p, (l->n + 1) * sizeof(*np));
-	char *d;
+	int r = strv_extend(&l->p, s);
 
-	if (!np)
-		return -ENOMEM;
-	l->p = np;
-	d = strdup(s);
-	if (!d)
-		return -ENOMEM;
-	l->p[l->n++] = d;
+	if (r < 0)
+		return r;
+	l->n++;
 	return 0;
 }
 
@@ -232,9 +226,7 @@ void px_config_done(struct px_config *c)
 {
 	for (size_t i = 0; i < _PX_KEY_MAX; i++)
 		free(c->v[i]);
-	for (size_t i = 0; i < c->n_warnings; i++)
-		free(c->warnings[i]);
-	free(c->warnings);
+	strv_free(c->warnings);
 	free(c->image_override);
 	memset(c, 0, sizeof(*c));
 }
@@ -295,7 +287,6 @@ static int append(struct px_config *c, enum px_key k, const char *v, char sep)
 static int add_warning(struct px_config *c, const char *fmt, ...) _printf_(2, 3);
 static int add_warning(struct px_config *c, const char *fmt, ...)
 {
-	char **nw;
 	char *m;
 	va_list ap;
 	int r;
@@ -305,13 +296,10 @@ static int add_warning(struct px_config *c, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
-	nw = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*nw));
-	if (!nw) {
-		free(m);
-		return -ENOMEM;
-	}
-	c->warnings = nw;
-	c->warnings[c->n_warnings++] = m;
+	r = strv_consume(&c->warnings, m);
+	if (r < 0)
+		return r;
+	c->n_warnings++;
 	return 0;
 }
 

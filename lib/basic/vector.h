@@ -54,7 +54,7 @@ int vector_reserve(void **ptr, size_t *cap, size_t want, size_t elem_size);
 		v->len--;                                                             \
 	}                                                                             \
 	static inline __attribute__((unused)) void name##_sort(                       \
-		name *v, int (*cmp)(const type *, const type *))                      \
+		name *v, int (*cmp)(type const *, type const *))                      \
 	{                                                                             \
 		if (v->len > 1)                                                       \
 			qsort(v->ptr, v->len, sizeof(type),                           \

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rootdir.h"
 #include "util.h"
+#include "vector.h"
 
 struct image {
 	int rootfd;
@@ -126,15 +127,8 @@ static int insert(struct image *img, struct img_entry *e)
 {
 	void *p;
 
-	if (img->n == img->cap) {
-		size_t cap = img->cap ? img->cap * 2 : 1024;
-		struct img_entry **v = realloc(img->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		img->v = v;
-		img->cap = cap;
-	}
+	if (vector_reserve((void **)&img->v, &img->cap, img->n + 1, sizeof(*img->v)) < 0)
+		return -ENOMEM;
 	p = tsearch(e, &img->tree, entry_cmp);
 	if (!p)
 		return -ENOMEM;

@@ -17,7 +17,10 @@
 #include "mkbootimage.h"
 #include "log.h"
 #include "rootdir.h"
+#include "strbuf.h"
+#include "strv.h"
 #include "util.h"
+#include "vector.h"
 
 extern char **environ;
 
@@ -26,10 +29,11 @@ struct kmod_entry {
 	char *rel; /* path under lib/modules/KVER, as in SYSROOT */
 	char *out; /* the same, without a compression suffix */
 	struct kmod_module *mod;
-	char **deps; /* modules.dep order (names) */
-	size_t n_deps;
+	char **deps; /* modules.dep order (names), a strv */
 	unsigned int mark;
 };
+
+DEFINE_VECTOR(entry_vector, struct kmod_entry *)
 
 struct kmods {
 	int rootfd;
@@ -42,10 +46,8 @@ struct kmods {
 	int conffds[4]; /* SYSROOT's modprobe.d directories */
 	struct kmod_ctx *ctx;
 	void *tree; /* by name */
-	struct kmod_entry **v;
-	size_t n, cap;
-	char **builtin; /* names in modules.builtin, sorted */
-	size_t n_builtin;
+	entry_vector v;
+	char **builtin; /* names in modules.builtin, a strv */
 	unsigned int gen;
 };
 
@@ -90,16 +92,16 @@ int kmods_find_kver(int rootfd, char **ret)
 {
 	_cleanup_close_ int fd =
 		root_open(rootfd, "lib/modules", O_RDONLY | O_DIRECTORY, 0);
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	char *best = NULL;
+	_cleanup_free_ char *best = NULL;
 
 	if (fd < 0)
 		return fd;
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
-	fd = -1;
+	TAKE_FD(fd);
 	while ((de = readdir(d))) {
 		char sub[NAME_MAX + 16];
 		struct stat st;
@@ -115,16 +117,13 @@ int kmods_find_kver(int rootfd, char **ret)
 		if (!best || strverscmp(de->d_name, best) > 0) {
 			free(best);
 			best = strdup(de->d_name);
-			if (!best) {
-				closedir(d);
+			if (!best)
 				return -ENOMEM;
-			}
 		}
 	}
-	closedir(d);
 	if (!best)
 		return -ENOENT;
-	*ret = best;
+	*ret = TAKE_PTR(best);
 	return 0;
 }
 
@@ -140,7 +139,7 @@ static bool is_module_file(const char *name)
 static int find_newer(int dfd, const char *prefix, const struct timespec *t, char **ret)
 {
 	_cleanup_close_ int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int k = 0;
 
@@ -149,7 +148,7 @@ static int find_newer(int dfd, const char *prefix, const struct timespec *t, cha
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
-	fd = -1;
+	TAKE_FD(fd);
 	while (k == 0 && (de = readdir(d))) {
 		struct stat st;
 
@@ -180,7 +179,6 @@ static int find_newer(int dfd, const char *prefix, const struct timespec *t, cha
 				k = 1;
 		}
 	}
-	closedir(d);
 	return k;
 }
 
@@ -260,17 +258,16 @@ static bool is_depmod_output(const char *name)
 static void remove_shadow(struct kmods *m)
 {
 	_cleanup_free_ char *dir = NULL;
-	DIR *d;
 	struct dirent *de;
 
 	if (!m->shadow)
 		return;
-	if (asprintf(&dir, "%s/lib/modules/%s", m->shadow, m->kver) >= 0 &&
-	    (d = opendir(dir))) {
-		while ((de = readdir(d)))
+	if (asprintf(&dir, "%s/lib/modules/%s", m->shadow, m->kver) >= 0) {
+		_cleanup_closedir_ DIR *d = opendir(dir);
+
+		while (d && (de = readdir(d)))
 			if (de->d_name[0] != '.')
 				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
 		rmdir(dir);
 	}
 	free(dir);
@@ -293,9 +290,8 @@ static int make_shadow(struct kmods *m, const char *realdir)
 	_cleanup_free_ char *dir = NULL;
 	_cleanup_close_ int fd = -1;
 	char tmpl[] = "/tmp/mkbootimage.XXXXXX";
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int k;
 
 	if (!mkdtemp(tmpl))
 		return log_errno(-errno, "cannot create a temporary directory");
@@ -318,24 +314,18 @@ static int make_shadow(struct kmods *m, const char *realdir)
 	d = fdopendir(fd);
 	if (!d)
 		return log_errno(-errno, "cannot read %s", realdir);
-	fd = -1;
+	TAKE_FD(fd);
 	while ((de = readdir(d))) {
 		_cleanup_free_ char *from = NULL, *to = NULL;
 
 		if (de->d_name[0] == '.' || is_depmod_output(de->d_name))
 			continue;
 		if (asprintf(&from, "%s/%s", realdir, de->d_name) < 0 ||
-		    asprintf(&to, "%s/%s", dir, de->d_name) < 0) {
-			closedir(d);
+		    asprintf(&to, "%s/%s", dir, de->d_name) < 0)
 			return log_oom();
-		}
-		if (symlink(from, to) < 0) {
-			k = log_errno(-errno, "cannot create %s", to);
-			closedir(d);
-			return k;
-		}
+		if (symlink(from, to) < 0)
+			return log_errno(-errno, "cannot create %s", to);
 	}
-	closedir(d);
 	return run_depmod(m->shadow, m->kver);
 }
 
@@ -346,7 +336,6 @@ static int read_builtin(struct kmods *m)
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int fd = open_index(m, "modules.builtin");
 	char *line, *save = NULL;
-	size_t cap = 0;
 	int k;
 
 	if (fd == -ENOENT)
@@ -360,30 +349,16 @@ static int read_builtin(struct kmods *m)
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!*line || *line == '#')
 			continue;
-		if (m->n_builtin == cap) {
-			char **nv;
-
-			cap = cap ? cap * 2 : 256;
-			nv = realloc(m->builtin, cap * sizeof(*nv));
-			if (!nv)
-				return -ENOMEM;
-			m->builtin = nv;
-		}
-		m->builtin[m->n_builtin] = modname_from_path(line);
-		if (!m->builtin[m->n_builtin])
-			return -ENOMEM;
-		m->n_builtin++;
+		k = strv_consume(&m->builtin, modname_from_path(line));
+		if (k < 0)
+			return k;
 	}
-	qsort(m->builtin, m->n_builtin, sizeof(char *), version_cmp);
 	return 0;
 }
 
 static bool is_builtin(struct kmods *m, const char *name)
 {
-	for (size_t i = 0; i < m->n_builtin; i++)
-		if (strcmp(m->builtin[i], name) == 0)
-			return true;
-	return false;
+	return strv_contains(m->builtin, name);
 }
 
 int kmods_open(int rootfd, const struct kmods_opts *opts, struct kmods **ret)
@@ -522,9 +497,7 @@ static void entry_free(struct kmod_entry *e)
 	free(e->name);
 	free(e->rel);
 	free(e->out);
-	for (size_t i = 0; i < e->n_deps; i++)
-		free(e->deps[i]);
-	free(e->deps);
+	strv_free(e->deps);
 	if (e->mod)
 		kmod_module_unref(e->mod);
 	free(e);
@@ -539,12 +512,9 @@ void kmods_free(struct kmods *m)
 	if (!m)
 		return;
 	tdestroy(m->tree, noop_free);
-	for (size_t i = 0; i < m->n; i++)
-		entry_free(m->v[i]);
-	free(m->v);
-	for (size_t i = 0; i < m->n_builtin; i++)
-		free(m->builtin[i]);
-	free(m->builtin);
+	vector_foreach(e, &m->v) entry_free(*e);
+	entry_vector_reset(&m->v);
+	strv_free(m->builtin);
 	if (m->ctx)
 		kmod_unref(m->ctx);
 	remove_shadow(m);
@@ -584,21 +554,7 @@ bool kmods_has(struct kmods *m, const char *name)
 
 size_t kmods_count(struct kmods *m)
 {
-	return m->n;
-}
-
-static int strv_push(char ***v, size_t *n, const char *s)
-{
-	char **nv = realloc(*v, (*n + 1) * sizeof(char *));
-
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
-	return 0;
+	return m->v.len;
 }
 
 static int add_module(struct kmods *m, struct kmod_module *mod);
@@ -618,7 +574,7 @@ static int add_list(struct kmods *m, struct kmod_list *list, struct kmod_entry *
 		if (k == -ENOENT && !e)
 			k = 0;
 		if (k >= 0 && e && kmod_module_get_path(d))
-			k = strv_push(&e->deps, &e->n_deps, kmod_module_get_name(d));
+			k = strv_extend(&e->deps, kmod_module_get_name(d));
 		kmod_module_unref(d);
 		if (k < 0)
 			return k;
@@ -659,23 +615,16 @@ static int add_module(struct kmods *m, struct kmod_module *mod)
 		entry_free(e);
 		return -ENOMEM;
 	}
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		struct kmod_entry **v = realloc(m->v, cap * sizeof(*v));
-
-		if (!v) {
-			entry_free(e);
-			return -ENOMEM;
-		}
-		m->v = v;
-		m->cap = cap;
+	if (entry_vector_reserve(&m->v, 1) < 0) {
+		entry_free(e);
+		return -ENOMEM;
 	}
 	p = tsearch(e, &m->tree, name_cmp);
 	if (!p) {
 		entry_free(e);
 		return -ENOMEM;
 	}
-	m->v[m->n++] = e;
+	m->v.ptr[m->v.len++] = e;
 
 	deps = kmod_module_get_dependencies(mod);
 	k = add_list(m, deps, e);
@@ -868,27 +817,18 @@ int kmods_add_host_nics(struct kmods *m, const char *sysfs)
 
 char *kmods_names(struct kmods *m)
 {
-	char **names = calloc(m->n + 1, sizeof(char *));
-	char *s = NULL;
-	size_t len = 0;
+	_cleanup_free_ const char **names = calloc(m->v.len + 1, sizeof(char *));
+	_cleanup_strbuf_ struct strbuf b = { 0 };
 
 	if (!names)
 		return NULL;
-	for (size_t i = 0; i < m->n; i++) {
-		names[i] = m->v[i]->name;
-		len += strlen(names[i]) + 1;
-	}
-	qsort(names, m->n, sizeof(char *), version_cmp);
-	s = malloc(len + 1);
-	if (s) {
-		char *p = s;
-
-		*p = '\0';
-		for (size_t i = 0; i < m->n; i++)
-			p += sprintf(p, "%s%s", i ? " " : "", names[i]);
-	}
-	free(names);
-	return s;
+	for (size_t i = 0; i < m->v.len; i++)
+		names[i] = m->v.ptr[i]->name;
+	qsort(names, m->v.len, sizeof(char *), version_cmp);
+	for (size_t i = 0; i < m->v.len; i++)
+		if (strbuf_appendf(&b, "%s%s", i ? " " : "", names[i]) < 0)
+			return NULL;
+	return strbuf_steal(&b);
 }
 
 /*
@@ -898,53 +838,40 @@ char *kmods_names(struct kmods *m)
  * without SSE 4.2). The kernel asks /sbin/modprobe for what it needs of them
  * (crypto-crc32c, a PHY's driver), and the coldplug loads the rest.
  */
-static int visit(struct kmods *m, struct kmod_entry *e, struct kmod_entry ***order,
-		 size_t *n)
+static int visit(struct kmods *m, struct kmod_entry *e, entry_vector *order)
 {
-	struct kmod_entry **nv;
-
 	if (e->mark == m->gen || e->mark == m->gen + 1)
 		return 0;
 	e->mark = m->gen + 1; /* in progress: a cycle ends here */
-	for (size_t i = e->n_deps; i > 0; i--) {
+	for (size_t i = strv_length(e->deps); i > 0; i--) {
 		struct kmod_entry *d = find(m, e->deps[i - 1]);
 
-		if (d && visit(m, d, order, n) < 0)
+		if (d && visit(m, d, order) < 0)
 			return -ENOMEM;
 	}
 	e->mark = m->gen;
-	nv = realloc(*order, (*n + 1) * sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	*order = nv;
-	nv[(*n)++] = e;
-	return 0;
+	return entry_vector_append(order, e);
 }
 
 static int dep_line(struct kmods *m, struct kmod_entry *e, char **ret)
 {
-	_cleanup_free_ struct kmod_entry **order = NULL;
-	size_t n = 0, len;
-	char *s, *p;
+	entry_vector order = { 0 };
+	_cleanup_strbuf_ struct strbuf b = { 0 };
 	int k;
 
 	m->gen += 2;
-	k = visit(m, e, &order, &n);
+	k = visit(m, e, &order);
+	if (k >= 0)
+		k = strbuf_appendf(&b, "%s:", e->out);
+	/* BusyBox loads the list from its end: the deepest dependency first. */
+	for (size_t i = order.len; k >= 0 && i > 0; i--)
+		if (order.ptr[i - 1] != e)
+			k = strbuf_appendf(&b, " %s", order.ptr[i - 1]->out);
+	entry_vector_reset(&order);
 	if (k < 0)
 		return k;
-	len = strlen(e->out) + 2;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(order[i]->out) + 1;
-	s = malloc(len + 1);
-	if (!s)
-		return -ENOMEM;
-	p = s + sprintf(s, "%s:", e->out);
-	/* BusyBox loads the list from its end: the deepest dependency first. */
-	for (size_t i = n; i > 0; i--)
-		if (order[i - 1] != e)
-			p += sprintf(p, " %s", order[i - 1]->out);
-	*ret = s;
-	return 0;
+	*ret = strbuf_steal(&b);
+	return *ret ? 0 : -ENOMEM;
 }
 
 int kmods_dep_line(struct kmods *m, const char *name, char **ret)
@@ -957,32 +884,9 @@ int kmods_dep_line(struct kmods *m, const char *name, char **ret)
 	return dep_line(m, e, ret);
 }
 
-struct strbuf {
-	char *s;
-	size_t len, cap;
-};
-
-static int sb_add(struct strbuf *b, const char *s, size_t n)
+static int out_cmp(struct kmod_entry *const *a, struct kmod_entry *const *b)
 {
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = MAX(b->cap * 2, b->len + n + 1 + 4096);
-		char *ns = realloc(b->s, cap);
-
-		if (!ns)
-			return -ENOMEM;
-		b->s = ns;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-	return 0;
-}
-
-static int out_cmp(const void *a, const void *b)
-{
-	return strcmp((*(struct kmod_entry *const *)a)->out,
-		      (*(struct kmod_entry *const *)b)->out);
+	return strcmp((*a)->out, (*b)->out);
 }
 
 /*
@@ -992,8 +896,9 @@ static int out_cmp(const void *a, const void *b)
 static int filter_index(struct kmods *m, struct image *img, const char *name, int field)
 {
 	_cleanup_free_ char *buf = NULL, *path = NULL;
-	struct strbuf out = { 0 };
+	_cleanup_strbuf_ struct strbuf out = { 0 };
 	char *line, *save = NULL;
+	size_t len;
 	int k;
 
 	k = read_index(m, name, &buf);
@@ -1015,17 +920,13 @@ static int filter_index(struct kmods *m, struct image *img, const char *name, in
 				break;
 			}
 		}
-		if (keep &&
-		    (sb_add(&out, line, strlen(line)) < 0 || sb_add(&out, "\n", 1) < 0)) {
-			free(out.s);
+		if (keep && strbuf_appendf(&out, "%s\n", line) < 0)
 			return log_oom();
-		}
 	}
-	if (asprintf(&path, "%s/%s", m->moddir, name) < 0) {
-		free(out.s);
+	if (asprintf(&path, "%s/%s", m->moddir, name) < 0)
 		return log_oom();
-	}
-	return image_add_data(img, path, out.s ? out.s : strdup(""), out.len, 0644);
+	len = out.len;
+	return image_add_data(img, path, strbuf_steal(&out), len, 0644);
 }
 
 static int copy_index(struct kmods *m, struct image *img, const char *name)
@@ -1080,14 +981,15 @@ static int add_firmware(struct kmods *m, struct image *img, const char *fw, bool
 
 int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_fw_missing)
 {
-	struct strbuf dep = { 0 };
+	_cleanup_strbuf_ struct strbuf dep = { 0 };
 	_cleanup_free_ char *deppath = NULL;
-	size_t fw = 0, fw_missing = 0;
+	size_t fw = 0, fw_missing = 0, len;
 	int k;
 
-	qsort(m->v, m->n, sizeof(*m->v), out_cmp);
-	for (size_t i = 0; i < m->n; i++) {
-		struct kmod_entry *e = m->v[i];
+	entry_vector_sort(&m->v, out_cmp);
+	vector_foreach(ep, &m->v)
+	{
+		struct kmod_entry *e = *ep;
 		_cleanup_free_ char *from = NULL, *to = NULL, *line = NULL;
 		struct kmod_list *info = NULL, *l;
 
@@ -1098,11 +1000,8 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 		if (k < 0)
 			return log_errno(k, "cannot add %s", to);
 		k = dep_line(m, e, &line);
-		if (k < 0 || sb_add(&dep, line, strlen(line)) < 0 ||
-		    sb_add(&dep, "\n", 1) < 0) {
-			free(dep.s);
+		if (k < 0 || strbuf_appendf(&dep, "%s\n", line) < 0)
 			return log_oom();
-		}
 		if (kmod_module_get_info(e->mod, &info) < 0) {
 			log_debug("cannot read the module information of %s", e->name);
 			continue;
@@ -1116,7 +1015,6 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 			k = add_firmware(m, img, kmod_module_info_get_value(l), &found);
 			if (k < 0) {
 				kmod_module_info_free_list(info);
-				free(dep.s);
 				return log_errno(k, "cannot add firmware %s",
 						 kmod_module_info_get_value(l));
 			}
@@ -1127,11 +1025,10 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 		}
 		kmod_module_info_free_list(info);
 	}
-	if (asprintf(&deppath, "%s/modules.dep", m->moddir) < 0) {
-		free(dep.s);
+	if (asprintf(&deppath, "%s/modules.dep", m->moddir) < 0)
 		return log_oom();
-	}
-	k = image_add_data(img, deppath, dep.s ? dep.s : strdup(""), dep.len, 0644);
+	len = dep.len;
+	k = image_add_data(img, deppath, strbuf_steal(&dep), len, 0644);
 	if (k < 0)
 		return log_errno(k, "cannot add %s", deppath);
 	if ((k = filter_index(m, img, "modules.alias", 2)) < 0 ||
