@@ -341,7 +341,7 @@ static int strip(const struct img_entry *e, struct content *c)
 		c->p = copy;
 		c->size = size;
 	}
-	k = kmod_strip(c->heap, &size);
+	k = kostrip_module(c->heap, &size);
 	if (k < 0) {
 		log_debug("%s: not stripped (not a module this build understands)",
 			  e->from);
