@@ -618,8 +618,7 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 				pd->root.p);
 			goto out;
 		}
-		/* No root named: take it from DHCP (the kernel's root=/dev/nfs does too).
-		 */
+		/* No root named: from DHCP (so does the kernel's root=/dev/nfs). */
 		s.kind = ROOT_DHCP;
 		s.param = strdup(pd->root.p ? pd->root.p : "");
 		if (!s.param) {

@@ -39,12 +39,14 @@ static void test_append_remove(void)
 	check_int(v.ptr[0], 1);
 	check_int(v.ptr[499], 500);
 	check_int(v.ptr[500], 502);
-	vector_foreach(p, &v) n++;
+	vector_foreach(p, &v)
+		n++;
 	check_int(n, 998);
 	int_vector_reset(&v);
 	check(v.ptr == NULL && v.len == 0 && v.cap == 0);
 	n = 0;
-	vector_foreach(p, &v) n++;
+	vector_foreach(p, &v)
+		n++;
 	check_int(n, 0);
 }
 

@@ -278,8 +278,7 @@ int compress_sink_attach(struct compress_sink *s, struct archive *a)
 		k = set_option(s, a, "zstd", "compression-level", level);
 		if (k < 0)
 			return k;
-		/* zstd's multi-threaded output does not depend on the number of threads.
-		 */
+		/* zstd's multi-threaded output is the same for any number of threads. */
 		snprintf(threads, sizeof(threads), "%ld", n > 0 ? MIN(n, 16) : 1);
 		k = set_option(s, a, "zstd", "threads", threads);
 		if (k < 0)

@@ -441,8 +441,7 @@ int64_t image_write(struct image *img, int fd, const struct image_write_opts *op
 		archive_entry_set_uid(ae, 0);
 		archive_entry_set_gid(ae, 0);
 		archive_entry_set_mtime(ae, (time_t)opts->epoch, 0);
-		/* Inode numbers by position: stable, unique, and no file is a hard link.
-		 */
+		/* Inode numbers by position: stable, unique, no file a hard link. */
 		archive_entry_set_ino64(ae, (int64_t)i + 1);
 		archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
 		archive_entry_set_dev(ae, 0);

@@ -174,8 +174,7 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 	int r;
 
 	entry_vector_sort(&m->v, out_cmp);
-	vector_foreach(ep, &m->v)
-	{
+	vector_foreach(ep, &m->v) {
 		struct kmods_entry *e = *ep;
 		_cleanup_free_ char *from = NULL, *to = NULL, *line = NULL;
 		struct kmod_list *info = NULL, *l;
@@ -193,8 +192,7 @@ int kmods_emit(struct kmods *m, struct image *img, size_t *ret_fw, size_t *ret_f
 			log_debug("cannot read the module information of %s", e->name);
 			continue;
 		}
-		kmod_list_foreach(l, info)
-		{
+		kmod_list_foreach(l, info) {
 			bool found;
 
 			if (strcmp(kmod_module_info_get_key(l), "firmware") != 0)

@@ -231,7 +231,8 @@ void kmods_free(struct kmods *m)
 	if (!m)
 		return;
 	tdestroy(m->tree, noop_free);
-	vector_foreach(e, &m->v) entry_free(*e);
+	vector_foreach(e, &m->v)
+		entry_free(*e);
 	entry_vector_reset(&m->v);
 	strv_free(m->builtin);
 	if (m->ctx)
@@ -285,8 +286,7 @@ static int add_list(struct kmods *m, struct kmod_list *list, struct kmods_entry 
 	struct kmod_list *l;
 	int r;
 
-	kmod_list_foreach(l, list)
-	{
+	kmod_list_foreach(l, list) {
 		struct kmod_module *d = kmod_module_get_module(l);
 
 		r = add_module(m, d);
@@ -370,8 +370,7 @@ int kmods_add(struct kmods *m, const char *name)
 	r = kmod_module_new_from_lookup(m->ctx, name, &list);
 	if (r < 0)
 		return r;
-	kmod_list_foreach(l, list)
-	{
+	kmod_list_foreach(l, list) {
 		struct kmod_module *mod = kmod_module_get_module(l);
 		int q = add_module(m, mod);
 
