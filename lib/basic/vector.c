@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "vector.h"
@@ -17,6 +18,10 @@ int vector_reserve(void **ptr, size_t *cap, size_t want, size_t elem_size)
 			return -ENOMEM;
 		ncap *= 2;
 	}
+	/* Refused here rather than by reallocarray: ASan aborts on an overflowing
+	 * request instead of returning NULL. */
+	if (elem_size && ncap > PTRDIFF_MAX / elem_size)
+		return -ENOMEM;
 	p = reallocarray(*ptr, ncap, elem_size);
 	if (!p)
 		return -ENOMEM;
