@@ -64,6 +64,7 @@ static const struct {
 	[PX_NBD_TIMEOUT] = { "NBD_TIMEOUT", "60" },
 	[PX_NBD_DEAD_TIMEOUT] = { "NBD_DEAD_TIMEOUT", "3600" },
 	[PX_NBD_RECONNECT] = { "NBD_RECONNECT", "1" },
+	[PX_NBD_LOST] = { "NBD_LOST", "wait" },
 	[PX_MODULES] = { "MODULES", "" },
 	[PX_BLACKLIST] = { "BLACKLIST", "" },
 };
@@ -654,6 +655,7 @@ static const struct param_def param_table[] = {
 	UINT("rd.pxeroot.nbd.timeout", PX_NBD_TIMEOUT, 1, 86400),
 	UINT("rd.pxeroot.nbd.dead_timeout", PX_NBD_DEAD_TIMEOUT, 1, 31536000),
 	BOOL("rd.pxeroot.nbd.reconnect", PX_NBD_RECONNECT),
+	CHOICE("rd.pxeroot.nbd.lost", PX_NBD_LOST, "wait", "fail"),
 	/* The network: resolve_net; ethN= is matched apart (is_eth_n). */
 	NOTE("ip", ip),
 	FN("dodhcp", h_dodhcp),
