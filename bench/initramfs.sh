@@ -125,7 +125,7 @@ med() {
 # The mkbootimage rows: its defaults, then its smallest settings.
 mkbi_rows=(mkbootimage "mkbi -c xz")
 declare -A mkbi_args=([mkbootimage]="" ["mkbi -c xz"]="-c xz")
-if mkbootimage --help | grep -q -- --strip-modules; then
+if mkbootimage --help | grep >/dev/null -- --strip-modules; then
 	mkbi_rows+=("mkbi -c xz -S")
 	mkbi_args["mkbi -c xz -S"]="-c xz --strip-modules"
 fi

@@ -128,7 +128,7 @@ free_port() {
 		# other tests would take the port between this check and the bind;
 		# and used by no socket at all, listening or not.
 		p=$((20000 + RANDOM % 12000))
-		if ! ss -Htan "sport = :$p" | grep -q .; then
+		if ! ss -Htan "sport = :$p" | grep >/dev/null .; then
 			echo "$p"
 			return 0
 		fi
@@ -139,7 +139,7 @@ free_port() {
 wait_port() {
 	local port=$1 secs=${2:-10} i
 	for ((i = 0; i < secs * 20; i++)); do
-		ss -Hltn "sport = :$port" | grep -q . && return 0
+		ss -Hltn "sport = :$port" | grep >/dev/null . && return 0
 		sleep 0.05
 	done
 	fail "nothing listens on port $port after ${secs}s"

@@ -39,7 +39,7 @@ export PATH=/run/bb
 wait_kmsg() {
 	i=0
 	while [ "$i" -lt "$2" ]; do
-		dmesg | grep -Eq "$1" && return 0
+		dmesg | grep -E >/dev/null "$1" && return 0
 		sleep 1
 		i=$((i + 1))
 	done
@@ -220,7 +220,7 @@ sed -n '/^GEN-NBDLOG-BEGIN/,/^GEN-NBDLOG-END/p' "$log" >"$T/nbd.log"
 grep -q "$msg (attempt 3)" "$T/nbd.log" || fail "/run/pxeroot/nbd.log: $(cat "$T/nbd.log")"
 ok "/run/pxeroot/nbd.log has the same lines"
 # From the first such line to the guest's copy of nbd.log (earlier lines).
-sed -n "/no longer serves debian@${id[A]}/,/^GEN-NBDLOG-BEGIN/p" "$log" | grep -q 'reconnected' &&
+sed -n "/no longer serves debian@${id[A]}/,/^GEN-NBDLOG-BEGIN/p" "$log" | grep >/dev/null 'reconnected' &&
 	fail "the client attached something after its generation was gone"
 grep -q '^client ' "$status" && fail "the server has a client on some generation: $(cat "$status")"
 ok "the client attached no other generation (console and status file)"

@@ -108,13 +108,13 @@ bootchroot -q --idmap-domain example.org --image "$img/client.sqfs" "$tree" -- /
 g1=$(readlink "$img/client.sqfs")
 [[ $g1 =~ ^client-[0-9a-f]{16}\.sqfs$ ]] || fail "generation name $g1"
 [ "${g1:7:16}" = "$(sha256sum "$img/$g1" | cut -c1-16)" ] || fail "$g1 is not named after its sha256"
-unsquashfs -cat "$img/client.sqfs" root/gen | grep -qx one || fail "first image lacks /root/gen"
+unsquashfs -cat "$img/client.sqfs" root/gen | grep -x >/dev/null one || fail "first image lacks /root/gen"
 ok "--image publishes a content-addressed generation behind a link"
 exec 8<"$img/client.sqfs" # a running client holds the old generation open
 bootchroot -q --idmap-domain example.org --image "$img/client.sqfs" "$tree" -- /bin/sh -c 'echo two >/root/gen'
 g2=$(readlink "$img/client.sqfs")
 [ "$g1" != "$g2" ] || fail "a changed tree gave the same generation"
-unsquashfs -cat "$img/client.sqfs" root/gen | grep -qx two || fail "second image lacks the change"
+unsquashfs -cat "$img/client.sqfs" root/gen | grep -x >/dev/null two || fail "second image lacks the change"
 [ -f "$img/$g1" ] || fail "the old generation was removed"
 ok "a new generation for new clients; the old one stays for running clients"
 bootchroot -q --image "$img/client.sqfs" --rollback "$tree"

@@ -14,7 +14,7 @@ requires busybox mksquashfs mke2fs python3 readelf
 helper=$BUILD/initrd/skel/sbin/pxeroot-helper
 [ -x "$helper" ] || fail "$helper is not built (make)"
 
-if readelf -l "$helper" | grep -q 'Requesting program interpreter'; then
+if readelf -l "$helper" | grep >/dev/null 'Requesting program interpreter'; then
 	fail "pxeroot-helper needs a program interpreter: it must be static"
 fi
 ok "pxeroot-helper is static"

@@ -34,7 +34,7 @@ for opt in $(grep -o -- '^\*-[a-zA-Z], --[a-z-]*\|^\*--[a-z-]*' "$SRC/doc/mkboot
 done
 ok "every option of the man page is in --help"
 
-mkbootimage --version | grep -q '^mkbootimage (pxeroot) [0-9]' || fail "--version"
+mkbootimage --version | grep >/dev/null '^mkbootimage (pxeroot) [0-9]' || fail "--version"
 ok "--version"
 
 # expect_error STATUS PATTERN ARGS...: exit STATUS, one "mkbootimage: " line
@@ -45,11 +45,11 @@ expect_error() {
 	rm -f "$T/out.img"
 	mkbootimage -o "$T/out.img" "$@" >"$T/stdout" 2>"$T/stderr" || rc=$?
 	[ "$rc" = "$want" ] || { cat "$T/stderr"; fail "exit $rc, not $want: $*"; }
-	head -1 "$T/stderr" | grep -q "^mkbootimage: $pattern\$" ||
+	head -1 "$T/stderr" | grep >/dev/null "^mkbootimage: $pattern\$" ||
 		{ cat "$T/stderr"; fail "message for '$*' is not 'mkbootimage: $pattern'"; }
 	lines=$(wc -l <"$T/stderr")
 	if [ "$want" = 2 ]; then
-		[ "$lines" -le 2 ] && tail -1 "$T/stderr" | grep -q "^Try 'mkbootimage --help' for more information.$" ||
+		[ "$lines" -le 2 ] && tail -1 "$T/stderr" | grep >/dev/null "^Try 'mkbootimage --help' for more information.$" ||
 			fail "usage error without the Try line: $*"
 	else
 		[ "$lines" = 1 ] || { cat "$T/stderr"; fail "more than one line for: $*"; }

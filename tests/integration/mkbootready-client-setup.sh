@@ -52,7 +52,7 @@ LEASE=udhcpc
 NETWORK="networkd networkmanager ifupdown"
 EOT
 run_client >"$T/out2" 2>&1 || { cat "$T/out2"; fail "client-setup boot failed (udhcpc)"; }
-sed -n '/10-pxeroot-boot.network/,/^====/p' "$T/out2" | grep -qx 'Unmanaged=yes' ||
+sed -n '/10-pxeroot-boot.network/,/^====/p' "$T/out2" | grep -x >/dev/null 'Unmanaged=yes' ||
 	fail "networkd still manages eth0"
 grep -qx 'unmanaged-devices=interface-name:eth0' "$T/out2" || fail "NetworkManager still manages eth0"
 sed -n '/==== .\/pxeroot\/interfaces/,/^====/p' "$T/out2" >"$T/interfaces"

@@ -83,7 +83,7 @@ tree=$T/domain
 fixture debian "$tree"
 mkbootready -q --idmap-domain pxeroot.test "$tree"
 mkbootready --check "$tree" >"$T/domain.check" || fail "--check without --idmap-domain: $(cat "$T/domain.check")"
-mkbootready "$tree" | grep -q "nothing to change" || fail "a re-run without --idmap-domain changed the tree"
+mkbootready "$tree" | grep >/dev/null "nothing to change" || fail "a re-run without --idmap-domain changed the tree"
 grep -qx 'Domain = pxeroot.test' "$tree/etc/idmapd.conf" || fail "idmapd.conf lost the domain"
 mkbootready -q --idmap-domain other.test "$tree"
 grep -qx 'Domain = other.test' "$tree/etc/idmapd.conf" || fail "--idmap-domain did not replace the kept domain"

@@ -15,7 +15,7 @@ for prog in mkbootready bootchroot; do
 	done
 	[ "$n" -ge 8 ] || fail "$prog: only $n long options found in --help"
 	ok "$prog: all $n long options of --help are in the man page"
-	"$prog" --version | grep -q "^$prog (pxeroot) " || fail "$prog --version"
+	"$prog" --version | grep >/dev/null "^$prog (pxeroot) " || fail "$prog --version"
 	ok "$prog --version"
 done
 grep -q '^\*offline\*' "$SRC/doc/pxeroot-profile.5.scd" || fail "pxeroot-profile(5) lacks offline"

@@ -53,6 +53,6 @@ expect_exit 1 mkbootready -n "$T/unknown" 2>"$T/unknown.err"
 grep -q "no profile for ID=plan9" "$T/unknown.err" || fail "unknown distribution: $(cat "$T/unknown.err")"
 ok "an unknown distribution is refused"
 # --profile overrides detection.
-mkbootready -n --profile debian --idmap-domain example.org "$T/unknown" | grep -q '^profile: debian' ||
+mkbootready -n --profile debian --idmap-domain example.org "$T/unknown" | grep >/dev/null '^profile: debian' ||
 	fail "--profile did not override detection"
 ok "--profile overrides detection"

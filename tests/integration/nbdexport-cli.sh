@@ -10,7 +10,7 @@ requires nbdexport mksquashfs
 nbdexport --help >"$T/help"
 grep -q '^Usage: nbdexport' "$T/help" || fail "--help has no usage line"
 ok "--help"
-nbdexport --version | grep -q '^nbdexport (pxeroot) ' || fail "--version"
+nbdexport --version | grep >/dev/null '^nbdexport (pxeroot) ' || fail "--version"
 ok "--version"
 
 expect_exit 2 nbdexport --no-such-option x
@@ -43,7 +43,7 @@ if [ "$(id -u)" != 0 ]; then
 	chmod 644 "$T/noise.img"
 fi
 # Nothing listens after those failures.
-if ss -Hltn "sport = :$port" | grep -q .; then
+if ss -Hltn "sport = :$port" | grep >/dev/null .; then
 	fail "something listens on $port after a failed start"
 fi
 ok "nothing served after failed starts"

@@ -56,14 +56,14 @@ for _ in $(seq 100); do [ -f "$T/held" ] && break; sleep 0.1; done
 # The overlay is an unnamed file: nothing in the directory even while in use,
 # but the server holds it open.
 [ -z "$(ls -A "$T/cow")" ] || fail "overlay directory not empty: $(ls -A "$T/cow")"
-ls -l "/proc/$(cat "$T/pid")/fd" | grep -q "$T/cow" || fail "no overlay open in $T/cow"
+ls -l "/proc/$(cat "$T/pid")/fd" | grep >/dev/null "$T/cow" || fail "no overlay open in $T/cow"
 ok "private overlay in use"
 touch "$T/release"
 wait "$writer" || fail "writer: $(cat "$T/out")"
 assert_eq ok "$(tail -1 "$T/out")" "client reads back its own writes"
 assert_eq "$orig" "$(sha256sum <"$T/disk.ext4" | cut -d' ' -f1)" "image file unchanged"
 sleep 0.2
-if ls -l "/proc/$(cat "$T/pid")/fd" | grep -q "$T/cow"; then
+if ls -l "/proc/$(cat "$T/pid")/fd" | grep >/dev/null "$T/cow"; then
 	fail "overlay still open after disconnect"
 fi
 ok "overlay released at disconnect"

@@ -161,7 +161,7 @@ echo "alice:nothex" >"$T/keys.psk"
 conf "127.0.0.1:$p1" "max-clients = 2"
 hup
 assert_eq 1 "$(grep -c "reload failed" "$T/log")" "one error line for a bad key file"
-grep "reload failed" "$T/log" | grep -q "keys.psk:1: key is not hexadecimal" ||
+grep "reload failed" "$T/log" | grep >/dev/null "keys.psk:1: key is not hexadecimal" ||
 	fail "error does not say what is wrong: $(grep "reload failed" "$T/log")"
 served "nbds://alice@127.0.0.1:$p1/root?tls-psk-file=$T/key2.psk" || fail "running PSK lost"
 served "$uri1" || fail "plain client refused"
@@ -198,7 +198,7 @@ EOC
 sed -i "s/^listen = .*/listen = 127.0.0.1:$p2, 127.0.0.1:$p1/" "$T/conf"
 hup
 assert_eq 2 "$(grep -c "reload failed" "$T/log")" "one error line for an address in use"
-grep "reload failed" "$T/log" | tail -1 | grep -q "cannot listen on 127.0.0.1:$p1: Address already in use" ||
+grep "reload failed" "$T/log" | tail -1 | grep >/dev/null "cannot listen on 127.0.0.1:$p1: Address already in use" ||
 	fail "error does not name the address: $(grep "reload failed" "$T/log" | tail -1)"
 served "nbd://127.0.0.1:$p2/root" || fail "running socket lost"
 nbdinfo "nbd://127.0.0.1:$p2/extra" >/dev/null 2>&1 && fail "export of a rejected reload served"
@@ -208,13 +208,13 @@ kill "$squatter"
 # A missing image, a syntax error: rejected as a whole.
 sed -i "s/^listen = .*/listen = 127.0.0.1:$p2/; s|^path = $T/root.sqfs$|path = $T/missing.sqfs|" "$T/conf"
 hup
-grep "reload failed" "$T/log" | tail -1 | grep -q "cannot open $T/missing.sqfs: No such file or directory" ||
+grep "reload failed" "$T/log" | tail -1 | grep >/dev/null "cannot open $T/missing.sqfs: No such file or directory" ||
 	fail "missing image not reported: $(tail -3 "$T/log")"
 served "nbd://127.0.0.1:$p2/root" || fail "root lost after a rejected reload"
 ok "missing image rejects the reload"
 echo "bogus line" >>"$T/conf"
 hup
-grep "reload failed" "$T/log" | tail -1 | grep -q "conf:[0-9]*: expected 'key = value'" ||
+grep "reload failed" "$T/log" | tail -1 | grep >/dev/null "conf:[0-9]*: expected 'key = value'" ||
 	fail "syntax error not reported: $(tail -3 "$T/log")"
 ok "syntax error rejects the reload"
 

@@ -107,7 +107,7 @@ done
 ip netns exec "$ns" busybox httpd -f -p 10.78.0.1:80 -h "$T" &
 httpd=$!
 cleanup_fn kill "$httpd"
-for _ in $(seq 50); do in_ns ss -Hltn 'sport = :80' | grep -q . && break; sleep 0.1; done
+for _ in $(seq 50); do in_ns ss -Hltn 'sport = :80' | grep >/dev/null . && break; sleep 0.1; done
 good >"$T/port.conf"
 rc=0
 in_ns pxebootsrv -c "$T/port.conf" run 2>"$T/err" || rc=$?

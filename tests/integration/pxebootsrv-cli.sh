@@ -20,7 +20,7 @@ for cmd in render check run install; do
 	grep -q "^\*$cmd\*" "$page" || fail "command $cmd is not in $page"
 done
 ok "every command is in pxebootsrv(8)"
-pxebootsrv --version | grep -q '^pxebootsrv (pxeroot) ' || fail "--version"
+pxebootsrv --version | grep >/dev/null '^pxebootsrv (pxeroot) ' || fail "--version"
 ok "--version"
 
 for args in "" "bogus" "render" "render a b" "check extra" "--bogus check"; do

@@ -77,8 +77,8 @@ EOC
 start_server -P "$T/state/pxebootsrv.pid" logged "$T/log" ip netns exec "$ns" pxebootsrv -c "$T/p.conf" run
 pid=$(cat "$T/state/pxebootsrv.pid")
 up() {
-	in_ns ss -Hltn "sport = :80" | grep -q . && in_ns ss -Hltn "sport = :10809" | grep -q . &&
-		in_ns ss -Hlun "sport = :69" | grep -q .
+	in_ns ss -Hltn "sport = :80" | grep >/dev/null . && in_ns ss -Hltn "sport = :10809" | grep >/dev/null . &&
+		in_ns ss -Hlun "sport = :69" | grep >/dev/null .
 }
 for _ in $(seq 100); do up && break; sleep 0.1; done
 up || fail "the servers do not listen: $(cat "$T/log")"
@@ -87,13 +87,13 @@ children=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 ok "run starts dnsmasq, lighttpd and nbdexport"
 
 in_ns curl -sf http://10.77.0.1/boot.ipxe >"$T/script" || fail "HTTP GET of boot.ipxe"
-head -1 "$T/script" | grep -qx '#!ipxe' || fail "not an iPXE script"
+head -1 "$T/script" | grep -x >/dev/null '#!ipxe' || fail "not an iPXE script"
 grep -q '^item e-debian Debian over NBD$' "$T/script" || fail "menu: $(cat "$T/script")"
 ok "the iPXE script is served over HTTP"
 
 (cd "$T" && in_ns busybox tftp -g -r pxelinux.0 -l pxelinux.0 10.77.0.1) || fail "TFTP get"
 cmp -s "$T/pxelinux.0" /usr/lib/PXELINUX/pxelinux.0 || fail "pxelinux.0 differs"
-in_ns curl -sf tftp://10.77.0.1/pxelinux.cfg/default | grep -q '^DEFAULT debian$' ||
+in_ns curl -sf tftp://10.77.0.1/pxelinux.cfg/default | grep >/dev/null '^DEFAULT debian$' ||
 	fail "TFTP get of the PXELINUX menu"
 ok "pxelinux.0 and its menu are served over TFTP"
 
@@ -137,9 +137,9 @@ assert_eq "http://10.77.0.1/boot.ipxe" "$(lease boot_file)" "iPXE (option 175) g
 ip netns exec "$client" ip link set eth0 address 52:54:00:12:34:56
 dhcp_as PXEClient:Arch:00000:UNDI:002001
 assert_eq "10.77.0.50" "$(lease ip)" "a [host] gets its fixed address"
-in_ns curl -sf http://10.77.0.1/ipxe/01-52-54-00-12-34-56.ipxe | grep -q -- '--default e-local ' ||
+in_ns curl -sf http://10.77.0.1/ipxe/01-52-54-00-12-34-56.ipxe | grep >/dev/null -- '--default e-local ' ||
 	fail "the host's iPXE menu"
-in_ns curl -sf tftp://10.77.0.1/pxelinux.cfg/01-52-54-00-12-34-56 | grep -qx 'DEFAULT local' ||
+in_ns curl -sf tftp://10.77.0.1/pxelinux.cfg/01-52-54-00-12-34-56 | grep -x >/dev/null 'DEFAULT local' ||
 	fail "the host's PXELINUX menu"
 ok "the host's own menus are served"
 
@@ -152,16 +152,16 @@ assert_eq "pxebootsrv: another pxebootsrv is running from $T/state (pid $pid)" "
 sed -i 's/^label = Debian over NBD$/label = Debian, edited/' "$T/p.conf"
 kill -HUP "$pid"
 for _ in $(seq 50); do
-	in_ns curl -sf http://10.77.0.1/boot.ipxe | grep -q '^item e-debian Debian, edited$' && break
+	in_ns curl -sf http://10.77.0.1/boot.ipxe | grep >/dev/null '^item e-debian Debian, edited$' && break
 	sleep 0.1
 done
-in_ns curl -sf http://10.77.0.1/boot.ipxe | grep -q '^item e-debian Debian, edited$' ||
+in_ns curl -sf http://10.77.0.1/boot.ipxe | grep >/dev/null '^item e-debian Debian, edited$' ||
 	fail "SIGHUP did not change the menu"
 for _ in $(seq 50); do
-	in_ns nbdinfo --list nbd://10.77.0.1 | grep -q 'description: Debian, edited' && break
+	in_ns nbdinfo --list nbd://10.77.0.1 | grep >/dev/null 'description: Debian, edited' && break
 	sleep 0.1
 done
-in_ns nbdinfo --list nbd://10.77.0.1 | grep -q 'description: Debian, edited' ||
+in_ns nbdinfo --list nbd://10.77.0.1 | grep >/dev/null 'description: Debian, edited' ||
 	fail "nbdexport did not take the new description"
 ok "SIGHUP after an edit changes the served menu and reloads nbdexport"
 

@@ -45,11 +45,11 @@ ok "check accepts SystemRescueCd's file and its /tftpboot"
 
 start_server -P /run/pxebootsrv/pxebootsrv.pid logged "$T/log" \
 	ip netns exec "$ns" pxebootsrv -c "$conf" --root "$T" run
-for _ in $(seq 100); do in_ns ss -Hltn 'sport = :80' | grep -q . && break; sleep 0.1; done
+for _ in $(seq 100); do in_ns ss -Hltn 'sport = :80' | grep >/dev/null . && break; sleep 0.1; done
 
 in_ns curl -sf -o "$T/got.dat" http://192.168.1.5/sysrcd.dat || fail "HTTP GET of sysrcd.dat"
 cmp -s "$T/got.dat" "$tftp/sysrcd.dat" || fail "sysrcd.dat differs"
-in_ns curl -sf http://192.168.1.5/sysrcd.md5 | grep -q ' sysrcd.dat$' || fail "sysrcd.md5 over HTTP"
+in_ns curl -sf http://192.168.1.5/sysrcd.md5 | grep >/dev/null ' sysrcd.dat$' || fail "sysrcd.md5 over HTTP"
 ok "sysrcd.dat and sysrcd.md5 at \$PXEBOOTSRV_HTTPSERVER"
 
 in_ns curl -sf -o "$T/got.k" tftp://192.168.1.5/rescue64 && cmp -s "$T/got.k" "$tftp/rescue64" ||

@@ -17,7 +17,7 @@ for opt in $(grep -o -- '--[a-z][a-z-]*' "$T/help" | sort -u); do
 	grep -q -- "$opt" "$SRC/doc/pxeroot-cmdline.1.scd" || fail "$opt is not in doc/pxeroot-cmdline.1.scd"
 done
 ok "every long option of --help is in the man page"
-pxeroot-cmdline --version | grep -q '^pxeroot-cmdline (pxeroot) ' || fail "--version"
+pxeroot-cmdline --version | grep >/dev/null '^pxeroot-cmdline (pxeroot) ' || fail "--version"
 ok "--version"
 
 expect_exit 2 pxeroot-cmdline --bogus

@@ -35,7 +35,7 @@ _nbd_free_port() {
 	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null) || lo=32768
 	for _ in $(seq 1 200); do
 		p=$((10000 + RANDOM % (lo - 10000)))
-		if ! ss -Htan "sport = :$p" | grep -q .; then
+		if ! ss -Htan "sport = :$p" | grep >/dev/null .; then
 			echo "$p"
 			return 0
 		fi
