@@ -1,0 +1,289 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A LAN of the test's own, for tests that boot real firmware over the network
+# (tests/e2e/pxebootsrv-*.sh) and for DHCP tests (tests/integration). Source
+# it instead of lib-boot.sh (it sources that): the test runs as root in a
+# private network and mount namespace. In it a bridge, $LAN_BR, carries the
+# server's address $LAN_SERVER (10.77.0.1/24, a private range that exists only
+# in this namespace); QEMU clients plug a tap each into it, other namespaces
+# (a second DHCP server, a simulated client) a veth each. Everything vanishes
+# with the namespace; the cleanups remove it explicitly too.
+#
+#   lan_setup                  the namespace, the bridge and its address
+#   lan_netns NAME [ADDR/LEN]  a namespace on the bridge: its eth0 is one end of
+#                              a veth whose other end is a bridge port
+#   lan_in NAME CMD...         run CMD in namespace NAME
+#   lan_tap NAME               a tap device on the bridge (for QEMU)
+#   lan_boot_dir DIR           the loaders every boot path needs, the kernel
+#                              ($VMLINUZ) and the initramfs ($INITRD) in DIR
+#   lan_dnsmasq CONF-LINES...  dnsmasq on the bridge with these lines added to
+#                              the common ones (no DNS, log-dhcp, TFTP off DIR)
+#   lan_httpd DIR              a web server for DIR on $LAN_SERVER:80
+#   lan_nbdexport ARGS...      nbdexport on $LAN_SERVER:10809
+#   lan_udhcpd NS [LINES...]   busybox udhcpd in namespace NS, giving addresses
+#   lan_client NAME FW MAC [QEMU-ARGS...]
+#                              start a QEMU client in the background, its serial
+#                              console in $T/NAME.log. FW: bios (SeaBIOS, the
+#                              NIC's iPXE ROM), uefi (OVMF's own PXE), uefi-ipxe
+#                              (OVMF, the NIC's iPXE EFI ROM), uefi-http (OVMF
+#                              HTTP boot only), uefi-sb (OVMF Secure Boot with
+#                              Microsoft's keys, the firmware's PXE)
+#   lan_wait NAME ERE [SECS]   wait until a console line of NAME matches ERE;
+#                              sets LAN_SECS (seconds since the client started)
+#   lan_stop NAME              stop a client
+#   lan_expect_booted NAME WHAT [ERE...]
+#                              NAME's booted root printed its marker (and a line
+#                              for each ERE), then QEMU exited
+#   lan_root DIR               boot_root with a line "MARK X" for every
+#                              pxeroot.test.mark=X on the kernel command line
+
+# lib-boot.sh re-executes the test in the private namespaces.
+. "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
+
+LAN_BR=pxrlan0
+LAN_NET=10.77.0
+LAN_SERVER=$LAN_NET.1
+LAN_TIMEOUT=${LAN_TIMEOUT:-400}
+OVMF_DIR=${OVMF_DIR:-/usr/share/OVMF}
+declare -A _lan_pid _lan_t0
+_lan_ports=0
+
+lan_setup() {
+	requires_root
+	requires ip
+	[ "${PXEROOT_BOOT_NETNS:-}" = 1 ] || skip "cannot enter a private network namespace"
+	ip link set lo up
+	# Namespace names (ip netns) and daemons' runtime files: a private /run
+	# (boot_setup may have mounted it already).
+	case $(findmnt -n -o SOURCE /run | tail -n 1) in
+	pxeroot-*) ;;
+	*) mount -t tmpfs -o mode=0755 pxeroot-lan-run /run ;;
+	esac
+	# No spanning tree and no forwarding delay: a port forwards at once.
+	ip link add "$LAN_BR" type bridge stp_state 0 forward_delay 0 ||
+		fail "cannot create the bridge $LAN_BR"
+	cleanup_fn ip link del "$LAN_BR"
+	ip addr add "$LAN_SERVER/24" dev "$LAN_BR"
+	ip link set "$LAN_BR" up
+}
+
+lan_netns() {
+	local ns=$1 addr=${2:-} port=pxrv$((++_lan_ports))
+	ip netns add "$ns" || fail "ip netns add $ns"
+	cleanup_fn ip netns del "$ns"
+	ip link add "$port" type veth peer name eth0 netns "$ns" || fail "veth for $ns"
+	cleanup_fn ip link del "$port"
+	ip link set "$port" master "$LAN_BR" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	[ -z "$addr" ] || ip -n "$ns" addr add "$addr" dev eth0
+}
+
+lan_in() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lan_tap() {
+	ip tuntap add dev "$1" mode tap || fail "ip tuntap add $1"
+	cleanup_fn ip link del "$1"
+	ip link set "$1" master "$LAN_BR" up
+}
+
+# lan_boot_dir DIR: what every boot path loads, from Debian's packages:
+# pxelinux (BIOS), iPXE's undionly.kpxe (BIOS) and snponly.efi (UEFI), shim,
+# the network GRUB signed for Secure Boot, and the kernel and initramfs.
+lan_boot_dir() {
+	local dir=$1 f
+	mkdir -p "$dir/pxelinux.cfg" "$dir/grub"
+	for f in /usr/lib/PXELINUX/pxelinux.0 /usr/lib/syslinux/modules/bios/ldlinux.c32 \
+		/usr/lib/syslinux/modules/bios/menu.c32 /usr/lib/syslinux/modules/bios/libutil.c32 \
+		/usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/snponly.efi; do
+		[ -f "$f" ] || skip "$f is missing (tools/install-deps test)"
+		cp "$f" "$dir/"
+	done
+	[ -f /usr/lib/shim/shimx64.efi.signed ] || skip "shim-signed is not installed"
+	[ -f /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed ] ||
+		skip "grub-efi-amd64-signed is not installed"
+	cp /usr/lib/shim/shimx64.efi.signed "$dir/shimx64.efi"
+	cp /usr/lib/shim/mmx64.efi.signed "$dir/mmx64.efi"
+	cp /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed "$dir/grubx64.efi"
+	cp "$VMLINUZ" "$dir/vmlinuz"
+	cp "$INITRD" "$dir/initrd.img"
+}
+
+lan_dnsmasq() {
+	requires dnsmasq
+	local conf=$T/dnsmasq.conf
+	{
+		echo "port=0"
+		echo "interface=$LAN_BR"
+		echo "bind-interfaces"
+		echo "user=root"
+		echo "log-dhcp"
+		echo "log-facility=$T/dnsmasq.log"
+		echo "dhcp-leasefile=$T/dnsmasq.leases"
+		echo "pid-file=$T/dnsmasq.pid"
+		printf '%s\n' "$@"
+	} >"$conf"
+	dnsmasq --test -C "$conf" >/dev/null 2>&1 || {
+		dnsmasq --test -C "$conf"
+		fail "dnsmasq refuses its configuration"
+	}
+	start_server -P "$T/dnsmasq.pid" dnsmasq -k -C "$conf"
+}
+
+lan_httpd() {
+	start_server -P "$T/httpd.pid" \
+		bash -c "echo \$\$ >'$T/httpd.pid'; exec busybox httpd -f -p $LAN_SERVER:80 -h '$1'"
+	for _ in $(seq 1 100); do
+		ss -Hltn "src $LAN_SERVER:80" | grep -q . && return 0
+		sleep 0.05
+	done
+	fail "the web server does not listen on $LAN_SERVER:80"
+}
+
+lan_nbdexport() {
+	requires nbdexport
+	start_server -P "$T/nbdexport.pid" \
+		nbdexport -f -q --pidfile "$T/nbdexport.pid" -l "$LAN_SERVER" -p 10809 "$@"
+}
+
+# lan_udhcpd NS [LINES...]: busybox udhcpd on NS's eth0, handing out
+# $LAN_NET.150-199 with the namespace's address as router.
+lan_udhcpd() {
+	local ns=$1 conf=$T/udhcpd-$1.conf
+	shift
+	touch "$T/udhcpd-$ns.leases"
+	{
+		echo "interface eth0"
+		echo "start $LAN_NET.150"
+		echo "end $LAN_NET.199"
+		echo "lease_file $T/udhcpd-$ns.leases"
+		echo "pidfile $T/udhcpd-$ns.pid"
+		echo "option subnet 255.255.255.0"
+		echo "option lease 3600"
+		printf '%s\n' "$@"
+	} >"$conf"
+	start_server -P "$T/udhcpd-$ns.pid" ip netns exec "$ns" busybox udhcpd -f "$conf"
+}
+
+lan_client() {
+	local name=$1 fw=$2 mac=$3 tap log vars
+	shift 3
+	requires qemu-system-x86_64
+	tap=pxrt$((++_lan_ports))
+	log=$T/$name.log
+	vars=$T/$name.vars
+	lan_tap "$tap"
+	local nic="virtio-net-pci,netdev=n0,mac=$mac" args=()
+	case $fw in
+	bios)
+		args=(-boot n)
+		;;
+	uefi | uefi-ipxe | uefi-http)
+		[ -f "$OVMF_DIR/OVMF_CODE_4M.fd" ] || skip "ovmf is not installed"
+		cp "$OVMF_DIR/OVMF_VARS_4M.fd" "$vars"
+		args=(-machine q35
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_DIR/OVMF_CODE_4M.fd"
+			-drive "if=pflash,format=raw,unit=1,file=$vars")
+		nic+=",bootindex=1"
+		# Without a ROM the firmware's own network stack runs.
+		[ "$fw" = uefi-ipxe ] || nic+=",romfile="
+		# HTTP boot only: OVMF would try PXE over IPv4 and IPv6 first.
+		[ "$fw" != uefi-http ] ||
+			args+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no
+				-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no)
+		;;
+	uefi-sb)
+		[ -f "$OVMF_DIR/OVMF_CODE_4M.secboot.fd" ] || skip "ovmf is not installed"
+		cp "$OVMF_DIR/OVMF_VARS_4M.ms.fd" "$vars"
+		args=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_DIR/OVMF_CODE_4M.secboot.fd"
+			-drive "if=pflash,format=raw,unit=1,file=$vars")
+		nic+=",romfile=,bootindex=1"
+		;;
+	*) fail "lan_client: unknown firmware $fw" ;;
+	esac
+	: >"$log"
+	timeout -k 5 "$LAN_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+		-nodefaults -serial stdio -monitor none "${args[@]}" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" "$@" \
+		</dev/null >"$log" 2>&1 &
+	_lan_pid[$name]=$!
+	_lan_t0[$name]=$(date +%s%N)
+	cleanup_fn kill "${_lan_pid[$name]}"
+}
+
+_lan_secs() {
+	LAN_SECS=$(awk -v a="${_lan_t0[$1]}" -v b="$(date +%s%N)" \
+		'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+}
+
+lan_wait() {
+	local name=$1 ere=$2 secs=${3:-$LAN_TIMEOUT} log=$T/$1.log i
+	for ((i = 0; i < secs * 5; i++)); do
+		if tr -d '\r' <"$log" | grep -Eq "$ere"; then
+			_lan_secs "$name"
+			return 0
+		fi
+		if ! kill -0 "${_lan_pid[$name]}" 2>/dev/null; then
+			tr -d '\r' <"$log" | grep -Eq "$ere" && { _lan_secs "$name"; return 0; }
+			return 1
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+lan_stop() {
+	kill "${_lan_pid[$1]}" 2>/dev/null || true
+	wait "${_lan_pid[$1]}" 2>/dev/null || true
+}
+
+# The console's last lines and the DHCP server's log: why a boot failed.
+_lan_show() {
+	echo "--- $1: last console lines" >&2
+	tr -d '\r' <"$T/$1.log" | grep -v '^\s*$' | tail -n 25 >&2
+	if [ -f "$T/dnsmasq.log" ]; then
+		echo "--- dnsmasq" >&2
+		tail -n 25 "$T/dnsmasq.log" >&2
+	fi
+}
+
+lan_expect_booted() {
+	local name=$1 what=$2 ere
+	shift 2
+	if ! lan_wait "$name" "^BOOTED $BOOT_TOKEN"; then
+		_lan_show "$name"
+		fail "$what: the root did not boot (no BOOTED $BOOT_TOKEN on $name's console)"
+	fi
+	local secs=$LAN_SECS
+	# The root powers off after its report: QEMU exits by itself.
+	lan_wait "$name" '^POWEROFF' 60 || true
+	for _ in $(seq 1 100); do
+		kill -0 "${_lan_pid[$name]}" 2>/dev/null || break
+		sleep 0.2
+	done
+	for ere in "$@"; do
+		tr -d '\r' <"$T/$name.log" | grep -Eq "$ere" || {
+			_lan_show "$name"
+			fail "$what: no console line matches /$ere/"
+		}
+	done
+	ok "$what: booted in $secs s"
+}
+
+lan_root() {
+	boot_root "$1"
+	cat >"$1/sbin/init.extra" <<'EXTRA'
+for w in $(cat /proc/cmdline); do
+	case $w in
+	pxeroot.test.mark=*) echo "MARK ${w#*=}" ;;
+	esac
+done
+echo "CMDLINE $(cat /proc/cmdline)"
+EXTRA
+	chmod 0755 "$1/sbin/init.extra"
+}
