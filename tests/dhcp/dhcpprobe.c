@@ -97,7 +97,8 @@ static void usage(FILE *f)
 		"  -r, --request           request the offered address (DHCPREQUEST) and print the ACK\n"
 		"  -p, --proxy             ask each proxy DHCP server (an offer with no address and\n"
 		"                          option 60 PXEClient) on port 4011, as PXE does\n"
-		"  -A, --address ADDR      the client's address for --proxy (default: the ACK's)\n"
+		"  -A, --address ADDR      the client's address for --proxy, which IFACE must have\n"
+		"                          (default: the ACK's)\n"
 		"  -t, --timeout MS        wait this long for answers (default 3000)\n"
 		"  -h, --help              show this help\n");
 }
@@ -126,8 +127,10 @@ static uint8_t *put_opt(uint8_t *p, int code, const void *data, size_t len)
 	return p + len;
 }
 
+/* item: the PXE boot server type to ask a proxy server's port 4011 for (option 43
+ * sub-option 71, layer 0), 0: none. */
 static size_t build(const struct probe *pr, struct dhcp_msg *m, int type, uint32_t ciaddr,
-		    uint32_t want, uint32_t server)
+		    uint32_t want, uint32_t server, int item)
 {
 	static const uint8_t params[] = {
 		1,  3,	 6,   12,  15,	17,  28,  43,  60,  66,
@@ -166,6 +169,10 @@ static size_t build(const struct probe *pr, struct dhcp_msg *m, int type, uint32
 	}
 	if (pr->vendor)
 		p = put_opt(p, 60, pr->vendor, strlen(pr->vendor));
+	if (item > 0) {
+		const uint8_t boot_item[] = { 71, 4, item >> 8, item & 0xff, 0, 0, 255 };
+		p = put_opt(p, 43, boot_item, sizeof(boot_item));
+	}
 	if (pr->user_class)
 		p = put_opt(p, 77, pr->user_class, strlen(pr->user_class));
 	if (pr->ipxe) {
@@ -264,6 +271,22 @@ static void print_reply(const char *msg, const struct reply *r)
 		putchar('\n');
 	}
 	fflush(stdout);
+}
+
+/* The first boot server type of a PXE menu (option 43 sub-option 9: type, length,
+ * description, repeated), 0 when the offer has none. */
+static int first_boot_item(const struct reply *r)
+{
+	const uint8_t *p = r->opt[43];
+	int len = r->optlen[43];
+
+	for (int i = 0; p && i + 2 <= len && p[i] != 255; i += 2 + p[i + 1]) {
+		if (i + 2 + p[i + 1] > len)
+			break;
+		if (p[i] == 9 && p[i + 1] >= 3)
+			return p[i + 2] << 8 | p[i + 3];
+	}
+	return 0;
 }
 
 static int64_t now_ms(void)
@@ -434,7 +457,7 @@ int main(int argc, char **argv)
 
 	struct dhcp_msg m;
 	struct reply offers[8], acks[8];
-	size_t len = build(&pr, &m, DISCOVER, 0, 0, 0);
+	size_t len = build(&pr, &m, DISCOVER, 0, 0, 0, 0);
 	if (send_to(&pr, &m, len, INADDR_BROADCAST, 67) < 0)
 		return 1;
 	int n = collect(&pr, 1 << OFFER, 0, offers, 8);
@@ -456,7 +479,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "dhcpprobe: no offer has an address\n");
 			return 1;
 		}
-		len = build(&pr, &m, REQUEST, 0, o->yiaddr, o->server);
+		len = build(&pr, &m, REQUEST, 0, o->yiaddr, o->server, 0);
 		if (send_to(&pr, &m, len, INADDR_BROADCAST, 67) < 0)
 			return 1;
 		int k = collect(&pr, (1 << ACK) | (1 << NAK), 0, acks, 8);
@@ -486,7 +509,7 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			asked++;
-			len = build(&pr, &m, REQUEST, address, 0, 0);
+			len = build(&pr, &m, REQUEST, address, 0, 0, first_boot_item(o));
 			if (send_to(&pr, &m, len, o->server, 4011) < 0)
 				return 1;
 			if (collect(&pr, 1 << ACK, 1, &ans, 1) == 1) {

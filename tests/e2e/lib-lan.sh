@@ -18,6 +18,7 @@
 #                              ($VMLINUZ) and the initramfs ($INITRD) in DIR
 #   lan_dnsmasq CONF-LINES...  dnsmasq on the bridge with these lines added to
 #                              the common ones (no DNS, log-dhcp, TFTP off DIR)
+#   lan_dnsmasq_stop           stop it (to start another configuration)
 #   lan_httpd DIR              a web server for DIR on $LAN_SERVER:80
 #   lan_nbdexport ARGS...      nbdexport on $LAN_SERVER:10809
 #   lan_udhcpd NS [LINES...]   busybox udhcpd in namespace NS, giving addresses
@@ -134,6 +135,13 @@ lan_dnsmasq() {
 	start_server -P "$T/dnsmasq.pid" dnsmasq -k -C "$conf"
 }
 
+lan_dnsmasq_stop() {
+	local pid
+	pid=$(cat "$T/dnsmasq.pid" 2>/dev/null) || return 0
+	_stop_server "$T/dnsmasq.pid" "$pid" || true
+	rm -f "$T/dnsmasq.pid"
+}
+
 lan_httpd() {
 	start_server -P "$T/httpd.pid" \
 		bash -c "echo \$\$ >'$T/httpd.pid'; exec busybox httpd -f -p $LAN_SERVER:80 -h '$1'"
@@ -166,7 +174,8 @@ lan_udhcpd() {
 		echo "option lease 3600"
 		printf '%s\n' "$@"
 	} >"$conf"
-	start_server -P "$T/udhcpd-$ns.pid" ip netns exec "$ns" busybox udhcpd -f "$conf"
+	start_server -P "$T/udhcpd-$ns.pid" \
+		logged "$T/udhcpd-$ns.log" ip netns exec "$ns" busybox udhcpd -f "$conf"
 }
 
 lan_client() {
