@@ -6,3 +6,5 @@ UNIT_TESTS += test-rootdir
 test-rootdir_SRCS := tests/unit/test-rootdir.c
 UNIT_TESTS += test-hash
 test-hash_SRCS := tests/unit/test-hash.c
+UNIT_TESTS += test-ini
+test-ini_SRCS := tests/unit/test-ini.c
