@@ -17,7 +17,9 @@
 #   lan_boot_dir DIR           the loaders every boot path needs, the kernel
 #                              ($VMLINUZ) and the initramfs ($INITRD) in DIR
 #   lan_dnsmasq CONF-LINES...  dnsmasq on the bridge with these lines added to
-#                              the common ones (no DNS, log-dhcp, TFTP off DIR)
+#                              the common ones (no DNS, log-dhcp)
+#   lan_dnsmasq_file CONF      dnsmasq with CONF as it is
+#   lan_pxebootsrv CONF        the boot server as "pxebootsrv render" makes it
 #   lan_dnsmasq_stop           stop it (to start another configuration)
 #   lan_httpd DIR              a web server for DIR on $LAN_SERVER:80
 #   lan_nbdexport ARGS...      nbdexport on $LAN_SERVER:10809
@@ -115,24 +117,29 @@ lan_boot_dir() {
 }
 
 lan_dnsmasq() {
-	requires dnsmasq
 	local conf=$T/dnsmasq.conf
 	{
 		echo "port=0"
 		echo "interface=$LAN_BR"
 		echo "bind-interfaces"
-		echo "user=root"
 		echo "log-dhcp"
-		echo "log-facility=$T/dnsmasq.log"
-		echo "dhcp-leasefile=$T/dnsmasq.leases"
-		echo "pid-file=$T/dnsmasq.pid"
 		printf '%s\n' "$@"
 	} >"$conf"
-	dnsmasq --test -C "$conf" >/dev/null 2>&1 || {
-		dnsmasq --test -C "$conf"
-		fail "dnsmasq refuses its configuration"
+	lan_dnsmasq_file "$conf"
+}
+
+# lan_dnsmasq_file CONF: dnsmasq with CONF as it is; where it logs, keeps its
+# leases and pid, and its user (root, to read the test's private directory)
+# come from the command line.
+lan_dnsmasq_file() {
+	requires dnsmasq
+	local run=(--user=root --log-facility="$T/dnsmasq.log" --dhcp-leasefile="$T/dnsmasq.leases"
+		--pid-file="$T/dnsmasq.pid")
+	dnsmasq --test -C "$1" "${run[@]}" >/dev/null 2>&1 || {
+		dnsmasq --test -C "$1" "${run[@]}"
+		fail "dnsmasq refuses $1"
 	}
-	start_server -P "$T/dnsmasq.pid" dnsmasq -k -C "$conf"
+	start_server -P "$T/dnsmasq.pid" dnsmasq -k -C "$1" "${run[@]}"
 }
 
 lan_dnsmasq_stop() {
@@ -150,6 +157,34 @@ lan_httpd() {
 		sleep 0.05
 	done
 	fail "the web server does not listen on $LAN_SERVER:80"
+}
+
+# lan_pxebootsrv CONF: what "pxebootsrv run" starts, from "pxebootsrv render":
+# the boot directory (CONF's boot-dir) gets the rendered menus and every file
+# of the rendered list "bootfiles"; dnsmasq, lighttpd and nbdexport run with
+# the rendered configurations. $LAN_RENDER is the rendered directory.
+lan_pxebootsrv() {
+	local conf=$1 bootdir name src _
+	requires pxebootsrv lighttpd
+	LAN_RENDER=$T/render
+	pxebootsrv -c "$conf" render "$LAN_RENDER" || fail "pxebootsrv render $conf failed"
+	bootdir=$(sed -n 's/^boot-dir *= *//p' "$conf")
+	[ -n "$bootdir" ] || fail "lan_pxebootsrv: $conf names no boot-dir"
+	mkdir -p "$bootdir"
+	cp -a "$LAN_RENDER/boot/." "$bootdir/"
+	while read -r name src _; do
+		case $name in '#'* | '') continue ;; esac
+		[ -f "$src" ] || skip "$src is missing (tools/install-deps test)"
+		mkdir -p "$(dirname "$bootdir/$name")"
+		ln -sf "$src" "$bootdir/$name"
+	done <"$LAN_RENDER/bootfiles"
+	[ ! -f "$LAN_RENDER/nbdexport.conf" ] ||
+		start_server -P "$T/nbdexport.pid" \
+			nbdexport -f -q --pidfile "$T/nbdexport.pid" -c "$LAN_RENDER/nbdexport.conf"
+	[ ! -f "$LAN_RENDER/lighttpd.conf" ] ||
+		start_server -P "$T/lighttpd.pid" -w 80 \
+			bash -c "echo \$\$ >'$T/lighttpd.pid'; exec lighttpd -D -f '$LAN_RENDER/lighttpd.conf' 2>>'$T/lighttpd.log'"
+	[ ! -f "$LAN_RENDER/dnsmasq.conf" ] || lan_dnsmasq_file "$LAN_RENDER/dnsmasq.conf"
 }
 
 lan_nbdexport() {

@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The boot server's DHCP answers, asked by dhcpprobe as each kind of network
-# boot client would, on a LAN of the test's own (tests/e2e/lib-lan.sh):
-#   full mode: BIOS (pxelinux.0), iPXE (the script's URL), UEFI x86-64 (7 and
-#   9: shim; a MAC set to iPXE: snponly.efi), UEFI HTTP boot (a URL and
-#   option 60 HTTPClient), arm64 UEFI (11), a host with its own address;
+# The DHCP answers of the dnsmasq configuration "pxebootsrv render" writes,
+# asked by dhcpprobe as each kind of network boot client would, on a LAN of
+# the test's own (tests/e2e/lib-lan.sh):
+#   full mode, default paths: BIOS (pxelinux.0), iPXE (the script's URL),
+#   UEFI x86-64 (7 and 9: shim), UEFI HTTP boot (a URL and option 60
+#   HTTPClient), arm64 UEFI (11), a [host] with its own address and name,
+#   root-path (option 17);
+#   full mode, bios = ipxe and uefi = ipxe: undionly.kpxe and snponly.efi,
+#   and the script once iPXE runs;
 #   proxy mode, next to BusyBox's udhcpd that gives the addresses: the
 #   client sees udhcpd's address and the proxy's PXE offer, and port 4011
 #   names its boot file.
@@ -13,14 +17,54 @@
 . "$(dirname "$0")/../e2e/lib-lan.sh"
 
 lan_setup
-requires dnsmasq busybox
+requires dnsmasq busybox pxebootsrv lighttpd mksquashfs nbdexport
 DHCPPROBE=$BUILD/tests/dhcpprobe
 [ -x "$DHCPPROBE" ] || fail "$DHCPPROBE is missing (make)"
 lan_netns cli
-mkdir -p "$T/boot"
+mkdir -p "$T/files"
+touch "$T/files/vmlinuz" "$T/files/initrd.img"
+mkdir "$T/files/tree"
+mksquashfs "$T/files/tree" "$T/files/root.sqfs" -quiet >/dev/null || fail "mksquashfs"
 
-mac_ipxe=52:54:00:77:02:02
 mac_host=52:54:00:77:02:03
+bios=(-a 0 -c PXEClient:Arch:00000:UNDI:002001)
+efi7=(-a 7 -c PXEClient:Arch:00007:UNDI:003000)
+efi9=(-a 9 -c PXEClient:Arch:00009:UNDI:003000)
+efihttp=(-a 16 -c HTTPClient:Arch:00016:UNDI:003000)
+arm64=(-a 11 -c PXEClient:Arch:00011:UNDI:003000)
+ipxe=(-u iPXE -e)
+
+# conf MODE [MENU-LINES...]: a pxebootsrv.conf in $T/pxebootsrv.conf
+conf() {
+	local mode=$1
+	shift
+	cat >"$T/pxebootsrv.conf" <<CONF
+[server]
+address = $LAN_SERVER
+interface = $LAN_BR
+boot-dir = $T/srv/boot
+state-dir = $T/state
+
+[dhcp]
+mode = $mode
+$([ "$mode" = full ] && printf 'range = %s %s\nrouter = %s\n' "$LAN_NET.100" "$LAN_NET.149" "$LAN_SERVER")
+
+[menu]
+timeout = 1
+$(printf '%s\n' "$@")
+
+[entry debian]
+kind = pxeroot
+kernel = $T/files/vmlinuz
+initrd = $T/files/initrd.img
+image = $T/files/root.sqfs
+
+[host $mac_host]
+address = $LAN_NET.50
+name = lab1
+CONF
+	[ "$mode" = full ] || sed -i '/^address = 10.77.0.50$/d; /^name = lab1$/d' "$T/pxebootsrv.conf"
+}
 
 # probe NAME DHCPPROBE-ARGS...: the answers in $T/NAME.out
 probe() {
@@ -45,74 +89,70 @@ want() {
 	assert_eq "$4" "$got" "$1: $2 $3"
 }
 
-lan_dnsmasq "dhcp-range=$LAN_NET.100,$LAN_NET.149,255.255.255.0,1h" \
-	"enable-tftp" "tftp-root=$T/boot" \
-	"dhcp-option=option:root-path,nbd:$LAN_SERVER:10809/root" \
-	"dhcp-match=set:ipxe,175" \
-	"dhcp-match=set:bios,option:client-arch,0" \
-	"dhcp-match=set:efi64,option:client-arch,7" \
-	"dhcp-match=set:efi64,option:client-arch,9" \
-	"dhcp-match=set:efihttp,option:client-arch,16" \
-	"dhcp-match=set:arm64,option:client-arch,11" \
-	"dhcp-host=$mac_ipxe,set:uefi-ipxe" \
-	"dhcp-host=$mac_host,$LAN_NET.50,lab1" \
-	"dhcp-boot=tag:ipxe,http://$LAN_SERVER/boot.ipxe" \
-	"dhcp-boot=tag:!ipxe,tag:bios,pxelinux.0,,$LAN_SERVER" \
-	"dhcp-boot=tag:!ipxe,tag:efi64,tag:!uefi-ipxe,shimx64.efi,,$LAN_SERVER" \
-	"dhcp-boot=tag:!ipxe,tag:efi64,tag:uefi-ipxe,snponly.efi,,$LAN_SERVER" \
-	"dhcp-boot=tag:!ipxe,tag:efihttp,http://$LAN_SERVER/snponly.efi" \
-	"dhcp-boot=tag:!ipxe,tag:arm64,arm64/shimaa64.efi,,$LAN_SERVER" \
-	"dhcp-option-force=tag:efihttp,60,HTTPClient"
+stop_server() {
+	lan_dnsmasq_stop
+	_stop_server "$T/lighttpd.pid" "$(cat "$T/lighttpd.pid")" || true
+	_stop_server "$T/nbdexport.pid" "$(cat "$T/nbdexport.pid")" || true
+}
 
-probe bios -m 52:54:00:77:02:01 -a 0 -c PXEClient:Arch:00000:UNDI:002001 -r
+# Full mode, the default paths.
+conf full "default = debian"
+lan_pxebootsrv "$T/pxebootsrv.conf"
+probe bios -m 52:54:00:77:02:01 "${bios[@]}" -r
 want bios offer bootfile pxelinux.0
 want bios offer siaddr "$LAN_SERVER"
 want bios ack bootfile pxelinux.0
-want bios ack option17 "nbd:$LAN_SERVER:10809/root"
+want bios ack siaddr "$LAN_SERVER"
+want bios ack option17 "nbd:$LAN_SERVER:10809/debian"
 grep -q "^ack $LAN_SERVER yiaddr $LAN_NET.1[0-4][0-9]$" "$T/bios.out" || fail "bios: no address from the range"
 ok "bios: an address from the range"
 
-probe ipxe -m 52:54:00:77:02:01 -a 0 -c PXEClient:Arch:00000:UNDI:002001 -u iPXE -e
+probe ipxe -m 52:54:00:77:02:01 "${bios[@]}" "${ipxe[@]}"
 want ipxe offer bootfile "http://$LAN_SERVER/boot.ipxe"
-
-probe efi7 -m 52:54:00:77:02:01 -a 7 -c PXEClient:Arch:00007:UNDI:003000
+probe efi7 -m 52:54:00:77:02:01 "${efi7[@]}"
 want efi7 offer bootfile shimx64.efi
 want efi7 offer siaddr "$LAN_SERVER"
-probe efi9 -m 52:54:00:77:02:01 -a 9 -c PXEClient:Arch:00009:UNDI:003000
+probe efi9 -m 52:54:00:77:02:01 "${efi9[@]}"
 want efi9 offer bootfile shimx64.efi
-probe efi7ipxe -m $mac_ipxe -a 7 -c PXEClient:Arch:00007:UNDI:003000
-want efi7ipxe offer bootfile snponly.efi
-probe efi7ipxe2 -m $mac_ipxe -a 7 -c PXEClient:Arch:00007:UNDI:003000 -u iPXE -e
-want efi7ipxe2 offer bootfile "http://$LAN_SERVER/boot.ipxe"
-
-probe http -m 52:54:00:77:02:01 -a 16 -c HTTPClient:Arch:00016:UNDI:003000
-want http offer bootfile "http://$LAN_SERVER/snponly.efi"
+probe efiipxe -m 52:54:00:77:02:01 "${efi7[@]}" "${ipxe[@]}"
+want efiipxe offer bootfile "http://$LAN_SERVER/boot.ipxe"
+probe http -m 52:54:00:77:02:01 "${efihttp[@]}"
+want http offer bootfile "http://$LAN_SERVER/shimx64.efi"
 want http offer option60 HTTPClient
-
-probe arm64 -m 52:54:00:77:02:01 -a 11 -c PXEClient:Arch:00011:UNDI:003000
-want arm64 offer bootfile arm64/shimaa64.efi
-
-probe host -m $mac_host -a 0 -c PXEClient:Arch:00000:UNDI:002001 -r
+probe noarch -m 52:54:00:77:02:01 -c PXEClient:Arch:00007:UNDI:003000
+want noarch offer bootfile shimx64.efi
+probe host -m $mac_host "${bios[@]}" -r
 want host offer yiaddr "$LAN_NET.50"
 want host ack yiaddr "$LAN_NET.50"
+want host ack option12 lab1
 want host ack bootfile pxelinux.0
+probe arm64 -m 52:54:00:77:02:01 "${arm64[@]}"
+if grep -Eq "^offer $LAN_SERVER (file|option67) " "$T/arm64.out"; then
+	fail "arm64: a boot file for a server without arm64 loaders: $(cat "$T/arm64.out")"
+fi
+ok "arm64: no boot file while the entries are not arm64"
+stop_server
+
+# Full mode, iPXE for BIOS and UEFI.
+conf full "default = debian" "bios = ipxe" "uefi = ipxe"
+lan_pxebootsrv "$T/pxebootsrv.conf"
+probe ibios -m 52:54:00:77:02:01 "${bios[@]}"
+want ibios offer bootfile undionly.kpxe
+probe iefi -m 52:54:00:77:02:01 "${efi7[@]}"
+want iefi offer bootfile snponly.efi
+probe iefi2 -m 52:54:00:77:02:01 "${efi7[@]}" "${ipxe[@]}"
+want iefi2 offer bootfile "http://$LAN_SERVER/boot.ipxe"
+stop_server
 
 # Proxy mode: udhcpd on 10.77.0.2 gives the addresses, dnsmasq only boots.
-lan_dnsmasq_stop
 lan_netns dhcp2 "$LAN_NET.2/24"
-lan_udhcpd dhcp2 "option router $LAN_NET.2"
-lan_dnsmasq "dhcp-range=$LAN_NET.0,proxy,255.255.255.0" \
-	"enable-tftp" "tftp-root=$T/boot" \
-	"dhcp-userclass=set:ipxe,iPXE" \
-	"pxe-service=tag:!ipxe,x86PC,pxeroot,pxelinux" \
-	"pxe-service=tag:!ipxe,BC_EFI,pxeroot,snponly.efi" \
-	"pxe-service=tag:!ipxe,x86-64_EFI,pxeroot,snponly.efi" \
-	"dhcp-boot=tag:ipxe,http://$LAN_SERVER/boot.ipxe"
-
+lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"
+conf proxy "default = debian" "uefi = ipxe"
+lan_pxebootsrv "$T/pxebootsrv.conf"
 # Port 4011 answers the client's address: the namespace takes one (outside
 # udhcpd's range), as a PXE client has the address udhcpd gave it by then.
 ip -n cli addr add "$LAN_NET.90/24" dev eth0
-probe pbios -m 52:54:00:77:02:11 -a 0 -c PXEClient:Arch:00000:UNDI:002001 -r -p -A $LAN_NET.90
+probe pbios -m 52:54:00:77:02:11 "${bios[@]}" -r -p -A $LAN_NET.90
 grep -q "^ack $LAN_NET.2 yiaddr $LAN_NET.1[5-9][0-9]$" "$T/pbios.out" || {
 	cat "$T/pbios.out"
 	fail "proxy bios: no address from udhcpd"
@@ -122,7 +162,8 @@ want pbios offer yiaddr 0.0.0.0
 want pbios offer option60 PXEClient
 want pbios proxy bootfile pxelinux.0
 want pbios proxy siaddr "$LAN_SERVER"
-
-probe pefi -m 52:54:00:77:02:12 -a 7 -c PXEClient:Arch:00007:UNDI:003000 -r -p -A $LAN_NET.90
+probe pefi -m 52:54:00:77:02:12 "${efi7[@]}" -r -p -A $LAN_NET.90
 want pefi offer option60 PXEClient
 want pefi proxy bootfile snponly.efi
+probe pipxe -m 52:54:00:77:02:13 "${bios[@]}" "${ipxe[@]}"
+want pipxe offer bootfile "http://$LAN_SERVER/boot.ipxe"
