@@ -2,81 +2,140 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Firmware boot matrix, BIOS: SeaBIOS and the NIC's iPXE ROM on a LAN of the
-# test's own, a full DHCP server (dnsmasq) answering by architecture and MAC,
-# a squashfs root over NBD. Three clients boot at once:
-#   menu    pxelinux.0 (TFTP) shows the menu, its default entry boots;
-#   permac  pxelinux.0 reads the per-MAC file pxelinux.cfg/01-MAC, whose
-#           default is another entry;
-#   ipxe    its MAC is set to the iPXE path: the ROM (iPXE already) gets the
-#           script's URL and loads kernel and initramfs over HTTP.
-# Each root prints the mark its entry put on the kernel command line.
-# timeout: 900
+# test's own, served as "pxebootsrv render" configures dnsmasq, lighttpd and
+# nbdexport; the root is a squashfs over NBD. Each root prints the mark its
+# entry put on the kernel command line.
+# First four clients at once, with pxebootsrv's own DHCP answers; the ROM is
+# iPXE, so it is sent to the iPXE script (boot.ipxe) and its menu:
+#   menu     the menu's default entry;
+#   host     a [host] whose default is another entry (ipxe/01-MAC.ipxe);
+#   local    a [host] whose default is the local disk: iPXE's sanboot runs
+#            the disk's boot sector, which prints its own mark;
+#   install  a [host] whose default is the installer entry: the kernel gets
+#            the preseed URL on its command line.
+# Then two clients at once with pxelinux.0 sent to every BIOS client (QEMU has
+# no PXE ROM but iPXE, which pxebootsrv sends to its script): the rendered
+# pxelinux.cfg/default and pxelinux.cfg/01-MAC menus.
+# timeout: 1200
 . "$(dirname "$0")/lib-lan.sh"
 
 boot_setup
 lan_setup
-requires nbdexport dnsmasq
+requires nbdexport dnsmasq pxebootsrv lighttpd
 boot_initramfs
 lan_root "$T/tree"
 boot_squashfs "$T/tree" "$T/root.sqfs"
-lan_boot_dir "$T/boot"
 
 mac_menu=52:54:00:77:00:01
-mac_permac=52:54:00:77:00:02
-mac_ipxe=52:54:00:77:00:03
-args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 root=nbd:$LAN_SERVER:10809/root"
+mac_host=52:54:00:77:00:02
+mac_local=52:54:00:77:00:03
+mac_install=52:54:00:77:00:04
+args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0"
 
-entries() {
-	cat <<MENU
-LABEL debian
-  MENU LABEL Debian (NBD)
-  KERNEL vmlinuz
-  APPEND initrd=initrd.img $args pxeroot.test.mark=menu-default
-  IPAPPEND 2
-LABEL other
-  MENU LABEL Another entry
-  KERNEL vmlinuz
-  APPEND initrd=initrd.img $args pxeroot.test.mark=per-mac
-  IPAPPEND 2
-MENU
-}
+cat >"$T/pxebootsrv.conf" <<CONF
+[server]
+address = $LAN_SERVER
+interface = $LAN_BR
+boot-dir = $T/srv/boot
+state-dir = $T/state
+
+[dhcp]
+mode = full
+range = $LAN_NET.100 $LAN_NET.149
+router = $LAN_SERVER
+
+[menu]
+title = pxeroot
+timeout = 1
+default = debian
+
+[entry debian]
+kind = pxeroot
+label = Debian (NBD)
+kernel = $VMLINUZ
+initrd = $INITRD
+image = $T/root.sqfs
+append = $args pxeroot.test.mark=debian
+
+[entry other]
+kind = pxeroot
+label = Another entry
+kernel = $VMLINUZ
+initrd = $INITRD
+image = $T/root.sqfs
+append = $args pxeroot.test.mark=other
+
+[entry local]
+kind = localboot
+
+[entry install]
+kind = installer
+kernel = $VMLINUZ
+initrd = $INITRD
+preseed = http://$LAN_SERVER/preseed.cfg
+
+[host $mac_host]
+default = other
+
+[host $mac_local]
+default = local
+
+[host $mac_install]
+default = install
+append = console=ttyS0
+CONF
+
+# A disk whose boot sector writes LOCAL-DISK-BOOTED to the first serial port
+# and halts: xor ax,ax; mov ds,ax; cld; mov dx,0x3f8; mov si,msg;
+# lodsb; test al,al; jz done; out dx,al; jmp lodsb; done: cli; hlt; jmp hlt.
 {
-	printf 'SERIAL 0 115200\nUI menu.c32\nMENU TITLE pxeroot\nPROMPT 0\nTIMEOUT 10\nDEFAULT debian\n'
-	entries
-} >"$T/boot/pxelinux.cfg/default"
-{
-	printf 'SERIAL 0 115200\nUI menu.c32\nMENU TITLE pxeroot\nPROMPT 0\nTIMEOUT 10\nDEFAULT other\n'
-	entries
-} >"$T/boot/pxelinux.cfg/01-${mac_permac//:/-}"
-cat >"$T/boot/boot.ipxe" <<IPXE
-#!ipxe
-echo pxeroot iPXE script
-kernel http://$LAN_SERVER/vmlinuz initrd=initrd.img $args pxeroot.test.mark=ipxe BOOTIF=01-\${net0/mac:hexhyp}
-initrd http://$LAN_SERVER/initrd.img
-boot
-IPXE
+	printf '\x31\xc0\x8e\xd8\xfc\xba\xf8\x03\xbe\x17\x7c\xac\x84\xc0\x74\x03\xee\xeb\xf8'
+	printf '\xfa\xf4\xeb\xfd'
+	printf 'LOCAL-DISK-BOOTED\r\n\0'
+} >"$T/disk.img"
+truncate -s 510 "$T/disk.img"
+printf '\x55\xaa' >>"$T/disk.img"
+truncate -s 1M "$T/disk.img"
 
-lan_nbdexport "$T/root.sqfs=root"
-lan_httpd "$T/boot"
-lan_dnsmasq "dhcp-range=$LAN_NET.100,$LAN_NET.149,255.255.255.0,1h" \
-	"enable-tftp" "tftp-root=$T/boot" \
-	"dhcp-match=set:ipxe,175" \
-	"dhcp-match=set:bios,option:client-arch,0" \
-	"dhcp-host=$mac_ipxe,set:bios-ipxe,$LAN_NET.53" \
-	"dhcp-boot=tag:bios,tag:!bios-ipxe,pxelinux.0,,$LAN_SERVER" \
-	"dhcp-boot=tag:bios-ipxe,tag:!ipxe,undionly.kpxe,,$LAN_SERVER" \
-	"dhcp-boot=tag:bios-ipxe,tag:ipxe,http://$LAN_SERVER/boot.ipxe"
-
+lan_pxebootsrv "$T/pxebootsrv.conf"
 t0=$SECONDS
 lan_client menu bios $mac_menu
-lan_client permac bios $mac_permac
-lan_client ipxe bios $mac_ipxe
-lan_expect_booted menu "BIOS, pxelinux menu, default entry" '^MARK menu-default$' 'PXELINUX' 'Automatic boot in' \
-	'^MOUNT /run/pxeroot/lower squashfs /dev/nbd0$'
-lan_expect_booted permac "BIOS, pxelinux, the per-MAC file's default" '^MARK per-mac$'
-lan_expect_booted ipxe "BIOS, iPXE ROM, script and kernel over HTTP" '^MARK ipxe$' \
-	"Filename: http://$LAN_SERVER/boot.ipxe" 'pxeroot iPXE script' "BOOTIF=01-${mac_ipxe//:/-}"
-grep -q "sent .*/pxelinux.cfg/01-${mac_permac//:/-}" "$T/dnsmasq.log" ||
+lan_client host bios $mac_host
+lan_client local bios $mac_local -drive "file=$T/disk.img,format=raw,if=ide"
+lan_client install bios $mac_install
+
+if lan_wait install "Kernel command line: .*auto=true priority=critical url=http://$LAN_SERVER/preseed.cfg"; then
+	ok "BIOS, iPXE menu, a host's installer entry: the kernel got the preseed URL in $LAN_SECS s"
+else
+	_lan_show install
+	fail "the installer entry's kernel did not get the preseed URL"
+fi
+lan_stop install
+if lan_wait local 'LOCAL-DISK-BOOTED'; then
+	ok "BIOS, iPXE menu, a host's local disk entry: the disk's boot sector ran in $LAN_SECS s"
+else
+	_lan_show local
+	fail "the local disk entry did not boot the disk"
+fi
+lan_stop local
+lan_expect_booted menu "BIOS, iPXE ROM, pxebootsrv's iPXE menu, default entry" '^MARK debian$' \
+	"Filename: http://$LAN_SERVER/boot.ipxe"
+lan_expect_booted host "BIOS, iPXE ROM, the host's own iPXE menu (ipxe/01-MAC.ipxe)" '^MARK other$' \
+	"01-${mac_host//:/-}.ipxe"
+ok "four BIOS clients at once: $((SECONDS - t0)) s"
+
+# pxelinux.0 to every BIOS client, the rendered pxelinux menus.
+lan_dnsmasq_stop
+lan_dnsmasq "dhcp-range=$LAN_NET.100,$LAN_NET.149,255.255.255.0,1h" \
+	"enable-tftp" "tftp-root=$T/srv/boot" \
+	"dhcp-boot=pxelinux.0,,$LAN_SERVER"
+t0=$SECONDS
+lan_client pxelinux bios 52:54:00:77:00:05
+lan_client pxehost bios $mac_host
+lan_expect_booted pxelinux "BIOS, pxelinux, pxebootsrv's menu, default entry" '^MARK debian$' \
+	'PXELINUX' 'Automatic boot in' '^MOUNT /run/pxeroot/lower squashfs /dev/nbd0$'
+lan_expect_booted pxehost "BIOS, pxelinux, the host's pxelinux.cfg/01-MAC" '^MARK other$'
+grep -q "sent .*/pxelinux.cfg/01-${mac_host//:/-}" "$T/dnsmasq.log" ||
 	fail "pxelinux did not fetch the per-MAC file"
-ok "pxelinux fetched pxelinux.cfg/01-${mac_permac//:/-} by TFTP"
-ok "three BIOS clients at once: $((SECONDS - t0)) s"
+ok "pxelinux fetched pxelinux.cfg/01-${mac_host//:/-} by TFTP"
+ok "two pxelinux clients at once: $((SECONDS - t0)) s"
