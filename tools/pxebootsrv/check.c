@@ -292,7 +292,7 @@ int check_dhcp(const struct pbs_config *c)
 			return 0; /* reported by check_ports */
 		ifname = found;
 	}
-	n = dhcp_probe(ifname, 2000, ans, ARRAY_SIZE(ans));
+	n = dhcp_probe(ifname, 3000, ans, ARRAY_SIZE(ans));
 	if (n < 0) {
 		log_error("cannot look for DHCP servers on %s: %s", ifname, strerror(-n));
 		return 1;

@@ -68,12 +68,15 @@ int render_dnsmasq(struct render *r)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "# dnsmasq: DHCP (%s) and TFTP (%s) for PXE clients, no DNS\n",
+	fprintf(f, "# dnsmasq%s: DHCP (%s) and TFTP (%s) for PXE clients%s\n",
+		r->dropin ? " drop-in" : "",
 		c->mode == DHCP_FULL	? "full"
 		: c->mode == DHCP_PROXY ? "proxy"
 					: "off",
-		c->tftp ? "on" : "off");
-	fprintf(f, "port=0\n");
+		c->tftp ? "on" : "off", r->dropin ? "" : ", no DNS");
+	/* A drop-in leaves DNS as the system's dnsmasq has it. */
+	if (!r->dropin)
+		fprintf(f, "port=0\n");
 	if (c->interface)
 		fprintf(f, "interface=%s\n", c->interface);
 	else

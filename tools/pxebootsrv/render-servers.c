@@ -33,14 +33,31 @@ static int render_lighttpd(struct render *r)
 
 	if (!f)
 		return -ENOMEM;
+	if (r->dropin) {
+		/* Next to the system's sites: by address on port 80 (the main
+		 * socket, bound to all addresses, already listens there), else by
+		 * a socket of its own. */
+		fprintf(f, "# lighttpd drop-in: the boot directory for PXE clients\n");
+		if (c->http_port == 80)
+			fprintf(f, "$HTTP[\"host\"] == \"%s\" {\n", c->address);
+		else
+			fprintf(f, "$SERVER[\"socket\"] == \"%s:%u\" {\n", c->address,
+				c->http_port);
+		fprintf(f, "\tserver.document-root = \"%s\"\n", c->boot_dir);
+		fprintf(f, "\tserver.follow-symlink = \"enable\"\n}\n");
+		DONE(R_LIGHTTPD);
+	}
 	fprintf(f, "# lighttpd: the boot directory over HTTP, static files only\n");
 	fprintf(f, "server.document-root = \"%s\"\n", c->boot_dir);
 	fprintf(f, "server.bind = \"%s\"\n", c->address);
 	fprintf(f, "server.port = %u\n", c->http_port);
+	/* Started as root to bind port 80; serves as Debian's web server user. */
+	fprintf(f, "server.username = \"www-data\"\nserver.groupname = \"www-data\"\n");
 	fprintf(f, "server.follow-symlink = \"enable\"\n");
 	fprintf(f, "server.range-requests = \"enable\"\n");
-	fprintf(f, "dir-listing.activate = \"disable\"\n");
-	fprintf(f, "index-file.names = ( )\n");
+	/* No module beyond the built-in static file handler: no directory
+	 * listings, no index files. */
+	fprintf(f, "server.modules = ( )\n");
 	fprintf(f, "mimetype.assign = ( \"\" => \"application/octet-stream\" )\n");
 	DONE(R_LIGHTTPD);
 }
