@@ -55,7 +55,8 @@ struct dhcp_msg {
 	char sname[64];
 	char file[128];
 	uint32_t magic;
-	uint8_t options[312];
+	/* Up to the 1472 bytes the client says it accepts (option 57). */
+	uint8_t options[1472 - 240];
 } __attribute__((packed));
 
 struct probe {
@@ -297,8 +298,9 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Collect replies of the given types (a bit mask) until the timeout; call
- * keep() on each. With stop_at_first, return after the first one. */
+/* Collect replies of the given types (a bit mask of message types) into out
+ * until the timeout, one per server and type. With stop_at_first, return after
+ * the first one. */
 static int collect(struct probe *pr, int types, int stop_at_first, struct reply *out,
 		   int max)
 {

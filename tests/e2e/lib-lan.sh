@@ -14,14 +14,15 @@
 #                              a veth whose other end is a bridge port
 #   lan_in NAME CMD...         run CMD in namespace NAME
 #   lan_tap NAME               a tap device on the bridge (for QEMU)
-#   lan_boot_dir DIR           the loaders every boot path needs, the kernel
-#                              ($VMLINUZ) and the initramfs ($INITRD) in DIR
 #   lan_dnsmasq CONF-LINES...  dnsmasq on the bridge with these lines added to
 #                              the common ones (no DNS, log-dhcp)
 #   lan_dnsmasq_file CONF      dnsmasq with CONF as it is
-#   lan_pxebootsrv CONF        the boot server as "pxebootsrv render" makes it
+#   lan_pxebootsrv_render CONF the boot directory as "pxebootsrv render" and
+#                              the rendered list of boot files make it
+#   lan_pxebootsrv CONF        "pxebootsrv run" (log: $LAN_LOG), until its
+#                              servers listen
+#   lan_pxebootsrv_stop        stop it
 #   lan_dnsmasq_stop           stop it (to start another configuration)
-#   lan_httpd DIR              a web server for DIR on $LAN_SERVER:80
 #   lan_nbdexport ARGS...      nbdexport on $LAN_SERVER:10809
 #   lan_udhcpd NS [LINES...]   busybox udhcpd in namespace NS, giving addresses
 #   lan_client NAME FW MAC [QEMU-ARGS...]
@@ -33,6 +34,7 @@
 #                              Microsoft's keys, the firmware's PXE)
 #   lan_wait NAME ERE [SECS]   wait until a console line of NAME matches ERE;
 #                              sets LAN_SECS (seconds since the client started)
+#   lan_console_has NAME ERE   a line of NAME's console matches ERE
 #   lan_stop NAME              stop a client
 #   lan_expect_booted NAME WHAT [ERE...]
 #                              NAME's booted root printed its marker (and a line
@@ -46,7 +48,7 @@
 LAN_BR=pxrlan0
 LAN_NET=10.77.0
 LAN_SERVER=$LAN_NET.1
-LAN_TIMEOUT=${LAN_TIMEOUT:-400}
+LAN_TIMEOUT=${LAN_TIMEOUT:-600}
 OVMF_DIR=${OVMF_DIR:-/usr/share/OVMF}
 declare -A _lan_pid _lan_t0
 _lan_ports=0
@@ -62,6 +64,10 @@ lan_setup() {
 	pxeroot-*) ;;
 	*) mount -t tmpfs -o mode=0755 pxeroot-lan-run /run ;;
 	esac
+	# dnsmasq keeps its leases in /var/lib/misc unless told otherwise: a
+	# private one, so that nothing of the test reaches the host's.
+	mount -t tmpfs -o mode=0755 pxeroot-lan-misc /var/lib/misc ||
+		fail "cannot mount a private /var/lib/misc"
 	# No spanning tree and no forwarding delay: a port forwards at once.
 	ip link add "$LAN_BR" type bridge stp_state 0 forward_delay 0 ||
 		fail "cannot create the bridge $LAN_BR"
@@ -92,28 +98,6 @@ lan_tap() {
 	ip tuntap add dev "$1" mode tap || fail "ip tuntap add $1"
 	cleanup_fn ip link del "$1"
 	ip link set "$1" master "$LAN_BR" up
-}
-
-# lan_boot_dir DIR: what every boot path loads, from Debian's packages:
-# pxelinux (BIOS), iPXE's undionly.kpxe (BIOS) and snponly.efi (UEFI), shim,
-# the network GRUB signed for Secure Boot, and the kernel and initramfs.
-lan_boot_dir() {
-	local dir=$1 f
-	mkdir -p "$dir/pxelinux.cfg" "$dir/grub"
-	for f in /usr/lib/PXELINUX/pxelinux.0 /usr/lib/syslinux/modules/bios/ldlinux.c32 \
-		/usr/lib/syslinux/modules/bios/menu.c32 /usr/lib/syslinux/modules/bios/libutil.c32 \
-		/usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/snponly.efi; do
-		[ -f "$f" ] || skip "$f is missing (tools/install-deps test)"
-		cp "$f" "$dir/"
-	done
-	[ -f /usr/lib/shim/shimx64.efi.signed ] || skip "shim-signed is not installed"
-	[ -f /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed ] ||
-		skip "grub-efi-amd64-signed is not installed"
-	cp /usr/lib/shim/shimx64.efi.signed "$dir/shimx64.efi"
-	cp /usr/lib/shim/mmx64.efi.signed "$dir/mmx64.efi"
-	cp /usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed "$dir/grubx64.efi"
-	cp "$VMLINUZ" "$dir/vmlinuz"
-	cp "$INITRD" "$dir/initrd.img"
 }
 
 lan_dnsmasq() {
@@ -149,27 +133,16 @@ lan_dnsmasq_stop() {
 	rm -f "$T/dnsmasq.pid"
 }
 
-lan_httpd() {
-	start_server -P "$T/httpd.pid" \
-		bash -c "echo \$\$ >'$T/httpd.pid'; exec busybox httpd -f -p $LAN_SERVER:80 -h '$1'"
-	for _ in $(seq 1 100); do
-		ss -Hltn "src $LAN_SERVER:80" | grep -q . && return 0
-		sleep 0.05
-	done
-	fail "the web server does not listen on $LAN_SERVER:80"
-}
-
-# lan_pxebootsrv CONF: what "pxebootsrv run" starts, from "pxebootsrv render":
-# the boot directory (CONF's boot-dir) gets the rendered menus and every file
-# of the rendered list "bootfiles"; dnsmasq, lighttpd and nbdexport run with
-# the rendered configurations. $LAN_RENDER is the rendered directory.
-lan_pxebootsrv() {
+# lan_pxebootsrv_render CONF: "pxebootsrv render" into $LAN_RENDER; the boot
+# directory (CONF's boot-dir) gets the rendered menus and every file of the
+# rendered list "bootfiles", as run places them. Starts nothing.
+lan_pxebootsrv_render() {
 	local conf=$1 bootdir name src _
-	requires pxebootsrv lighttpd
+	requires pxebootsrv
 	LAN_RENDER=$T/render
 	pxebootsrv -c "$conf" render "$LAN_RENDER" || fail "pxebootsrv render $conf failed"
 	bootdir=$(sed -n 's/^boot-dir *= *//p' "$conf")
-	[ -n "$bootdir" ] || fail "lan_pxebootsrv: $conf names no boot-dir"
+	[ -n "$bootdir" ] || fail "lan_pxebootsrv_render: $conf names no boot-dir"
 	mkdir -p "$bootdir"
 	cp -a "$LAN_RENDER/boot/." "$bootdir/"
 	while read -r name src _; do
@@ -178,13 +151,37 @@ lan_pxebootsrv() {
 		mkdir -p "$(dirname "$bootdir/$name")"
 		ln -sf "$src" "$bootdir/$name"
 	done <"$LAN_RENDER/bootfiles"
-	[ ! -f "$LAN_RENDER/nbdexport.conf" ] ||
-		start_server -P "$T/nbdexport.pid" \
-			nbdexport -f -q --pidfile "$T/nbdexport.pid" -c "$LAN_RENDER/nbdexport.conf"
-	[ ! -f "$LAN_RENDER/lighttpd.conf" ] ||
-		start_server -P "$T/lighttpd.pid" -w 80 \
-			bash -c "echo \$\$ >'$T/lighttpd.pid'; exec lighttpd -D -f '$LAN_RENDER/lighttpd.conf' 2>>'$T/lighttpd.log'"
-	[ ! -f "$LAN_RENDER/dnsmasq.conf" ] || lan_dnsmasq_file "$LAN_RENDER/dnsmasq.conf"
+}
+
+# lan_pxebootsrv CONF: "pxebootsrv run" in the background, its log (every
+# child's lines, prefixed with its name) in $LAN_LOG; returns once its
+# servers listen. Its children drop privileges (dnsmasq to nobody, lighttpd
+# to www-data): the test's directory is opened to them.
+lan_pxebootsrv() {
+	local conf=$1 i
+	requires pxebootsrv dnsmasq lighttpd nbdexport
+	chmod 0755 "$T"
+	LAN_LOG=$T/pxebootsrv.log
+	start_server -P "$T/pxebootsrv.pid" \
+		bash -c "echo \$\$ >'$T/pxebootsrv.pid'; exec pxebootsrv -c '$conf' run 2>>'$LAN_LOG'"
+	for ((i = 0; i < 300; i++)); do
+		if ss -Hlun "sport = :67" | grep -q . || ss -Hlun "sport = :4011" | grep -q .; then
+			if ss -Hltn "sport = :80" | grep -q . && ss -Hltn "sport = :10809" | grep -q .; then
+				return 0
+			fi
+		fi
+		kill -0 "$(cat "$T/pxebootsrv.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$LAN_LOG" >&2
+	fail "pxebootsrv run did not start its servers"
+}
+
+lan_pxebootsrv_stop() {
+	local pid
+	pid=$(cat "$T/pxebootsrv.pid" 2>/dev/null) || return 0
+	_stop_server "$T/pxebootsrv.pid" "$pid" || true
+	rm -f "$T/pxebootsrv.pid"
 }
 
 lan_nbdexport() {
@@ -260,20 +257,30 @@ lan_client() {
 	cleanup_fn kill "${_lan_pid[$name]}"
 }
 
+# lan_console_has NAME ERE: a line of NAME's console matches ERE. grep reads
+# all of it: with -q it would stop early, and tr's SIGPIPE would fail the
+# pipeline (pipefail).
+lan_console_has() {
+	tr -d '\r' <"$T/$1.log" | grep -E -- "$2" >/dev/null
+}
+
+# LAN_SECS: from the client's start to its console's last line, not to now:
+# clients are checked one after the other, and one may have printed its mark
+# (and halted or powered off) long before its turn.
 _lan_secs() {
-	LAN_SECS=$(awk -v a="${_lan_t0[$1]}" -v b="$(date +%s%N)" \
+	LAN_SECS=$(awk -v a="${_lan_t0[$1]}" -v b="$(date -r "$T/$1.log" +%s%N)" \
 		'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 }
 
 lan_wait() {
-	local name=$1 ere=$2 secs=${3:-$LAN_TIMEOUT} log=$T/$1.log i
+	local name=$1 ere=$2 secs=${3:-$LAN_TIMEOUT} i
 	for ((i = 0; i < secs * 5; i++)); do
-		if tr -d '\r' <"$log" | grep -Eq "$ere"; then
+		if lan_console_has "$name" "$ere"; then
 			_lan_secs "$name"
 			return 0
 		fi
 		if ! kill -0 "${_lan_pid[$name]}" 2>/dev/null; then
-			tr -d '\r' <"$log" | grep -Eq "$ere" && { _lan_secs "$name"; return 0; }
+			lan_console_has "$name" "$ere" && { _lan_secs "$name"; return 0; }
 			return 1
 		fi
 		sleep 0.2
@@ -294,6 +301,10 @@ _lan_show() {
 		echo "--- dnsmasq" >&2
 		tail -n 25 "$T/dnsmasq.log" >&2
 	fi
+	if [ -f "$T/pxebootsrv.log" ]; then
+		echo "--- pxebootsrv run" >&2
+		tail -n 25 "$T/pxebootsrv.log" >&2
+	fi
 }
 
 lan_expect_booted() {
@@ -311,7 +322,7 @@ lan_expect_booted() {
 		sleep 0.2
 	done
 	for ere in "$@"; do
-		tr -d '\r' <"$T/$name.log" | grep -Eq "$ere" || {
+		lan_console_has "$name" "$ere" || {
 			_lan_show "$name"
 			fail "$what: no console line matches /$ere/"
 		}

@@ -3,7 +3,7 @@
 #
 # Firmware boot matrix, proxy DHCP: BusyBox's udhcpd on another host of the
 # LAN gives the addresses (and names this server as next-server, which the
-# signed GRUB needs), pxebootsrv's dnsmasq in proxy mode only the boot files.
+# signed GRUB needs), "pxebootsrv run" in proxy mode only the boot files.
 # Two clients at once:
 #   bios   SeaBIOS and the NIC's iPXE ROM: the address from udhcpd, the
 #          script's URL from the proxy, pxebootsrv's iPXE menu;
@@ -59,7 +59,7 @@ lan_expect_booted bios "proxy DHCP, BIOS, iPXE ROM, pxebootsrv's iPXE menu" '^MA
 	"http://$LAN_SERVER/boot.ipxe" "^ENV net.env ADDRESS='$LAN_NET\\.1[5-9][0-9]'"
 lan_expect_booted uefi "proxy DHCP, UEFI PXE, shim, signed GRUB" '^MARK debian$' \
 	"^ENV net.env ADDRESS='$LAN_NET\\.1[5-9][0-9]'"
-grep -q 'PXE(pxrlan0) 52:54:00:77:03:02 proxy' "$T/dnsmasq.log" ||
+grep -q 'PXE(pxrlan0) 52:54:00:77:03:02 proxy' "$LAN_LOG" ||
 	fail "the UEFI client was not answered by the proxy"
 ok "the proxy answered the UEFI client; udhcpd gave both their addresses"
 ok "two clients behind proxy DHCP at once: $((SECONDS - t0)) s"

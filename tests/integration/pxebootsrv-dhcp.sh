@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The DHCP answers of the dnsmasq configuration "pxebootsrv render" writes,
+# The DHCP answers of the boot server "pxebootsrv run" starts,
 # asked by dhcpprobe as each kind of network boot client would, on a LAN of
 # the test's own (tests/e2e/lib-lan.sh):
 #   full mode, default paths: BIOS (pxelinux.0), iPXE (the script's URL),
@@ -72,7 +72,7 @@ probe() {
 	shift
 	lan_in cli "$DHCPPROBE" -i eth0 -t 4000 "$@" >"$T/$name.out" 2>"$T/$name.err" || {
 		cat "$T/$name.err" "$T/$name.out"
-		tail -n 20 "$T/dnsmasq.log"
+		tail -n 20 "$LAN_LOG"
 		fail "$name: dhcpprobe $*"
 	}
 }
@@ -87,12 +87,6 @@ want() {
 	[ "$3" != bootfile ] || [ -n "$got" ] ||
 		got=$(sed -n "s/^$2 $LAN_SERVER option67 //p" "$T/$1.out" | head -n 1)
 	assert_eq "$4" "$got" "$1: $2 $3"
-}
-
-stop_server() {
-	lan_dnsmasq_stop
-	_stop_server "$T/lighttpd.pid" "$(cat "$T/lighttpd.pid")" || true
-	_stop_server "$T/nbdexport.pid" "$(cat "$T/nbdexport.pid")" || true
 }
 
 # Full mode, the default paths.
@@ -131,7 +125,7 @@ if grep -Eq "^offer $LAN_SERVER (file|option67) " "$T/arm64.out"; then
 	fail "arm64: a boot file for a server without arm64 loaders: $(cat "$T/arm64.out")"
 fi
 ok "arm64: no boot file while the entries are not arm64"
-stop_server
+lan_pxebootsrv_stop
 
 # Full mode, iPXE for BIOS and UEFI.
 conf full "default = debian" "bios = ipxe" "uefi = ipxe"
@@ -142,7 +136,7 @@ probe iefi -m 52:54:00:77:02:01 "${efi7[@]}"
 want iefi offer bootfile snponly.efi
 probe iefi2 -m 52:54:00:77:02:01 "${efi7[@]}" "${ipxe[@]}"
 want iefi2 offer bootfile "http://$LAN_SERVER/boot.ipxe"
-stop_server
+lan_pxebootsrv_stop
 
 # Proxy mode: udhcpd on 10.77.0.2 gives the addresses, dnsmasq only boots.
 lan_netns dhcp2 "$LAN_NET.2/24"
