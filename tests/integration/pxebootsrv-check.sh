@@ -92,6 +92,17 @@ rm "$lr/usr/lib/shim/mmx64.efi.signed"
 bad secure-boot "incomplete Secure Boot chain: shimx64.efi without mmx64.efi ($lr/usr/lib/shim/mmx64.efi.signed, package shim-helpers-amd64-signed)" \
 	"/^state-dir/a loader-root = $lr"
 
+# A server that is not installed: a PATH with lighttpd but no dnsmasq.
+mkdir -p "$T/bin"
+ln -s "$(command -v lighttpd)" "$T/bin/lighttpd"
+for cmd in check run; do
+	rc=0
+	in_ns env PATH="$BUILD:$T/bin" pxebootsrv -c "$T/good.conf" $cmd --no-dhcp-probe 2>"$T/err" || rc=$?
+	assert_eq "1 pxebootsrv: dnsmasq is not installed (package dnsmasq-base)" "$rc $(cat "$T/err")" \
+		"$cmd names a server that is not installed"
+	[ ! -e "$T/state" ] || fail "$cmd left files behind"
+done
+
 # A port in use: busybox httpd holds the HTTP port; run starts nothing.
 ip netns exec "$ns" busybox httpd -f -p 10.78.0.1:80 -h "$T" &
 httpd=$!

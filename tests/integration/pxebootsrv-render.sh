@@ -7,7 +7,7 @@
 # what they are given, and every kernel command line passes pxeroot-cmdline.
 . "$(dirname "$0")/../lib.sh"
 
-requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd
+requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd python3 grub-script-check
 fx=$SRC/tests/fixtures/pxebootsrv
 
 # All files of a render directory in one stream, in sorted order.
@@ -48,6 +48,13 @@ for mode in full proxy off srcd; do
 	lighttpd -tt -f "$T/$mode/lighttpd.conf" >"$T/err" 2>&1 ||
 		fail "$mode: lighttpd -tt: $(cat "$T/err")"
 	ok "$mode: dnsmasq --test and lighttpd -tt accept the configuration"
+	grep -v '^#' "$T/$mode/kea-dhcp4.json" | python3 -c 'import json, sys; json.load(sys.stdin)' ||
+		fail "$mode: kea-dhcp4.json is not JSON once its comments are gone"
+	ok "$mode: the Kea snippet is JSON"
+	for f in "$T/$mode"/boot/grub/grub.cfg*; do
+		[ -e "$f" ] || continue
+		grub-script-check "$f" || fail "$mode: grub-script-check refuses $f"
+	done
 
 	n=0
 	while read -r name line; do

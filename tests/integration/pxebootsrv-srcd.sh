@@ -82,6 +82,13 @@ rc=0
 in_ns pxebootsrv -c "$conf" --root "$T" check --no-dhcp-probe 2>"$T/err" || rc=$?
 assert_eq "1 pxebootsrv: $conf: [entry sysrcd] $tftp/sysrcd.dat does not match $tftp/sysrcd.md5" \
 	"$rc $(cat "$T/err")" "check compares sysrcd.dat with sysrcd.md5"
+(cd "$tftp" && md5sum sysrcd.dat >sysrcd.md5)
+mv "$tftp/rescue64" "$T/rescue64"
+rc=0
+in_ns pxebootsrv -c "$conf" --root "$T" check --no-dhcp-probe 2>"$T/err" || rc=$?
+assert_eq "1 pxebootsrv: $conf: [entry sysrcd] $tftp/rescue64: No such file" \
+	"$rc $(cat "$T/err")" "check reports a kernel missing from the TFTP directory"
+mv "$T/rescue64" "$tftp/rescue64"
 
 sed -e 's/^PXEBOOTSRV_DODHCPD="yes"/PXEBOOTSRV_DODHCPD="no"/' "$conf" >"$T/proxy"
 echo 'PXEBOOTSRV_PROXYDHCP="yes"' >>"$T/proxy"

@@ -118,9 +118,13 @@ static int port_free(const char *addr, unsigned int port, int type)
 		return -errno;
 	if (addr)
 		inet_pton(AF_INET, addr, &sa.sin_addr);
-	/* A TCP port left in TIME_WAIT is not in use. */
-	if (type == SOCK_STREAM)
+	/* A TCP port left in TIME_WAIT is not in use. DHCP's wildcard port is
+	 * shared as dnsmasq shares it with bind-interfaces: several instances
+	 * serve different interfaces (another server on ours is the probe's). */
+	if (type == SOCK_STREAM || !addr)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!addr)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	return 0;
@@ -157,6 +161,45 @@ int check_ports(const struct pbs_config *c)
 				  ports[i].type == SOCK_DGRAM ? "udp" : "tcp",
 				  ports[i].what, r == -EADDRINUSE ? "" : ": ",
 				  r == -EADDRINUSE ? "" : strerror(-r));
+			problems++;
+		}
+	}
+	return problems;
+}
+
+static bool in_path(const char *prog)
+{
+	_cleanup_free_ char *copy = NULL;
+	const char *path = getenv("PATH");
+	char *save = NULL;
+
+	copy = strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	if (!copy)
+		return false;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = NULL;
+
+		if (asprintf(&p, "%s/%s", d, prog) >= 0 && access(p, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+int check_programs(const struct pbs_config *c)
+{
+	const struct {
+		bool needed;
+		const char *prog, *package;
+	} progs[] = {
+		{ c->mode != DHCP_OFF || c->tftp, "dnsmasq", "dnsmasq-base" },
+		{ c->http && !c->http_url, "lighttpd", "lighttpd" },
+	};
+	int problems = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
+		if (progs[i].needed && !in_path(progs[i].prog)) {
+			log_error("%s is not installed (package %s)", progs[i].prog,
+				  progs[i].package);
 			problems++;
 		}
 	}
@@ -334,12 +377,16 @@ int cmd_check(const struct options *o)
 		render_free(&r);
 		return log_errno(k, "cannot render %s", o->config);
 	}
-	/* A check that could not look counts as a problem: it said why. */
-	int n[] = {
-		check_files(&r), check_checksums(&c),		check_edits(&r, o->root),
-		check_ports(&c), o->probe ? check_dhcp(&c) : 0,
-	};
+	/* In this order; a check that could not look counts as a problem (it
+	 * said why). */
+	int n[6];
 
+	n[0] = check_files(&r);
+	n[1] = check_programs(&c);
+	n[2] = check_checksums(&c);
+	n[3] = check_edits(&r, o->root);
+	n[4] = check_ports(&c);
+	n[5] = o->probe ? check_dhcp(&c) : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
 		problems += n[i] < 0 ? 1 : n[i];
 	render_free(&r);

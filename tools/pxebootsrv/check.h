@@ -11,6 +11,8 @@
  */
 int check_files(const struct render *r);
 int check_ports(const struct pbs_config *c);
+/* The servers run needs: dnsmasq, lighttpd, nbdexport, as the configuration asks. */
+int check_programs(const struct pbs_config *c);
 int check_edits(const struct render *r, const char *root);
 int check_checksums(const struct pbs_config *c);
 int check_dhcp(const struct pbs_config *c);

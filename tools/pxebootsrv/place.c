@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "log.h"
 #include "render.h"
 #include "util.h"
@@ -84,6 +85,52 @@ static int parent_dir(const char *path)
 	return mkdir_p(d);
 }
 
+/*
+ * The initramfs refuses an image downloaded into RAM without a checksum file
+ * beside it (URL.sha256): write one for each HTTP root, again only when the
+ * image is newer than it (a new generation renamed over the old name is).
+ */
+static int place_checksums(const struct render *r, const char *dir)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < r->n_boot; i++) {
+		const struct bootfile *b = &r->boot[i];
+		_cleanup_free_ char *path = NULL, *text = NULL;
+		_cleanup_close_ int fd = -1;
+		const char *base;
+		struct stat img, sum;
+		char hex[65];
+		int k;
+
+		if (!b->entry || b->entry->kind != KIND_PXEROOT ||
+		    b->entry->root != ROOT_HTTP || b->entry->url ||
+		    strcmp(b->source, b->entry->image) != 0)
+			continue;
+		if (asprintf(&path, "%s/%s.sha256", dir, b->name) < 0)
+			return -ENOMEM;
+		fd = open(b->source, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &img) < 0)
+			return log_errno(-errno, "cannot open %s", b->source);
+		if (stat(path, &sum) == 0 &&
+		    (sum.st_mtim.tv_sec > img.st_mtim.tv_sec ||
+		     (sum.st_mtim.tv_sec == img.st_mtim.tv_sec &&
+		      sum.st_mtim.tv_nsec > img.st_mtim.tv_nsec)))
+			continue;
+		k = sha256_fd(fd, hex);
+		if (k < 0)
+			return log_errno(k, "cannot read %s", b->source);
+		base = strrchr(b->name, '/');
+		if (asprintf(&text, "%s  %s\n", hex, base ? base + 1 : b->name) < 0)
+			return -ENOMEM;
+		k = write_file_atomic_at(AT_FDCWD, path, text, strlen(text), 0644);
+		if (k < 0)
+			return log_errno(k, "cannot write %s", path);
+		changed++;
+	}
+	return changed;
+}
+
 int render_place_boot(const struct render *r, const char *dir)
 {
 	int changed = 0, k;
@@ -98,6 +145,8 @@ int render_place_boot(const struct render *r, const char *dir)
 
 		if (asprintf(&path, "%s/%s", dir, b->name) < 0)
 			return -ENOMEM;
+		if (b->in_boot_dir)
+			continue;
 		/* An administrator's own copy of a loader is left in place. */
 		if (b->package && lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			continue;
@@ -121,5 +170,6 @@ int render_place_boot(const struct render *r, const char *dir)
 			return k;
 		changed += k;
 	}
-	return changed;
+	k = place_checksums(r, dir);
+	return k < 0 ? k : changed + k;
 }

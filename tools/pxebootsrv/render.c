@@ -120,6 +120,12 @@ int served_path(struct render *r, const struct entry *e, const char *src, char *
 	while (n > 1 && bd[n - 1] == '/')
 		n--;
 	if (strncmp(src, bd, n) == 0 && src[n] == '/' && src[n + 1]) {
+		k = bootfile_add(r, src + n + 1, src, NULL, e);
+		if (k < 0)
+			return k;
+		for (size_t i = 0; i < r->n_boot; i++)
+			if (strcmp(r->boot[i].source, src) == 0)
+				r->boot[i].in_boot_dir = true;
 		*ret = strdup(src + n + 1);
 		return *ret ? 0 : -ENOMEM;
 	}
@@ -329,9 +335,10 @@ static int render_lists(struct render *r)
 		return -ENOMEM;
 	fprintf(f, "# NAME-IN-BOOT-DIR SOURCE [PACKAGE]: placed by run and install\n");
 	for (size_t i = 0; i < r->n_boot; i++)
-		fprintf(f, "%s %s%s%s\n", r->boot[i].name, r->boot[i].source,
-			r->boot[i].package ? " " : "",
-			r->boot[i].package ? r->boot[i].package : "");
+		if (!r->boot[i].in_boot_dir)
+			fprintf(f, "%s %s%s%s\n", r->boot[i].name, r->boot[i].source,
+				r->boot[i].package ? " " : "",
+				r->boot[i].package ? r->boot[i].package : "");
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	return gen_add(r, R_BOOTFILES, text, len);

@@ -26,6 +26,7 @@ struct bootfile {
 	char *source; /* absolute path on this host */
 	const char *package; /* Debian package of a loader, NULL for an entry's file */
 	const struct entry *entry; /* whose file it is, NULL for a loader */
+	bool in_boot_dir; /* an entry's file already in the boot directory: no link */
 };
 
 struct render {

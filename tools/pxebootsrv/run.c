@@ -174,7 +174,7 @@ static int prepare(const struct options *o, struct pbs_config *c, struct render 
 	k = render_all(c, r);
 	if (k < 0)
 		return log_errno(k, "cannot render %s", o->config);
-	if (check_files(r) > 0)
+	if (check_files(r) + check_programs(c) > 0)
 		return -ENOENT;
 	return 0;
 }
