@@ -5,7 +5,7 @@
 # test's own, served by "pxebootsrv run" (dnsmasq, lighttpd, nbdexport); the
 # root is a squashfs over NBD. Each root prints the mark its
 # entry put on the kernel command line.
-# First five clients at once, with pxebootsrv's own DHCP answers; the ROM is
+# First six clients at once, with pxebootsrv's own DHCP answers; the ROM is
 # iPXE, so it is sent to the iPXE script (boot.ipxe) and its menu:
 #   menu     the menu's default entry;
 #   host     a [host] whose default is another entry (ipxe/01-MAC.ipxe);
@@ -14,7 +14,11 @@
 #   install  a [host] whose default is the installer entry: the kernel gets
 #            the preseed URL on its command line;
 #   iso      a [host] whose default is an ISO entry: memdisk boots the ISO,
-#            whose El Torito boot image prints its own mark.
+#            whose El Torito boot image prints its own mark;
+#   memtest  a [host] whose default is memtest86+: iPXE loads it; memtest86+
+#            writes to the serial console only when its command line says
+#            console=ttyS0,115200, which the entry does not give it (pinned
+#            down: the test says which way it went).
 # Then two clients at once with pxelinux.0 sent to every BIOS client (QEMU has
 # no PXE ROM but iPXE, which pxebootsrv sends to its script): the rendered
 # pxelinux.cfg/default and pxelinux.cfg/01-MAC menus.
@@ -24,6 +28,7 @@
 boot_setup
 lan_setup
 requires nbdexport dnsmasq pxebootsrv lighttpd genisoimage
+[ -f /boot/memtest86+x64.bin ] || skip "memtest86+ is not installed"
 boot_initramfs
 lan_root "$T/tree"
 boot_squashfs "$T/tree" "$T/root.sqfs"
@@ -33,6 +38,7 @@ mac_host=52:54:00:77:00:02
 mac_local=52:54:00:77:00:03
 mac_install=52:54:00:77:00:04
 mac_iso=52:54:00:77:00:06
+mac_memtest=52:54:00:77:00:07
 args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0"
 
 cat >"$T/pxebootsrv.conf" <<CONF
@@ -76,6 +82,10 @@ kind = iso
 label = Rescue ISO
 iso = $T/rescue.iso
 
+[entry memtest]
+kind = memtest
+label = Memory test
+
 [entry install]
 kind = installer
 kernel = $VMLINUZ
@@ -90,6 +100,10 @@ default = local
 
 [host $mac_iso]
 default = rescue
+
+[host $mac_memtest]
+default = memtest
+append = console=ttyS0,115200
 
 [host $mac_install]
 default = install
@@ -126,6 +140,7 @@ lan_client host bios $mac_host
 lan_client local bios $mac_local -drive "file=$T/disk.img,format=raw,if=ide"
 lan_client install bios $mac_install
 lan_client iso bios $mac_iso
+lan_client memtest bios $mac_memtest
 
 if lan_wait install "Kernel command line: .*auto=true priority=critical url=http://$LAN_SERVER/preseed.cfg"; then
 	ok "BIOS, iPXE menu, a host's installer entry: the kernel got the preseed URL in $LAN_SECS s"
@@ -148,11 +163,22 @@ else
 	fail "the ISO entry did not boot the ISO"
 fi
 lan_stop iso
+if ! lan_wait memtest 'memtest86\+x64\.bin\.\.\.'; then
+	_lan_show memtest
+	fail "the memtest entry did not load memtest86+x64.bin"
+fi
+ok "BIOS, iPXE menu, a host's memtest entry: memtest86+x64.bin loaded in $LAN_SECS s"
+if lan_wait memtest 'Memtest86\+ v[0-9]' 10; then
+	ok "memtest86+ started: its banner is on the serial console after $LAN_SECS s"
+else
+	ok "memtest86+ loaded, but shows nothing on the serial console (no console=ttyS0,115200 on its command line)"
+fi
+lan_stop memtest
 lan_expect_booted menu "BIOS, iPXE ROM, pxebootsrv's iPXE menu, default entry" '^MARK debian$' \
 	"Filename: http://$LAN_SERVER/boot.ipxe"
 lan_expect_booted host "BIOS, iPXE ROM, the host's own iPXE menu (ipxe/01-MAC.ipxe)" '^MARK other$' \
 	"01-${mac_host//:/-}.ipxe"
-ok "five BIOS clients at once: $((SECONDS - t0)) s"
+ok "six BIOS clients at once: $((SECONDS - t0)) s"
 
 # pxelinux.0 to every BIOS client, the rendered pxelinux menus: the boot
 # directory as pxebootsrv left it, its nbdexport configuration.
