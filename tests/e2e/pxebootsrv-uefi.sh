@@ -97,10 +97,13 @@ lan_client sb uefi-sb $mac_sb
 lan_client http uefi-http $mac_http
 lan_expect_booted grub "UEFI PXE, shim, signed GRUB, the host's grub.cfg-01-MAC" '^MARK other$'
 lan_expect_booted sb "UEFI Secure Boot: shim, signed GRUB, signed kernel" \
-	'^MARK debian$' 'Secure boot enabled' 'Kernel is locked down|[Ll]ockdown'
+	'^MARK debian$' 'Secure boot enabled' 'Kernel is locked down from EFI Secure Boot'
 ! lan_console_has sb 'module verification failed|Loading of unsigned module' ||
 	fail "Secure Boot: a module was not signed"
 ok "Secure Boot: the initramfs's modules loaded under lockdown (nbd, squashfs, overlay, virtio_net)"
+! lan_console_has grub 'Secure boot enabled|locked down' ||
+	fail "without Secure Boot, the kernel says it is on or locked down"
+ok "without Secure Boot, the same kernel is neither in Secure Boot mode nor locked down"
 # Shim loads GRUB from the same URL, but the signed GRUB cannot read its menu
 # over HTTP (no http module) and has no TFTP server to ask: it stops at its
 # prompt. Should a later GRUB boot, the test says so.
