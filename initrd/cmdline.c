@@ -61,6 +61,7 @@ static const struct {
 	[PX_NBD_TIMEOUT] = { "NBD_TIMEOUT", "60" },
 	[PX_NBD_DEAD_TIMEOUT] = { "NBD_DEAD_TIMEOUT", "3600" },
 	[PX_NBD_RECONNECT] = { "NBD_RECONNECT", "1" },
+	[PX_NBD_LOST] = { "NBD_LOST", "wait" },
 	[PX_MODULES] = { "MODULES", "" },
 	[PX_BLACKLIST] = { "BLACKLIST", "" },
 };
@@ -1368,6 +1369,10 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 	} else if (IS("rd.pxeroot.nbd.reconnect")) {
 		r = bool_value(param, v, &b, ret_err);
 		return r < 0 ? r : set(c, PX_NBD_RECONNECT, b ? "1" : "0");
+	} else if (IS("rd.pxeroot.nbd.lost")) {
+		if (!v || (strcmp(v, "wait") != 0 && strcmp(v, "fail") != 0))
+			return fail(ret_err, "%s: expected wait or fail", param);
+		return set(c, PX_NBD_LOST, v);
 	} else if (IS("rd.pxeroot.modules") || IS("rd.driver.pre")) {
 		return module_list(c, PX_MODULES, param, v, ret_err);
 	} else if (IS("rd.driver.blacklist") || IS("modprobe.blacklist")) {

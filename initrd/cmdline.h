@@ -64,6 +64,7 @@ enum px_key {
 	PX_NBD_TIMEOUT,
 	PX_NBD_DEAD_TIMEOUT,
 	PX_NBD_RECONNECT,
+	PX_NBD_LOST, /* wait | fail: the generation attached is no longer served */
 	PX_MODULES,
 	PX_BLACKLIST,
 	_PX_KEY_MAX,

@@ -40,6 +40,8 @@ struct export_conf {
 	enum cow_mode cow;
 };
 
+#define STATUS_FILE_DEFAULT "/run/nbdexport/status"
+
 struct config {
 	char *file; /* the -c file, re-read on SIGHUP */
 	char **listen;
@@ -55,6 +57,7 @@ struct config {
 	unsigned int threads;
 	char *user;
 	char *pidfile;
+	char *status_file; /* NULL: STATUS_FILE_DEFAULT */
 	char *cow_dir;
 	enum tls_mode tls;
 	char *tls_certs;

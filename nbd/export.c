@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
@@ -87,6 +88,9 @@ static void export_free(struct export *e)
 	free(e->description);
 	free(e->path);
 	free(e->cow_dir);
+	free(e->canonical);
+	free(e->real);
+	free(e->info_desc);
 	acl_free(&e->allow);
 	free(e);
 }
@@ -97,7 +101,7 @@ void export_unref(struct export *e)
 		export_free(e);
 }
 
-static int identify(struct export *e, bool force, bool quiet)
+static int identify(struct export *e, bool force)
 {
 	blkid_probe pr;
 	const char *v = NULL;
@@ -128,9 +132,6 @@ static int identify(struct export *e, bool force, bool quiet)
 		}
 		snprintf(e->fstype, sizeof(e->fstype), "unknown");
 	}
-	if (!quiet)
-		log_notice("export '%s': %s (%s, %" PRIu64 " bytes)", e->name, e->path,
-			   e->fstype, e->size);
 	return 0;
 }
 
@@ -167,7 +168,8 @@ int export_new_fd(const char *name, int fd, bool readonly, struct export **ret)
 	e->size = st.st_size;
 	e->name = strdup(name);
 	e->path = strdup(name);
-	if (!e->name || !e->path) {
+	e->canonical = strdup(name);
+	if (!e->name || !e->path || !e->canonical) {
 		export_free(e);
 		return -ENOMEM;
 	}
@@ -180,8 +182,65 @@ int export_new_fd(const char *name, int fd, bool readonly, struct export **ret)
 	return 0;
 }
 
+/* The file fd refers to, as the kernel names it: the link it was opened by resolved. */
+static char *real_path(int fd, const char *path)
+{
+	char proc[64], buf[4096];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, sizeof(buf) - 1);
+	if (n > 0 && buf[0] == '/') {
+		buf[n] = '\0';
+		return strdup(buf);
+	}
+	return realpath(path, NULL);
+}
+
+/*
+ * Find the identity of what e opened. -EWOULDBLOCK when it would have to be
+ * computed and may_hash is false.
+ */
+static int set_identity(struct export *e, const struct stat *st, bool may_hash)
+{
+	const char *base = strrchr(e->real, '/');
+	int r;
+
+	base = base ? base + 1 : e->real;
+	if (identity_from_name(base, e->id, NULL, NULL))
+		goto named;
+	/* A block device or an image clients write to has no fixed content. */
+	if (!S_ISREG(st->st_mode) || !e->readonly)
+		goto named;
+	if (identity_cached(e->fd, st, e->id) == 0)
+		goto named;
+	if (!may_hash)
+		return -EWOULDBLOCK;
+	log_info("export '%s': computing the identity of %s (%" PRIu64 " bytes)", e->name,
+		 e->real, e->size);
+	r = identity_compute(e->fd, st, e->id);
+	if (r < 0)
+		return log_errno(r, "cannot read %s", e->real);
+named:
+	if (e->id[0]) {
+		if (asprintf(&e->canonical, "%s@%s", e->name, e->id) < 0)
+			e->canonical = NULL;
+		if (asprintf(&e->info_desc, "%s%sgeneration %s",
+			     e->description ? e->description : "",
+			     e->description ? ", " : "", e->id) < 0)
+			e->info_desc = NULL;
+	} else {
+		e->canonical = strdup(e->name);
+		e->info_desc = e->description ? strdup(e->description) : NULL;
+	}
+	if (!e->canonical || (!e->info_desc && (e->id[0] || e->description)))
+		return -ENOMEM;
+	return 0;
+}
+
 static int export_open_internal(const struct export_conf *ec, const char *cow_dir,
-				bool force, bool quiet, struct export **ret)
+				bool force, bool quiet, bool may_hash,
+				struct export **ret)
 {
 	struct export *e;
 	struct stat st;
@@ -243,11 +302,26 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return -EINVAL;
 	}
-	r = identify(e, force, quiet);
+	e->real = real_path(e->fd, e->path);
+	if (!e->real) {
+		export_free(e);
+		return log_errno(-ENOMEM, "export '%s'", ec->name);
+	}
+	r = identify(e, force);
 	if (r < 0) {
 		export_free(e);
 		return r;
 	}
+	/* After blkid: an image that is refused is not read whole first. */
+	r = set_identity(e, &st, may_hash);
+	if (r < 0) {
+		export_free(e);
+		return r;
+	}
+	if (!quiet)
+		log_notice("export '%s': %s (%s, %" PRIu64 " bytes%s%s)", e->name,
+			   e->path, e->fstype, e->size, e->id[0] ? ", generation " : "",
+			   e->id);
 	/* Only for mincore(); a failure just means reads may block on a cold cache. */
 	e->map = mmap(NULL, e->size, PROT_READ, MAP_SHARED, e->fd, 0);
 	if (e->map == MAP_FAILED)
@@ -259,7 +333,7 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 int export_open(const struct export_conf *ec, const char *cow_dir, bool force,
 		struct export **ret)
 {
-	return export_open_internal(ec, cow_dir, force, false, ret);
+	return export_open_internal(ec, cow_dir, force, false, true, ret);
 }
 
 int export_table_init(struct export_table *t)
@@ -273,6 +347,9 @@ void export_table_free(struct export_table *t)
 	for (size_t i = 0; i < t->n; i++)
 		export_unref(t->v[i]);
 	free(t->v);
+	for (size_t i = 0; i < t->ngens; i++)
+		export_unref(t->gens[i]);
+	free(t->gens);
 	pthread_mutex_destroy(&t->lock);
 }
 
@@ -310,10 +387,14 @@ void export_set_free(struct export_set *set)
 
 void export_table_commit(struct export_table *t, struct export_set *set)
 {
-	struct export_set old;
+	struct export_set old, oldgens;
 
 	pthread_mutex_lock(&t->lock);
 	old = (struct export_set){ .v = t->v, .n = t->n };
+	/* Older generations are opened again, with the new settings, when asked. */
+	oldgens = (struct export_set){ .v = t->gens, .n = t->ngens };
+	t->gens = NULL;
+	t->ngens = 0;
 	t->v = set->v;
 	t->n = set->n;
 	t->default_index = set->def;
@@ -322,6 +403,9 @@ void export_table_commit(struct export_table *t, struct export_set *set)
 	*set = (struct export_set){ 0 };
 	/* Connected clients hold their own references. */
 	export_set_free(&old);
+	export_set_free(&oldgens);
+	if (t->changed)
+		t->changed(t->changed_data);
 }
 
 int export_table_load(struct export_table *t, const struct config *c)
@@ -335,26 +419,50 @@ int export_table_load(struct export_table *t, const struct config *c)
 	return 0;
 }
 
+static struct export_conf conf_of(const struct export *e, const char *path)
+{
+	return (struct export_conf){
+		.name = e->name,
+		.path = (char *)path,
+		.description = e->description,
+		.allow = e->allow,
+		.readonly = e->readonly,
+		.cow = e->cow,
+	};
+}
+
 /* Called with the lock held: if the file was replaced by a new inode, open it. */
 static void refresh(struct export_table *t, size_t i)
 {
 	struct export *e = t->v[i], *ne = NULL;
 	struct stat st;
 	struct export_conf ec;
+	int r;
 
 	if (e->blockdev || stat(e->path, &st) < 0)
 		return;
 	if (st.st_dev == e->dev && st.st_ino == e->ino)
 		return;
-	ec = (struct export_conf){
-		.name = e->name,
-		.path = e->path,
-		.description = e->description,
-		.allow = e->allow,
-		.readonly = e->readonly,
-		.cow = e->cow,
-	};
-	if (export_open_internal(&ec, e->cow_dir, t->force, true, &ne) < 0) {
+	ec = conf_of(e, e->path);
+	/* The front loop calls this: it must not wait for a whole image to be read. */
+	r = export_open_internal(&ec, e->cow_dir, t->force, true, false, &ne);
+	if (r == -EWOULDBLOCK) {
+		if (identity_compute_async(e->path) < 0) {
+			log_warn("export '%s': cannot compute the identity of the new %s",
+				 e->name, e->path);
+			e->dev = st.st_dev;
+			e->ino = st.st_ino;
+		} else if (st.st_ino != e->pending_ino || st.st_dev != e->pending_dev) {
+			log_notice(
+				"export '%s': %s was replaced; computing its identity, "
+				"serving the previous image meanwhile",
+				e->name, e->path);
+		}
+		e->pending_dev = st.st_dev;
+		e->pending_ino = st.st_ino;
+		return;
+	}
+	if (r < 0) {
 		log_warn(
 			"export '%s': %s was replaced but cannot be served; still serving the previous image",
 			e->name, e->path);
@@ -363,32 +471,222 @@ static void refresh(struct export_table *t, size_t i)
 		e->ino = st.st_ino;
 		return;
 	}
-	log_notice("export '%s': %s was replaced (%s, %" PRIu64
-		   " bytes); new connections get the new image",
-		   ne->name, ne->path, ne->fstype, ne->size);
+	log_notice("export '%s': %s was replaced (%s, %" PRIu64 " bytes%s%s); "
+		   "new connections get the new image",
+		   ne->name, ne->path, ne->fstype, ne->size,
+		   ne->id[0] ? ", generation " : "", ne->id);
 	t->v[i] = ne;
 	export_unref(e);
+	if (t->changed)
+		t->changed(t->changed_data);
+}
+
+bool export_split_generation(const char *name, size_t *name_len, const char **id)
+{
+	const char *at = strrchr(name, '@');
+
+	if (!at || at == name || !identity_valid(at + 1, strlen(at + 1)))
+		return false;
+	*name_len = at - name;
+	*id = at + 1;
+	return true;
+}
+
+/* Called with the lock held: drop older generations that only the table holds. */
+static void gens_gc(struct export_table *t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->ngens; i++) {
+		if (atomic_load(&t->gens[i]->refs) == 1)
+			export_unref(t->gens[i]);
+		else
+			t->gens[k++] = t->gens[i];
+	}
+	t->ngens = k;
+}
+
+/* Is the file e opened still there under its name? */
+static bool still_on_disk(const struct export *e)
+{
+	struct stat st;
+
+	return stat(e->real, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino;
+}
+
+/*
+ * The path of generation id beside cur (bootchroot's STEM-ID.EXT), or NULL when
+ * cur is not such a generation. id has been checked to be hex.
+ */
+static char *sibling_path(const struct export *cur, const char *id)
+{
+	const char *base = strrchr(cur->real, '/');
+	char curid[IDENTITY_LEN + 1];
+	size_t stem, ext;
+	char *p;
+
+	if (!base)
+		return NULL;
+	base++;
+	if (!identity_from_name(base, curid, &stem, &ext))
+		return NULL;
+	if (asprintf(&p, "%.*s%.*s-%s%s", (int)(base - cur->real), cur->real, (int)stem,
+		     base, id, base + ext) < 0)
+		return NULL;
+	return p;
+}
+
+/* Called with the lock held: generation id of the export cur, with a reference. */
+static int get_generation(struct export_table *t, struct export *cur, const char *id,
+			  struct export **ret)
+{
+	_cleanup_free_ char *path = NULL;
+	struct export_conf ec;
+	struct export *g;
+	int r;
+
+	if (strcmp(cur->id, id) == 0) {
+		*ret = export_ref(cur);
+		return 0;
+	}
+	for (size_t i = 0; i < t->ngens; i++) {
+		g = t->gens[i];
+		if (strcmp(g->name, cur->name) != 0 || strcmp(g->id, id) != 0)
+			continue;
+		if (still_on_disk(g)) {
+			*ret = export_ref(g);
+			return 0;
+		}
+		/* Removed: clients that have it read on, nobody new attaches. */
+		t->gens[i] = t->gens[--t->ngens];
+		export_unref(g);
+		break;
+	}
+	path = sibling_path(cur, id);
+	if (!path || access(path, F_OK) < 0)
+		return -ENOENT;
+	ec = conf_of(cur, path);
+	r = export_open_internal(&ec, cur->cow_dir, t->force, true, false, &g);
+	if (r < 0)
+		return r == -ENOMEM ? r : -ENOENT;
+	if (strcmp(g->id, id) != 0) {
+		export_unref(g);
+		return -ENOENT;
+	}
+	struct export **v = realloc(t->gens, (t->ngens + 1) * sizeof(*v));
+	if (!v) {
+		export_unref(g);
+		return -ENOMEM;
+	}
+	t->gens = v;
+	v[t->ngens++] = export_ref(g);
+	log_notice("export '%s': serving generation %s (%s, %s, %" PRIu64 " bytes)",
+		   g->name, g->id, g->real, g->fstype, g->size);
+	if (t->changed)
+		t->changed(t->changed_data);
+	*ret = g;
+	return 0;
 }
 
 int export_table_get(struct export_table *t, const char *name,
 		     const struct sockaddr *peer, struct export **ret)
 {
+	const char *id = NULL;
+	size_t len = strlen(name);
 	int r = -ENOENT;
+	bool exact = false;
 
 	pthread_mutex_lock(&t->lock);
+	gens_gc(t);
+	/* A name that is configured as it is wins over NAME@ID. */
+	for (size_t i = 0; i < t->n && *name; i++)
+		exact |= strcmp(t->v[i]->name, name) == 0;
+	if (!exact && *name && !export_split_generation(name, &len, &id))
+		id = NULL;
 	for (size_t i = 0; i < t->n; i++) {
-		if (*name ? strcmp(t->v[i]->name, name) != 0 : i != t->default_index)
+		if (*name ? strlen(t->v[i]->name) != len ||
+				    strncmp(t->v[i]->name, name, len) != 0
+			  : i != t->default_index)
 			continue;
 		if (peer && !acl_allows(&t->v[i]->allow, peer)) {
 			r = -EACCES;
 			break;
 		}
 		refresh(t, i);
+		if (id) {
+			r = get_generation(t, t->v[i], id, ret);
+			break;
+		}
 		*ret = export_ref(t->v[i]);
 		r = 0;
 		break;
 	}
 	pthread_mutex_unlock(&t->lock);
+	return r;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Called with the lock held: list NAME and each NAME@ID of export e. */
+static int list_generations(struct export *e,
+			    int (*fn)(void *data, const char *name,
+				      const char *description),
+			    void *data)
+{
+	_cleanup_free_ char *dir = NULL;
+	char **ids = NULL, buf[NBD_MAX_STRING + 1], desc[128], id[IDENTITY_LEN + 1];
+	const char *base = strrchr(e->real, '/');
+	size_t n = 0, stem, ext;
+	DIR *d = NULL;
+	int r;
+
+	r = fn(data, e->name, e->info_desc);
+	if (r < 0 || !e->id[0])
+		return r;
+	snprintf(buf, sizeof(buf), "%s", e->canonical);
+	snprintf(desc, sizeof(desc), "generation %s, current", e->id);
+	r = fn(data, buf, desc);
+	if (r < 0 || !base || !identity_from_name(base + 1, id, &stem, &ext))
+		return r;
+	/* The other generations: STEM-ID.EXT beside the current one. */
+	dir = strndup(e->real, base - e->real + 1);
+	base++;
+	d = dir ? opendir(dir) : NULL;
+	for (struct dirent *de; d && (de = readdir(d));) {
+		char **v;
+
+		if (strlen(de->d_name) != stem + 1 + IDENTITY_LEN + strlen(base + ext) ||
+		    strncmp(de->d_name, base, stem) != 0 ||
+		    !identity_from_name(de->d_name, id, NULL, NULL) ||
+		    strcmp(de->d_name + stem + 1 + IDENTITY_LEN, base + ext) != 0 ||
+		    strcmp(id, e->id) == 0)
+			continue;
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		v = realloc(ids, (n + 1) * sizeof(*v));
+		if (!v || !(v[n] = strdup(id))) {
+			ids = v ? v : ids;
+			break;
+		}
+		ids = v;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(ids, n, sizeof(*ids), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (r >= 0) {
+			snprintf(buf, sizeof(buf), "%s@%s", e->name, ids[i]);
+			snprintf(desc, sizeof(desc), "generation %s", ids[i]);
+			r = fn(data, buf, desc);
+		}
+		free(ids[i]);
+	}
+	free(ids);
 	return r;
 }
 
@@ -399,9 +697,34 @@ int export_table_list(struct export_table *t, const struct sockaddr *peer,
 	int r = 0;
 
 	pthread_mutex_lock(&t->lock);
-	for (size_t i = 0; i < t->n && r >= 0; i++)
-		if (!peer || acl_allows(&t->v[i]->allow, peer))
-			r = fn(data, t->v[i]->name, t->v[i]->description);
+	for (size_t i = 0; i < t->n && r >= 0; i++) {
+		if (peer && !acl_allows(&t->v[i]->allow, peer))
+			continue;
+		refresh(t, i);
+		r = list_generations(t->v[i], fn, data);
+	}
 	pthread_mutex_unlock(&t->lock);
 	return r;
+}
+
+int export_table_collect(struct export_table *t, struct export ***ret, size_t *ret_n)
+{
+	struct export **v;
+	size_t n = 0;
+
+	pthread_mutex_lock(&t->lock);
+	gens_gc(t);
+	v = calloc(t->n + t->ngens + 1, sizeof(*v));
+	if (!v) {
+		pthread_mutex_unlock(&t->lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		v[n++] = export_ref(t->v[i]);
+	for (size_t i = 0; i < t->ngens; i++)
+		v[n++] = export_ref(t->gens[i]);
+	pthread_mutex_unlock(&t->lock);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "identity.h"
 
 /*
  * One generation of an export: the image file as it was opened. A connection
@@ -31,9 +32,22 @@ struct export
 	void *map; /* the image mapped, only to ask mincore() what is cached */
 	dev_t dev;
 	ino_t ino;
+	dev_t pending_dev; /* replaced by this file, whose identity is being computed */
+	ino_t pending_ino;
 	bool blockdev;
 	unsigned int generation;
 	char fstype[32];
+	/*
+	 * The identity of this generation (identity.h), empty for what has none
+	 * (a block device, a writable image). canonical is "NAME@ID", or NAME
+	 * without an identity; real is the file opened, symbolic links resolved.
+	 * info_desc is what NBD_INFO_DESCRIPTION says: the description and the
+	 * generation.
+	 */
+	char id[IDENTITY_LEN + 1];
+	char *canonical;
+	char *real;
+	char *info_desc;
 };
 
 /* Transmission flags of an export, for a client that did or did not negotiate structured
@@ -62,6 +76,12 @@ struct export_table {
 	size_t default_index; /* what the empty name means */
 	bool force;
 	bool quiet_identify; /* do not log identification again on checks */
+	/* Older generations opened by NAME@ID, each with the table's reference. */
+	struct export **gens;
+	size_t ngens;
+	/* Called when what is served changed by itself (an image replaced). */
+	void (*changed)(void *data);
+	void *changed_data;
 };
 
 int export_table_init(struct export_table *t);
@@ -87,11 +107,25 @@ int export_table_load(struct export_table *t, const struct config *c);
 /*
  * The current generation of an export for a new connection, with a reference.
  * "" is the default export. If the file on disk was replaced by a new inode,
- * it is opened now. -ENOENT: no such export; -EACCES: peer not allowed.
+ * it is opened now. NAME@ID is the generation ID of NAME: the current one, or
+ * an older one still on disk beside it (bootchroot's STEM-ID.EXT), opened now
+ * with the same settings. -ENOENT: no such export or generation; -EACCES:
+ * peer not allowed.
  */
 int export_table_get(struct export_table *t, const char *name,
 		     const struct sockaddr *peer, struct export **ret);
-/* Call fn for each export peer may see; stops at the first negative return. */
+/*
+ * Call fn for each export peer may see, and for each generation NAME@ID of it
+ * on disk; stops at the first negative return.
+ */
 int export_table_list(struct export_table *t, const struct sockaddr *peer,
 		      int (*fn)(void *data, const char *name, const char *description),
 		      void *data);
+/*
+ * References to what is served now: the current generation of every export
+ * and the older generations opened by name that a client still reads.
+ * Releases older generations no client reads any more.
+ */
+int export_table_collect(struct export_table *t, struct export ***ret, size_t *ret_n);
+/* Split "NAME@ID" at its last '@' if what follows is an identity. */
+bool export_split_generation(const char *name, size_t *name_len, const char **id);

@@ -202,11 +202,16 @@ static int opt_info_go(struct handshake *h, struct outq *out)
 	put64(buf, e->size);
 	put16(buf + 8, export_tflags(e, h->structured));
 	r = info_reply(out, h->opt, NBD_INFO_EXPORT, buf, 10);
+	/*
+	 * The canonical name names the generation (NAME@ID), so that a client
+	 * can ask for exactly this one again when it reconnects.
+	 */
 	if (r == 0 && want_name)
-		r = info_reply(out, h->opt, NBD_INFO_NAME, e->name, strlen(e->name));
-	if (r == 0 && want_desc && e->description)
-		r = info_reply(out, h->opt, NBD_INFO_DESCRIPTION, e->description,
-			       strlen(e->description));
+		r = info_reply(out, h->opt, NBD_INFO_NAME, e->canonical,
+			       strlen(e->canonical));
+	const char *desc = e->info_desc ? e->info_desc : e->description;
+	if (r == 0 && want_desc && desc)
+		r = info_reply(out, h->opt, NBD_INFO_DESCRIPTION, desc, strlen(desc));
 	if (r == 0) {
 		/* Sent whether asked or not: these are the defaults, stated. */
 		put32(buf, 1);

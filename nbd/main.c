@@ -33,6 +33,7 @@ enum {
 	OPT_MAX_OPTIONS,
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_PIDFILE,
+	OPT_STATUS_FILE,
 	OPT_FORCE,
 	OPT_COW,
 	OPT_COW_KEEP,
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 	{ "user", required_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, OPT_FORCE },
 	{ "cow", required_argument, NULL, OPT_COW },
@@ -96,6 +98,8 @@ static void usage(void)
 	       "  -t, --threads N            data event loops (default: two per CPU)\n"
 	       "  -f, --foreground           stay in the foreground and log to stderr\n"
 	       "      --pidfile FILE         write the process id to FILE once listening\n"
+	       "      --status-file FILE     keep which client reads which image generation in FILE\n"
+	       "                             (default " STATUS_FILE_DEFAULT ")\n"
 	       "  -u, --user USER            drop privileges to USER after binding\n"
 	       "      --force                serve images blkid cannot identify\n"
 	       "      --cow DIR              let clients write: a private overlay per client in DIR\n"
@@ -222,6 +226,11 @@ static void apply_args(struct config *c, int argc, char **argv)
 		case OPT_PIDFILE:
 			r = replace_str(&c->pidfile, optarg);
 			break;
+		case OPT_STATUS_FILE:
+			if (!*optarg)
+				bad_value("--status-file", optarg);
+			r = replace_str(&c->status_file, optarg);
+			break;
 		case 'u':
 			r = replace_str(&c->user, optarg);
 			break;
@@ -295,6 +304,10 @@ static int absolute_paths(struct config *c)
 		r = absolute(&c->cow_dir);
 	if (r == 0)
 		r = absolute(&c->pidfile);
+	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = absolute(&c->status_file);
 	if (r == 0)
 		r = absolute(&c->tls_certs);
 	if (r == 0)
@@ -436,6 +449,26 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/*
+ * The directory of the status file, /run/nbdexport by default, is made while
+ * still root and given to --user, so the server can replace the file later.
+ * A failure is not fatal: the server says so when it first writes the file.
+ */
+static void status_dir(const struct config *c)
+{
+	_cleanup_free_ char *dir = strdup(c->status_file);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	struct passwd *pw;
+
+	if (!slash || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0755) < 0)
+		return;
+	if (c->user && (pw = getpwnam(c->user)) && chown(dir, pw->pw_uid, pw->pw_gid) < 0)
+		log_debug_errno(-errno, "cannot give %s to '%s'", dir, c->user);
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -468,6 +501,9 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1); /* the status table to the log */
+	sigaddset(&set, SIGUSR2); /* the status table changed (from the server's threads)
+				   */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -501,6 +537,7 @@ int main(int argc, char **argv)
 			goto fail;
 		}
 	}
+	status_dir(&cfg);
 	if (cfg.user && drop_privileges(cfg.user) < 0)
 		goto fail;
 	if (notify >= 0) {

@@ -36,6 +36,7 @@
 #include "listen.h"
 #include "log.h"
 #include "server.h"
+#include "status.h"
 #include "tls.h"
 #include "transmission.h"
 #include "util.h"
@@ -97,6 +98,7 @@ struct conn {
 	int64_t last_active;
 	struct sockaddr_storage peer;
 	char name[64];
+	struct status_attach *att; /* in the status table while in transmission */
 };
 
 struct worker {
@@ -157,6 +159,9 @@ struct server {
 	struct acl allow;
 	struct limits lim;
 	struct tls_server *tls; /* for new TLS sessions; each session holds a reference */
+	struct status status;
+	pthread_t main_thread; /* takes the signals and writes the status file */
+	bool status_warned;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -266,6 +271,8 @@ static void conn_free(struct conn *c, const char *why)
 	tx_free(&c->tx);
 	outq_clear(&c->q);
 	free(c->pend);
+	if (c->att)
+		status_detach(&w->s->status, c->att);
 	conn_unlink(c);
 	atomic_fetch_sub(&w->nconns, 1);
 	atomic_fetch_sub(&w->s->clients, 1);
@@ -365,9 +372,12 @@ static int enter_transmission(struct conn *c)
 		if (r < 0)
 			return r;
 	}
-	log_info("%s: export '%s' (%s, generation %u)%s%s", c->name, e->name, e->fstype,
-		 e->generation, h->structured ? ", structured replies" : "",
-		 c->tls ? ", TLS" : "");
+	log_info("%s: export '%s' (%s, %s, generation %u)%s%s", c->name, e->name,
+		 e->canonical, e->fstype, e->generation,
+		 h->structured ? ", structured replies" : "", c->tls ? ", TLS" : "");
+	c->att = status_attach(&c->w->s->status, c->name, e);
+	if (!c->att)
+		log_warn("%s: out of memory: not in the status table", c->name);
 	hs_free(h);
 	free(h);
 	c->hs = NULL;
@@ -1384,6 +1394,10 @@ static void restart_notices(const struct config *run, const struct config *c)
 	if (!!run->pidfile != !!c->pidfile ||
 	    (run->pidfile && strcmp(run->pidfile, c->pidfile) != 0))
 		log_warn("'pidfile' changed: takes effect when nbdexport is restarted");
+	if (!!run->status_file != !!c->status_file ||
+	    (run->status_file && strcmp(run->status_file, c->status_file) != 0))
+		log_warn(
+			"'status-file' changed: takes effect when nbdexport is restarted");
 }
 
 /*
@@ -1464,15 +1478,110 @@ static void reload(struct server *s)
 	config_free(&fresh);
 }
 
+/* Wake the main thread: the status table changed. */
+static void status_wake(void *data)
+{
+	struct server *s = data;
+
+	pthread_kill(s->main_thread, SIGUSR2);
+}
+
+static void exports_changed(void *data)
+{
+	struct server *s = data;
+
+	status_changed(&s->status);
+}
+
+static int status_text(struct server *s, char **ret, size_t *len)
+{
+	struct export **v = NULL;
+	size_t n = 0;
+	int r = export_table_collect(s->o->exports, &v, &n);
+
+	if (r == 0)
+		r = status_format(&s->status, getpid(), v, n, ret, len);
+	for (size_t i = 0; i < n; i++)
+		export_unref(v[i]);
+	free(v);
+	return r;
+}
+
+static void status_write(struct server *s)
+{
+	const char *path = s->o->cfg->status_file;
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r;
+
+	if (!path)
+		return;
+	r = status_text(s, &text, &len);
+	if (r == 0)
+		r = write_file_atomic_at(AT_FDCWD, path, text, len, 0644);
+	if (r == 0)
+		log_debug("wrote the status file %s", path);
+	if (r < 0 && !s->status_warned) {
+		log_warn_errno(r, "cannot write the status file %s", path);
+		s->status_warned = true;
+	}
+}
+
+/* SIGUSR1: the same table, to the log. */
+static void status_log(struct server *s)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	char *line, *next;
+
+	if (status_text(s, &text, &len) < 0)
+		return;
+	/* Logging is no change: what the file says still has to be written. */
+	status_changed(&s->status);
+	for (line = text; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (line[0] != '#')
+			log_notice("status: %s", line);
+	}
+}
+
+/* At a clean exit: remove the status file, unless another server wrote it since. */
+static void status_remove(struct server *s)
+{
+	const char *path = s->o->cfg->status_file;
+	_cleanup_free_ char *text = NULL;
+	char want[64];
+
+	if (!path || read_file_at(AT_FDCWD, path, &text, NULL) < 0)
+		return;
+	snprintf(want, sizeof(want), "\npid %d\n", (int)getpid());
+	if (strstr(text, want))
+		unlink(path);
+}
+
+/*
+ * Changes come in bursts (a boot storm attaches hundreds of clients in a
+ * second): the file is written this long after the first change of a burst,
+ * with everything that happened until then.
+ */
+#define STATUS_DELAY_MS 250
+
 int server_run(struct server_opts *o)
 {
 	struct server s = { .o = o };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	sigset_t set;
+	bool clean_exit = false;
 	int r = 0;
 
 	pthread_rwlock_init(&s.lock, NULL);
 	pthread_mutex_init(&s.listen_lock, NULL);
+	s.main_thread = pthread_self();
+	status_init(&s.status, status_wake, &s);
+	o->exports->changed = exports_changed;
+	o->exports->changed_data = &s;
 	s.tls = tls_server_ref(o->tls);
 	apply_settings(&s, o->cfg, o->tls);
 	/*
@@ -1518,11 +1627,33 @@ int server_run(struct server_opts *o)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
-	for (;;) {
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	status_write(&s);
+	for (int64_t due = 0;;) {
 		int sig;
 
-		if (sigwait(&set, &sig) != 0)
+		if (!due && atomic_load(&s.status.dirty))
+			due = now_ms() + STATUS_DELAY_MS;
+		if (due) {
+			int64_t left = due - now_ms();
+			struct timespec ts = { left / 1000, (left % 1000) * 1000000 };
+
+			if (left <= 0) {
+				due = 0;
+				status_write(&s);
+				continue;
+			}
+			sig = sigtimedwait(&set, NULL, &ts);
+		} else {
+			sig = sigwaitinfo(&set, NULL);
+		}
+		if (sig < 0 || sig == SIGUSR2)
 			continue;
+		if (sig == SIGUSR1) {
+			status_log(&s);
+			continue;
+		}
 		if (sig == SIGHUP) {
 			reload(&s);
 			continue;
@@ -1532,6 +1663,7 @@ int server_run(struct server_opts *o)
 		int64_t ms = drain(&s, &set);
 		if (ms)
 			log_notice("shut down in %" PRId64 " ms", ms);
+		clean_exit = true;
 		break;
 	}
 out:
@@ -1559,6 +1691,10 @@ out:
 		free(s.lsrc[i]);
 	free(s.lsrc);
 	pthread_mutex_destroy(&s.listen_lock);
+	if (clean_exit)
+		status_remove(&s);
+	o->exports->changed = NULL;
+	status_fini(&s.status);
 	acl_free(&s.allow);
 	tls_server_free(s.tls);
 	pthread_rwlock_destroy(&s.lock);

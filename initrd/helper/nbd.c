@@ -12,6 +12,14 @@
  * While it does, I/O waits in the kernel for up to the dead-connection
  * timeout instead of failing, so a restarted server costs the client a pause,
  * not its root file system.
+ *
+ * A server that names the generation it serves (nbdexport answers
+ * NBD_INFO_NAME with NAME@ID) pins the device to it: the watcher asks for
+ * exactly NAME@ID again and takes the new socket only if the server confirms
+ * that name and the size. Another generation has other blocks under the same
+ * offsets; attaching it under a mounted file system corrupts what the client
+ * reads, so when the generation is gone the watcher says so and waits (or,
+ * with --lost fail, disconnects the device so reads fail).
  */
 #include <endian.h>
 #include <errno.h>
@@ -56,6 +64,8 @@
 #define NBD_REP_ERR_SHUTDOWN NBD_REP_ERR(7)
 
 #define NBD_INFO_EXPORT 0
+#define NBD_INFO_NAME 1
+#define NBD_INFO_DESCRIPTION 2
 #define NBD_INFO_BLOCK_SIZE 3
 
 #define HANDSHAKE_TIMEOUT_S 10
@@ -64,6 +74,8 @@ struct export_info {
 	uint64_t size;
 	uint16_t flags;
 	uint32_t min_block, pref_block, max_block;
+	char name[512]; /* the canonical name, if the server gave one */
+	char description[256];
 };
 
 struct target {
@@ -74,6 +86,9 @@ struct target {
 	char text[320]; /* "host:port" or "host:port/export", for messages */
 	char hostport[100];
 	char backend[340]; /* what /sys/block/nbdN/backend shows */
+	char pin[512]; /* NAME@ID: the generation the device is pinned to */
+	bool named; /* the server gave a canonical name at attach */
+	bool lost_fail; /* --lost fail */
 };
 
 static void usage(void)
@@ -89,6 +104,9 @@ static void usage(void)
 	       "  -w, --watch               leave a watcher that reconnects when the server\n"
 	       "                            comes back\n"
 	       "  -c, --connect-timeout SECS  TCP connection time limit (default 5)\n"
+	       "  -l, --lost wait|fail      when the server no longer serves the generation\n"
+	       "                            attached: keep trying (default) or disconnect\n"
+	       "  -L, --log FILE            the watcher also appends its messages to FILE\n"
 	       "  -h, --help\n");
 }
 
@@ -139,8 +157,10 @@ static int send_option(int fd, uint32_t opt, const void *data, uint32_t len)
 static int go(int fd, const char *export, struct export_info *info, char *why,
 	      size_t whylen)
 {
+	static const uint16_t want[] = { NBD_INFO_BLOCK_SIZE, NBD_INFO_NAME,
+					 NBD_INFO_DESCRIPTION };
 	uint32_t nlen = strlen(export);
-	size_t len = 4 + nlen + 2 + 2;
+	size_t len = 4 + nlen + 2 + 2 * ARRAY_SIZE(want);
 	_cleanup_free_ char *req = malloc(len);
 	bool have_export = false;
 	uint32_t v32;
@@ -152,10 +172,12 @@ static int go(int fd, const char *export, struct export_info *info, char *why,
 	v32 = htobe32(nlen);
 	memcpy(req, &v32, 4);
 	memcpy(req + 4, export, nlen);
-	v16 = htobe16(1);
+	v16 = htobe16(ARRAY_SIZE(want));
 	memcpy(req + 4 + nlen, &v16, 2);
-	v16 = htobe16(NBD_INFO_BLOCK_SIZE);
-	memcpy(req + 6 + nlen, &v16, 2);
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		v16 = htobe16(want[i]);
+		memcpy(req + 6 + nlen + 2 * i, &v16, 2);
+	}
 	r = send_option(fd, NBD_OPT_GO, req, len);
 	if (r < 0)
 		return r;
@@ -212,6 +234,14 @@ static int go(int fd, const char *export, struct export_info *info, char *why,
 				info->min_block = be32toh(info->min_block);
 				info->pref_block = be32toh(info->pref_block);
 				info->max_block = be32toh(info->max_block);
+			} else if (itype == NBD_INFO_NAME &&
+				   rlen - 2 < sizeof(info->name)) {
+				/* A name cut short would pin to the wrong one: none. */
+				memcpy(info->name, data + 2, rlen - 2);
+				info->name[rlen - 2] = '\0';
+			} else if (itype == NBD_INFO_DESCRIPTION) {
+				snprintf(info->description, sizeof(info->description),
+					 "%.255s", data + 2);
 			}
 			continue;
 		}
@@ -310,8 +340,8 @@ static int handshake(int fd, const char *export, struct export_info *info, char 
 }
 
 /* Connect and shake hands; returns the socket ready for the kernel. */
-static int open_export(struct target *t, int connect_timeout_s, struct export_info *info,
-		       char *err, size_t errlen)
+static int open_export(struct target *t, const char *export, int connect_timeout_s,
+		       struct export_info *info, char *err, size_t errlen)
 {
 	char why[300];
 	int on = 1, idle = 10, intvl = 5, cnt = 3;
@@ -329,10 +359,10 @@ static int open_export(struct target *t, int connect_timeout_s, struct export_in
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 
-	r = handshake(fd, t->export, info, why, sizeof(why));
+	r = handshake(fd, export, info, why, sizeof(why));
 	if (r == -ENOENT)
 		snprintf(err, errlen, "NBD server %s has no export '%.100s'%s%.200s%s",
-			 t->hostport, t->export, *why ? " (" : "", why, *why ? ")" : "");
+			 t->hostport, export, *why ? " (" : "", why, *why ? ")" : "");
 	else if (r == -EPROTONOSUPPORT)
 		snprintf(err, errlen,
 			 "NBD server %s requires TLS, which is not supported",
@@ -414,6 +444,20 @@ static int kernel_connect(int ctl, uint16_t family, int sock,
 	return 0;
 }
 
+/* Take the device's connection away for good: waiting I/O fails at once. */
+static int kernel_disconnect(uint16_t family, int index)
+{
+	_cleanup_close_ int ctl = genl_open(0);
+	struct nlmsg m;
+	int r;
+
+	if (ctl < 0)
+		return ctl;
+	genl_msg_init(&m, family, NBD_CMD_DISCONNECT, NBD_GENL_VERSION);
+	r = nla_put_u32(&m, NBD_ATTR_INDEX, index);
+	return r ?: genl_call(ctl, &m, NULL, NULL);
+}
+
 static int kernel_reconfigure(uint16_t family, int index, int sock, const char *backend)
 {
 	_cleanup_close_ int ctl = genl_open(0);
@@ -433,6 +477,7 @@ static int kernel_reconfigure(uint16_t family, int index, int sock, const char *
 /* ---- the watcher ---- */
 
 static int kmsg_fd = -1;
+static int wlog_fd = -1; /* --log FILE */
 
 static void wlog(int level, const char *fmt, ...) _printf_(2, 3);
 static void wlog(int level, const char *fmt, ...)
@@ -450,6 +495,12 @@ static void wlog(int level, const char *fmt, ...)
 	buf[n++] = '\n';
 	if (kmsg_fd >= 0)
 		(void)!write(kmsg_fd, buf, n);
+	/* The log file gets the line without the kernel's level. */
+	if (wlog_fd >= 0) {
+		const char *p = strchr(buf, '>') + 1;
+
+		(void)!write(wlog_fd, p, n - (p - buf));
+	}
 }
 
 struct dead_event {
@@ -477,32 +528,73 @@ static void sleep_s(unsigned int s)
 		;
 }
 
+/*
+ * Does the connection just made serve the generation the device is pinned to?
+ * If not, says why in err and returns false.
+ */
+static bool same_generation(const struct target *t, int fd,
+			    const struct export_info *info, char *err, size_t errlen)
+{
+	if (fd == -ENOENT) {
+		snprintf(err, errlen, "%s no longer serves %.200s", t->hostport, t->pin);
+		return false;
+	}
+	/* A server that gave no name at attach is taken at its word (the size). */
+	if (fd >= 0 && (info->name[0] || t->named) && strcmp(info->name, t->pin) != 0) {
+		snprintf(err, errlen, "%s no longer serves %.200s (it offers '%.100s')",
+			 t->hostport, t->pin, info->name[0] ? info->name : "no name");
+		return false;
+	}
+	return true;
+}
+
 static int reconnect(struct target *t, uint16_t family, int index, uint64_t size)
 {
+	const char *want = t->pin[0] ? t->pin : t->export;
 	unsigned int delay = 1, attempt = 0;
 	char err[512];
 
 	for (;;) {
 		struct export_info info;
-		_cleanup_close_ int fd = open_export(t, 5, &info, err, sizeof(err));
+		_cleanup_close_ int fd = open_export(t, want, 5, &info, err, sizeof(err));
 		int r;
 
 		attempt++;
+		if (t->pin[0] && (fd >= 0 || fd == -ENOENT) &&
+		    !same_generation(t, fd, &info, err, sizeof(err))) {
+			/* Said every time: the client cannot go on without it. */
+			wlog(3,
+			     "nbd%d: %s, the generation this client runs from; not attaching another (attempt %u)",
+			     index, err, attempt);
+			if (t->lost_fail) {
+				r = kernel_disconnect(family, index);
+				wlog(2,
+				     "nbd%d: disconnected (rd.pxeroot.nbd.lost=fail): reads of its file system now fail%s%s",
+				     index, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+				return -ENOENT;
+			}
+			if (fd >= 0)
+				close(TAKE_FD(fd));
+			sleep_s(delay);
+			delay = MIN(delay * 2, 10u);
+			continue;
+		}
 		if (fd >= 0 && info.size != size) {
 			snprintf(
 				err, sizeof(err),
 				"export %s changed size from %llu to %llu bytes: not reattached",
 				t->text, (unsigned long long)size,
 				(unsigned long long)info.size);
-			fd = -1;
+			close(TAKE_FD(fd));
 		}
 		if (fd >= 0) {
 			r = kernel_reconfigure(family, index, fd, t->backend);
 			if (r == 0 || r == -ENOSPC) {
 				/* -ENOSPC: no dead connection left, someone else was
 				 * faster. */
-				wlog(5, "nbd%d: reconnected to %s after %u attempt%s",
-				     index, t->text, attempt, attempt == 1 ? "" : "s");
+				wlog(5, "nbd%d: reconnected to %s%s%s after %u attempt%s",
+				     index, t->hostport, *want ? "/" : "", want, attempt,
+				     attempt == 1 ? "" : "s");
 				return 0;
 			}
 			if (r == -EINVAL || r == -ENODEV) {
@@ -526,7 +618,8 @@ static int reconnect(struct target *t, uint16_t family, int index, uint64_t size
 static _noreturn_ void watch(int mc, struct target *t, uint16_t family, int index,
 			     uint64_t size)
 {
-	wlog(6, "nbd%d: watching the connection to %s", index, t->text);
+	wlog(6, "nbd%d: watching the connection to %s%s%s", index, t->text,
+	     t->pin[0] ? ", pinned to " : "", t->pin);
 	for (;;) {
 		struct dead_event ev = { .index = index };
 		int r = genl_recv_event(mc, on_event, &ev);
@@ -590,12 +683,15 @@ int nbd_connect_main(int argc, char **argv)
 		{ "dead-timeout", required_argument, NULL, 'd' },
 		{ "watch", no_argument, NULL, 'w' },
 		{ "connect-timeout", required_argument, NULL, 'c' },
+		{ "lost", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct target t = { .export = "" };
 	unsigned int timeout = 60, dead = 3600, ctimeout = 5;
 	bool watch_on = false;
+	const char *log_path = NULL, *id;
 	struct export_info info;
 	_cleanup_close_ int ctl = -1, mc = -1, sock = -1;
 	uint16_t family;
@@ -604,7 +700,7 @@ int nbd_connect_main(int argc, char **argv)
 	int o, r, index;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "e:t:d:wc:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "e:t:d:wc:l:L:h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'e':
 			t.export = optarg;
@@ -622,6 +718,17 @@ int nbd_connect_main(int argc, char **argv)
 			break;
 		case 'w':
 			watch_on = true;
+			break;
+		case 'l':
+			if (strcmp(optarg, "wait") != 0 && strcmp(optarg, "fail") != 0) {
+				log_error("--lost: expected wait or fail, not '%s'",
+					  optarg);
+				return EXIT_USAGE;
+			}
+			t.lost_fail = strcmp(optarg, "fail") == 0;
+			break;
+		case 'L':
+			log_path = optarg;
 			break;
 		case 'h':
 			usage();
@@ -671,11 +778,28 @@ int nbd_connect_main(int argc, char **argv)
 		}
 	}
 
-	sock = open_export(&t, ctimeout, &info, err, sizeof(err));
+	sock = open_export(&t, t.export, ctimeout, &info, err, sizeof(err));
 	if (sock < 0) {
 		log_error("%s", err);
 		return EXIT_FAILURE;
 	}
+	/*
+	 * Pin the device to the generation the server named (NAME@ID), or to
+	 * the one asked for by name; a server that names none is trusted on the
+	 * size alone, and the administrator is told so.
+	 */
+	t.named = info.name[0] != '\0';
+	id = strrchr(info.name, '@');
+	if (id && id > info.name && strlen(id + 1) == 16 &&
+	    strspn(id + 1, "0123456789abcdef") == 16)
+		snprintf(t.pin, sizeof(t.pin), "%s", info.name);
+	else if ((id = strrchr(t.export, '@')) && id > t.export && strlen(id + 1) == 16 &&
+		 strspn(id + 1, "0123456789abcdef") == 16 && !t.named)
+		snprintf(t.pin, sizeof(t.pin), "%s", t.export);
+	if (!t.pin[0] && watch_on)
+		log_warn(
+			"NBD server %s names no generation for %s: reconnects are checked by size only",
+			t.hostport, *t.export ? t.export : "its default export");
 	snprintf(t.backend, sizeof(t.backend), "pxeroot:%s", t.text);
 	r = kernel_connect(ctl, family, sock, &info, timeout, dead, t.backend, &index);
 	if (r < 0) {
@@ -686,11 +810,18 @@ int nbd_connect_main(int argc, char **argv)
 	close(TAKE_FD(sock));
 
 	if (watch_on) {
+		if (log_path) {
+			wlog_fd = open(log_path,
+				       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+			if (wlog_fd < 0)
+				log_warn_errno(-errno, "cannot open %s", log_path);
+		}
 		r = start_watcher(mc, &t, family, index, info.size);
 		if (r < 0)
 			log_warn_errno(r, "cannot start the NBD reconnection watcher");
 	}
-	printf("/dev/nbd%d %llu %s\n", index, (unsigned long long)info.size,
-	       info.flags & NBD_FLAG_READ_ONLY ? "ro" : "rw");
+	/* The generation last, when there is one: "/dev/nbd0 SIZE ro NAME@ID". */
+	printf("/dev/nbd%d %llu %s%s%s\n", index, (unsigned long long)info.size,
+	       info.flags & NBD_FLAG_READ_ONLY ? "ro" : "rw", t.pin[0] ? " " : "", t.pin);
 	return 0;
 }

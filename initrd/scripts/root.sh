@@ -123,7 +123,9 @@ root_nfs() {
 
 nbd_try() {
 	_watch=
-	[ "$PX_NBD_RECONNECT" = 1 ] && _watch=--watch
+	# The watcher's messages go to the console and to $PXRUN/nbd.log.
+	[ "$PX_NBD_RECONNECT" = 1 ] &&
+		_watch="--watch --lost ${PX_NBD_LOST:-wait} --log $PXRUN/nbd.log"
 	"$HELPER" nbd-connect ${PX_EXPORT:+-e "$PX_EXPORT"} -t "$PX_NBD_TIMEOUT" \
 		-d "$PX_NBD_DEAD_TIMEOUT" $_watch "$PX_SERVER" "$PX_PORT" \
 		>"$PXRUN/nbd.out" 2>"$PXRUN/nbd.err" && return 0
@@ -139,8 +141,17 @@ root_nbd() {
 	modprobe -q nbd 2>/dev/null
 	log "root: connecting to NBD server $PX_SERVER:$PX_PORT${PX_EXPORT:+, export $PX_EXPORT}"
 	retry nbd_try || return $?
-	read -r ROOT_DEVICE _size _mode <"$PXRUN/nbd.out"
+	read -r ROOT_DEVICE _size _mode _pin <"$PXRUN/nbd.out"
 	log "root: $ROOT_DEVICE attached to $PX_SERVER:$PX_PORT${PX_EXPORT:+/$PX_EXPORT} ($_size bytes, $_mode)"
+	# The generation the device is pinned to, for the booted system.
+	if [ -n "$_pin" ]; then
+		echo "$_pin" >"$PXRUN/nbd.pinned"
+		log "root: $ROOT_DEVICE is generation $_pin; reconnects attach only that"
+	fi
+	# A server that names no generation: reconnects are checked by size only.
+	if [ -s "$PXRUN/nbd.err" ]; then
+		log_err "warning: $(helper_msg "$PXRUN/nbd.err")"
+	fi
 	mount_fs "$ROOT_DEVICE" || return $?
 	log "root: mounted $ROOT_DEVICE ($ROOT_FSTYPE)"
 	return 0

@@ -74,7 +74,8 @@ clients() {
 	fi
 	if [ "$NBD_SERVER" != qemu-nbd ]; then
 		nbdinfo --list "$uri" >"$T/list" 2>&1 || fail "nbdinfo --list: $(cat "$T/list")"
-		grep -q "^export=\"$NBD_EXPORT\":" "$T/list" || fail "nbdinfo --list does not list $NBD_EXPORT: $(cat "$T/list")"
+		# nbdinfo shows the canonical name, which nbdexport gives as NAME@ID.
+		grep -Eq "^export=\"$NBD_EXPORT(@[0-9a-f]{16})?\":" "$T/list" || fail "nbdinfo --list does not list $NBD_EXPORT: $(cat "$T/list")"
 		ok "$how: nbdinfo --list lists the export"
 	fi
 	local rc=0

@@ -32,8 +32,9 @@ got=$(nbdcopy "$uri/" - | sha256sum | cut -d' ' -f1)
 assert_eq "$want" "$got" "default export"
 
 nbdinfo --list "$uri" >"$T/list"
-grep -q 'export="root.sqfs"' "$T/list" || fail "list lacks root.sqfs"
-grep -q 'export="other"' "$T/list" || fail "list lacks other"
+# nbdinfo shows the canonical name: NAME@ID, the generation served.
+grep -Eq 'export="root.sqfs(@[0-9a-f]{16})?"' "$T/list" || fail "list lacks root.sqfs"
+grep -Eq 'export="other(@[0-9a-f]{16})?"' "$T/list" || fail "list lacks other"
 ok "NBD_OPT_LIST shows both exports"
 
 nbdinfo --json "$uri/root.sqfs" >"$T/info"

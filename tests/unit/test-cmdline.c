@@ -265,6 +265,9 @@ static void test_dracut_nbd(void)
 	       "EXPORT=root", "FSTYPE=squashfs", "FLAGS=noatime");
 	/* An export name instead of a port: the standard port. */
 	expect("root=nbd:10.0.2.2:gen42", "PORT=10809", "EXPORT=gen42");
+	/* A generation named explicitly: the device is pinned to it. */
+	expect("root=nbd:10.0.2.2:10809/debian@0123456789abcdef", "PORT=10809",
+	       "EXPORT=debian@0123456789abcdef");
 	expect("root=nbd:[fd00::2]:2000", "SERVER=fd00::2", "PORT=2000");
 	expect("root=nbd:10.0.2.2:10809::ro:timeout=20", "FLAGS=ro", "NBD_TIMEOUT=20",
 	       "FSTYPE=auto");
@@ -369,6 +372,7 @@ static void test_pxelinux_and_own(void)
 	expect("rd.pxeroot.overlay.size=25%", "OVERLAY_SIZE=25%");
 	expect("rd.pxeroot.nbd.timeout=10 rd.pxeroot.nbd.dead_timeout=86400 rd.pxeroot.nbd.reconnect=no",
 	       "NBD_TIMEOUT=10", "NBD_DEAD_TIMEOUT=86400", "NBD_RECONNECT=0");
+	expect("rd.pxeroot.nbd.lost=fail", "NBD_LOST=fail");
 	expect("rd.pxeroot.modules=e1000e rd.pxeroot.debug", "MODULES=e1000e", "DEBUG=1");
 }
 
@@ -578,6 +582,8 @@ static void test_errors_own(void)
 	expect_error("rd.driver.pre=e1000,",
 		     "rd.driver.pre=e1000,: invalid module name ''");
 	expect_error("rd.driver.pre=a;b", "rd.driver.pre=a;b: invalid module name 'a;b'");
+	expect_error("rd.pxeroot.nbd.lost=maybe",
+		     "rd.pxeroot.nbd.lost=maybe: expected wait or fail");
 	expect_error("rd.pxeroot.nbd.timeout=0",
 		     "rd.pxeroot.nbd.timeout=0: expected a number from 1 to 86400");
 }
