@@ -10,9 +10,10 @@
 #   root-path (option 17);
 #   full mode, bios = ipxe and uefi = ipxe: undionly.kpxe and snponly.efi,
 #   and the script once iPXE runs;
+#   full mode with an arm64 entry: arm64 UEFI clients get the arm64 shim;
 #   proxy mode, next to BusyBox's udhcpd that gives the addresses: the
 #   client sees udhcpd's address and the proxy's PXE offer, and port 4011
-#   names its boot file.
+#   names its boot file; a UEFI HTTP boot client gets nothing from the proxy.
 # timeout: 300
 . "$(dirname "$0")/../e2e/lib-lan.sh"
 
@@ -122,9 +123,9 @@ want host ack option12 lab1
 want host ack bootfile pxelinux.0
 probe arm64 -m 52:54:00:77:02:01 "${arm64[@]}"
 if grep -Eq "^offer $LAN_SERVER (file|option67) " "$T/arm64.out"; then
-	fail "arm64: a boot file for a server without arm64 loaders: $(cat "$T/arm64.out")"
+	fail "arm64: a boot file for a server without arm64 entries: $(cat "$T/arm64.out")"
 fi
-ok "arm64: no boot file while the entries are not arm64"
+ok "arm64: no boot file while no entry is arm64"
 lan_pxebootsrv_stop
 
 # Full mode, iPXE for BIOS and UEFI.
@@ -136,6 +137,27 @@ probe iefi -m 52:54:00:77:02:01 "${efi7[@]}"
 want iefi offer bootfile snponly.efi
 probe iefi2 -m 52:54:00:77:02:01 "${efi7[@]}" "${ipxe[@]}"
 want iefi2 offer bootfile "http://$LAN_SERVER/boot.ipxe"
+lan_pxebootsrv_stop
+
+# Full mode with an arm64 entry. Debian builds the arm64 loaders on arm64
+# only: the boot directory has copies (empty here: nothing boots them).
+conf full "default = debian"
+cat >>"$T/pxebootsrv.conf" <<CONF
+
+[entry debian-arm64]
+kind = pxeroot
+arch = arm64
+kernel = $T/files/vmlinuz
+initrd = $T/files/initrd.img
+image = $T/files/root.sqfs
+CONF
+touch "$T/srv/boot/shimaa64.efi" "$T/srv/boot/mmaa64.efi" "$T/srv/boot/grubaa64.efi"
+lan_pxebootsrv "$T/pxebootsrv.conf"
+probe arm64b -m 52:54:00:77:02:01 "${arm64[@]}"
+want arm64b offer bootfile shimaa64.efi
+want arm64b offer siaddr "$LAN_SERVER"
+probe efi7b -m 52:54:00:77:02:01 "${efi7[@]}"
+want efi7b offer bootfile shimx64.efi
 lan_pxebootsrv_stop
 
 # Proxy mode: udhcpd on 10.77.0.2 gives the addresses, dnsmasq only boots.
@@ -161,3 +183,9 @@ want pefi offer option60 PXEClient
 want pefi proxy bootfile snponly.efi
 probe pipxe -m 52:54:00:77:02:13 "${bios[@]}" "${ipxe[@]}"
 want pipxe offer bootfile "http://$LAN_SERVER/boot.ipxe"
+# dnsmasq answers a proxy request only when the vendor class starts with
+# PXEClient: a UEFI HTTP boot client (HTTPClient) gets nothing from it.
+probe phttp -m 52:54:00:77:02:14 "${efihttp[@]}"
+grep -q "^offer $LAN_NET.2 yiaddr" "$T/phttp.out" || fail "proxy http: no offer from udhcpd"
+! grep -q "^offer $LAN_SERVER " "$T/phttp.out" || fail "proxy http: the proxy answered HTTPClient"
+ok "proxy http: udhcpd offers an address, the proxy does not answer HTTPClient"
