@@ -19,9 +19,10 @@
 #            writes to the serial console only when its command line says
 #            console=ttyS0,115200, which the entry does not give it (pinned
 #            down: the test says which way it went).
-# Then two clients at once with pxelinux.0 sent to every BIOS client (QEMU has
-# no PXE ROM but iPXE, which pxebootsrv sends to its script): the rendered
-# pxelinux.cfg/default and pxelinux.cfg/01-MAC menus.
+# Then three clients at once with pxelinux.0 sent to every BIOS client (QEMU
+# has no PXE ROM but iPXE, which pxebootsrv sends to its script): the
+# rendered pxelinux.cfg/default and pxelinux.cfg/01-MAC menus, and a host's
+# local disk entry (LOCALBOOT 0: the BIOS boots the next device, the disk).
 # timeout: 1200
 . "$(dirname "$0")/lib-lan.sh"
 
@@ -192,10 +193,19 @@ lan_dnsmasq "dhcp-range=$LAN_NET.100,$LAN_NET.149,255.255.255.0,1h" \
 t0=$SECONDS
 lan_client pxelinux bios 52:54:00:77:00:05
 lan_client pxehost bios $mac_host
+cp "$T/disk.img" "$T/disk2.img"
+lan_client pxelocal bios $mac_local -drive "file=$T/disk2.img,format=raw,if=ide" -boot order=nc
+if lan_wait pxelocal 'LOCAL-DISK-BOOTED'; then
+	ok "BIOS, pxelinux, a host's local disk entry (LOCALBOOT 0): the disk's boot sector ran in $LAN_SECS s"
+else
+	_lan_show pxelocal
+	fail "pxelinux's LOCALBOOT 0 did not boot the disk"
+fi
+lan_stop pxelocal
 lan_expect_booted pxelinux "BIOS, pxelinux, pxebootsrv's menu, default entry" '^MARK debian$' \
 	'PXELINUX' 'Automatic boot in' '^MOUNT /run/pxeroot/lower squashfs /dev/nbd0$'
 lan_expect_booted pxehost "BIOS, pxelinux, the host's pxelinux.cfg/01-MAC" '^MARK other$'
 grep -q "sent .*/pxelinux.cfg/01-${mac_host//:/-}" "$T/dnsmasq.log" ||
 	fail "pxelinux did not fetch the per-MAC file"
 ok "pxelinux fetched pxelinux.cfg/01-${mac_host//:/-} by TFTP"
-ok "two pxelinux clients at once: $((SECONDS - t0)) s"
+ok "three pxelinux clients at once: $((SECONDS - t0)) s"
