@@ -85,6 +85,11 @@ up || fail "the servers do not listen: $(cat "$T/log")"
 children=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 [ "$(echo $children | wc -w)" = 3 ] || fail "expected three children, got: $children"
 ok "run starts dnsmasq, lighttpd and nbdexport"
+# The boot directory did not exist: run made it, with the loaders in it.
+[ "$(readlink "$T/boot/pxelinux.0")" = /usr/lib/PXELINUX/pxelinux.0 ] &&
+	[ "$(readlink "$T/boot/ldlinux.c32")" = /usr/lib/syslinux/modules/bios/ldlinux.c32 ] ||
+	fail "the boot directory lacks the loaders: $(ls "$T/boot")"
+ok "run creates the boot directory and links pxelinux.0 and ldlinux.c32 into it"
 
 in_ns curl -sf http://10.77.0.1/boot.ipxe >"$T/script" || fail "HTTP GET of boot.ipxe"
 head -1 "$T/script" | grep -qx '#!ipxe' || fail "not an iPXE script"
