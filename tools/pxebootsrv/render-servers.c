@@ -131,6 +131,8 @@ static int render_nfs(struct render *r)
 		"NFS_CORE_PARAM {\n\tProtocols = 4;\n\tBind_addr = %s;\n"
 		"\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\n",
 		c->address);
+	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). */
+	fprintf(f, "NFSV4 {\n\tOnly_Numeric_Owners = true;\n}\n");
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];
 
