@@ -13,7 +13,9 @@
 #   full mode with an arm64 entry: arm64 UEFI clients get the arm64 shim;
 #   proxy mode, next to BusyBox's udhcpd that gives the addresses: the
 #   client sees udhcpd's address and the proxy's PXE offer, and port 4011
-#   names its boot file; a UEFI HTTP boot client gets nothing from the proxy.
+#   names its boot file; an HTTP boot client gets no answer from the proxy;
+#   an arm64 entry found by its kernel's header: arm64 clients get
+#   shimaa64.efi in proxy and in full mode.
 # timeout: 300
 . "$(dirname "$0")/../e2e/lib-lan.sh"
 
@@ -183,9 +185,42 @@ want pefi offer option60 PXEClient
 want pefi proxy bootfile snponly.efi
 probe pipxe -m 52:54:00:77:02:13 "${bios[@]}" "${ipxe[@]}"
 want pipxe offer bootfile "http://$LAN_SERVER/boot.ipxe"
-# dnsmasq answers a proxy request only when the vendor class starts with
-# PXEClient: a UEFI HTTP boot client (HTTPClient) gets nothing from it.
+
+# Proxy mode and UEFI HTTP boot: dnsmasq answers a proxy request only when the
+# vendor class starts with PXEClient, so HTTPClient gets udhcpd's address and
+# nothing from the boot server (check and run say so).
 probe phttp -m 52:54:00:77:02:14 "${efihttp[@]}"
-grep -q "^offer $LAN_NET.2 yiaddr" "$T/phttp.out" || fail "proxy http: no offer from udhcpd"
-! grep -q "^offer $LAN_SERVER " "$T/phttp.out" || fail "proxy http: the proxy answered HTTPClient"
-ok "proxy http: udhcpd offers an address, the proxy does not answer HTTPClient"
+grep -q "^offer $LAN_NET.2 " "$T/phttp.out" || fail "proxy http: no offer from udhcpd: $(cat "$T/phttp.out")"
+if grep -q "^offer $LAN_SERVER " "$T/phttp.out"; then
+	fail "proxy http: the boot server answered: $(cat "$T/phttp.out")"
+fi
+ok "proxy http: an HTTPClient gets no answer from dnsmasq's proxy DHCP"
+lan_pxebootsrv_stop
+
+# An arm64 entry (its kernel's header says arm64): arm64 clients get
+# shimaa64.efi in full and in proxy mode. Debian's arm64 loaders are not
+# installable here: copies in the boot directory stand in for them.
+{ head -c 56 /dev/zero; printf 'ARM\x64'; head -c 200 /dev/zero; } >"$T/files/Image"
+mkdir -p "$T/srv/boot"
+for f in shimaa64.efi grubaa64.efi mmaa64.efi; do echo "$f" >"$T/srv/boot/$f"; done
+arm_entry() {
+	printf '\n[entry arm]\nkind = pxeroot\nkernel = %s\ninitrd = %s\nimage = %s\n' \
+		"$T/files/Image" "$T/files/initrd.img" "$T/files/root.sqfs" >>"$T/pxebootsrv.conf"
+}
+conf proxy "default = debian"
+arm_entry
+lan_pxebootsrv "$T/pxebootsrv.conf"
+probe parm -m 52:54:00:77:02:15 "${arm64[@]}" -r -p -A $LAN_NET.90
+want parm offer option60 PXEClient
+want parm proxy bootfile shimaa64.efi
+want parm proxy siaddr "$LAN_SERVER"
+probe pefi2 -m 52:54:00:77:02:16 "${efi7[@]}" -r -p -A $LAN_NET.90
+want pefi2 proxy bootfile shimx64.efi
+lan_pxebootsrv_stop
+conf full "default = debian"
+arm_entry
+lan_pxebootsrv "$T/pxebootsrv.conf"
+probe farm -m 52:54:00:77:02:17 "${arm64[@]}"
+want farm offer bootfile shimaa64.efi
+want farm offer siaddr "$LAN_SERVER"
+lan_pxebootsrv_stop
