@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -12,6 +14,7 @@ static const char *prog = "pxeroot";
 static int max_level = LOG_LEVEL_NOTICE;
 static bool to_syslog;
 static bool timestamps;
+static int file_fd = -1;
 static __thread char *capture_buf;
 static __thread size_t capture_len;
 
@@ -71,8 +74,57 @@ void log_capture_errors(char *buf, size_t len)
 		capture_buf[0] = '\0';
 }
 
+void log_set_file(int fd)
+{
+	file_fd = fd;
+}
+
+static void utc_now(char buf[48])
+{
+	struct timespec ts;
+	struct tm tm;
+	char sec[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, 48, "%s.%03dZ ", sec, (int)(ts.tv_nsec / 1000000));
+}
+
+void log_file_line(const char *prefix, const char *line, size_t n)
+{
+	char when[48];
+	struct iovec iov[4];
+
+	if (file_fd < 0)
+		return;
+	utc_now(when);
+	iov[0] = (struct iovec){ when, strlen(when) };
+	iov[1] = (struct iovec){ (void *)prefix, strlen(prefix) };
+	iov[2] = (struct iovec){ (void *)line, n };
+	iov[3] = (struct iovec){ "\n", 1 };
+	/* One writev: O_APPEND keeps each line whole. A log that cannot be
+	 * written loses the line, never the server. */
+	if (writev(file_fd, iov, 4) < 0)
+		return;
+}
+
+/* Whether a message of level goes anywhere. */
+static bool wanted(int level)
+{
+	return level <= max_level ||
+	       (file_fd >= 0 &&
+		level <= (max_level > LOG_LEVEL_INFO ? max_level : LOG_LEVEL_INFO));
+}
+
 static void log_write(int level, const char *msg)
 {
+	if (file_fd >= 0 && !(capture_buf && level <= LOG_LEVEL_ERR)) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%s: ", prog);
+		log_file_line(prefix, msg, strlen(msg));
+	}
 	if (capture_buf && level <= LOG_LEVEL_ERR) {
 		if (!capture_buf[0])
 			snprintf(capture_buf, capture_len, "%s", msg);
@@ -105,7 +157,7 @@ void log_msg(int level, const char *fmt, ...)
 	va_list ap;
 	int saved = errno;
 
-	if (level > max_level)
+	if (!wanted(level))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -121,7 +173,7 @@ int log_errno_msg(int level, int r, const char *fmt, ...)
 	va_list ap;
 	int saved = errno;
 
-	if (level > max_level)
+	if (!wanted(level))
 		return r;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);

@@ -26,6 +26,14 @@ void log_adjust_level(int delta);
 void log_use_syslog(bool on);
 void log_set_timestamps(bool on);
 /*
+ * Also append every message up to LOG_LEVEL_INFO (DEBUG when the level asks
+ * for it), whatever the level of stderr, to fd, each line with its UTC time;
+ * -1 stops. The caller owns fd.
+ */
+void log_set_file(int fd);
+/* A line that is not ours (a child's output) for the file only: "TIME line". */
+void log_file_line(const char *prefix, const char *line, size_t n);
+/*
  * Until called again with NULL, the calling thread's error messages are not
  * written: the first is kept in buf (a daemon that rejects a whole reload
  * says why in one line).

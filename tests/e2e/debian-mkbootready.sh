@@ -51,3 +51,15 @@ mkbootready -q --undo "$tree"
 tree_listing "$tree" >"$T/undone"
 diff -u "$T/orig" "$T/undone" || fail "--undo did not restore the real tree"
 ok "--undo restores the real tree byte for byte"
+
+# The README's way in: debootstrap leaves root's password locked; "bootchroot
+# TREE -- passwd root" sets one (here from a pipe), the tree is still ready,
+# and the cache it is linked to keeps its own /etc/shadow.
+mkbootready -q "$tree"
+grep -q '^root:[*!]' "$tree/etc/shadow" || fail "root's password is not locked in a fresh tree"
+printf 'pxeroot-pw\npxeroot-pw\n' | setsid bootchroot -q "$tree" -- passwd root >"$T/passwd.out" 2>&1 ||
+	fail "bootchroot -- passwd root: $(cat "$T/passwd.out")"
+grep -q '^root:\$y\$' "$tree/etc/shadow" || fail "no password hash for root: $(grep '^root:' "$tree/etc/shadow")"
+grep -q '^root:[*!]' "$PXEROOT_CACHE"/debian-12-*/root/etc/shadow || fail "passwd wrote into the cached tree"
+mkbootready --check "$tree" >/dev/null || fail "the tree is not ready after passwd"
+ok "bootchroot TREE -- passwd root gives root a password; the tree stays ready"

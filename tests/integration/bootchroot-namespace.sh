@@ -122,4 +122,12 @@ bootchroot -q --image "$img/client.sqfs" --rollback "$tree"
 ok "--rollback points the link at the previous generation"
 expect_exit 1 bootchroot -q --image "$img/client.sqfs" --rollback "$tree" 2>/dev/null
 ok "--rollback past the first generation is refused"
+
+# Without mksquashfs on PATH: one line that names the package, no raw status.
+mkdir -p "$T/nosquash"
+for p in sh env unshare; do ln -sf "$(command -v $p)" "$T/nosquash/$p" 2>/dev/null || true; done
+rc=0
+PATH=$BUILD:$T/nosquash bootchroot -q --image "$img/other.sqfs" "$tree" -- /bin/true 2>"$T/err" || rc=$?
+assert_eq "1 bootchroot: mksquashfs not found (install squashfs-tools)" "$rc $(cat "$T/err")" \
+	"a missing mksquashfs is named with its package"
 exec 8<&-

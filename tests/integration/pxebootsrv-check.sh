@@ -74,7 +74,10 @@ bad bad-value "@:8: bad value for 'mode': 'sometimes'" 's/^mode = full/mode = so
 bad default "@:12: default entry 'nothere' is not defined" 's/^default = inst/default = nothere/'
 bad duplicate "@:18: section [menu] defined twice" '$a [menu]'
 bad bad-section "@:18: bad section header '[entry'" '$a [entry'
-bad no-kernel "@:14: [entry inst] $T/vmlinuz.gone: No such file" 's/^kernel = .*/&.gone/'
+# A missing file is reported at the line of the key that names it.
+bad no-kernel "@:16: [entry inst] $T/vmlinuz.gone: No such file" 's/^kernel = .*/&.gone/'
+bad no-initrd "@:17: [entry inst] $T/initrd.img.gone: No such file" 's/^initrd = .*/&.gone/'
+bad arch-localboot "@:18: [entry local] arch = arm64 needs a kernel" '$a [entry local]\nkind = localboot\narch = arm64'
 
 # Loaders from a tree of our own (loader-root): one is missing, then shim's chain.
 lr=$T/loaders
@@ -91,6 +94,28 @@ cp /usr/lib/syslinux/modules/bios/menu.c32 "$lr/usr/lib/syslinux/modules/bios/"
 rm "$lr/usr/lib/shim/mmx64.efi.signed"
 bad secure-boot "incomplete Secure Boot chain: shimx64.efi without mmx64.efi ($lr/usr/lib/shim/mmx64.efi.signed, package shim-helpers-amd64-signed)" \
 	"/^state-dir/a loader-root = $lr"
+
+# An arm64 entry (its kernel's header says so) on a server without Debian's
+# arm64 loaders, which are built for arm64 only: each is named, with its package.
+{ head -c 56 /dev/zero; printf 'ARM\x64'; head -c 200 /dev/zero; } >"$T/Image"
+good | sed "\$a [entry arm]\nkind = installer\nkernel = $T/Image\ninitrd = $T/initrd.img" >"$T/arm64.conf"
+rc=0
+in_ns pxebootsrv -c "$T/arm64.conf" check --no-dhcp-probe 2>"$T/err" || rc=$?
+assert_eq 1 "$rc" "check exits 1 without the arm64 loaders"
+for f in "grubaa64.efi /usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed grub-efi-arm64-signed:arm64" \
+	"mmaa64.efi /usr/lib/shim/mmaa64.efi.signed shim-helpers-arm64-signed:arm64" \
+	"shimaa64.efi /usr/lib/shim/shimaa64.efi.signed shim-signed:arm64"; do
+	set -- $f
+	grep -qxF "pxebootsrv: missing arm64 boot file $1: $2 not found (package $3, built for arm64 only: unpack it with dpkg-deb -x and copy the file to $T/boot/$1)" "$T/err" ||
+		fail "arm64: no line for $1: $(cat "$T/err")"
+done
+assert_eq 3 "$(wc -l <"$T/err")" "one line per missing arm64 loader"
+# A copy in the boot directory is enough (and run leaves it alone).
+mkdir -p "$T/boot"
+for f in shimaa64.efi grubaa64.efi mmaa64.efi; do echo "$f" >"$T/boot/$f"; done
+in_ns pxebootsrv -c "$T/arm64.conf" check --no-dhcp-probe 2>"$T/err" || fail "arm64 loaders in the boot directory: $(cat "$T/err")"
+rm -r "$T/boot"
+ok "check names each missing arm64 loader and its package; copies in the boot directory satisfy it"
 
 # A server that is not installed: a PATH with lighttpd but no dnsmasq.
 mkdir -p "$T/bin"
@@ -134,9 +159,16 @@ grep -Eqx "pxebootsrv: another DHCP server answers on br0: 10.78.0.2 \(offers 10
 ok "check's DHCPDISCOVER names the other server and its offer"
 sed 's/^mode = full/mode = proxy/' "$T/good.conf" >"$T/proxy.conf"
 in_ns pxebootsrv -c "$T/proxy.conf" check 2>"$T/err" || fail "proxy mode with a DHCP server: $(cat "$T/err")"
+# dnsmasq's proxy DHCP answers PXEClient only: check says HTTP boot gets nothing.
+http_note="pxebootsrv: UEFI HTTP boot clients get no answer in proxy mode (dnsmasq answers PXEClient only): the DHCP server that gives the addresses must send them the URL, as the dhcpd.conf and kea-dhcp4.json of 'pxebootsrv render' do"
+grep -qxF "$http_note" "$T/err" || fail "proxy mode: no word on HTTP boot: $(cat "$T/err")"
+in_ns pxebootsrv -c "$T/good.conf" check --no-dhcp-probe 2>"$T/err" || true
+grep -q "HTTP boot" "$T/err" && fail "full mode: a word on HTTP boot"
+ok "check says UEFI HTTP boot gets no answer in proxy mode, and only there"
 kill "$other_pid"
 wait "$other_pid" 2>/dev/null || true
 rc=0
 in_ns pxebootsrv -c "$T/proxy.conf" check 2>"$T/err" || rc=$?
-assert_eq "1 pxebootsrv: no DHCP server answers on br0: proxy DHCP needs one" "$rc $(cat "$T/err")" \
+assert_eq "1 $http_note
+pxebootsrv: no DHCP server answers on br0: proxy DHCP needs one" "$rc $(cat "$T/err")" \
 	"proxy mode needs another DHCP server"

@@ -5,9 +5,22 @@
 # SystemRescueCd) against tests/expected/pxebootsrv-*, byte-identical on a
 # second run, the directory replaced as a whole, dnsmasq and lighttpd accept
 # what they are given, and every kernel command line passes pxeroot-cmdline.
+# The snippets for a site's own servers pass the real programs' own checks
+# (ISC dhcpd -t, kea-dhcp4 -t) and nfs-ganesha, started in a network namespace
+# on the rendered ganesha.conf, creates every export with no complaint. arm64
+# entries are answered with the arm64 loaders and kept out of x86 menus.
 . "$(dirname "$0")/../lib.sh"
 
-requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd python3 grub-script-check
+requires_root
+requires pxebootsrv pxeroot-cmdline dnsmasq lighttpd python3 grub-script-check dhcpd kea-dhcp4 \
+	ganesha.nfsd ip ss
+
+# site_checks DIR WHAT: dhcpd.conf and kea-dhcp4.json pass their programs' tests.
+site_checks() {
+	dhcpd -t -q -cf "$1/dhcpd.conf" >"$T/err" 2>&1 || fail "$2: dhcpd -t: $(cat "$T/err")"
+	kea-dhcp4 -t "$1/kea-dhcp4.json" >"$T/err" 2>&1 || fail "$2: kea-dhcp4 -t: $(cat "$T/err")"
+	ok "$2: dhcpd -t and kea-dhcp4 -t accept the snippets"
+}
 fx=$SRC/tests/fixtures/pxebootsrv
 
 # All files of a render directory in one stream, in sorted order.
@@ -51,6 +64,7 @@ for mode in full proxy off srcd; do
 	grep -v '^#' "$T/$mode/kea-dhcp4.json" | python3 -c 'import json, sys; json.load(sys.stdin)' ||
 		fail "$mode: kea-dhcp4.json is not JSON once its comments are gone"
 	ok "$mode: the Kea snippet is JSON"
+	site_checks "$T/$mode" "$mode"
 	for f in "$T/$mode"/boot/grub/grub.cfg*; do
 		[ -e "$f" ] || continue
 		grub-script-check "$f" || fail "$mode: grub-script-check refuses $f"
@@ -83,3 +97,107 @@ ok "generated files carry a hashed header; the iPXE script keeps its magic line 
 # A directory that cannot be written: an error, nothing half-written.
 expect_exit 1 pxebootsrv -c "$fx/full.conf" render /proc/nonexistent/dir
 ok "an unwritable destination fails"
+
+# nfs-ganesha on the rendered ganesha.conf as it is, in a namespace holding the
+# server's address: it starts, creates the export and complains of nothing.
+ns=pxgr$$
+ip netns add "$ns"
+cleanup_fn ip netns del "$ns"
+ip netns exec "$ns" sh -e -c 'ip link set lo up
+	ip link add v0 type veth peer name v1
+	ip addr add 192.168.1.10/24 dev v0
+	ip link set v0 up; ip link set v1 up'
+# The example's tree, moved to one that exists.
+mkdir -p "$T/tree"
+sed "s|^tree = .*|tree = $T/tree|" "$fx/full.conf" >"$T/nfs.conf"
+pxebootsrv -c "$T/nfs.conf" render "$T/nfs" || fail "render with a tree"
+: >"$T/ganesha.log"
+ip netns exec "$ns" ganesha.nfsd -F -f "$T/nfs/ganesha.conf" -L "$T/ganesha.log" \
+	-p "$T/ganesha.pid" -N NIV_INFO &
+gpid=$!
+cleanup_fn kill "$gpid"
+for _ in $(seq 100); do
+	ip netns exec "$ns" ss -Hltn 'sport = :2049' | grep -q . && break
+	sleep 0.1
+done
+ip netns exec "$ns" ss -Hltn 'sport = :2049' | grep -q 192.168.1.10 ||
+	fail "nfs-ganesha does not listen on 192.168.1.10:2049: $(tail -5 "$T/ganesha.log")"
+grep -q "Export 101 created at pseudo ($T/tree) with path ($T/tree)" "$T/ganesha.log" ||
+	fail "nfs-ganesha did not create the export: $(grep CONFIG "$T/ganesha.log")"
+# RADOS is an optional backend of Debian's build, missing here by design.
+if grep -E ':CONFIG :(WARN|CRIT|MAJ|FATAL)' "$T/ganesha.log" | grep -v RADOS; then
+	fail "nfs-ganesha complains about the configuration"
+fi
+kill "$gpid"
+wait "$gpid" 2>/dev/null || true
+ok "nfs-ganesha runs the rendered ganesha.conf as it is: NFSv4 on the server's address, the export created"
+
+# arm64: an entry whose kernel is an arm64 Image (by its header) or says arch = arm64.
+head -c 56 /dev/zero >"$T/Image"
+printf 'ARM\x64' >>"$T/Image"
+head -c 4000 /dev/zero >>"$T/Image"
+echo x86 >"$T/bzImage"
+: >"$T/initrd.img" >"$T/root.sqfs"
+for mode in full proxy; do
+	cat >"$T/arm64-$mode.conf" <<EOC
+[server]
+address = 10.79.0.1
+boot-dir = $T/arm64-boot
+[dhcp]
+mode = $mode
+range = 10.79.0.100 10.79.0.150
+[menu]
+default = pc
+[entry pc]
+kind = pxeroot
+kernel = $T/bzImage
+initrd = $T/initrd.img
+image = $T/root.sqfs
+[entry arm]
+kind = pxeroot
+kernel = $T/Image
+initrd = $T/initrd.img
+image = $T/root.sqfs
+[entry arm-gz]
+kind = installer
+arch = arm64
+kernel = $T/bzImage
+initrd = $T/initrd.img
+[entry mem]
+kind = memtest
+EOC
+	[ "$mode" = full ] || sed -i '/^range/d' "$T/arm64-$mode.conf"
+	pxebootsrv -c "$T/arm64-$mode.conf" render "$T/arm64-$mode" || fail "arm64 $mode: render"
+	d=$T/arm64-$mode
+	if [ "$mode" = full ]; then
+		grep -qx 'dhcp-boot=tag:!ipxe,tag:arm64,shimaa64.efi,,10.79.0.1' "$d/dnsmasq.conf" ||
+			fail "arm64 full: no arm64 loader in dnsmasq.conf"
+	else
+		grep -qx 'pxe-service=tag:!ipxe,ARM64_EFI,"pxeroot",shimaa64.efi,10.79.0.1' "$d/dnsmasq.conf" ||
+			fail "arm64 proxy: no ARM64_EFI service in dnsmasq.conf"
+		grep -q '^dhcp-boot=tag:efihttp' "$d/dnsmasq.conf" &&
+			fail "proxy: an HTTP boot answer dnsmasq would never send"
+	fi
+	dnsmasq --test --conf-file="$d/dnsmasq.conf" 2>"$T/err" || fail "arm64 $mode: dnsmasq --test: $(cat "$T/err")"
+	for f in shimaa64.efi grubaa64.efi mmaa64.efi; do
+		grep -q "^$f /usr/lib/.* [a-z0-9-]*:arm64$" "$d/bootfiles" || fail "arm64: $f is not in bootfiles"
+	done
+	grep -q 'arm' "$d/boot/pxelinux.cfg/default" "$d/boot/boot.ipxe" &&
+		fail "arm64 entries in an x86 menu"
+	grub-script-check "$d/boot/grub/grub.cfg" || fail "arm64: grub-script-check"
+	# Each GRUB shows its own entries, and arm64's starts its first one.
+	python3 - "$d/boot/grub/grub.cfg" <<'PY' || fail "arm64 $mode: grub.cfg: $(cat "$d/boot/grub/grub.cfg")"
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r'if \[ "\$grub_cpu" (=|!=) arm64 \]; then\n(.*?)\nfi', text, re.S)
+arm = [b for op, b in blocks if op == "="]
+x86 = [b for op, b in blocks if op == "!="]
+assert any("set default=arm" in b for b in arm), "no arm64 default"
+assert sum("--id arm " in b or "--id arm-gz " in b for b in arm) == 2, "arm64 entries"
+assert sum("--id pc " in b or "--id mem " in b for b in x86) == 2, "x86 entries"
+PY
+	grep -q 'class "pxeroot-arm64"' "$d/dhcpd.conf" && grep -q '"pxeroot-arm64"' "$d/kea-dhcp4.json" ||
+		fail "arm64: no arm64 class in the dhcpd and Kea snippets"
+	site_checks "$d" "arm64 $mode"
+	ok "arm64 $mode: arm64 clients get shimaa64.efi and a GRUB menu of arm64 entries; x86 menus leave them out"
+done

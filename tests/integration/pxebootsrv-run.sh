@@ -85,6 +85,11 @@ up || fail "the servers do not listen: $(cat "$T/log")"
 children=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 [ "$(echo $children | wc -w)" = 3 ] || fail "expected three children, got: $children"
 ok "run starts dnsmasq, lighttpd and nbdexport"
+# The boot directory did not exist: run made it, with the loaders in it.
+[ "$(readlink "$T/boot/pxelinux.0")" = /usr/lib/PXELINUX/pxelinux.0 ] &&
+	[ "$(readlink "$T/boot/ldlinux.c32")" = /usr/lib/syslinux/modules/bios/ldlinux.c32 ] ||
+	fail "the boot directory lacks the loaders: $(ls "$T/boot")"
+ok "run creates the boot directory and links pxelinux.0 and ldlinux.c32 into it"
 
 in_ns curl -sf http://10.77.0.1/boot.ipxe >"$T/script" || fail "HTTP GET of boot.ipxe"
 head -1 "$T/script" | grep -qx '#!ipxe' || fail "not an iPXE script"
@@ -202,8 +207,27 @@ kill "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "run did not stop on SIGTERM"
 for p in $all; do kill -0 "$p" 2>/dev/null && fail "child $p is still running"; done
-[ ! -e "$T/state" ] || fail "the state directory is left: $(ls -R "$T/state")"
+assert_eq pxebootsrv.log "$(ls -A "$T/state")" "only the log file is left in the state directory"
 ok "SIGTERM stops every child and removes the runtime files"
 grep -q '^dnsmasq: ' "$T/log" && grep -q '^lighttpd: ' "$T/log" && grep -q '^nbdexport: ' "$T/log" ||
 	fail "the log lacks a child's lines"
 ok "one log, each child's lines prefixed with its name"
+# The file has what stderr had, each line with its time.
+ts='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z '
+for w in 'pxebootsrv: serving 10.77.0.1' 'pxebootsrv: lighttpd was killed by signal 9' 'dnsmasq: ' 'nbdexport: '; do
+	grep -Eq "$ts$w" "$T/state/pxebootsrv.log" || fail "the log file lacks '$w': $(head "$T/state/pxebootsrv.log")"
+done
+ok "the log file in the state directory has pxebootsrv's and its children's lines, timed"
+
+# -q: pxebootsrv's own lines are errors only on stderr, the log file keeps them.
+rm "$T/state/pxebootsrv.log"
+start_server -P "$T/state/pxebootsrv.pid" logged "$T/qlog" ip netns exec "$ns" pxebootsrv -q -c "$T/p.conf" run
+pid=$(cat "$T/state/pxebootsrv.pid")
+for _ in $(seq 100); do up && break; sleep 0.1; done
+up || fail "-q: the servers do not listen: $(cat "$T/qlog")"
+kill "$pid"
+for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+grep '^pxebootsrv: ' "$T/qlog" && fail "-q: pxebootsrv said more than errors"
+grep -q '^dnsmasq: ' "$T/qlog" || fail "-q: the children's lines are gone from stderr"
+grep -Eq "${ts}pxebootsrv: serving" "$T/state/pxebootsrv.log" || fail "-q: the log file lacks pxebootsrv's lines"
+ok "-q: errors only of pxebootsrv's own lines on stderr; the children's pass; the log file has all"

@@ -68,14 +68,22 @@ int run_wait(char *const argv[])
 		return -errno;
 	if (pid == 0) {
 		execvp(argv[0], argv);
-		log_errno(-errno, "cannot run %s", argv[0]);
+		if (errno == ENOENT)
+			log_error("%s not found (install squashfs-tools)", argv[0]);
+		else
+			log_errno(-errno, "cannot run %s", argv[0]);
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	/* 127: the child could not run it, and said why. */
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return -ENOENT;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_error("%s failed (status %d)", argv[0], status);
+		log_error("%s failed (exit status %d)", argv[0],
+			  WIFEXITED(status) ? WEXITSTATUS(status)
+					    : 128 + WTERMSIG(status));
 		return -EIO;
 	}
 	return 0;

@@ -24,12 +24,17 @@
 #include "pxebootsrv.h"
 #include "util.h"
 
-/* "FILE:LINE: " for an entry of a pxebootsrv.conf; SystemRescueCd's have no line. */
+/*
+ * "FILE:LINE: " for an entry of a pxebootsrv.conf, LINE that of the key naming
+ * path (kernel =, image =, ...) when there is one; SystemRescueCd's have no line.
+ */
 static void entry_problem(const struct pbs_config *c, const struct entry *e,
-			  const char *fmt, ...) _printf_(3, 4);
+			  const char *path, const char *fmt, ...) _printf_(4, 5);
 static void entry_problem(const struct pbs_config *c, const struct entry *e,
-			  const char *fmt, ...)
+			  const char *path, const char *fmt, ...)
 {
+	unsigned int line = entry_file_line(e, path);
+
 	_cleanup_free_ char *msg = NULL;
 	char where[32] = "";
 	va_list ap;
@@ -38,8 +43,8 @@ static void entry_problem(const struct pbs_config *c, const struct entry *e,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	if (e->line)
-		snprintf(where, sizeof(where), ":%u", e->line);
+	if (line)
+		snprintf(where, sizeof(where), ":%u", line);
 	log_error("%s%s: [entry %s] %s", c->file, where, e->name, msg ? msg : fmt);
 }
 
@@ -78,17 +83,32 @@ int check_files(const struct render *r)
 			continue;
 		problems++;
 		if (b->entry)
-			entry_problem(c, b->entry, "%s: No such file", b->source);
+			entry_problem(c, b->entry, b->source, "%s: No such file",
+				      b->source);
 		else if (shim_ok && (strcmp(b->name, "mmx64.efi") == 0 ||
 				     strcmp(b->name, "grubx64.efi") == 0))
 			log_error(
 				"incomplete Secure Boot chain: shimx64.efi without %s (%s, "
 				"package %s)",
 				b->name, b->source, b->package);
+		else if (strstr(b->package, ":arm64"))
+			/* Debian has no amd64 build of these packages. */
+			log_error("missing arm64 boot file %s: %s not found (package %s, "
+				  "built for arm64 only: unpack it with dpkg-deb -x and "
+				  "copy the file to %s/%s)",
+				  b->name, b->source, b->package, c->boot_dir, b->name);
 		else
 			log_error("missing boot file %s: %s not found (package %s)",
 				  b->name, b->source, b->package);
 	}
+	/* Not a problem of the configuration, but a client that will get no
+	 * answer: dnsmasq's proxy DHCP answers only requests whose vendor class
+	 * starts with PXEClient, and UEFI HTTP boot sends HTTPClient. */
+	if (c->mode == DHCP_PROXY && r->http_base)
+		log_warn("UEFI HTTP boot clients get no answer in proxy mode (dnsmasq "
+			 "answers PXEClient only): the DHCP server that gives the "
+			 "addresses must send them the URL, as the dhcpd.conf and "
+			 "kea-dhcp4.json of 'pxebootsrv render' do");
 	/* The roots that are not in the boot directory: NBD images and NFS trees. */
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];
@@ -97,11 +117,11 @@ int check_files(const struct render *r)
 		if (e->kind != KIND_PXEROOT || e->url)
 			continue;
 		if (e->root == ROOT_NBD && stat(e->image, &st) < 0) {
-			entry_problem(c, e, "%s: No such file", e->image);
+			entry_problem(c, e, e->image, "%s: No such file", e->image);
 			problems++;
 		} else if (e->root == ROOT_NFS &&
 			   (stat(e->tree, &st) < 0 || !S_ISDIR(st.st_mode))) {
-			entry_problem(c, e, "%s is not a directory", e->tree);
+			entry_problem(c, e, e->tree, "%s is not a directory", e->tree);
 			problems++;
 		}
 	}
@@ -277,14 +297,15 @@ int check_checksums(const struct pbs_config *c)
 			continue;
 		r = read_file_at(AT_FDCWD, e->checksum, &sums, &len);
 		if (r < 0) {
-			entry_problem(c, e, "cannot read %s: %s", e->checksum,
-				      strerror(-r));
+			entry_problem(c, e, e->checksum, "cannot read %s: %s",
+				      e->checksum, strerror(-r));
 			problems++;
 			continue;
 		}
 		r = md5_file(e->image, hex);
 		if (r < 0) {
-			entry_problem(c, e, "cannot read %s: %s", e->image, strerror(-r));
+			entry_problem(c, e, e->image, "cannot read %s: %s", e->image,
+				      strerror(-r));
 			problems++;
 			continue;
 		}
@@ -293,7 +314,7 @@ int check_checksums(const struct pbs_config *c)
 		for (char *p = want; *p; p++)
 			*p = (char)tolower((unsigned char)*p);
 		if (strcmp(want, hex) != 0) {
-			entry_problem(c, e, "%s does not match %s", e->image,
+			entry_problem(c, e, e->checksum, "%s does not match %s", e->image,
 				      e->checksum);
 			problems++;
 		}

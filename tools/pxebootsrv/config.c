@@ -10,8 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ini.h"
@@ -118,6 +120,25 @@ char *config_http_base(const struct pbs_config *c)
 	if (c->http_port == 80)
 		return asprintf(&s, "http://%s", c->address) < 0 ? NULL : s;
 	return asprintf(&s, "http://%s:%u", c->address, c->http_port) < 0 ? NULL : s;
+}
+
+bool config_has_arm64(const struct pbs_config *c)
+{
+	for (size_t i = 0; i < c->n_entries; i++)
+		if (c->entries[i].arm64)
+			return true;
+	return false;
+}
+
+unsigned int entry_file_line(const struct entry *e, const char *path)
+{
+	const char *files[_EF_MAX] = { e->kernel, e->initrd, e->image,
+				       e->tree,	  e->iso,    e->checksum };
+
+	for (int i = 0; i < _EF_MAX; i++)
+		if (files[i] && path && strcmp(files[i], path) == 0 && e->file_line[i])
+			return e->file_line[i];
+	return e->line;
 }
 
 bool config_needs_nbd(const struct pbs_config *c)
@@ -332,26 +353,38 @@ static int menu_key(struct pbs_config *c, const char *k, const char *v, unsigned
 	return -ENOENT;
 }
 
-static int entry_key(struct entry *e, const char *k, const char *v)
+static int entry_key(struct entry *e, const char *k, const char *v, unsigned int line)
 {
+	static const char *const file_keys[_EF_MAX] = {
+		[EF_KERNEL] = "kernel", [EF_INITRD] = "initrd",
+		[EF_IMAGE] = "image",	[EF_TREE] = "tree",
+		[EF_ISO] = "iso",	[EF_CHECKSUM] = "checksum",
+	};
+	char **files[_EF_MAX] = { &e->kernel, &e->initrd, &e->image,
+				  &e->tree,   &e->iso,	  &e->checksum };
+
 	if (strcmp(k, "kind") == 0) {
 		e->has_kind = true;
 		return parse_kind(v, &e->kind);
 	}
 	if (strcmp(k, "label") == 0)
 		return set_text(&e->label, v);
-	if (strcmp(k, "kernel") == 0)
-		return set_path(&e->kernel, v);
-	if (strcmp(k, "initrd") == 0)
-		return set_path(&e->initrd, v);
-	if (strcmp(k, "image") == 0)
-		return set_path(&e->image, v);
-	if (strcmp(k, "tree") == 0)
-		return set_path(&e->tree, v);
-	if (strcmp(k, "iso") == 0)
-		return set_path(&e->iso, v);
-	if (strcmp(k, "checksum") == 0)
-		return set_path(&e->checksum, v);
+	for (int i = 0; i < _EF_MAX; i++) {
+		if (strcmp(k, file_keys[i]) == 0) {
+			e->file_line[i] = line;
+			return set_path(files[i], v);
+		}
+	}
+	if (strcmp(k, "arch") == 0) {
+		e->has_arch = true;
+		if (strcmp(v, "arm64") == 0)
+			e->arm64 = true;
+		else if (strcmp(v, "x86_64") == 0)
+			e->arm64 = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
 	if (strcmp(k, "root") == 0) {
 		if (strcmp(v, "nbd") == 0)
 			e->root = ROOT_NBD;
@@ -508,7 +541,7 @@ static int parse_line(void *userdata, const char *section, const char *k, const 
 		r = menu_key(c, k, v, line);
 		break;
 	case SEC_ENTRY:
-		r = entry_key(st->entry, k, v);
+		r = entry_key(st->entry, k, v, line);
 		break;
 	case SEC_HOST:
 		r = host_key(st->host, k, v, line);
@@ -526,6 +559,28 @@ static int parse_line(void *userdata, const char *section, const char *k, const 
 	if (r < 0)
 		return problem(st, line, "bad value for '%s': '%s'", k, v);
 	return 0;
+}
+
+/*
+ * Whether a kernel file is for 64-bit ARM, by its header: an arm64 Image has
+ * "ARM\x64" at offset 56, and an EFI stub or zboot kernel is a PE file whose
+ * machine is 0xaa64. A gzip-compressed Image says nothing: arch = arm64.
+ */
+static bool kernel_is_arm64(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t h[64], pe[6];
+	uint32_t off;
+
+	if (fd < 0 || pread(fd, h, sizeof(h), 0) != sizeof(h))
+		return false;
+	if (memcmp(h + 56, "ARM\x64", 4) == 0)
+		return true;
+	if (h[0] != 'M' || h[1] != 'Z')
+		return false;
+	off = h[60] | h[61] << 8 | h[62] << 16 | (uint32_t)h[63] << 24;
+	return pread(fd, pe, sizeof(pe), off) == sizeof(pe) &&
+	       memcmp(pe, "PE\0\0", 4) == 0 && pe[4] == 0x64 && pe[5] == 0xaa;
 }
 
 static int validate_entry(struct parse_state *st, struct entry *e)
@@ -560,6 +615,13 @@ static int validate_entry(struct parse_state *st, struct entry *e)
 	}
 	if (missing)
 		return problem(st, e->line, "[entry %s] needs '%s'", e->name, missing);
+	if (e->has_arch && e->arm64 && e->kind != KIND_PXEROOT &&
+	    e->kind != KIND_INSTALLER)
+		return problem(st, e->line, "[entry %s] arch = arm64 needs a kernel",
+			       e->name);
+	if (!e->has_arch && e->kernel &&
+	    (e->kind == KIND_PXEROOT || e->kind == KIND_INSTALLER))
+		e->arm64 = kernel_is_arm64(e->kernel);
 	if (!e->label) {
 		e->label = strdup(e->name);
 		if (!e->label)

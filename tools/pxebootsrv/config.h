@@ -34,11 +34,25 @@ enum root_kind {
 	ROOT_HTTP
 };
 
+/* An entry's keys that name a file, for the line of an error about the file. */
+enum entry_file {
+	EF_KERNEL,
+	EF_INITRD,
+	EF_IMAGE,
+	EF_TREE,
+	EF_ISO,
+	EF_CHECKSUM,
+	_EF_MAX
+};
+
 struct entry {
 	char *name;
 	unsigned int line; /* of its [entry NAME] header */
+	unsigned int file_line[_EF_MAX]; /* of its kernel =, initrd =, ... lines */
 	enum entry_kind kind;
 	bool has_kind;
+	bool arm64; /* its kernel is for 64-bit ARM (arch = arm64, or its header) */
+	bool has_arch;
 	char *label;
 	char *kernel, *initrd, *image, *tree, *iso;
 	enum root_kind root;
@@ -107,5 +121,9 @@ const struct entry *config_entry(const struct pbs_config *c, const char *name);
 const char *entry_kind_name(enum entry_kind k);
 /* The base URL of files served over HTTP (no trailing slash), or NULL without HTTP. */
 char *config_http_base(const struct pbs_config *c);
+/* Whether any entry boots an arm64 kernel. */
+bool config_has_arm64(const struct pbs_config *c);
+/* The line of e's key that names path (kernel =, image =, ...), else its header's. */
+unsigned int entry_file_line(const struct entry *e, const char *path);
 /* Whether any entry needs the NBD server. */
 bool config_needs_nbd(const struct pbs_config *c);

@@ -124,6 +124,9 @@ int render_dnsmasq(struct render *r)
 			server);
 		fprintf(f, "dhcp-boot=tag:!ipxe,tag:efi64,%s,,%s\n", uefi_loader(c),
 			server);
+		if (config_has_arm64(c))
+			fprintf(f, "dhcp-boot=tag:!ipxe,tag:arm64,shimaa64.efi,,%s\n",
+				server);
 	} else {
 		const char *b = bios_loader(c);
 
@@ -135,8 +138,14 @@ int render_dnsmasq(struct render *r)
 			uefi_loader(c), server);
 		fprintf(f, "pxe-service=tag:!ipxe,BC_EFI,\"%s\",%s,%s\n", c->title,
 			uefi_loader(c), server);
+		if (config_has_arm64(c))
+			fprintf(f,
+				"pxe-service=tag:!ipxe,ARM64_EFI,\"%s\",shimaa64.efi,%s\n",
+				c->title, server);
 	}
-	if (r->http_base) {
+	/* dnsmasq answers a proxy request only when its vendor class starts with
+	 * PXEClient (rfc2131.c): HTTPClient gets nothing, and `check` says so. */
+	if (r->http_base && c->mode == DHCP_FULL) {
 		fprintf(f, "\n# UEFI HTTP boot: a URL, and option 60 says HTTPClient.\n");
 		fprintf(f, "dhcp-boot=tag:efihttp,%s/%s\n", r->http_base,
 			c->uefi == UEFI_GRUB ? "shimx64.efi" : "ipxe.efi");

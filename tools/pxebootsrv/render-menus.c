@@ -87,7 +87,7 @@ static int pxelinux_menu(struct render *r, FILE *f, const char *def, const struc
 		_cleanup_free_ char *kernel = NULL, *initrd = NULL, *cmdline = NULL,
 				    *iso = NULL;
 
-		if (e->kind == KIND_IPXE_SHELL)
+		if (e->kind == KIND_IPXE_SHELL || e->arm64)
 			continue;
 		fprintf(f, "\nLABEL %s\n\tMENU LABEL %s\n", e->name, e->label);
 		switch (e->kind) {
@@ -150,8 +150,11 @@ static int ipxe_menu(struct render *r, FILE *f, const char *def, const struct ho
 		}
 	}
 	fprintf(f, "\n:start\nmenu %s\n", c->title);
+	/* iPXE runs on x86 clients only here: arm64 ones boot through GRUB. */
 	for (size_t i = 0; i < c->n_entries; i++)
-		fprintf(f, "item e-%s %s\n", c->entries[i].name, c->entries[i].label);
+		if (!c->entries[i].arm64)
+			fprintf(f, "item e-%s %s\n", c->entries[i].name,
+				c->entries[i].label);
 	fprintf(f,
 		"choose --timeout %u --default e-%s target || goto shell\ngoto ${target}\n",
 		c->timeout ? c->timeout * 1000 : 1, def);
@@ -162,6 +165,8 @@ static int ipxe_menu(struct render *r, FILE *f, const char *def, const struct ho
 				    *iso = NULL;
 		const char *slash;
 
+		if (e->arm64)
+			continue;
 		fprintf(f, "\n:e-%s\n", e->name);
 		switch (e->kind) {
 		case KIND_PXEROOT:
@@ -245,9 +250,33 @@ static int grub_base(struct render *r, char **ret)
 		       : 0;
 }
 
+/* Whether an entry can boot on an arm64 client (localboot: its firmware). */
+static bool for_arm64(const struct entry *e)
+{
+	return e->arm64 || e->kind == KIND_LOCALBOOT;
+}
+
+/* Whether an entry can boot on an x86_64 client. */
+static bool for_x86(const struct entry *e)
+{
+	return !e->arm64;
+}
+
+/* The first entry the other architecture's GRUB shows, NULL if none. */
+static const struct entry *first_for(const struct pbs_config *c,
+				     bool (*fits)(const struct entry *))
+{
+	for (size_t i = 0; i < c->n_entries; i++)
+		if (c->entries[i].kind != KIND_IPXE_SHELL && fits(&c->entries[i]))
+			return &c->entries[i];
+	return NULL;
+}
+
 static int grub_menu(struct render *r, FILE *f, const char *def, const struct host *h)
 {
 	const struct pbs_config *c = r->c;
+	const struct entry *d = config_entry(c, def), *other;
+	bool arm64 = config_has_arm64(c);
 	_cleanup_free_ char *base = NULL;
 	int k;
 
@@ -255,6 +284,14 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 	if (k < 0)
 		return k;
 	fprintf(f, "set timeout=%u\nset default=%s\n", c->timeout, def);
+	/* One menu for both architectures: each GRUB ($grub_cpu) shows the entries
+	 * it can boot, and starts its own first one when the default is not. */
+	if (arm64 && d && !for_arm64(d) && (other = first_for(c, for_arm64)))
+		fprintf(f, "if [ \"$grub_cpu\" = arm64 ]; then\n\tset default=%s\nfi\n",
+			other->name);
+	if (arm64 && d && !for_x86(d) && (other = first_for(c, for_x86)))
+		fprintf(f, "if [ \"$grub_cpu\" != arm64 ]; then\n\tset default=%s\nfi\n",
+			other->name);
 	if (!h) {
 		/* Debian's signed GRUB asks for no per-MAC file by itself. */
 		for (size_t i = 0; i < c->n_hosts; i++) {
@@ -275,6 +312,10 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 
 		if (e->kind == KIND_IPXE_SHELL)
 			continue;
+		if (arm64 && !for_x86(e))
+			fprintf(f, "\nif [ \"$grub_cpu\" = arm64 ]; then");
+		else if (arm64 && !for_arm64(e))
+			fprintf(f, "\nif [ \"$grub_cpu\" != arm64 ]; then");
 		fprintf(f, "\nmenuentry '%s%s' --id %s {\n", e->label,
 			e->kind == KIND_ISO ? " (BIOS only)" : "", e->name);
 		switch (e->kind) {
@@ -302,13 +343,16 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 			break;
 		}
 		fprintf(f, "}\n");
+		if (arm64 && (!for_x86(e) || !for_arm64(e)))
+			fprintf(f, "fi\n");
 	}
 	return 0;
 }
 
 int render_grub(struct render *r)
 {
-	if (r->c->uefi != UEFI_GRUB)
+	/* arm64 clients boot through GRUB whatever x86 ones use. */
+	if (r->c->uefi != UEFI_GRUB && !config_has_arm64(r->c))
 		return 0;
 	if (!has_kind(r->c, KIND_PXEROOT) && !r->c->n_entries)
 		return 0;

@@ -124,7 +124,15 @@ static int render_nfs(struct render *r)
 	f = open_memstream(&text, &len);
 	if (!f)
 		return -ENOMEM;
+	/* A whole ganesha.conf: NFSv4 only, so neither NLM nor RQUOTA (which want
+	 * rpcbind) is started. */
 	fprintf(f, "# nfs-ganesha: the NFS roots, read-only, NFSv4\n");
+	fprintf(f,
+		"NFS_CORE_PARAM {\n\tProtocols = 4;\n\tBind_addr = %s;\n"
+		"\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\n",
+		c->address);
+	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). */
+	fprintf(f, "NFSV4 {\n\tOnly_Numeric_Owners = true;\n}\n");
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];
 
@@ -134,7 +142,8 @@ static int render_nfs(struct render *r)
 			"EXPORT {\n\tExport_Id = %d;\n\tPath = \"%s\";\n\tPseudo = \"%s\";\n"
 			"\tProtocols = 4;\n\tAccess_Type = RO;\n\tSquash = No_Root_Squash;\n"
 			"\tSecType = sys;\n\tFSAL {\n\t\tName = VFS;\n\t}\n"
-			"\tCLIENT {\n\t\tClients = %s/%u;\n\t\tAccess_Type = RO;\n\t}\n}\n",
+			"\tCLIENT {\n\t\tClients = %s/%u;\n\t\tProtocols = 4;\n"
+			"\t\tAccess_Type = RO;\n\t}\n}\n",
 			++id + 100, e->tree, e->tree, net, prefix);
 	}
 	DONE("ganesha.conf");
@@ -174,14 +183,19 @@ static int render_dhcpd(struct render *r)
 	else
 		fprintf(f, "\tfilename \"boot.ipxe\";\n}\n");
 	fprintf(f,
-		"class \"pxeroot-bios\" {\n\tmatch if option client-arch = 0 and not %s;\n"
+		"class \"pxeroot-bios\" {\n\tmatch if option client-arch = 0 and not (%s);\n"
 		"\tnext-server %s;\n\tfilename \"%s\";\n}\n",
 		ipxe, server, c->bios == BIOS_PXELINUX ? "pxelinux.0" : "undionly.kpxe");
 	fprintf(f,
 		"class \"pxeroot-efi64\" {\n"
-		"\tmatch if (option client-arch = 7 or option client-arch = 9) and not %s;\n"
+		"\tmatch if (option client-arch = 7 or option client-arch = 9) and not (%s);\n"
 		"\tnext-server %s;\n\tfilename \"%s\";\n}\n",
 		ipxe, server, uefi_loader(c));
+	if (config_has_arm64(c))
+		fprintf(f,
+			"class \"pxeroot-arm64\" {\n\tmatch if option client-arch = 11;\n"
+			"\tnext-server %s;\n\tfilename \"shimaa64.efi\";\n}\n",
+			server);
 	if (r->http_base)
 		fprintf(f,
 			"class \"pxeroot-efihttp\" {\n\tmatch if option client-arch = 16;\n"
@@ -194,8 +208,15 @@ static int render_dhcpd(struct render *r)
 			h->default_entry ? config_entry(c, h->default_entry) : NULL;
 		_cleanup_free_ char *rp = e ? entry_root_path(r, e) : NULL;
 
-		fprintf(f, "host %s {\n\thardware ethernet %s;\n",
-			h->name ? h->name : h->mac, h->mac);
+		char mac[21];
+
+		/* A host's name in dhcpd.conf is a word: no colons. */
+		mac_file_name(h->mac, mac);
+		if (h->name)
+			fprintf(f, "host %s {\n", h->name);
+		else
+			fprintf(f, "host pxeroot-%s {\n", mac + 3);
+		fprintf(f, "\thardware ethernet %s;\n", h->mac);
 		if (h->address)
 			fprintf(f, "\tfixed-address %s;\n", h->address);
 		if (rp)
@@ -211,6 +232,7 @@ static int render_kea(struct render *r)
 	const struct pbs_config *c = r->c;
 	const char *server = c->next_server ? c->next_server : c->address;
 	const char *ipxe = "member('pxeroot-ipxe')";
+	unsigned int n = 0;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -233,7 +255,13 @@ static int render_kea(struct render *r)
 		"    \"test\": \"(option[93].hex == 0x0007 or option[93].hex == 0x0009) and not "
 		"%s\",\n"
 		"    \"next-server\": \"%s\", \"boot-file-name\": \"%s\" }%s\n",
-		ipxe, server, uefi_loader(c), r->http_base ? "," : "");
+		ipxe, server, uefi_loader(c),
+		r->http_base || config_has_arm64(c) ? "," : "");
+	if (config_has_arm64(c))
+		fprintf(f,
+			"  { \"name\": \"pxeroot-arm64\", \"test\": \"option[93].hex == 0x000b\",\n"
+			"    \"next-server\": \"%s\", \"boot-file-name\": \"shimaa64.efi\" }%s\n",
+			server, r->http_base ? "," : "");
 	if (r->http_base)
 		fprintf(f,
 			"  { \"name\": \"pxeroot-efihttp\", \"test\": \"option[93].hex == "
@@ -245,15 +273,27 @@ static int render_kea(struct render *r)
 	fprintf(f, "],\n\"reservations\": [");
 	for (size_t i = 0; i < c->n_hosts; i++) {
 		const struct host *h = &c->hosts[i];
+		const struct entry *e =
+			h->default_entry ? config_entry(c, h->default_entry) : NULL;
+		_cleanup_free_ char *rp = e ? entry_root_path(r, e) : NULL;
 
-		fprintf(f, "%s\n  { \"hw-address\": \"%s\"", i ? "," : "", h->mac);
+		/* Kea refuses a reservation that reserves nothing; such a host
+		 * differs only by its menu, which needs no DHCP. */
+		if (!h->address && !h->name && !rp)
+			continue;
+		fprintf(f, "%s\n  { \"hw-address\": \"%s\"", n++ ? "," : "", h->mac);
 		if (h->address)
 			fprintf(f, ", \"ip-address\": \"%s\"", h->address);
 		if (h->name)
 			fprintf(f, ", \"hostname\": \"%s\"", h->name);
+		if (rp)
+			fprintf(f,
+				",\n    \"option-data\": [ { \"name\": \"root-path\", "
+				"\"data\": \"%s\" } ]",
+				rp);
 		fprintf(f, " }");
 	}
-	fprintf(f, "%s]\n}\n}\n", c->n_hosts ? "\n" : " ");
+	fprintf(f, "%s]\n}\n}\n", n ? "\n" : " ");
 	DONE("kea-dhcp4.json");
 }
 

@@ -227,6 +227,7 @@ enum need {
 	N_ISO,
 	N_SHIM,
 	N_SNPONLY,
+	N_ARM64,
 	N_MEMTEST
 };
 
@@ -252,6 +253,15 @@ static const struct {
 	{ N_SHIM, "grubx64.efi", "/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed",
 	  "grub-efi-amd64-signed" },
 	{ N_SNPONLY, "snponly.efi", "/usr/lib/ipxe/snponly.efi", "ipxe" },
+	/* Debian builds these on arm64 only: an amd64 server gets them from the
+	 * arm64 packages (loader-root, or a copy in the boot directory). */
+	{ N_ARM64, "shimaa64.efi", "/usr/lib/shim/shimaa64.efi.signed",
+	  "shim-signed:arm64" },
+	{ N_ARM64, "mmaa64.efi", "/usr/lib/shim/mmaa64.efi.signed",
+	  "shim-helpers-arm64-signed:arm64" },
+	{ N_ARM64, "grubaa64.efi",
+	  "/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed",
+	  "grub-efi-arm64-signed:arm64" },
 	{ N_SNPONLY, "ipxe.efi", "/usr/lib/ipxe/ipxe.efi", "ipxe" },
 	{ N_MEMTEST, "memtest86+x64.bin", "/boot/memtest86+x64.bin", "memtest86+" },
 	{ N_MEMTEST, "memtest86+x64.efi", "/boot/memtest86+x64.efi", "memtest86+" },
@@ -265,6 +275,7 @@ static int add_loaders(struct render *r)
 		[N_UNDIONLY] = c->bios == BIOS_IPXE,
 		[N_SHIM] = c->uefi == UEFI_GRUB,
 		[N_SNPONLY] = c->uefi == UEFI_IPXE,
+		[N_ARM64] = config_has_arm64(c),
 	};
 	int k;
 

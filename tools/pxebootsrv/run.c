@@ -38,7 +38,8 @@ struct server {
 	const struct options *o;
 	struct pbs_config c;
 	struct render r;
-	char *state, *run_dir, *lock_path, *pid_path;
+	char *state, *run_dir, *lock_path, *pid_path, *log_path;
+	int log_fd; /* the log file, -1 until opened */
 	char *conf[N_CHILDREN]; /* their configuration files in run_dir */
 	char *nbdexport; /* the nbdexport binary */
 	char *nbd_pid, *nbd_status;
@@ -109,6 +110,7 @@ static int setup(struct server *s)
 	if (asprintf(&s->run_dir, "%s/run", s->state) < 0 ||
 	    asprintf(&s->lock_path, "%s/lock", s->state) < 0 ||
 	    asprintf(&s->pid_path, "%s/pxebootsrv.pid", s->state) < 0 ||
+	    asprintf(&s->log_path, "%s/pxebootsrv.log", s->state) < 0 ||
 	    asprintf(&s->nbd_pid, "%s/nbdexport.pid", s->run_dir) < 0 ||
 	    asprintf(&s->nbd_status, "%s/nbdexport.status", s->run_dir) < 0 ||
 	    !(s->nbdexport = find_nbdexport()))
@@ -153,6 +155,11 @@ static void teardown(struct server *s)
 	free(s->run_dir);
 	free(s->lock_path);
 	free(s->pid_path);
+	free(s->log_path);
+	if (s->log_fd >= 0) {
+		log_set_file(-1);
+		close(s->log_fd);
+	}
 	free(s->nbd_pid);
 	free(s->nbd_status);
 	free(s->nbdexport);
@@ -204,6 +211,25 @@ static int take_lock(struct server *s, bool *created)
 	return TAKE_FD(fd);
 }
 
+/*
+ * The log file beside the lock: everything stderr gets, and pxebootsrv's own
+ * informational lines even with -q. Opened again on SIGHUP, after a log
+ * rotation moved it.
+ */
+static void open_log(struct server *s)
+{
+	int fd = open(s->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+
+	if (fd < 0) {
+		log_warn_errno(-errno, "cannot open %s", s->log_path);
+		return;
+	}
+	if (s->log_fd >= 0)
+		close(s->log_fd);
+	s->log_fd = fd;
+	log_set_file(fd);
+}
+
 static void start_wanted(struct server *s)
 {
 	for (int i = 0; i < N_CHILDREN; i++)
@@ -227,6 +253,7 @@ static void reload(struct server *s)
 	bool restart[N_CHILDREN];
 	int k;
 
+	open_log(s);
 	log_notice("reloading %s", s->o->config);
 	k = prepare(s->o, &c, &r);
 	if (k < 0) {
@@ -338,7 +365,7 @@ static int serve(struct server *s, int sfd)
 
 int cmd_run(const struct options *o)
 {
-	struct server s = { .o = o };
+	struct server s = { .o = o, .log_fd = -1 };
 	_cleanup_close_ int lock = -1, sfd = -1;
 	bool created = false;
 	sigset_t mask;
@@ -376,6 +403,7 @@ int cmd_run(const struct options *o)
 		k = log_errno(-errno, "signalfd");
 		goto unlock;
 	}
+	open_log(&s);
 	k = render_place_boot(&s.r, s.c.boot_dir);
 	if (k >= 0)
 		k = render_write_dir(&s.r, s.run_dir);

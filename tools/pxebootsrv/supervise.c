@@ -80,6 +80,7 @@ static void emit(const struct child *ch, const char *line, size_t n)
 	write_full(2, prefix, p);
 	write_full(2, line, n);
 	write_full(2, "\n", 1);
+	log_file_line(prefix, line, n);
 }
 
 void child_read(struct child *ch)
