@@ -191,3 +191,23 @@ bool all_digits(const char *s)
 {
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
+
+/*
+ * The kernel file systems a root image or device can be: those the image
+ * formats pxeroot produces (squashfs, erofs), the disk file systems
+ * mkbootimage can add with --modules, and ISO images. A type outside this list
+ * is a typo (root=nbd:host:10809:debian for :10809/debian), not a request.
+ */
+static const char *const root_fstypes[] = { "squashfs", "erofs", "ext2",  "ext3",
+					    "ext4",	"xfs",	 "btrfs", "iso9660",
+					    "udf",	"vfat",	 "f2fs" };
+const char root_fstypes_text[] =
+	"squashfs, erofs, ext2, ext3, ext4, xfs, btrfs, iso9660, udf, vfat or f2fs";
+
+bool is_root_fstype(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(root_fstypes); i++)
+		if (strcmp(s, root_fstypes[i]) == 0)
+			return true;
+	return false;
+}

@@ -62,6 +62,9 @@ int parse_mac(const char *s, bool allow_hwtype, char out[18]);
 bool is_tmpfs_size(const char *s);
 int netmask_to_prefix(const char *s, unsigned int *ret);
 unsigned int classful_prefix(const char *ip);
+/* The file system types the initramfs can mount a root image as. */
+bool is_root_fstype(const char *s);
+extern const char root_fstypes_text[];
 
 /*
  * The last value of each root or network parameter, resolved once the whole
@@ -74,9 +77,16 @@ struct root_arg {
 	size_t i;
 };
 
+#define MAX_NET_ARGS 16
+
 struct pending {
-	struct root_arg root, netroot, nfsroot, netboot, nbdboot, nfsboot;
-	const char *ip, *ethx, *ethn, *bootif, *bootdev;
+	struct root_arg root, netroot, nfsroot, netboot, nbdboot, nfsboot, nbdroot;
+	/* Every ip= and ethN=, in command line order (each may name an interface). */
+	const char *ip[MAX_NET_ARGS], *ethn[MAX_NET_ARGS];
+	size_t n_ip, n_ethn;
+	const char *ethx, *bootif, *bootdev;
+	const char *rw; /* the last of ro and rw, when it is rw */
+	const char *overlay; /* an explicit rd.pxeroot.overlay= */
 	bool dodhcp, nodhcp, bootif_off;
 	int shell; /* -1 unset */
 	const char *emergency;
@@ -87,3 +97,4 @@ struct pending {
 /* cmdline-root.c, cmdline-net.c */
 int resolve_root(struct px_config *c, struct pending *pd, char **ret_err);
 int resolve_net(struct px_config *c, struct pending *pd, char **ret_err);
+int check_root_rw(struct px_config *c, char **ret_err);

@@ -97,7 +97,7 @@ enum group {
 
 static enum group param_group(const char *name, size_t len)
 {
-	static const char *const root[] = { "root",    "netroot", "nfsroot",
+	static const char *const root[] = { "root",    "netroot", "nfsroot", "nbdroot",
 					    "netboot", "nbdboot", "nfsboot" };
 	static const char *const net[] = { "ip", "dodhcp", "nodhcp", "ethx" };
 

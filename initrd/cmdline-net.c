@@ -249,78 +249,264 @@ static int parse_eth(struct px_config *c, const char *param, char **ret_err)
 	return r;
 }
 
-int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
+/* One ip= or ethN= read on its own: its mode and the keys it sets. */
+struct net_entry {
+	const char *param;
+	const char *mode;
+	struct px_config c;
+};
+
+static const char *entry_dev(const struct net_entry *e)
 {
-	const char *mode = NULL, *mode_param = NULL;
+	return px_config_get(&e->c, PX_IP_DEV);
+}
+
+static bool entry_has_extras(const struct net_entry *e)
+{
+	static const enum px_key extras[] = { PX_IP_GW,	 PX_IP_PEER, PX_IP_HOSTNAME,
+					      PX_IP_DNS, PX_IP_NTP,  PX_IP_MTU,
+					      PX_IP_MAC };
+
+	for (size_t i = 0; i < ARRAY_SIZE(extras); i++)
+		if (*px_config_get(&e->c, extras[i]))
+			return true;
+	/* DHCP asking for an address keeps it in IP_ADDR. */
+	return strcmp(e->mode, "dhcp") == 0 && *px_config_get(&e->c, PX_IP_ADDR);
+}
+
+/* The keys an entry set, copied into the configuration. */
+static int entry_commit(struct px_config *c, const struct net_entry *e)
+{
+	static const enum px_key keys[] = { PX_IP_ADDR, PX_IP_PREFIX,	PX_IP_PEER,
+					    PX_IP_GW,	PX_IP_HOSTNAME, PX_IP_DEV,
+					    PX_IP_DNS,	PX_IP_NTP,	PX_IP_MTU,
+					    PX_IP_MAC };
 	int r = 0;
 
-	if (pd->ip) {
-		r = parse_ip(c, pd->ip, &mode, ret_err);
-		if (r < 0)
-			return r;
-		mode_param = pd->ip;
-	}
-	if (pd->ethx || pd->ethn) {
-		const char *p = pd->ethn ? pd->ethn : pd->ethx;
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(keys); i++) {
+		const char *v = e->c.v[keys[i]];
 
-		if (pd->ethx && pd->ethn)
-			return px_fail(ret_err,
-				       "conflicting network parameters: %s and %s",
-				       pd->ethx, pd->ethn);
-		if (mode_param)
-			return px_fail(ret_err,
-				       "conflicting network parameters: %s and %s",
-				       mode_param, p);
-		r = parse_eth(c, p, ret_err);
-		if (r < 0)
-			return r;
-		mode = "static";
-		mode_param = p;
+		if (!v)
+			continue;
+		/* gateway= and nameserver= given apart add to what ip= says. */
+		if (keys[i] == PX_IP_DNS)
+			r = px_append(c, PX_IP_DNS, v, ' ');
+		else if (keys[i] == PX_IP_GW && *px_config_get(c, PX_IP_GW) && !*v)
+			continue;
+		else
+			r = px_set(c, keys[i], v);
 	}
+	r = r ?: px_set(c, PX_IP, e->mode);
+	return r ?: px_set(c, PX_IP_PARAM, e->param);
+}
+
+int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
+{
+	struct net_entry e[2 * MAX_NET_ARGS + 1] = { 0 };
+	size_t n = 0, n_dev = 0, prim = SIZE_MAX;
+	const char *mode = NULL, *mode_param = NULL;
+	const char *devless = NULL; /* the last ip= that names no interface */
+	char *why = NULL;
+	int r = 0;
+
+	/* Every ip= and ethN= on its own, in command line order. */
+	/* Every ip= and ethN= on its own (the two are refused together below). */
+	for (size_t i = 0; i < pd->n_ip + pd->n_ethn; i++, n++) {
+		px_config_init(&e[n].c);
+		if (i < pd->n_ip) {
+			e[n].param = pd->ip[i];
+			r = parse_ip(&e[n].c, e[n].param, &e[n].mode, ret_err);
+		} else {
+			e[n].param = pd->ethn[i - pd->n_ip];
+			e[n].mode = "static";
+			r = parse_eth(&e[n].c, e[n].param, ret_err);
+		}
+		if (r < 0) {
+			n++;
+			goto out;
+		}
+	}
+	if (pd->n_ip && (pd->n_ethn || pd->ethx)) {
+		r = px_fail(ret_err, "conflicting network parameters: %s and %s",
+			    pd->ip[0], pd->n_ethn ? pd->ethn[0] : pd->ethx);
+		goto out;
+	}
+	if (pd->ethx && pd->n_ethn) {
+		r = px_fail(ret_err, "conflicting network parameters: %s and %s",
+			    pd->ethx, pd->ethn[0]);
+		goto out;
+	}
+	if (pd->ethx) {
+		px_config_init(&e[n].c);
+		e[n].param = pd->ethx;
+		e[n].mode = "static";
+		r = parse_eth(&e[n].c, pd->ethx, ret_err);
+		n++;
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!*entry_dev(&e[i])) {
+			devless = e[i].param;
+			continue;
+		}
+		n_dev++;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(entry_dev(&e[k]), entry_dev(&e[i])) == 0) {
+				r = px_fail(
+					ret_err,
+					"conflicting network parameters: %s and %s (both configure %s)",
+					e[k].param, e[i].param, entry_dev(&e[i]));
+				goto out;
+			}
+	}
+	/* ip=dhcp (every interface, the kernel's rule: the last counts) next to
+	 * ip=eth1:dhcp cannot both hold. */
+	if (devless && n_dev) {
+		const char *first_dev = NULL;
+
+		for (size_t i = 0; !first_dev && i < n; i++)
+			if (*entry_dev(&e[i]))
+				first_dev = e[i].param;
+		r = px_fail(
+			ret_err,
+			"conflicting network parameters: %s and %s (name the interface in each ip=)",
+			devless, first_dev);
+		goto out;
+	}
+
+	/* The boot interface: bootdev= names it, else the first configured. */
+	if (devless) {
+		for (size_t i = 0; i < n; i++)
+			if (e[i].param == devless)
+				prim = i;
+	} else if (n_dev && pd->bootdev) {
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(entry_dev(&e[i]), pd->bootdev) == 0)
+				prim = i;
+		if (prim == SIZE_MAX) {
+			r = px_fail(ret_err, "bootdev=%s: no ip= or ethN= configures %s",
+				    pd->bootdev, pd->bootdev);
+			goto out;
+		}
+	} else if (n_dev) {
+		prim = 0;
+	}
+	if (prim != SIZE_MAX) {
+		r = entry_commit(c, &e[prim]);
+		if (r < 0)
+			goto out;
+		mode = e[prim].mode;
+		mode_param = e[prim].param;
+	}
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *item = NULL;
+		int k;
+
+		/* ip= without an interface: only the last counts (the kernel's rule). */
+		if (i == prim || !*entry_dev(&e[i]))
+			continue;
+		if (entry_has_extras(&e[i])) {
+			r = px_fail(
+				ret_err,
+				"%s: only the boot interface (%s) takes a gateway, server, host name, DNS, NTP, MTU or MAC; bootdev= names it",
+				e[i].param, entry_dev(&e[prim]));
+			goto out;
+		}
+		if (strcmp(e[i].mode, "off") == 0)
+			k = asprintf(&item, "%s:off", entry_dev(&e[i]));
+		else if (strcmp(e[i].mode, "dhcp") == 0)
+			k = asprintf(&item, "%s:dhcp", entry_dev(&e[i]));
+		else
+			k = asprintf(&item, "%s:static:%s/%s", entry_dev(&e[i]),
+				     px_config_get(&e[i].c, PX_IP_ADDR),
+				     px_config_get(&e[i].c, PX_IP_PREFIX));
+		if (k < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = px_append(c, PX_IP_MORE, item, ' ');
+		if (r < 0)
+			goto out;
+	}
+
 	if (pd->dodhcp) {
-		if (mode && strcmp(mode, "dhcp") != 0)
-			return px_fail(ret_err,
-				       "conflicting network parameters: %s and dodhcp",
-				       mode_param);
+		if (mode && strcmp(mode, "dhcp") != 0) {
+			r = px_fail(ret_err,
+				    "conflicting network parameters: %s and dodhcp",
+				    mode_param);
+			goto out;
+		}
 		mode = "dhcp";
 		if (!mode_param)
 			mode_param = "dodhcp";
 	}
 	if (pd->nodhcp) {
-		if (mode && strcmp(mode, "dhcp") == 0)
-			return px_fail(ret_err,
-				       "conflicting network parameters: %s and nodhcp",
-				       mode_param);
-		if (!mode)
-			return px_fail(
+		if (mode && strcmp(mode, "dhcp") == 0) {
+			r = px_fail(ret_err,
+				    "conflicting network parameters: %s and nodhcp",
+				    mode_param);
+			goto out;
+		}
+		if (!mode) {
+			r = px_fail(
 				ret_err,
 				"nodhcp: no address given (add ethx=IP/PREFIX or ip=)");
+			goto out;
+		}
 	}
 	if (mode) {
 		r = px_set(c, PX_IP, mode);
 		r = r ?: px_set(c, PX_IP_PARAM, mode_param);
 		if (r < 0)
-			return r;
+			goto out;
 	}
-	if (pd->bootdev && !(c->v[PX_IP_DEV] && *c->v[PX_IP_DEV])) {
+	if (pd->bootdev && !*px_config_get(c, PX_IP_DEV)) {
 		r = px_set(c, PX_IP_DEV, pd->bootdev);
 		if (r < 0)
-			return r;
+			goto out;
 	}
+	/* Why this interface, for pxeroot-cmdline and /run/pxeroot/net.env. */
+	if (pd->bootdev)
+		r = asprintf(&why, "bootdev=%s", pd->bootdev);
+	else if (n_dev > 1)
+		r = asprintf(&why, "the first of %zu configured interfaces (%s)", n_dev,
+			     mode_param);
+	else if (*px_config_get(c, PX_IP_DEV))
+		r = asprintf(&why, "%s", mode_param);
+	else
+		r = asprintf(&why, "the first with a link");
+	if (r < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = px_set(c, PX_IP_WHY, why);
+	free(why);
+	if (r < 0)
+		goto out;
 	if (pd->bootif && !pd->bootif_off) {
 		char mac[18];
 		const char *v = pd->bootif + strlen("BOOTIF=");
 
 		r = parse_mac(v, true, mac);
-		if (r == -EPROTONOSUPPORT)
-			return px_fail(
-				ret_err,
-				"%s: only Ethernet (hardware type 01) is supported",
-				pd->bootif);
-		if (r < 0)
-			return px_fail(ret_err, "%s: expected 01-aa-bb-cc-dd-ee-ff",
-				       pd->bootif);
+		if (r == -EPROTONOSUPPORT) {
+			r = px_fail(ret_err,
+				    "%s: only Ethernet (hardware type 01) is supported",
+				    pd->bootif);
+			goto out;
+		}
+		if (r < 0) {
+			r = px_fail(ret_err, "%s: expected 01-aa-bb-cc-dd-ee-ff",
+				    pd->bootif);
+			goto out;
+		}
 		r = px_set(c, PX_BOOTIF, mac);
+		r = r
+			    ?: px_set(c, PX_IP_WHY,
+				      "BOOTIF (the interface the firmware booted from)");
 	}
+out:
+	for (size_t i = 0; i < n; i++)
+		px_config_done(&e[i].c);
 	return r;
 }

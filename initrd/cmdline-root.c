@@ -281,6 +281,11 @@ static int parse_nbd_dracut(struct root_spec *s, struct px_config *c, const char
 		if (!is_word(field[1]))
 			return px_fail(ret_err, "%s: invalid file system type '%s'",
 				       param, field[1]);
+		if (!is_root_fstype(field[1]))
+			return px_fail(
+				ret_err,
+				"%s: unknown file system type '%s' (expected %s; an export name follows the port after '/')",
+				param, field[1], root_fstypes_text);
 		s->fstype = strdup(field[1]);
 		if (!s->fstype)
 			return -ENOMEM;
@@ -525,6 +530,67 @@ static int parse_nfsboot(struct root_spec *s, const char *v, const char *param,
 	return s->vers ? 0 : -ENOMEM;
 }
 
+/*
+ * LTSP5's and nbd-client's nbdroot= next to root=/dev/nbd0:
+ * [SERVER]:PORT|NAME or SERVER,PORT|NAME[,nbdN]. No server: DHCP's.
+ */
+static int parse_nbdroot(struct root_spec *s, const char *v, const char *param,
+			 char **ret_err)
+{
+	_cleanup_free_ char *copy = strdup(v);
+	char *sep, *what, *dev = NULL;
+
+	if (!copy)
+		return -ENOMEM;
+	s->kind = ROOT_NBD;
+	sep = strchr(copy, ',');
+	if (sep) {
+		dev = strchr(sep + 1, ',');
+		if (dev) {
+			*dev++ = '\0';
+			if (!startswith(dev, "nbd") || !all_digits(dev + 3))
+				return px_fail(ret_err,
+					       "%s: '%s' is not an NBD device name",
+					       param, dev);
+		}
+	} else {
+		sep = strrchr(copy, ':');
+		if (!sep || strchr(copy, ']') > sep)
+			return px_fail(ret_err,
+				       "%s: expected [SERVER]:PORT or SERVER,PORT",
+				       param);
+	}
+	*sep = '\0';
+	what = sep + 1;
+	if (*copy) {
+		const char *p = copy;
+		int r = take_server(&p, &s->server, param, ret_err);
+
+		if (r < 0)
+			return r;
+		if (*p)
+			return px_fail(ret_err,
+				       "%s: '%s' is not a server address or host name",
+				       param, copy);
+	}
+	if (!*what)
+		return px_fail(ret_err, "%s: missing port or export name", param);
+	if (all_digits(what)) {
+		if (check_port(what) < 0)
+			return px_fail(ret_err, "%s: invalid port '%s'", param, what);
+		s->port = strdup(what);
+		s->export = strdup("");
+	} else {
+		if (!is_text(what) || strchr(what, ','))
+			return px_fail(ret_err,
+				       "%s: invalid characters in the export name",
+				       param);
+		s->port = strdup(NBD_DEFAULT_PORT);
+		s->export = strdup(what);
+	}
+	return s->port && s->export ? 0 : -ENOMEM;
+}
+
 static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 {
 	int r = 0;
@@ -532,10 +598,8 @@ static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 	/* An image named by rd.pxeroot.image= replaces one guessed from the path. */
 	if (c->image_override && s->kind != ROOT_DHCP) {
 		if (s->kind != ROOT_NFS)
-			return px_fail(
-				ret_err,
-				"rd.pxeroot.image=%s: only an NFS root has image files",
-				c->image_override);
+			return px_fail(ret_err, "%s: only an NFS root has image files",
+				       c->image_param);
 		free(s->image);
 		s->image = strdup(c->image_override);
 		if (!s->image)
@@ -543,7 +607,8 @@ static int commit_root(struct px_config *c, struct root_spec *s, char **ret_err)
 	}
 
 	for (int k = 0; k < _PX_KEY_MAX; k++)
-		if (px_key_is_root(k) && k != PX_FSTYPE && k != PX_FLAGS) {
+		if (px_key_is_root(k) && k != PX_FSTYPE && k != PX_FLAGS &&
+		    k != PX_ROOT_RW) {
 			free(c->v[k]);
 			c->v[k] = NULL;
 		}
@@ -568,10 +633,10 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 {
 	struct root_spec s = { 0 };
 	const struct root_arg *others[] = { &pd->netroot, &pd->nfsroot, &pd->netboot,
-					    &pd->nbdboot, &pd->nfsboot };
-	struct root_arg src[6] = { 0 };
+					    &pd->nbdboot, &pd->nfsboot, &pd->nbdroot };
+	struct root_arg src[7] = { 0 };
 	size_t n = 0;
-	bool dev_nfs = false;
+	bool dev_nfs = false, dev_nbd = false;
 	int r;
 
 	/* Which parameters name a root? A first look only: no warnings yet. */
@@ -588,6 +653,7 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 			src[n++] = pd->root;
 		else
 			dev_nfs = strcmp(pd->root.v, "/dev/nfs") == 0;
+		dev_nbd = startswith(pd->root.v, "/dev/nbd");
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(others); k++)
 		if (others[k]->v)
@@ -611,6 +677,13 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 		goto out;
 	}
 	if (n == 0) {
+		if (dev_nbd) {
+			r = px_fail(
+				ret_err,
+				"%s: name the NBD server with nbdroot=SERVER:PORT (or use root=nbd:SERVER:PORT)",
+				pd->root.p);
+			goto out;
+		}
 		if (pd->root.v && !dev_nfs) {
 			r = px_fail(
 				ret_err,
@@ -628,7 +701,8 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 		r = commit_root(c, &s, ret_err);
 		goto fs;
 	}
-	if (pd->root.v && !dev_nfs && src[0].p != pd->root.p) {
+	if (pd->root.v && !dev_nfs && src[0].p != pd->root.p &&
+	    !(dev_nbd && src[0].p == pd->nbdroot.p)) {
 		/* root=/dev/sda1 next to netboot=: the network root wins. */
 		r = px_warn(c, "%s ignored: %s names the root", pd->root.p, src[0].p);
 		if (r < 0)
@@ -641,6 +715,8 @@ int resolve_root(struct px_config *c, struct pending *pd, char **ret_err)
 		r = parse_nfsroot(&s, src[0].v, src[0].p, ret_err);
 	else if (src[0].p == pd->netboot.p)
 		r = parse_netboot(&s, src[0].v, src[0].p, ret_err);
+	else if (src[0].p == pd->nbdroot.p)
+		r = parse_nbdroot(&s, src[0].v, src[0].p, ret_err);
 	else if (src[0].p == pd->nbdboot.p)
 		r = startswith(src[0].v, "nbd://")
 			    ? parse_nbd_uri(&s, src[0].v + 6, true, src[0].p, ret_err)
@@ -692,6 +768,26 @@ out:
 	return r;
 }
 
+/*
+ * rw (the last of ro and rw): an NFS directory mounted read-write with no
+ * overlay, one client per tree, as the kernel's own nfsroot does. Any other
+ * root is an image every client shares, which cannot be written.
+ */
+int check_root_rw(struct px_config *c, char **ret_err)
+{
+	const char *kind = px_config_get(c, PX_ROOT);
+
+	if (strcmp(px_config_get(c, PX_ROOT_RW), "1") != 0)
+		return 0;
+	if (strcmp(kind, "dhcp") == 0 ||
+	    (strcmp(kind, "nfs") == 0 && !*px_config_get(c, PX_IMAGE)))
+		return 0;
+	return px_fail(
+		ret_err,
+		"rw: %s is a read-only image shared by every client (drop rw: the overlay keeps changes in RAM; or name an NFS directory)",
+		px_config_get(c, PX_ROOT_PARAM));
+}
+
 int px_config_root_path(struct px_config *c, const char *root_path, char **ret_err)
 {
 	struct root_spec s = { 0 };
@@ -726,6 +822,7 @@ int px_config_root_path(struct px_config *c, const char *root_path, char **ret_e
 		s.param = TAKE_PTR(param);
 		r = commit_root(c, &s, ret_err);
 	}
+	r = r ?: check_root_rw(c, ret_err);
 	root_spec_done(&s);
 	return r;
 }

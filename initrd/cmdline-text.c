@@ -168,6 +168,21 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 	else
 		fputs("the first with a link", f);
 	fprintf(f, ", link wait %s s\n", g(c, PX_LINK_TIMEOUT));
+	if (has(c, PX_IP_WHY))
+		fprintf(f, "%-12s%s\n", "  chosen by", g(c, PX_IP_WHY));
+	if (has(c, PX_IP_MORE))
+		fprintf(f, "%-12s%s\n", "  also", g(c, PX_IP_MORE));
+	if (has(c, PX_IFNAME))
+		fprintf(f, "%-12s%s\n", "  rename", g(c, PX_IFNAME));
+	if (has(c, PX_VLAN))
+		fprintf(f, "%-12s%s (name:interface:id)\n", "  vlan", g(c, PX_VLAN));
+	if (has(c, PX_BOND))
+		fprintf(f, "%-12s%s (name:slaves:options:mtu)\n", "  bond",
+			g(c, PX_BOND));
+	if (has(c, PX_BRIDGE))
+		fprintf(f, "%-12s%s (name:ports)\n", "  bridge", g(c, PX_BRIDGE));
+	if (strcmp(g(c, PX_PEERDNS), "0") == 0)
+		fprintf(f, "%-12s%s\n", "  peerdns", "off: DNS from DHCP is not used");
 	if (strcmp(ip, "dhcp") == 0 && has(c, PX_IP_GW))
 		fprintf(f, "%-12s%s\n", "  gateway", g(c, PX_IP_GW));
 	if (has(c, PX_IP_PEER))
@@ -190,6 +205,9 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 	else if (strcmp(g(c, PX_OVERLAY), "tmpfs") == 0)
 		fprintf(f, "tmpfs root (size %s) with links into the read-only root\n",
 			g(c, PX_OVERLAY_SIZE));
+	else if (strcmp(g(c, PX_ROOT_RW), "1") == 0)
+		fputs("the NFS root itself, mounted read-write (rw): one client per tree, changes stay on the server\n",
+		      f);
 	else
 		fputs("none, the root stays read-only\n", f);
 	fprintf(f, "%-12s%s\n", "init", g(c, PX_INIT));

@@ -3,6 +3,7 @@
  * The keys and their defaults, the configuration they make up, and the table
  * of parameters that set them (cmdline-internal.h lists the other parts).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,7 @@ static const struct {
 	[PX_NFS_OPTS] = { "NFS_OPTS", "", true },
 	[PX_FSTYPE] = { "FSTYPE", "auto", true },
 	[PX_FLAGS] = { "FLAGS", "", true },
+	[PX_ROOT_RW] = { "ROOT_RW", "0", true },
 	[PX_SHA256] = { "SHA256", "" },
 	[PX_MD5] = { "MD5", "" },
 	[PX_CHECKSUM_URL] = { "CHECKSUM_URL", "" },
@@ -48,6 +50,13 @@ static const struct {
 	[PX_IP_NTP] = { "IP_NTP", "" },
 	[PX_IP_MTU] = { "IP_MTU", "" },
 	[PX_IP_MAC] = { "IP_MAC", "" },
+	[PX_IP_WHY] = { "IP_WHY", "" },
+	[PX_IP_MORE] = { "IP_MORE", "" },
+	[PX_PEERDNS] = { "PEERDNS", "1" },
+	[PX_IFNAME] = { "IFNAME", "" },
+	[PX_VLAN] = { "VLAN", "" },
+	[PX_BOND] = { "BOND", "" },
+	[PX_BRIDGE] = { "BRIDGE", "" },
 	[PX_BOOTIF] = { "BOOTIF", "" },
 	[PX_DHCP_TRIES] = { "DHCP_TRIES", "5" },
 	[PX_DHCP_TIMEOUT] = { "DHCP_TIMEOUT", "2" },
@@ -110,6 +119,7 @@ void px_config_done(struct px_config *c)
 		free(c->v[i]);
 	strv_free(c->warnings);
 	free(c->image_override);
+	free(c->image_param);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -475,6 +485,10 @@ static int h_rootfstype(struct px_config *c, struct pending *pd, const struct pa
 {
 	if (!a->v || !is_word(a->v))
 		return px_fail(ret_err, "%s: invalid file system type", a->p);
+	if (strcmp(a->v, "nfs") != 0 && strcmp(a->v, "nfs4") != 0 &&
+	    strcmp(a->v, "auto") != 0 && !is_root_fstype(a->v))
+		return px_fail(ret_err, "%s: unknown file system type (expected %s)",
+			       a->p, root_fstypes_text);
 	pd->root_fstype = a->p;
 	return 0;
 }
@@ -608,14 +622,347 @@ static int h_image(struct px_config *c, struct pending *pd, const struct param *
 			       "%s: expected a file name relative to the NFS directory",
 			       a->p);
 	free(c->image_override);
+	free(c->image_param);
 	c->image_override = strdup(v);
-	return c->image_override ? 0 : -ENOMEM;
+	c->image_param = strdup(a->p);
+	return c->image_override && c->image_param ? 0 : -ENOMEM;
 }
 
 static int h_modules(struct px_config *c, struct pending *pd, const struct param *a,
 		     const struct param_def *d, char **ret_err)
 {
 	return module_list(c, d->key, a->p, a->v, ret_err);
+}
+
+/* ip= and ethN= may each name an interface: all are kept for resolve_net. */
+static int h_net_arg(struct px_config *c, struct pending *pd, const struct param *a,
+		     const struct param_def *d, char **ret_err)
+{
+	bool eth = d->key != PX_IP;
+	const char **list = eth ? pd->ethn : pd->ip;
+	size_t *n = eth ? &pd->n_ethn : &pd->n_ip;
+	int r = need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	if (*n == MAX_NET_ARGS)
+		return px_fail(ret_err, "%s: more than %d %s parameters", a->p,
+			       MAX_NET_ARGS, eth ? "ethN=" : "ip=");
+	list[(*n)++] = a->p;
+	return 0;
+}
+
+/* ro and rw: the last counts, as in the kernel. */
+static int h_rw(struct px_config *c, struct pending *pd, const struct param *a,
+		const struct param_def *d, char **ret_err)
+{
+	if (a->v)
+		return px_fail(ret_err, "%s: takes no value", a->p);
+	pd->rw = strcmp(a->p, "rw") == 0 ? a->p : NULL;
+	return 0;
+}
+
+static int h_overlay(struct px_config *c, struct pending *pd, const struct param *a,
+		     const struct param_def *d, char **ret_err)
+{
+	int r = check_choice(a, d->choices, ret_err);
+
+	if (r < 0)
+		return r;
+	pd->overlay = a->p;
+	return px_set(c, PX_OVERLAY, a->v);
+}
+
+/* A parameter pxeroot knows and cannot honour: refused with the reason. */
+static int h_refuse(struct px_config *c, struct pending *pd, const struct param *a,
+		    const struct param_def *d, char **ret_err)
+{
+	return px_fail(ret_err, "%s: %s", a->p, d->choices[0]);
+}
+
+/* name=0 is what the initramfs always does; any other value is refused. */
+static int h_only_off(struct px_config *c, struct pending *pd, const struct param *a,
+		      const struct param_def *d, char **ret_err)
+{
+	if (a->v && strcmp(a->v, "0") == 0)
+		return 0;
+	return px_fail(ret_err, "%s: %s", a->p, d->choices[0]);
+}
+
+/* rd.neednet=1: the root is on the network, so the network always comes up. */
+static int h_neednet(struct px_config *c, struct pending *pd, const struct param *a,
+		     const struct param_def *d, char **ret_err)
+{
+	bool b;
+	int r = bool_value(a->p, a->v, &b, ret_err);
+
+	if (r < 0)
+		return r;
+	if (!b)
+		return px_fail(
+			ret_err,
+			"%s: the root is on the network, which is always brought up",
+			a->p);
+	return 0;
+}
+
+/*
+ * LTSP's ltsp.image=IMG[,MOUNT-OPTIONS][,,IMG2,...]: an image file inside the
+ * NFS root. One image is loop-mounted; an image inside that image is not.
+ */
+static int h_ltsp_image(struct px_config *c, struct pending *pd, const struct param *a,
+			const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *opts, *save = NULL;
+	int r = need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	if (strstr(a->v, ",,"))
+		return px_fail(
+			ret_err,
+			"%s: an image inside an image is not supported (name one image file)",
+			a->p);
+	copy = strdup(a->v);
+	if (!copy)
+		return -ENOMEM;
+	opts = strchr(copy, ',');
+	if (opts)
+		*opts++ = '\0';
+	if (!*copy || copy[0] == '/' || strstr(copy, "..") || !is_text(copy))
+		return px_fail(ret_err,
+			       "%s: expected a file name relative to the NFS directory",
+			       a->p);
+	for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
+	     o = strtok_r(NULL, ",", &save)) {
+		const char *t = startswith(o, "fstype=") ? o + 7 : o;
+
+		if (strcmp(o, "loop") == 0 || strcmp(o, "ro") == 0)
+			continue;
+		if (t != o || is_root_fstype(o)) {
+			if (!is_root_fstype(t))
+				return px_fail(
+					ret_err,
+					"%s: unknown file system type '%s' (expected %s)",
+					a->p, t, root_fstypes_text);
+			r = px_set(c, PX_FSTYPE, t);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		return px_fail(ret_err, "%s: mount option '%s' is not supported", a->p,
+			       o);
+	}
+	free(c->image_override);
+	free(c->image_param);
+	c->image_override = strdup(copy);
+	c->image_param = strdup(a->p);
+	return c->image_override && c->image_param ? 0 : -ENOMEM;
+}
+
+/* "a,b,c": each an interface name; NULL for an empty or invalid list. */
+static bool ifname_list(const char *v)
+{
+	if (!*v || v[strlen(v) - 1] == ',')
+		return false;
+	for (const char *p = v; *p;) {
+		size_t n = strcspn(p, ",");
+		char name[16];
+
+		if (n == 0 || n >= sizeof(name))
+			return false;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!is_ifname(name) || strchr(name, '='))
+			return false;
+		p += n + (p[n] == ',');
+	}
+	return true;
+}
+
+static bool valid_new_ifname(const char *s)
+{
+	return is_ifname(s) && !strchr(s, '=') && !strchr(s, ',') && strcmp(s, "lo");
+}
+
+/*
+ * vlan=NAME:PHYS. dracut takes the VLAN id from the name: vlan0005, vlan5,
+ * eth0.0005 or eth0.5.
+ */
+static int h_vlan(struct px_config *c, struct pending *pd, const struct param *a,
+		  const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *copy = NULL, *item = NULL;
+	const char *id;
+	char *phys;
+	unsigned int n;
+	int r = need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	copy = strdup(a->v);
+	if (!copy)
+		return -ENOMEM;
+	phys = strchr(copy, ':');
+	if (!phys)
+		return px_fail(ret_err, "%s: expected vlan=NAME:PHYSICAL-INTERFACE",
+			       a->p);
+	*phys++ = '\0';
+	if (!valid_new_ifname(copy) || !is_ifname(phys) || strchr(phys, ','))
+		return px_fail(ret_err, "%s: invalid interface name", a->p);
+	if (startswith(copy, "vlan"))
+		id = copy + 4;
+	else if (strrchr(copy, '.'))
+		id = strrchr(copy, '.') + 1;
+	else
+		id = "";
+	if (!all_digits(id) || parse_uint(id, 1, 4094, &n) < 0)
+		return px_fail(
+			ret_err,
+			"%s: the name must give the VLAN id (1 to 4094): vlan5, vlan0005, %s.5",
+			a->p, phys);
+	if (asprintf(&item, "%s:%s:%u", copy, phys, n) < 0)
+		return -ENOMEM;
+	return px_append(c, PX_VLAN, item, ' ');
+}
+
+/* Bonding options the kernel's bonding driver takes (its sysfs files). */
+static bool is_bond_option(const char *name, size_t n)
+{
+	static const char *const opts[] = {
+		"mode",
+		"miimon",
+		"updelay",
+		"downdelay",
+		"primary",
+		"primary_reselect",
+		"lacp_rate",
+		"xmit_hash_policy",
+		"arp_interval",
+		"arp_ip_target",
+		"arp_validate",
+		"arp_all_targets",
+		"fail_over_mac",
+		"ad_select",
+		"min_links",
+		"num_grat_arp",
+		"num_unsol_na",
+		"use_carrier",
+		"all_slaves_active",
+		"resend_igmp",
+		"packets_per_slave",
+		"tlb_dynamic_lb",
+		"lp_interval",
+		"peer_notif_delay",
+		"ad_actor_sys_prio",
+		"ad_user_port_key",
+		"ad_actor_system",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (name_is(name, n, opts[i]))
+			return true;
+	return false;
+}
+
+/*
+ * bond=NAME[:SLAVES[:OPTIONS[:MTU]]]; a bare bond is bond0 over eth0 and eth1
+ * in round-robin mode (dracut's default). Options are comma separated; dracut
+ * also accepts arp_ip_target's addresses joined with ';'.
+ */
+static int h_bond(struct px_config *c, struct pending *pd, const struct param *a,
+		  const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *copy = strdup(a->v ? a->v : "bond0:eth0,eth1");
+	_cleanup_free_ char *item = NULL;
+	char *f[4] = { 0 };
+	size_t nf = 0;
+	unsigned int mtu;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy; p && nf < 4; nf++) {
+		f[nf] = p;
+		p = strchr(p, ':');
+		if (p)
+			*p++ = '\0';
+		if (nf == 3 && p)
+			return px_fail(ret_err, "%s: too many fields", a->p);
+	}
+	if (!valid_new_ifname(f[0]))
+		return px_fail(ret_err, "%s: invalid bond name", a->p);
+	if (!f[1] || !*f[1])
+		f[1] = "eth0,eth1";
+	if (!ifname_list(f[1]))
+		return px_fail(ret_err, "%s: invalid list of interfaces '%s'", a->p,
+			       f[1]);
+	if (!f[2] || !*f[2])
+		f[2] = "mode=balance-rr";
+	for (const char *p = f[2]; *p;) {
+		size_t n = strcspn(p, ","), k = strcspn(p, "=");
+
+		if (k >= n || !is_bond_option(p, k) || k + 1 == n)
+			return px_fail(ret_err, "%s: unknown bonding option '%.*s'", a->p,
+				       (int)n, p);
+		for (size_t i = k + 1; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && !strchr("._-;", p[i]))
+				return px_fail(ret_err,
+					       "%s: invalid bonding option '%.*s'", a->p,
+					       (int)n, p);
+		p += n + (p[n] == ',');
+	}
+	if (f[3] && *f[3] && parse_uint(f[3], 68, 65535, &mtu) < 0)
+		return px_fail(ret_err, "%s: the MTU must be a number from 68 to 65535",
+			       a->p);
+	if (asprintf(&item, "%s:%s:%s:%s", f[0], f[1], f[2], f[3] ? f[3] : "") < 0)
+		return -ENOMEM;
+	return px_append(c, PX_BOND, item, ' ');
+}
+
+/* bridge=NAME:PORTS; a bare bridge is br0 over eth0 (dracut's default). */
+static int h_bridge(struct px_config *c, struct pending *pd, const struct param *a,
+		    const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *copy = strdup(a->v ? a->v : "br0:eth0");
+	char *ports;
+
+	if (!copy)
+		return -ENOMEM;
+	ports = strchr(copy, ':');
+	if (!ports)
+		return px_fail(ret_err,
+			       "%s: expected bridge=NAME:INTERFACE[,INTERFACE...]", a->p);
+	*ports++ = '\0';
+	if (!valid_new_ifname(copy))
+		return px_fail(ret_err, "%s: invalid bridge name", a->p);
+	if (!ifname_list(ports))
+		return px_fail(ret_err, "%s: invalid list of interfaces '%s'", a->p,
+			       ports);
+	ports[-1] = ':';
+	return px_append(c, PX_BRIDGE, copy, ' ');
+}
+
+/* ifname=NAME:MAC: the interface with that MAC is renamed NAME. */
+static int h_ifname(struct px_config *c, struct pending *pd, const struct param *a,
+		    const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *item = NULL;
+	const char *colon = a->v ? strchr(a->v, ':') : NULL;
+	char name[16], mac[18];
+
+	if (!colon || colon == a->v || (size_t)(colon - a->v) >= sizeof(name))
+		return px_fail(ret_err, "%s: expected ifname=NAME:MAC", a->p);
+	memcpy(name, a->v, colon - a->v);
+	name[colon - a->v] = '\0';
+	if (!valid_new_ifname(name))
+		return px_fail(ret_err, "%s: invalid interface name", a->p);
+	if (parse_mac(colon + 1, false, mac) < 0)
+		return px_fail(ret_err, "%s: expected a MAC such as 52:54:00:12:34:56",
+			       a->p);
+	if (asprintf(&item, "%s=%s", name, mac) < 0)
+		return -ENOMEM;
+	return px_append(c, PX_IFNAME, item, ' ');
 }
 
 /* Rows of the table, one kind each. */
@@ -636,6 +983,8 @@ static int h_modules(struct px_config *c, struct pending *pd, const struct param
 #define CHECKSUM(n, k, digits) \
 	{ .name = (n), .fn = h_checksum, .key = (k), .min = (digits) }
 #define MODULES(n, k) { .name = (n), .fn = h_modules, .key = (k) }
+#define REFUSE(n, why) { .name = (n), .fn = h_refuse, .choices = LIST(why) }
+#define ONLY_OFF(n, why) { .name = (n), .fn = h_only_off, .choices = LIST(why) }
 
 static const struct param_def param_table[] = {
 	/* The root: one of the group names it, resolve_root says which. */
@@ -645,6 +994,10 @@ static const struct param_def param_table[] = {
 	ROOT("netboot", netboot),
 	ROOT("nbdboot", nbdboot),
 	ROOT("nfsboot", nfsboot),
+	ROOT("nbdroot", nbdroot),
+	FN("ltsp.image", h_ltsp_image),
+	FN("ro", h_rw),
+	FN("rw", h_rw),
 	FN("rootfstype", h_rootfstype),
 	FN("rootflags", h_rootflags),
 	FN("rd.pxeroot.image", h_image),
@@ -657,7 +1010,7 @@ static const struct param_def param_table[] = {
 	BOOL("rd.pxeroot.nbd.reconnect", PX_NBD_RECONNECT),
 	CHOICE("rd.pxeroot.nbd.lost", PX_NBD_LOST, "wait", "fail"),
 	/* The network: resolve_net; ethN= is matched apart (is_eth_n). */
-	NOTE("ip", ip),
+	{ .name = "ip", .fn = h_net_arg, .key = PX_IP },
 	FN("dodhcp", h_dodhcp),
 	FN("nodhcp", h_nodhcp),
 	NOTE("ethx", ethx),
@@ -673,6 +1026,26 @@ static const struct param_def param_table[] = {
 	UINT("rd.net.timeout.dhcp", PX_DHCP_TIMEOUT, 1, 600),
 	UINT("rd.pxeroot.link.timeout", PX_LINK_TIMEOUT, 0, 600),
 	UINT("rd.net.timeout.carrier", PX_LINK_TIMEOUT, 0, 600),
+	UINT("rd.net.timeout.iflink", PX_LINK_TIMEOUT, 0, 600),
+	UINT("rd.net.timeout.ifup", PX_LINK_TIMEOUT, 0, 600),
+	BOOL("rd.peerdns", PX_PEERDNS),
+	FN("rd.neednet", h_neednet),
+	FN("vlan", h_vlan),
+	FN("bond", h_bond),
+	FN("bridge", h_bridge),
+	FN("ifname", h_ifname),
+	ONLY_OFF("biosdevname", "the initramfs keeps the kernel's interface names"),
+	REFUSE("team", "team devices are not supported (use bond=)"),
+	REFUSE("rd.route", "static routes are not supported (the DHCP router or ip='s gateway is the only route)"),
+	REFUSE("rd.net.timeout.route", "not supported: the initramfs does not wait for routes"),
+	REFUSE("rd.net.timeout.ipv6dad", "IPv6 configuration is not supported"),
+	REFUSE("rd.net.timeout.ipv6auto", "IPv6 configuration is not supported"),
+	REFUSE("rd.nfs.domain", "NFSv4 id mapping is not supported (the root is mounted with numeric ids)"),
+	REFUSE("cifsuser", "a CIFS root is not supported (use NFS, NBD or HTTP)"),
+	REFUSE("cifspass", "a CIFS root is not supported (use NFS, NBD or HTTP)"),
+	REFUSE("fcoe", "FCoE is not supported (use NFS, NBD or HTTP)"),
+	REFUSE("rd.fcoe", "FCoE is not supported (use NFS, NBD or HTTP)"),
+	REFUSE("rd.nonvmf", "NVMe over fabrics is not supported (use NFS, NBD or HTTP)"),
 	/* Behaviour. */
 	FN("init", h_init),
 	FLAG("quiet", PX_QUIET, "1"),
@@ -686,7 +1059,8 @@ static const struct param_def param_table[] = {
 	FN("rd.break", h_break),
 	UINT("rd.retry", PX_RETRY, 0, 86400),
 	UINT("rd.pxeroot.retry", PX_RETRY, 0, 86400),
-	CHOICE("rd.pxeroot.overlay", PX_OVERLAY, "overlay", "tmpfs", "none"),
+	{ .name = "rd.pxeroot.overlay", .fn = h_overlay, .key = PX_OVERLAY,
+	  .choices = LIST("overlay", "tmpfs", "none") },
 	FN("rd.live.overlay.overlayfs", h_live_overlayfs),
 	FN("rd.pxeroot.overlay.size", h_overlay_size),
 	FN("rd.live.overlay.size", h_live_overlay_size),
@@ -696,7 +1070,8 @@ static const struct param_def param_table[] = {
 	MODULES("modprobe.blacklist", PX_BLACKLIST),
 };
 
-static const struct param_def eth_n_def = NOTE("ethN", ethn);
+static const struct param_def eth_n_def = { .name = "ethN", .fn = h_net_arg,
+					    .key = PX_IP_ADDR };
 /* clang-format on */
 
 static const struct param_def *param_lookup(const char *name, size_t len)
@@ -708,6 +1083,14 @@ static const struct param_def *param_lookup(const char *name, size_t len)
 		return &eth_n_def;
 	return NULL;
 }
+
+static const struct {
+	const char *prefix, *why;
+} refused_prefixes[] = {
+	{ "rd.iscsi.", "iSCSI is not supported (use NFS, NBD or HTTP)" },
+	{ "rd.nvmf.", "NVMe over fabrics is not supported (use NFS, NBD or HTTP)" },
+	{ "rd.znet", "s390 network devices are not supported" },
+};
 
 /* Read one parameter. Returns 0 also for parameters not ours. */
 static int apply_one(struct px_config *c, struct pending *pd, const char *param,
@@ -721,7 +1104,45 @@ static int apply_one(struct px_config *c, struct pending *pd, const char *param,
 		return d->fn(c, pd, &a, d, ret_err);
 	if (startswith(param, "rd.pxeroot."))
 		return px_fail(ret_err, "%s: unknown parameter", param);
+	/* Whole families of dracut's parameters for transports pxeroot lacks. */
+	for (size_t i = 0; i < ARRAY_SIZE(refused_prefixes); i++)
+		if (startswith(param, refused_prefixes[i].prefix))
+			return px_fail(ret_err, "%s: %s", param, refused_prefixes[i].why);
 	/* Everything else (ro, rw, console=, rd.neednet, ...) is not ours. */
+	return 0;
+}
+
+static int resolve_rw(struct px_config *c, struct pending *pd, char **ret_err)
+{
+	const char *ov = px_config_get(c, PX_OVERLAY);
+	int r;
+
+	if (!pd->rw)
+		return 0;
+	if (pd->overlay && strcmp(ov, "none") != 0)
+		return px_fail(
+			ret_err,
+			"rw conflicts with %s (rw mounts an NFS root read-write, without an overlay)",
+			pd->overlay);
+	r = px_set(c, PX_ROOT_RW, "1");
+	r = r ?: px_set(c, PX_OVERLAY, "none");
+	return r ?: check_root_rw(c, ret_err);
+}
+
+/* Interfaces built from others need a name to configure. */
+static int resolve_links(struct px_config *c, char **ret_err)
+{
+	static const enum px_key kinds[] = { PX_VLAN, PX_BOND, PX_BRIDGE };
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (*px_config_get(c, kinds[i]) && !*px_config_get(c, PX_IP_DEV) &&
+		    !*px_config_get(c, PX_BOOTIF))
+			return px_fail(
+				ret_err,
+				"%s: name the interface the root is reached through (ip=NAME:dhcp or bootdev=NAME)",
+				i == 0	 ? "vlan="
+				: i == 1 ? "bond"
+					 : "bridge");
 	return 0;
 }
 
@@ -755,6 +1176,8 @@ int px_config_apply(struct px_config *c, const struct px_params *l, char **ret_e
 	}
 	r = resolve_root(c, &pd, ret_err);
 	r = r ?: resolve_net(c, &pd, ret_err);
+	r = r ?: resolve_rw(c, &pd, ret_err);
+	r = r ?: resolve_links(c, ret_err);
 	r = r ?: resolve_fail(c, &pd, ret_err);
 	if (r < 0)
 		return r;

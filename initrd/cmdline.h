@@ -30,6 +30,7 @@ enum px_key {
 	PX_NFS_OPTS,
 	PX_FSTYPE,
 	PX_FLAGS,
+	PX_ROOT_RW, /* 1: the NFS directory mounted read-write, no overlay */
 	PX_SHA256,
 	PX_MD5,
 	PX_CHECKSUM_URL,
@@ -47,6 +48,13 @@ enum px_key {
 	PX_IP_NTP,
 	PX_IP_MTU,
 	PX_IP_MAC,
+	PX_IP_WHY, /* why PX_IP_DEV is the boot interface */
+	PX_IP_MORE, /* other interfaces: DEV:dhcp or DEV:static:ADDR/PREFIX, spaced */
+	PX_PEERDNS, /* 0: DNS servers and domain from DHCP are not used */
+	PX_IFNAME, /* NAME=MAC, spaced: interfaces renamed before use */
+	PX_VLAN, /* NAME:PHYS:ID, spaced */
+	PX_BOND, /* NAME:SLAVE,SLAVE:OPT=V,OPT=V:MTU, spaced */
+	PX_BRIDGE, /* NAME:PORT,PORT, spaced */
 	PX_BOOTIF,
 	PX_DHCP_TRIES,
 	PX_DHCP_TIMEOUT,
@@ -74,7 +82,8 @@ struct px_config {
 	char *v[_PX_KEY_MAX];
 	char **warnings; /* a strv */
 	size_t n_warnings;
-	char *image_override; /* rd.pxeroot.image= */
+	char *image_override; /* rd.pxeroot.image= or ltsp.image= */
+	char *image_param; /* the parameter that named it, for messages */
 };
 
 /* A list of parameters ("name=value" or "name"), as the kernel splits them. */

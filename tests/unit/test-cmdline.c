@@ -294,7 +294,7 @@ static void test_dracut_other(void)
 	expect("ip=10.0.0.5::10.0.0.1:24:host:eth0:none::52-54-00-12-34-56",
 	       "IP_MAC=52:54:00:12:34:56", "IP_MTU=");
 	expect("bootdev=eth2", "IP_DEV=eth2");
-	expect("ip=eth1:dhcp bootdev=eth2", "IP_DEV=eth1");
+	expect("bootdev=eth2 ip=dhcp", "IP_DEV=eth2", "IP_WHY=bootdev=eth2");
 	expect("nameserver=10.0.0.53 nameserver=10.0.0.54", "IP_DNS=10.0.0.53 10.0.0.54");
 	expect("rd.shell", "ON_FAIL=shell");
 	expect("rd.shell=1 rd.emergency=poweroff", "ON_FAIL=shell");
@@ -588,6 +588,337 @@ static void test_errors_own(void)
 		     "rd.pxeroot.nbd.timeout=0: expected a number from 1 to 86400");
 }
 
+/* ---- several interfaces, bootdev=, BOOTIF= ---- */
+
+static void test_several_interfaces(void)
+{
+	/* bootdev= picks the one the root is reached through; each is configured. */
+	expect("ip=eth0:dhcp ip=eth1:dhcp bootdev=eth1", "IP=dhcp", "IP_DEV=eth1",
+	       "IP_PARAM=ip=eth1:dhcp", "IP_WHY=bootdev=eth1", "IP_MORE=eth0:dhcp");
+	expect("bootdev=eth0 ip=eth0:dhcp ip=eth1:dhcp", "IP_DEV=eth0",
+	       "IP_MORE=eth1:dhcp");
+	/* Without bootdev=, the first; the reason says so. */
+	expect("ip=eth0:dhcp ip=eth1:dhcp", "IP_DEV=eth0",
+	       "IP_WHY=the first of 2 configured interfaces (ip=eth0:dhcp)",
+	       "IP_MORE=eth1:dhcp");
+	/* A static one and a DHCP one; the boot interface keeps its gateway. */
+	expect("ip=10.0.0.5::10.0.0.1:24::eth1:none ip=eth0:dhcp bootdev=eth1",
+	       "IP=static", "IP_DEV=eth1", "IP_GW=10.0.0.1", "IP_MORE=eth0:dhcp");
+	expect("ip=eth0:dhcp ip=10.1.0.5:::16::eth1:none", "IP=dhcp", "IP_DEV=eth0",
+	       "IP_MORE=eth1:static:10.1.0.5/16");
+	/* BOOTIF= still wins at boot; the parse keeps the list for it. */
+	expect("ip=eth0:dhcp ip=eth1:dhcp bootdev=eth1 BOOTIF=01-52-54-00-12-34-56",
+	       "BOOTIF=52:54:00:12:34:56", "IP_DEV=eth1", "IP_MORE=eth0:dhcp",
+	       "IP_WHY=BOOTIF (the interface the firmware booted from)");
+	/* SystemRescueCd: two ethN= addresses, both kept. */
+	expect("eth0=10.0.0.5/24 eth1=10.1.0.5/16", "IP=static", "IP_DEV=eth0",
+	       "IP_ADDR=10.0.0.5", "IP_PREFIX=24", "IP_MORE=eth1:static:10.1.0.5/16");
+	expect("eth0=10.0.0.5/24 eth1=10.1.0.5/16 bootdev=eth1 gateway=10.1.0.1",
+	       "IP_DEV=eth1", "IP_ADDR=10.1.0.5", "IP_GW=10.1.0.1",
+	       "IP_MORE=eth0:static:10.0.0.5/24");
+	/* One interface not configured: ip=...:none on it. */
+	expect("ip=eth0:dhcp ip=:::::eth1:none", "IP_DEV=eth0", "IP_MORE=eth1:off");
+	/* The kernel's rule for ip= without an interface: the last counts. */
+	expect("ip=10.0.0.1 ip=dhcp", "IP=dhcp", "IP_DEV=", "IP_MORE=");
+
+	expect_error("ip=eth0:dhcp ip=eth1:dhcp bootdev=eth2",
+		     "bootdev=eth2: no ip= or ethN= configures eth2");
+	expect_error("ip=eth1:dhcp bootdev=eth2",
+		     "bootdev=eth2: no ip= or ethN= configures eth2");
+	expect_error(
+		"ip=eth0:dhcp ip=10.0.0.5:::24::eth0:none",
+		"conflicting network parameters: ip=eth0:dhcp and ip=10.0.0.5:::24::eth0:none (both configure eth0)");
+	expect_error(
+		"eth0=10.0.0.5 eth0=10.0.0.6",
+		"conflicting network parameters: eth0=10.0.0.5 and eth0=10.0.0.6 (both configure eth0)");
+	expect_error(
+		"ip=dhcp ip=eth1:dhcp",
+		"conflicting network parameters: ip=dhcp and ip=eth1:dhcp (name the interface in each ip=)");
+	expect_error(
+		"ip=eth0:dhcp ip=10.1.0.5::10.1.0.1:16::eth1:none",
+		"ip=10.1.0.5::10.1.0.1:16::eth1:none: only the boot interface (eth0) takes a gateway, server, host name, DNS, NTP, MTU or MAC; bootdev= names it");
+	expect_error("eth0=10.0.0.5 ip=eth1:dhcp",
+		     "conflicting network parameters: ip=eth1:dhcp and eth0=10.0.0.5");
+}
+
+/* ---- VLAN, bond, bridge, ifname (dracut) ---- */
+
+static void test_links(void)
+{
+	expect("vlan=eth0.100:eth0 ip=eth0.100:dhcp", "VLAN=eth0.100:eth0:100",
+	       "IP_DEV=eth0.100");
+	expect("vlan=vlan0005:eth1 vlan=vlan7:eth1 bootdev=vlan7",
+	       "VLAN=vlan0005:eth1:5 vlan7:eth1:7", "IP_DEV=vlan7");
+	expect("bond=bond0:eth0,eth1:mode=active-backup,miimon=100 ip=bond0:dhcp",
+	       "BOND=bond0:eth0,eth1:mode=active-backup,miimon=100:", "IP_DEV=bond0");
+	expect("bond=bond1:ens3,ens4:mode=802.3ad,lacp_rate=fast:9000 bootdev=bond1",
+	       "BOND=bond1:ens3,ens4:mode=802.3ad,lacp_rate=fast:9000");
+	/* dracut's defaults for a bare bond and bridge. */
+	expect("bond ip=bond0:dhcp", "BOND=bond0:eth0,eth1:mode=balance-rr:");
+	expect("bond=bond0 ip=bond0:dhcp", "BOND=bond0:eth0,eth1:mode=balance-rr:");
+	expect("bridge ip=br0:dhcp", "BRIDGE=br0:eth0", "IP_DEV=br0");
+	expect("bridge=br0:eth0,eth1 ip=br0:dhcp", "BRIDGE=br0:eth0,eth1");
+	expect("ifname=lan0:52:54:00:AB:cd:ef ip=lan0:dhcp",
+	       "IFNAME=lan0=52:54:00:ab:cd:ef", "IP_DEV=lan0");
+	/* BOOTIF names the interface when none is named. */
+	expect("bridge=br0:eth0 BOOTIF=01-52-54-00-12-34-56", "BRIDGE=br0:eth0");
+
+	expect_error("vlan=eth0.100",
+		     "vlan=eth0.100: expected vlan=NAME:PHYSICAL-INTERFACE");
+	expect_error(
+		"vlan=lan:eth0 ip=lan:dhcp",
+		"vlan=lan:eth0: the name must give the VLAN id (1 to 4094): vlan5, vlan0005, eth0.5");
+	expect_error(
+		"vlan=eth0.5000:eth0 ip=eth0.5000:dhcp",
+		"vlan=eth0.5000:eth0: the name must give the VLAN id (1 to 4094): vlan5, vlan0005, eth0.5");
+	expect_error(
+		"vlan=eth0.100:eth0 ip=dhcp",
+		"vlan=: name the interface the root is reached through (ip=NAME:dhcp or bootdev=NAME)");
+	expect_error(
+		"bond ip=dhcp",
+		"bond: name the interface the root is reached through (ip=NAME:dhcp or bootdev=NAME)");
+	expect_error(
+		"bond=bond0:eth0,eth1:speed=fast ip=bond0:dhcp",
+		"bond=bond0:eth0,eth1:speed=fast: unknown bonding option 'speed=fast'");
+	expect_error("bond=bond0:eth0,:mode=1",
+		     "bond=bond0:eth0,:mode=1: invalid list of interfaces 'eth0,'");
+	expect_error(
+		"bond=bond0:eth0:mode=1:20",
+		"bond=bond0:eth0:mode=1:20: the MTU must be a number from 68 to 65535");
+	expect_error("bond=bond0:eth0:mode=1:1500:x",
+		     "bond=bond0:eth0:mode=1:1500:x: too many fields");
+	expect_error("bridge=br0",
+		     "bridge=br0: expected bridge=NAME:INTERFACE[,INTERFACE...]");
+	expect_error("ifname=lan0:52:54:00",
+		     "ifname=lan0:52:54:00: expected a MAC such as 52:54:00:12:34:56");
+	expect_error("ifname=lo:52:54:00:12:34:56",
+		     "ifname=lo:52:54:00:12:34:56: invalid interface name");
+}
+
+/* ---- dracut's parameters pxeroot does not implement: refused ---- */
+
+static void test_refused(void)
+{
+	expect_error("team=team0:eth0,eth1",
+		     "team=team0:eth0,eth1: team devices are not supported (use bond=)");
+	expect_error(
+		"rd.route=10.1.0.0/16:10.0.0.1:eth0",
+		"rd.route=10.1.0.0/16:10.0.0.1:eth0: static routes are not supported (the DHCP router or ip='s gateway is the only route)");
+	expect_error(
+		"rd.iscsi.initiator=iqn.2009-06.dracut:x",
+		"rd.iscsi.initiator=iqn.2009-06.dracut:x: iSCSI is not supported (use NFS, NBD or HTTP)");
+	expect_error(
+		"rd.iscsi.firmware=1",
+		"rd.iscsi.firmware=1: iSCSI is not supported (use NFS, NBD or HTTP)");
+	expect_error(
+		"netroot=iscsi:10.0.0.1::::iqn.x",
+		"netroot=iscsi:10.0.0.1::::iqn.x: this root transport is not supported (use NFS, NBD or HTTP)");
+	expect_error("ip=10.0.0.5:::24::eth0:ibft",
+		     "ip=10.0.0.5:::24::eth0:ibft: iBFT is not supported");
+	expect_error(
+		"rd.neednet=0",
+		"rd.neednet=0: the root is on the network, which is always brought up");
+	expect_error("biosdevname=1",
+		     "biosdevname=1: the initramfs keeps the kernel's interface names");
+	expect_error("rd.net.timeout.ipv6dad=5",
+		     "rd.net.timeout.ipv6dad=5: IPv6 configuration is not supported");
+	expect_error("cifsuser=x",
+		     "cifsuser=x: a CIFS root is not supported (use NFS, NBD or HTTP)");
+	expect_error(
+		"rd.nvmf.discover=tcp,10.0.0.1",
+		"rd.nvmf.discover=tcp,10.0.0.1: NVMe over fabrics is not supported (use NFS, NBD or HTTP)");
+	/* What the initramfs always does is accepted. */
+	expect("rd.neednet=1 biosdevname=0", "IP=dhcp");
+	expect("rd.peerdns=0", "PEERDNS=0");
+	expect("rd.net.timeout.iflink=20", "LINK_TIMEOUT=20");
+	expect("rd.net.timeout.ifup=30", "LINK_TIMEOUT=30");
+}
+
+/* ---- file system types ---- */
+
+static void test_fstypes(void)
+{
+	expect("root=nbd:10.0.2.2:10809/debian:erofs", "FSTYPE=erofs", "EXPORT=debian");
+	expect("root=nbd:10.0.2.2:10809 rootfstype=xfs", "FSTYPE=xfs");
+	expect_error(
+		"root=nbd:10.0.2.2:10809:debian",
+		"root=nbd:10.0.2.2:10809:debian: unknown file system type 'debian' (expected squashfs, erofs, ext2, ext3, ext4, xfs, btrfs, iso9660, udf, vfat or f2fs; an export name follows the port after '/')");
+	expect_error(
+		"root=nbd:10.0.2.2:10809 rootfstype=ext5",
+		"rootfstype=ext5: unknown file system type (expected squashfs, erofs, ext2, ext3, ext4, xfs, btrfs, iso9660, udf, vfat or f2fs)");
+}
+
+/* ---- a writable NFS root (rw) ---- */
+
+static void test_rw(void)
+{
+	/* The kernel's own line: the NFS tree read-write, no overlay. */
+	expect("root=/dev/nfs nfsroot=10.0.2.2:/srv/c1 rw", "ROOT=nfs", "ROOT_RW=1",
+	       "OVERLAY=none");
+	expect("root=nfs:10.0.2.2:/srv/c1 rd.pxeroot.overlay=none rw", "ROOT_RW=1",
+	       "OVERLAY=none");
+	/* The last of ro and rw counts. */
+	expect("root=/dev/nfs nfsroot=10.0.2.2:/srv/c1 rw ro", "ROOT_RW=0",
+	       "OVERLAY=overlay");
+	expect("root=/dev/nfs nfsroot=10.0.2.2:/srv/c1 ro", "ROOT_RW=0");
+	/* root=dhcp: checked again once the root-path is known. */
+	expect("root=dhcp rw", "ROOT_RW=1", "OVERLAY=none");
+	expect_root_path("root=dhcp rw", "10.0.2.2:/srv/c1", "ROOT_RW=1", "PATH=/srv/c1");
+	{
+		struct px_config c;
+		char *err = NULL;
+
+		check_int(parse(&c, NULL, "root=dhcp rw", &err), 0);
+		check_int(px_config_root_path(&c, "nbd:10.0.2.2:10809", &err), -EINVAL);
+		check_str(
+			err,
+			"rw: root-path=nbd:10.0.2.2:10809 is a read-only image shared by every client (drop rw: the overlay keeps changes in RAM; or name an NFS directory)");
+		free(err);
+		px_config_done(&c);
+	}
+	expect_error(
+		"root=nbd:10.0.2.2:10809 rw",
+		"rw: root=nbd:10.0.2.2:10809 is a read-only image shared by every client (drop rw: the overlay keeps changes in RAM; or name an NFS directory)");
+	expect_error(
+		"root=nfs:10.0.2.2:/srv/img/root.sqfs rw",
+		"rw: root=nfs:10.0.2.2:/srv/img/root.sqfs is a read-only image shared by every client (drop rw: the overlay keeps changes in RAM; or name an NFS directory)");
+	expect_error(
+		"root=nfs:10.0.2.2:/srv/c1 rd.pxeroot.overlay=tmpfs rw",
+		"rw conflicts with rd.pxeroot.overlay=tmpfs (rw mounts an NFS root read-write, without an overlay)");
+	expect_error("rw=1", "rw=1: takes no value");
+}
+
+/* ---- LTSP ---- */
+
+static void test_ltsp(void)
+{
+	/* ltsp.ipxe's line: an image file inside the NFS root. */
+	expect("root=/dev/nfs nfsroot=10.0.2.2:/srv/ltsp ltsp.image=images/x86_64.img loop.max_part=9",
+	       "ROOT=nfs", "PATH=/srv/ltsp", "IMAGE=images/x86_64.img", "FSTYPE=auto");
+	expect("root=/dev/nfs nfsroot=/srv/ltsp ltsp.image=images/x86_64.img,fstype=squashfs,loop,ro",
+	       "IMAGE=images/x86_64.img", "FSTYPE=squashfs", "SERVER=");
+	expect("root=/dev/nfs nfsroot=/srv/ltsp ltsp.image=ltsp/ubuntu.iso,iso9660,loop,ro",
+	       "IMAGE=ltsp/ubuntu.iso", "FSTYPE=iso9660");
+	/* LTSP5: root=/dev/nbd0 with nbdroot=. */
+	expect("root=/dev/nbd0 nbdroot=10.0.2.2:ltsp_i386", "ROOT=nbd", "SERVER=10.0.2.2",
+	       "PORT=10809", "EXPORT=ltsp_i386", "ROOT_PARAM=nbdroot=10.0.2.2:ltsp_i386");
+	expect("root=/dev/nbd0 nbdroot=:ltsp_amd64", "ROOT=nbd",
+	       "SERVER=", "EXPORT=ltsp_amd64");
+	expect("root=/dev/nbd0 nbdroot=10.0.2.2,2000,nbd0", "PORT=2000", "EXPORT=");
+	expect("nbdroot=10.0.2.2:2000", "ROOT=nbd", "PORT=2000");
+
+	expect_error(
+		"root=/dev/nfs nfsroot=/srv/ltsp ltsp.image=ltsp/ubuntu.iso,fstype=iso9660,loop,ro,,casper/filesystem.squashfs,squashfs,loop,ro",
+		"ltsp.image=ltsp/ubuntu.iso,fstype=iso9660,loop,ro,,casper/filesystem.squashfs,squashfs,loop,ro: an image inside an image is not supported (name one image file)");
+	expect_error(
+		"root=/dev/nfs nfsroot=/srv/ltsp ltsp.image=x.img,offset=512",
+		"ltsp.image=x.img,offset=512: mount option 'offset=512' is not supported");
+	expect_error(
+		"root=/dev/nfs nfsroot=/srv/ltsp ltsp.image=/srv/x.img",
+		"ltsp.image=/srv/x.img: expected a file name relative to the NFS directory");
+	expect_error("root=nbd:10.0.2.2:10809 ltsp.image=x.img",
+		     "ltsp.image=x.img: only an NFS root has image files");
+	expect_error(
+		"root=/dev/nbd0",
+		"root=/dev/nbd0: name the NBD server with nbdroot=SERVER:PORT (or use root=nbd:SERVER:PORT)");
+	expect_error("root=/dev/nbd0 nbdroot=10.0.2.2",
+		     "nbdroot=10.0.2.2: expected [SERVER]:PORT or SERVER,PORT");
+	expect_error("root=/dev/nbd0 nbdroot=10.0.2.2,2000,sda",
+		     "nbdroot=10.0.2.2,2000,sda: 'sda' is not an NBD device name");
+}
+
+/* ---- dracut.cmdline(7)'s network parameters, each implemented or refused ---- */
+
+static void shell_of(const char *line, char **buf, int *rc, char **err)
+{
+	struct px_config c;
+	size_t len = 0;
+	FILE *f;
+
+	*err = NULL;
+	*buf = NULL;
+	*rc = parse(&c, NULL, line, err);
+	if (*rc == 0) {
+		f = open_memstream(buf, &len);
+		check_int(px_config_write_shell(&c, f, false), 0);
+		fclose(f);
+	}
+	px_config_done(&c);
+}
+
+static void test_dracut_network_list(void)
+{
+	const char *src = getenv("PXEROOT_SRC");
+	char path[4096], line[1024];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/dracut-network-params.txt",
+		 src ? src : "..");
+	f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *status, *context, *param, *save = NULL;
+		char *base_buf, *with_buf, *err, *err2;
+		char full[2048];
+		int rc, rc2;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		status = strtok_r(line, "\t", &save);
+		context = strtok_r(NULL, "\t", &save);
+		param = strtok_r(NULL, "\t", &save);
+		check(status && context && param);
+		if (strcmp(context, "-") == 0)
+			context = "";
+		snprintf(full, sizeof(full), "%s %s", context, param);
+		shell_of(context, &base_buf, &rc, &err);
+		if (rc != 0) {
+			fprintf(stderr, "context '%s' fails: %s\n", context, err);
+			exit(1);
+		}
+		shell_of(full, &with_buf, &rc2, &err2);
+		if (strcmp(status, "refused") == 0) {
+			/* One line that names the parameter. */
+			if (rc2 != -EINVAL || !err2 ||
+			    strncmp(err2, param, strlen(param)) || strchr(err2, '\n')) {
+				fprintf(stderr,
+					"'%s' is not refused with its name: %d %s\n",
+					param, rc2, err2 ? err2 : "");
+				exit(1);
+			}
+		} else if (strcmp(status, "implemented") == 0) {
+			/* Read: what /init gets differs from the line without it. */
+			if (rc2 != 0 || strcmp(base_buf, with_buf) == 0) {
+				fprintf(stderr, "'%s' is ignored (%d %s)\n", param, rc2,
+					err2 ? err2 : "");
+				exit(1);
+			}
+		} else if (strcmp(status, "always") == 0) {
+			/* What the initramfs does anyway: accepted, nothing changes. */
+			if (rc2 != 0 || strcmp(base_buf, with_buf) != 0) {
+				fprintf(stderr, "'%s' is not accepted as a no-op\n",
+					param);
+				exit(1);
+			}
+		} else {
+			fprintf(stderr, "unknown status '%s'\n", status);
+			exit(1);
+		}
+		free(base_buf);
+		free(with_buf);
+		free(err);
+		free(err2);
+		n++;
+	}
+	fclose(f);
+	check(n >= 40);
+}
+
 /* ---- the outputs ---- */
 
 static void test_shell_output(void)
@@ -649,4 +980,7 @@ TAP_MAIN(TAP_CASE(test_split), TAP_CASE(test_nothing_given),
 	 TAP_CASE(test_dracut_other), TAP_CASE(test_sysrescue),
 	 TAP_CASE(test_pxelinux_and_own), TAP_CASE(test_root_path),
 	 TAP_CASE(test_errors_root), TAP_CASE(test_errors_net), TAP_CASE(test_errors_own),
-	 TAP_CASE(test_shell_output), TAP_CASE(test_text_output))
+	 TAP_CASE(test_several_interfaces), TAP_CASE(test_links), TAP_CASE(test_refused),
+	 TAP_CASE(test_fstypes), TAP_CASE(test_rw), TAP_CASE(test_ltsp),
+	 TAP_CASE(test_dracut_network_list), TAP_CASE(test_shell_output),
+	 TAP_CASE(test_text_output))
