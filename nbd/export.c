@@ -318,6 +318,16 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return r;
 	}
+	if (e->cow == COW_KEEP && !e->id[0]) {
+		/* A kept overlay is applied only to the generation it was made on;
+		   what has no identity cannot be told apart from another. */
+		if (!quiet)
+			log_warn(
+				"export '%s': %s has no identity; each connection gets a "
+				"private overlay, none is kept",
+				e->name, e->path);
+		e->cow = COW_ON;
+	}
 	if (!quiet)
 		log_notice("export '%s': %s (%s, %" PRIu64 " bytes%s%s)", e->name,
 			   e->path, e->fstype, e->size, e->id[0] ? ", generation " : "",

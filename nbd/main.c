@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "cow.h"
 #include "export.h"
 #include "listen.h"
 #include "log.h"
@@ -103,7 +104,7 @@ static void usage(void)
 	       "  -u, --user USER            drop privileges to USER after binding\n"
 	       "      --force                serve images blkid cannot identify\n"
 	       "      --cow DIR              let clients write: a private overlay per client in DIR\n"
-	       "      --cow-keep             keep each client's overlay (by address) for its next connection\n"
+	       "      --cow-keep             keep each client's overlay (by generation and address)\n"
 	       "      --tls MODE             off, on (clients may upgrade) or require\n"
 	       "      --tls-certificates DIR ca-cert.pem, server-cert.pem, server-key.pem in DIR\n"
 	       "      --tls-psk FILE         pre-shared keys, one 'identity:hexkey' a line\n"
@@ -317,7 +318,8 @@ static int absolute_paths(struct config *c)
 	return r;
 }
 
-static int check_cow_dir(const struct config *c)
+/* at_start: also say once whether overlays of an older naming are there. */
+static int check_cow_dir(const struct config *c, bool at_start)
 {
 	struct stat st;
 	bool used = false;
@@ -332,6 +334,12 @@ static int check_cow_dir(const struct config *c)
 		log_error("%s: not a directory", c->cow_dir);
 		return -ENOTDIR;
 	}
+	for (size_t i = 0; at_start && i < c->n_exports; i++)
+		if (c->exports[i].cow == COW_KEEP) {
+			/* Only a warning: the server does not use them anyway. */
+			cow_check_legacy(c->cow_dir);
+			break;
+		}
 	return 0;
 }
 
@@ -364,7 +372,7 @@ static int reload_config(struct config *fresh)
 
 	log_set_level(level);
 	if (r == 0)
-		r = check_cow_dir(fresh);
+		r = check_cow_dir(fresh, false);
 	return r;
 }
 
@@ -516,7 +524,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg) < 0 || export_table_load(&exports, &cfg) < 0)
+	if (check_cow_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
 		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
 		goto fail;
