@@ -207,10 +207,14 @@ static int set_identity(struct export *e, const struct stat *st, bool may_hash)
 	int r;
 
 	base = base ? base + 1 : e->real;
-	if (identity_from_name(base, e->id, NULL, NULL))
-		goto named;
-	/* A block device or an image clients write to has no fixed content. */
+	/*
+	 * A block device or an image clients write to has no fixed content:
+	 * no identity, whatever its name, so nothing is pinned to it and
+	 * NAME@ID is refused for it.
+	 */
 	if (!S_ISREG(st->st_mode) || !e->readonly)
+		goto named;
+	if (identity_from_name(base, e->id, NULL, NULL))
 		goto named;
 	if (identity_cached(e->fd, st, e->id) == 0)
 		goto named;
@@ -555,6 +559,8 @@ static int get_generation(struct export_table *t, struct export *cur, const char
 	struct export *g;
 	int r;
 
+	if (!cur->id[0])
+		return -ENOENT; /* a block device: no generations */
 	if (strcmp(cur->id, id) == 0) {
 		*ret = export_ref(cur);
 		return 0;
