@@ -1394,6 +1394,9 @@ static void restart_notices(const struct config *run, const struct config *c)
 	if (!!run->pidfile != !!c->pidfile ||
 	    (run->pidfile && strcmp(run->pidfile, c->pidfile) != 0))
 		log_warn("'pidfile' changed: takes effect when nbdexport is restarted");
+	if (!!run->log_file != !!c->log_file ||
+	    (run->log_file && strcmp(run->log_file, c->log_file) != 0))
+		log_warn("'log-file' changed: takes effect when nbdexport is restarted");
 	if (!!run->status_file != !!c->status_file ||
 	    (run->status_file && strcmp(run->status_file, c->status_file) != 0))
 		log_warn(
