@@ -3,3 +3,5 @@
 # lib/basic/ (see lib/basic/module.mk).
 UNIT_TESTS += test-rootdir
 test-rootdir_SRCS := tests/unit/test-rootdir.c
+UNIT_TESTS += test-ini
+test-ini_SRCS := tests/unit/test-ini.c

@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "ini.h"
 #include "log.h"
 #include "util.h"
 
@@ -349,83 +350,69 @@ static int export_key(struct export_conf *e, const char *k, const char *v)
 	return -ENOENT;
 }
 
-int config_parse(struct config *c, const char *path, const char *text)
+struct parse_state {
+	struct config *c;
+	const char *path;
+	struct export_conf *cur;
+	bool in_global;
+};
+
+static int parse_line(void *userdata, const char *section, const char *k, const char *v,
+		      unsigned int lineno)
 {
-	_cleanup_free_ char *copy = strdup(text);
-	struct export_conf *cur = NULL;
-	bool in_global = false;
-	unsigned int lineno = 0;
-	char *line, *next;
+	struct parse_state *st = userdata;
+	struct config *c = st->c;
+	const char *path = st->path;
 	int r;
 
-	if (!copy)
-		return -ENOMEM;
-	for (line = copy; line; line = next) {
-		char *s, *eq, *k, *v;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		lineno++;
-		s = strstrip(line);
-		if (!*s || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (!end || end[1] != '\0' || end == s + 1) {
-				log_error("%s:%u: bad section header '%s'", path, lineno,
-					  s);
+	if (!k) {
+		if (strcmp(section, "global") == 0) {
+			st->in_global = true;
+			st->cur = NULL;
+			return 0;
+		}
+		for (size_t i = 0; i < c->n_exports; i++) {
+			if (c->exports[i].section &&
+			    strcmp(c->exports[i].section, section) == 0) {
+				log_error("%s:%u: section [%s] defined twice", path,
+					  lineno, section);
 				return -EINVAL;
 			}
-			*end = '\0';
-			s = strstrip(s + 1);
-			if (strcmp(s, "global") == 0) {
-				in_global = true;
-				cur = NULL;
-				continue;
-			}
-			for (size_t i = 0; i < c->n_exports; i++) {
-				if (c->exports[i].section &&
-				    strcmp(c->exports[i].section, s) == 0) {
-					log_error("%s:%u: section [%s] defined twice",
-						  path, lineno, s);
-					return -EINVAL;
-				}
-			}
-			in_global = false;
-			cur = new_export(c);
-			if (!cur || !(cur->section = strdup(s)))
-				return log_errno(-ENOMEM, "%s", path);
-			continue;
 		}
-		eq = strchr(s, '=');
-		if (!eq) {
-			log_error("%s:%u: expected 'key = value', got '%s'", path, lineno,
-				  s);
-			return -EINVAL;
-		}
-		*eq = '\0';
-		k = strstrip(s);
-		v = strstrip(eq + 1);
-		if (in_global) {
-			r = global_key(c, k, v);
-		} else if (cur) {
-			r = export_key(cur, k, v);
-		} else {
-			log_error("%s:%u: '%s' outside of any section", path, lineno, k);
-			return -EINVAL;
-		}
-		if (r == -ENOENT) {
-			log_error("%s:%u: unknown key '%s' in [%s]", path, lineno, k,
-				  in_global ? "global" : cur->section);
-			return -EINVAL;
-		}
-		if (r < 0) {
-			log_error("%s:%u: bad value for '%s': '%s'", path, lineno, k, v);
-			return -EINVAL;
-		}
+		st->in_global = false;
+		st->cur = new_export(c);
+		if (!st->cur || !(st->cur->section = strdup(section)))
+			return log_errno(-ENOMEM, "%s", path);
+		return 0;
 	}
+	if (st->in_global) {
+		r = global_key(c, k, v);
+	} else if (st->cur) {
+		r = export_key(st->cur, k, v);
+	} else {
+		log_error("%s:%u: '%s' outside of any section", path, lineno, k);
+		return -EINVAL;
+	}
+	if (r == -ENOENT) {
+		log_error("%s:%u: unknown key '%s' in [%s]", path, lineno, k,
+			  st->in_global ? "global" : st->cur->section);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		log_error("%s:%u: bad value for '%s': '%s'", path, lineno, k, v);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int config_parse(struct config *c, const char *path, const char *text)
+{
+	struct parse_state st = { .c = c, .path = path };
+	int r;
+
+	r = ini_parse(path, text, 0, parse_line, &st);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < c->n_exports; i++) {
 		struct export_conf *e = &c->exports[i];
 

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PBS_DEFAULT_CONFIG PXEROOT_SYSCONFDIR "/pxeroot/pxebootsrv.conf"
+#define PBS_NBD_PORT 10809
+
+enum dhcp_mode {
+	DHCP_FULL,
+	DHCP_PROXY,
+	DHCP_OFF
+};
+enum uefi_path {
+	UEFI_GRUB,
+	UEFI_IPXE
+};
+enum bios_path {
+	BIOS_PXELINUX,
+	BIOS_IPXE
+};
+enum entry_kind {
+	KIND_PXEROOT,
+	KIND_LOCALBOOT,
+	KIND_MEMTEST,
+	KIND_ISO,
+	KIND_INSTALLER,
+	KIND_IPXE_SHELL,
+};
+enum root_kind {
+	ROOT_NBD,
+	ROOT_NFS,
+	ROOT_HTTP
+};
+
+struct entry {
+	char *name;
+	unsigned int line; /* of its [entry NAME] header */
+	enum entry_kind kind;
+	bool has_kind;
+	char *label;
+	char *kernel, *initrd, *image, *tree, *iso;
+	enum root_kind root;
+	char *url; /* netboot URL given as is (an image on another web server) */
+	char *append;
+	char *preseed, *kickstart;
+	char *checksum; /* md5sum file of the image, checked by `check` */
+};
+
+struct host {
+	char *mac; /* lower case, with colons */
+	unsigned int line;
+	char *address, *name, *default_entry, *append;
+	unsigned int default_line;
+};
+
+struct pbs_config {
+	char *file;
+	bool srcd; /* read from SystemRescueCd's PXEBOOTSRV_* variables */
+	unsigned int errors; /* problems already reported while reading */
+
+	char *address, *interface, *boot_dir, *state_dir;
+	char *loader_root; /* where the loaders' Debian packages are installed */
+	unsigned int server_line;
+
+	enum dhcp_mode mode;
+	char *range_start, *range_end, *netmask, *router, *dns, *lease_time;
+	char *next_server; /* where clients fetch files, when not this host */
+
+	bool tftp, http;
+	unsigned int http_port;
+	char *http_url; /* an external web server's base URL */
+
+	unsigned int nbd_port;
+
+	char *title;
+	unsigned int timeout;
+	char *default_entry;
+	unsigned int default_line;
+	enum uefi_path uefi;
+	enum bios_path bios;
+
+	struct entry *entries;
+	size_t n_entries;
+	struct host *hosts;
+	size_t n_hosts;
+};
+
+void config_init(struct pbs_config *c);
+void config_free(struct pbs_config *c);
+
+/*
+ * Read path, as pxebootsrv.conf or (when it sets PXEBOOTSRV_* variables) as
+ * SystemRescueCd's /etc/conf.d/pxebootsrv; root prefixes the latter's
+ * /tftpboot. Every problem is logged as "FILE:LINE: what"; returns -EINVAL
+ * after the last one, so that `check` lists them all.
+ */
+int config_load(struct pbs_config *c, const char *path, const char *root);
+int config_parse(struct pbs_config *c, const char *path, const char *text);
+int config_parse_srcd(struct pbs_config *c, const char *path, const char *text,
+		      const char *root);
+/* Whether text looks like a shell file of PXEBOOTSRV_* variables. */
+bool config_is_srcd(const char *text);
+
+const struct entry *config_entry(const struct pbs_config *c, const char *name);
+const char *entry_kind_name(enum entry_kind k);
+/* The base URL of files served over HTTP (no trailing slash), or NULL without HTTP. */
+char *config_http_base(const struct pbs_config *c);
+/* Whether any entry needs the NBD server. */
+bool config_needs_nbd(const struct pbs_config *c);
