@@ -50,6 +50,7 @@ void config_free(struct config *c)
 	free(c->user);
 	free(c->pidfile);
 	free(c->status_file);
+	free(c->log_file);
 	free(c->cow_dir);
 	free(c->tls_certs);
 	free(c->tls_psk);
@@ -311,6 +312,8 @@ static int global_key(struct config *c, const char *k, const char *v)
 		return set_str(&c->user, v);
 	if (strcmp(k, "pidfile") == 0)
 		return set_str(&c->pidfile, v);
+	if (strcmp(k, "log-file") == 0)
+		return *v ? set_str(&c->log_file, v) : -EINVAL;
 	if (strcmp(k, "status-file") == 0)
 		return *v ? set_str(&c->status_file, v) : -EINVAL;
 	if (strcmp(k, "cow-dir") == 0)

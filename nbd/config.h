@@ -58,6 +58,7 @@ struct config {
 	char *user;
 	char *pidfile;
 	char *status_file; /* NULL: STATUS_FILE_DEFAULT */
+	char *log_file; /* NULL: syslog when detached, else stderr */
 	char *cow_dir;
 	enum tls_mode tls;
 	char *tls_certs;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,8 +18,16 @@
 #include "outq.h"
 #include "util.h"
 
-#define MAP_MAGIC "PXRCOW01"
-#define MAP_HEADER 48
+/*
+ * A kept overlay's map starts with a header naming the generation it was made
+ * on. Version 1 (PXRCOW01) named the image file by device and inode only and
+ * its files were named after the export name, not the generation: such an
+ * overlay could have been made on any earlier image of that name, so it is
+ * never applied (cow_check_legacy says so).
+ */
+#define MAP_MAGIC "PXRCOW02"
+#define MAP_MAGIC_V1 "PXRCOW01"
+#define MAP_HEADER 64
 
 struct cow {
 	struct cow *next; /* in the registry of kept overlays */
@@ -97,8 +107,7 @@ static void map_header(const struct cow *c, uint8_t *h)
 {
 	memset(h, 0, MAP_HEADER);
 	memcpy(h, MAP_MAGIC, 8);
-	put64(h + 8, c->e->dev);
-	put64(h + 16, c->e->ino);
+	memcpy(h + 8, c->e->id, IDENTITY_LEN);
 	put64(h + 24, c->e->size);
 	put32(h + 32, COW_BLOCK);
 	put64(h + 36, c->nblocks);
@@ -120,7 +129,9 @@ static int map_save(struct cow *c)
 				    0600);
 }
 
-/* A kept overlay from an earlier connection of the same client, if it matches the image.
+/*
+ * A kept overlay from an earlier connection of the same client, if it was made
+ * on this generation (its name says so; the header checks it).
  */
 static void map_load(struct cow *c)
 {
@@ -132,8 +143,8 @@ static void map_load(struct cow *c)
 		return;
 	map_header(c, h);
 	if (len != MAP_HEADER + maplen || memcmp(buf, h, MAP_HEADER) != 0) {
-		log_notice("overlay %s belongs to another image; starting a new one",
-			   c->path);
+		log_notice("overlay %s does not match generation %s; starting a new one",
+			   c->path, c->e->canonical);
 		if (ftruncate(c->fd, 0) < 0 || ftruncate(c->fd, c->e->size) < 0)
 			log_warn_errno(-errno, "cannot reset %s", c->path);
 		unlink(c->map_path);
@@ -180,21 +191,24 @@ int cow_open(struct export *e, const char *key, struct cow **ret)
 	struct cow *c;
 	int r;
 
+	/* Kept only for an image with an identity: see export_open(). */
+	if (key && !e->id[0])
+		key = NULL;
 	if (key) {
-		if (asprintf(&fullkey, "%s@%s", e->name, key) < 0)
+		/* The generation's canonical name, NAME@ID: never another image's. */
+		if (asprintf(&fullkey, "%s@%s", e->canonical, key) < 0)
 			return -ENOMEM;
 		sanitize(fullkey);
 		pthread_mutex_lock(&registry_lock);
 		for (c = registry; c; c = c->next) {
 			if (strcmp(c->key, fullkey) != 0)
 				continue;
-			if (c->e != e && (c->e->dev != e->dev || c->e->ino != e->ino)) {
-				/* The image changed while an older connection still uses
-				   the kept overlay: this one gets a private overlay
-				   instead. */
+			if (strcmp(c->e->canonical, e->canonical) != 0) {
+				/* Two names that differ only where sanitize() changed
+				   them: this connection gets a private overlay. */
 				log_warn(
-					"overlay for %s is in use with an older image; this connection's writes will not be kept",
-					fullkey);
+					"overlay %s is in use by export '%s'; this connection's writes will not be kept",
+					fullkey, c->e->canonical);
 				key = NULL;
 				break;
 			}
@@ -260,6 +274,40 @@ fail:
 		pthread_mutex_unlock(&registry_lock);
 	cow_free(c);
 	return r;
+}
+
+int cow_check_legacy(const char *dir)
+{
+	_cleanup_closedir_ DIR *d = opendir(dir);
+	_cleanup_free_ char *first = NULL;
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char magic[8];
+		_cleanup_close_ int fd = -1;
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".map") != 0)
+			continue;
+		fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 || read(fd, magic, sizeof(magic)) != (ssize_t)sizeof(magic) ||
+		    memcmp(magic, MAP_MAGIC_V1, sizeof(magic)) != 0)
+			continue;
+		if (n++ == 0) {
+			first = strndup(de->d_name, len - 4);
+			if (!first)
+				return -ENOMEM;
+		}
+	}
+	if (n > 0)
+		log_warn(
+			"%s: %zu overlay%s kept by name only (such as %s.cow), not by "
+			"generation: not applied to any image; remove them when no longer needed",
+			dir, n, n == 1 ? "" : "s", first);
+	return (int)MIN(n, (size_t)INT_MAX);
 }
 
 static struct cow *cow_ref(struct cow *c)

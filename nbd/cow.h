@@ -14,9 +14,11 @@
  *
  * Without a key the overlay is an unnamed file (O_TMPFILE) that vanishes when
  * the connection closes, even if the server is killed. With a key (the
- * client's address, for `cow = keep`) it is DIR/EXPORT@KEY.cow with its bitmap
- * in DIR/EXPORT@KEY.map, shared by that address's connections and found again
- * when it reconnects, as long as the image is the same file.
+ * client's address, for `cow = keep`) it is DIR/NAME@ID@KEY.cow with its
+ * bitmap in DIR/NAME@ID@KEY.map: named after the generation (NAME@ID, the
+ * export's canonical name), shared by that address's connections to it and
+ * found again when it reconnects to the same generation, never applied to
+ * another. An export without an identity gets no kept overlay.
  */
 #define COW_BLOCK 4096u
 
@@ -24,6 +26,12 @@ struct cow;
 
 int cow_open(struct export *e, const char *key, struct cow **ret);
 void cow_close(struct cow *c);
+/*
+ * Look in an overlay directory for overlays kept by an older nbdexport, named
+ * after the export only: log one warning that they are not applied. Returns
+ * how many there are, or a negative errno.
+ */
+int cow_check_legacy(const char *dir);
 int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);
 /* As cow_pread() if that needs no disk and no wait for a lock; else -EAGAIN. */
 int cow_pread_nowait(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);

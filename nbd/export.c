@@ -17,6 +17,7 @@
 #include "log.h"
 #include "macro.h"
 #include "proto.h"
+#include "strv.h"
 #include "util.h"
 
 static atomic_uint generation_counter;
@@ -207,10 +208,14 @@ static int set_identity(struct export *e, const struct stat *st, bool may_hash)
 	int r;
 
 	base = base ? base + 1 : e->real;
-	if (identity_from_name(base, e->id, NULL, NULL))
-		goto named;
-	/* A block device or an image clients write to has no fixed content. */
+	/*
+	 * A block device or an image clients write to has no fixed content:
+	 * no identity, whatever its name, so nothing is pinned to it and
+	 * NAME@ID is refused for it.
+	 */
 	if (!S_ISREG(st->st_mode) || !e->readonly)
+		goto named;
+	if (identity_from_name(base, e->id, NULL, NULL))
 		goto named;
 	if (identity_cached(e->fd, st, e->id) == 0)
 		goto named;
@@ -260,15 +265,14 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return log_errno(-ENOMEM, "export '%s'", ec->name);
 	}
-	for (size_t i = 0; i < ec->allow.n; i++) {
-		struct cidr *v = realloc(e->allow.v, (e->allow.n + 1) * sizeof(*v));
-
-		if (!v) {
+	if (ec->allow.n) {
+		e->allow.v = calloc(ec->allow.n, sizeof(*e->allow.v));
+		if (!e->allow.v) {
 			export_free(e);
 			return -ENOMEM;
 		}
-		e->allow.v = v;
-		v[e->allow.n++] = ec->allow.v[i];
+		memcpy(e->allow.v, ec->allow.v, ec->allow.n * sizeof(*e->allow.v));
+		e->allow.n = ec->allow.n;
 	}
 	e->fd = open(e->path, (e->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
 	if (e->fd < 0) {
@@ -318,6 +322,16 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return r;
 	}
+	if (e->cow == COW_KEEP && !e->id[0]) {
+		/* A kept overlay is applied only to the generation it was made on;
+		   what has no identity cannot be told apart from another. */
+		if (!quiet)
+			log_warn(
+				"export '%s': %s has no identity; each connection gets a "
+				"private overlay, none is kept",
+				e->name, e->path);
+		e->cow = COW_ON;
+	}
 	if (!quiet)
 		log_notice("export '%s': %s (%s, %" PRIu64 " bytes%s%s)", e->name,
 			   e->path, e->fstype, e->size, e->id[0] ? ", generation " : "",
@@ -347,9 +361,9 @@ void export_table_free(struct export_table *t)
 	for (size_t i = 0; i < t->n; i++)
 		export_unref(t->v[i]);
 	free(t->v);
-	for (size_t i = 0; i < t->ngens; i++)
-		export_unref(t->gens[i]);
-	free(t->gens);
+	vector_foreach(g, &t->gens)
+		export_unref(*g);
+	export_vector_reset(&t->gens);
 	pthread_mutex_destroy(&t->lock);
 }
 
@@ -392,9 +406,8 @@ void export_table_commit(struct export_table *t, struct export_set *set)
 	pthread_mutex_lock(&t->lock);
 	old = (struct export_set){ .v = t->v, .n = t->n };
 	/* Older generations are opened again, with the new settings, when asked. */
-	oldgens = (struct export_set){ .v = t->gens, .n = t->ngens };
-	t->gens = NULL;
-	t->ngens = 0;
+	oldgens = (struct export_set){ .v = t->gens.ptr, .n = t->gens.len };
+	t->gens = (export_vector){ 0 };
 	t->v = set->v;
 	t->n = set->n;
 	t->default_index = set->def;
@@ -497,13 +510,13 @@ static void gens_gc(struct export_table *t)
 {
 	size_t k = 0;
 
-	for (size_t i = 0; i < t->ngens; i++) {
-		if (atomic_load(&t->gens[i]->refs) == 1)
-			export_unref(t->gens[i]);
+	vector_foreach(g, &t->gens) {
+		if (atomic_load(&(*g)->refs) == 1)
+			export_unref(*g);
 		else
-			t->gens[k++] = t->gens[i];
+			t->gens.ptr[k++] = *g;
 	}
-	t->ngens = k;
+	t->gens.len = k;
 }
 
 /* Is the file e opened still there under its name? */
@@ -545,12 +558,14 @@ static int get_generation(struct export_table *t, struct export *cur, const char
 	struct export *g;
 	int r;
 
+	if (!cur->id[0])
+		return -ENOENT; /* a block device: no generations */
 	if (strcmp(cur->id, id) == 0) {
 		*ret = export_ref(cur);
 		return 0;
 	}
-	for (size_t i = 0; i < t->ngens; i++) {
-		g = t->gens[i];
+	for (size_t i = 0; i < t->gens.len; i++) {
+		g = t->gens.ptr[i];
 		if (strcmp(g->name, cur->name) != 0 || strcmp(g->id, id) != 0)
 			continue;
 		if (still_on_disk(g)) {
@@ -558,7 +573,7 @@ static int get_generation(struct export_table *t, struct export *cur, const char
 			return 0;
 		}
 		/* Removed: clients that have it read on, nobody new attaches. */
-		t->gens[i] = t->gens[--t->ngens];
+		export_vector_remove(&t->gens, i);
 		export_unref(g);
 		break;
 	}
@@ -573,13 +588,11 @@ static int get_generation(struct export_table *t, struct export *cur, const char
 		export_unref(g);
 		return -ENOENT;
 	}
-	struct export **v = realloc(t->gens, (t->ngens + 1) * sizeof(*v));
-	if (!v) {
+	if (export_vector_append(&t->gens, g) < 0) {
 		export_unref(g);
 		return -ENOMEM;
 	}
-	t->gens = v;
-	v[t->ngens++] = export_ref(g);
+	export_ref(g); /* the table's */
 	log_notice("export '%s': serving generation %s (%s, %s, %" PRIu64 " bytes)",
 		   g->name, g->id, g->real, g->fstype, g->size);
 	if (t->changed)
@@ -625,11 +638,6 @@ int export_table_get(struct export_table *t, const char *name,
 	return r;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Called with the lock held: list NAME and each NAME@ID of export e. */
 static int list_generations(struct export *e,
 			    int (*fn)(void *data, const char *name,
@@ -637,10 +645,11 @@ static int list_generations(struct export *e,
 			    void *data)
 {
 	_cleanup_free_ char *dir = NULL;
-	char **ids = NULL, buf[NBD_MAX_STRING + 1], desc[128], id[IDENTITY_LEN + 1];
+	_cleanup_strv_free_ char **ids = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	char buf[NBD_MAX_STRING + 1], desc[128], id[IDENTITY_LEN + 1];
 	const char *base = strrchr(e->real, '/');
-	size_t n = 0, stem, ext;
-	DIR *d = NULL;
+	size_t stem, ext;
 	int r;
 
 	r = fn(data, e->name, e->info_desc);
@@ -656,8 +665,6 @@ static int list_generations(struct export *e,
 	base++;
 	d = dir ? opendir(dir) : NULL;
 	for (struct dirent *de; d && (de = readdir(d));) {
-		char **v;
-
 		if (strlen(de->d_name) != stem + 1 + IDENTITY_LEN + strlen(base + ext) ||
 		    strncmp(de->d_name, base, stem) != 0 ||
 		    !identity_from_name(de->d_name, id, NULL, NULL) ||
@@ -666,27 +673,17 @@ static int list_generations(struct export *e,
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		v = realloc(ids, (n + 1) * sizeof(*v));
-		if (!v || !(v[n] = strdup(id))) {
-			ids = v ? v : ids;
+		/* Out of memory: list what there is so far. */
+		if (strv_extend(&ids, id) < 0)
 			break;
-		}
-		ids = v;
-		n++;
 	}
-	if (d)
-		closedir(d);
-	if (n)
-		qsort(ids, n, sizeof(*ids), cmp_str);
-	for (size_t i = 0; i < n; i++) {
-		if (r >= 0) {
-			snprintf(buf, sizeof(buf), "%s@%s", e->name, ids[i]);
-			snprintf(desc, sizeof(desc), "generation %s", ids[i]);
-			r = fn(data, buf, desc);
-		}
-		free(ids[i]);
+	if (ids)
+		strv_sort(ids);
+	for (char **i = ids; i && *i && r >= 0; i++) {
+		snprintf(buf, sizeof(buf), "%s@%s", e->name, *i);
+		snprintf(desc, sizeof(desc), "generation %s", *i);
+		r = fn(data, buf, desc);
 	}
-	free(ids);
 	return r;
 }
 
@@ -714,15 +711,15 @@ int export_table_collect(struct export_table *t, struct export ***ret, size_t *r
 
 	pthread_mutex_lock(&t->lock);
 	gens_gc(t);
-	v = calloc(t->n + t->ngens + 1, sizeof(*v));
+	v = calloc(t->n + t->gens.len + 1, sizeof(*v));
 	if (!v) {
 		pthread_mutex_unlock(&t->lock);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < t->n; i++)
 		v[n++] = export_ref(t->v[i]);
-	for (size_t i = 0; i < t->ngens; i++)
-		v[n++] = export_ref(t->gens[i]);
+	vector_foreach(g, &t->gens)
+		v[n++] = export_ref(*g);
 	pthread_mutex_unlock(&t->lock);
 	*ret = v;
 	*ret_n = n;

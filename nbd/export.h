@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "identity.h"
+#include "vector.h"
 
 /*
  * One generation of an export: the image file as it was opened. A connection
@@ -69,6 +70,8 @@ int export_new_fd(const char *name, int fd, bool readonly, struct export **ret);
 struct export *export_ref(struct export *e);
 void export_unref(struct export *e);
 
+DEFINE_VECTOR(export_vector, struct export *);
+
 struct export_table {
 	pthread_mutex_t lock;
 	struct export **v;
@@ -77,8 +80,7 @@ struct export_table {
 	bool force;
 	bool quiet_identify; /* do not log identification again on checks */
 	/* Older generations opened by NAME@ID, each with the table's reference. */
-	struct export **gens;
-	size_t ngens;
+	export_vector gens;
 	/* Called when what is served changed by itself (an image replaced). */
 	void (*changed)(void *data);
 	void *changed_data;

@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "cow.h"
 #include "export.h"
 #include "listen.h"
 #include "log.h"
@@ -34,6 +37,7 @@ enum {
 	OPT_SHUTDOWN_TIMEOUT,
 	OPT_PIDFILE,
 	OPT_STATUS_FILE,
+	OPT_LOG_FILE,
 	OPT_FORCE,
 	OPT_COW,
 	OPT_COW_KEEP,
@@ -59,6 +63,7 @@ static const struct option long_opts[] = {
 	{ "threads", required_argument, NULL, 't' },
 	{ "foreground", no_argument, NULL, 'f' },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 	{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 	{ "user", required_argument, NULL, 'u' },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -97,13 +102,14 @@ static void usage(void)
 	       "                             (default 5, 0: drop clients at once)\n"
 	       "  -t, --threads N            data event loops (default: two per CPU)\n"
 	       "  -f, --foreground           stay in the foreground and log to stderr\n"
+	       "      --log-file FILE        log to FILE (appended) instead of syslog or stderr\n"
 	       "      --pidfile FILE         write the process id to FILE once listening\n"
 	       "      --status-file FILE     keep which client reads which image generation in FILE\n"
 	       "                             (default " STATUS_FILE_DEFAULT ")\n"
 	       "  -u, --user USER            drop privileges to USER after binding\n"
 	       "      --force                serve images blkid cannot identify\n"
 	       "      --cow DIR              let clients write: a private overlay per client in DIR\n"
-	       "      --cow-keep             keep each client's overlay (by address) for its next connection\n"
+	       "      --cow-keep             keep each client's overlay (by generation and address)\n"
 	       "      --tls MODE             off, on (clients may upgrade) or require\n"
 	       "      --tls-certificates DIR ca-cert.pem, server-cert.pem, server-key.pem in DIR\n"
 	       "      --tls-psk FILE         pre-shared keys, one 'identity:hexkey' a line\n"
@@ -226,6 +232,11 @@ static void apply_args(struct config *c, int argc, char **argv)
 		case OPT_PIDFILE:
 			r = replace_str(&c->pidfile, optarg);
 			break;
+		case OPT_LOG_FILE:
+			if (!*optarg)
+				bad_value("--log-file", optarg);
+			r = replace_str(&c->log_file, optarg);
+			break;
 		case OPT_STATUS_FILE:
 			if (!*optarg)
 				bad_value("--status-file", optarg);
@@ -304,6 +315,8 @@ static int absolute_paths(struct config *c)
 		r = absolute(&c->cow_dir);
 	if (r == 0)
 		r = absolute(&c->pidfile);
+	if (r == 0)
+		r = absolute(&c->log_file);
 	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
 		r = -ENOMEM;
 	if (r == 0)
@@ -317,7 +330,8 @@ static int absolute_paths(struct config *c)
 	return r;
 }
 
-static int check_cow_dir(const struct config *c)
+/* at_start: also say once whether overlays of an older naming are there. */
+static int check_cow_dir(const struct config *c, bool at_start)
 {
 	struct stat st;
 	bool used = false;
@@ -332,6 +346,12 @@ static int check_cow_dir(const struct config *c)
 		log_error("%s: not a directory", c->cow_dir);
 		return -ENOTDIR;
 	}
+	for (size_t i = 0; at_start && i < c->n_exports; i++)
+		if (c->exports[i].cow == COW_KEEP) {
+			/* Only a warning: the server does not use them anyway. */
+			cow_check_legacy(c->cow_dir);
+			break;
+		}
 	return 0;
 }
 
@@ -364,7 +384,7 @@ static int reload_config(struct config *fresh)
 
 	log_set_level(level);
 	if (r == 0)
-		r = check_cow_dir(fresh);
+		r = check_cow_dir(fresh, false);
 	return r;
 }
 
@@ -436,7 +456,8 @@ static int daemonize(int *notify)
 	return 0;
 }
 
-static void detach_stdio(void)
+/* keep_stderr: where the logs go when there is no syslog to take them. */
+static void detach_stdio(bool keep_stderr)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -444,9 +465,34 @@ static void detach_stdio(void)
 		return;
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	if (!keep_stderr)
+		dup2(fd, STDERR_FILENO);
 	if (fd > STDERR_FILENO)
 		close(fd);
+}
+
+/*
+ * Is a syslog daemon listening on /dev/log? syslog(3) gives no sign when
+ * its messages go nowhere, so a daemon that would log there asks first, as
+ * openlog() would connect: a datagram socket, then a stream one.
+ */
+static int syslog_probe(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+	int r = 0;
+
+	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
+		_cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return 0;
+		r = -errno;
+		/* A stream socket at /dev/log refuses a datagram one. */
+		if (type == SOCK_STREAM || r != -EPROTOTYPE)
+			return r;
+	}
 }
 
 /*
@@ -487,8 +533,8 @@ int main(int argc, char **argv)
 	size_t n_listeners = 0;
 	struct tls_server *tls = NULL;
 	struct server_opts o = { 0 };
-	bool serving = false;
-	int notify = -1, r;
+	bool serving = false, use_syslog = false;
+	int notify = -1, log_fd = -1, r;
 	sigset_t set;
 
 	log_init(argv[0]);
@@ -516,12 +562,28 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg) < 0 || export_table_load(&exports, &cfg) < 0)
+	if (check_cow_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
 		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
 		goto fail;
 	if (listen_open(&cfg, &listeners, &n_listeners) < 0)
 		goto fail;
+
+	if (cfg.log_file) {
+		log_fd = open(cfg.log_file,
+			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+		if (log_fd < 0) {
+			log_errno(-errno, "cannot open %s", cfg.log_file);
+			goto fail;
+		}
+	} else if (!cfg.foreground) {
+		r = syslog_probe();
+		use_syslog = r == 0;
+		if (r < 0)
+			log_warn("no syslog at /dev/log (%s): logging to standard error; "
+				 "use --log-file FILE or --foreground",
+				 strerror(-r));
+	}
 
 	if (!cfg.foreground && daemonize(&notify) < 0)
 		goto fail;
@@ -540,9 +602,22 @@ int main(int argc, char **argv)
 	status_dir(&cfg);
 	if (cfg.user && drop_privileges(cfg.user) < 0)
 		goto fail;
+	if (log_fd >= 0) {
+		/* The log file takes the place of stderr, in both modes. */
+		log_set_timestamps(true);
+		if (dup2(log_fd, STDERR_FILENO) < 0) {
+			log_errno(-errno, "cannot log to %s", cfg.log_file);
+			goto fail;
+		}
+		close(log_fd);
+		log_fd = -1;
+	}
 	if (notify >= 0) {
-		log_use_syslog(true);
-		detach_stdio();
+		if (use_syslog)
+			log_use_syslog(true);
+		else
+			log_set_timestamps(true);
+		detach_stdio(!use_syslog);
 		if (write(notify, "1", 1) < 0)
 			goto fail;
 		close(notify);
@@ -569,6 +644,8 @@ out:
 		listen_close(o.listeners, o.n_listeners);
 	if (cfg.pidfile && (serving || listeners))
 		unlink(cfg.pidfile);
+	if (log_fd >= 0)
+		close(log_fd);
 	export_table_free(&exports);
 	tls_server_free(tls);
 	config_free(&cfg);

@@ -26,7 +26,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/nbd-netlink.h>
-#include <linux/nbd.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,33 +39,9 @@
 
 #include "helper.h"
 #include "log.h"
+#include "nbd-protocol.h"
 #include "netlink.h"
 #include "util.h"
-
-#define NBD_MAGIC 0x4e42444d41474943ULL /* "NBDMAGIC" */
-#define NBD_OPTS_MAGIC 0x49484156454f5054ULL /* "IHAVEOPT" */
-#define NBD_OLD_MAGIC 0x0000420281861253ULL
-#define NBD_REP_MAGIC 0x0003e889045565a9ULL
-
-#define NBD_HS_FIXED_NEWSTYLE (1u << 0)
-#define NBD_HS_NO_ZEROES (1u << 1)
-
-#define NBD_OPT_EXPORT_NAME 1
-#define NBD_OPT_GO 7
-
-#define NBD_REP_ACK 1
-#define NBD_REP_INFO 3
-#define NBD_REP_ERR(n) ((1u << 31) | (n))
-#define NBD_REP_ERR_UNSUP NBD_REP_ERR(1)
-#define NBD_REP_ERR_POLICY NBD_REP_ERR(2)
-#define NBD_REP_ERR_TLS_REQD NBD_REP_ERR(5)
-#define NBD_REP_ERR_UNKNOWN NBD_REP_ERR(6)
-#define NBD_REP_ERR_SHUTDOWN NBD_REP_ERR(7)
-
-#define NBD_INFO_EXPORT 0
-#define NBD_INFO_NAME 1
-#define NBD_INFO_DESCRIPTION 2
-#define NBD_INFO_BLOCK_SIZE 3
 
 #define HANDSHAKE_TIMEOUT_S 10
 
@@ -148,7 +123,7 @@ static int send_option(int fd, uint32_t opt, const void *data, uint32_t len)
 		uint32_t opt;
 		uint32_t len;
 	} __attribute__((packed))
-	h = { htobe64(NBD_OPTS_MAGIC), htobe32(opt), htobe32(len) };
+	h = { htobe64(NBD_IHAVEOPT), htobe32(opt), htobe32(len) };
 	int r = write_full(fd, &h, sizeof(h));
 
 	return r < 0 || !len ? r : write_full(fd, data, len);
@@ -245,7 +220,7 @@ static int go(int fd, const char *export, struct export_info *info, char *why,
 			}
 			continue;
 		}
-		if (type & (1u << 31)) {
+		if (NBD_REP_IS_ERROR(type)) {
 			/* Errors may carry a message from the server for people. */
 			snprintf(why, whylen, "%.200s", rlen ? data : "");
 			switch (type) {
@@ -313,19 +288,19 @@ static int handshake(int fd, const char *export, struct export_info *info, char 
 		r = r ?: read_be32(fd, &flags);
 		r = r ?: xread(fd, zeroes, sizeof(zeroes));
 		info->flags = flags & 0xffff;
-	} else if (magic == NBD_OPTS_MAGIC) {
+	} else if (magic == NBD_IHAVEOPT) {
 		r = read_be16(fd, &hs);
 		if (r < 0)
 			return r;
-		cflags = htobe32(hs & (NBD_HS_FIXED_NEWSTYLE | NBD_HS_NO_ZEROES));
+		cflags = htobe32(hs & (NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES));
 		r = write_full(fd, &cflags, 4);
 		if (r < 0)
 			return r;
 		r = -EOPNOTSUPP;
-		if (hs & NBD_HS_FIXED_NEWSTYLE)
+		if (hs & NBD_FLAG_FIXED_NEWSTYLE)
 			r = go(fd, export, info, why, whylen);
 		if (r == -EOPNOTSUPP)
-			r = export_name(fd, export, hs & NBD_HS_NO_ZEROES, info);
+			r = export_name(fd, export, hs & NBD_FLAG_NO_ZEROES, info);
 	} else {
 		r = -EPROTO;
 	}

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Start-up as a daemon: detaches, writes its pidfile, logs to syslog, stops on
-# SIGTERM removing the pidfile; a unix socket; systemd socket activation
+# SIGTERM removing the pidfile; without a syslog socket it says so before
+# detaching and logs to the standard error it was started with; --log-file; a unix socket; systemd socket activation
 # (LISTEN_FDS); dropping privileges with -u.
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
@@ -31,6 +32,55 @@ kill -0 "$pid" 2>/dev/null && fail "daemon ignores SIGTERM"
 ok "SIGTERM stops the daemon and removes the pidfile"
 # A daemon that cannot start says so with its exit status.
 expect_exit 1 nbdexport -l 127.0.0.1 -p "$port" "$T/missing.sqfs"
+
+# No syslog socket: one line says so before detaching, naming the options,
+# and the logs go to the stderr the daemon was started with.
+nosyslog() {
+	if [ -e /dev/log ]; then
+		[ "$(id -u)" = 0 ] || return 77
+		: >"$T/nolog"
+		unshare -m sh -c 'mount --bind "$0" /dev/log && exec "$@"' "$T/nolog" "$@"
+	else
+		"$@"
+	fi
+}
+port=$(free_port)
+rc=0
+nosyslog nbdexport -v -l 127.0.0.1 -p "$port" --pidfile "$T/spid" "$T/root.sqfs" 2>"$T/serr" || rc=$?
+[ "$rc" = 77 ] && skip "/dev/log exists and cannot be hidden without root"
+assert_eq 0 "$rc" "daemon without syslog starts"
+cleanup_fn stop_daemon "$T/spid"
+n=$(grep -c 'no syslog at /dev/log' "$T/serr" || true)
+assert_eq 1 "$n" "one line says there is no syslog"
+grep 'no syslog at /dev/log' "$T/serr" | grep -q -- '--log-file FILE or --foreground' ||
+	fail "the line names no option: $(cat "$T/serr")"
+ok "it names --log-file and --foreground"
+nbdinfo "nbd://127.0.0.1:$port/" >/dev/null
+spid=$(cat "$T/spid")
+kill "$spid"
+for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+grep -q 'nbdexport: listening on 127.0.0.1' "$T/serr" || fail "no log after detaching: $(cat "$T/serr")"
+grep -q "export 'root.sqfs'" "$T/serr" || fail "client not logged: $(cat "$T/serr")"
+grep -q 'SIGTERM received' "$T/serr" || fail "shutdown not logged: $(cat "$T/serr")"
+ok "the detached daemon logs to the stderr it was started with"
+
+# --log-file: the daemon logs there (with timestamps), and says nothing of syslog.
+port=$(free_port)
+nbdexport -v -l 127.0.0.1 -p "$port" --pidfile "$T/lpid" --log-file "$T/nbd.log" "$T/root.sqfs" \
+	2>"$T/lerr" || fail "daemon with --log-file: $(cat "$T/lerr")"
+cleanup_fn stop_daemon "$T/lpid"
+if grep -q 'syslog' "$T/lerr"; then fail "syslog mentioned with --log-file: $(cat "$T/lerr")"; fi
+nbdinfo "nbd://127.0.0.1:$port/" >/dev/null
+lpid=$(cat "$T/lpid")
+kill "$lpid"
+for _ in $(seq 50); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.1; done
+grep -Eq '^[0-9-]+T[0-9:.]+Z nbdexport: listening on 127.0.0.1' "$T/nbd.log" ||
+	fail "--log-file: $(cat "$T/nbd.log")"
+grep -q "export 'root.sqfs'" "$T/nbd.log" || fail "client not in --log-file: $(cat "$T/nbd.log")"
+grep -q 'SIGTERM received' "$T/nbd.log" || fail "shutdown not in --log-file: $(cat "$T/nbd.log")"
+ok "--log-file gets the daemon's log"
+expect_exit 1 nbdexport -l 127.0.0.1 -p "$port" --log-file "$T/no/such/dir/log" "$T/root.sqfs"
+ok "a log file that cannot be opened is an error at start"
 
 # Unix socket.
 start_server -P "$T/upid" nbdexport -f -U "$T/sock" --pidfile "$T/upid" "$T/root.sqfs"

@@ -46,16 +46,18 @@ start_server -P "$T/pid2" -w "$port" logged "$T/log2" nbdexport -f -v -l 127.0.0
 	--max-clients 4 --handshake-timeout 2 --max-options 50 "$T/root.sqfs"
 
 cat >"$T/raw.py" <<'EOP'
-import socket, struct, sys, time
+import os, socket, struct, sys, time
+sys.path.insert(0, os.path.join(os.environ["SRC"], "tests", "nbd"))
+from nbdproto import NBDMAGIC, IHAVEOPT, OPT_REPLY_MAGIC, REQUEST_MAGIC, SIMPLE_MAGIC
+from nbdproto import REP_ERR, REP_ERR_UNSUP, REP_ERR_TOO_BIG
 
 port = int(sys.argv[1])
-MAGIC, OPT = 0x4e42444d41474943, 0x49484156454F5054
 
 def conn(flags=1):
     s = socket.create_connection(("127.0.0.1", port))
     s.settimeout(10)
     g = recvn(s, 18)
-    assert struct.unpack(">QQH", g)[:2] == (MAGIC, OPT), g
+    assert struct.unpack(">QQH", g)[:2] == (NBDMAGIC, IHAVEOPT), g
     if flags is not None:
         s.sendall(struct.pack(">I", flags))
     return s
@@ -81,11 +83,11 @@ def closed(s, secs=5):
         return False
 
 def option(s, opt, data=b""):
-    s.sendall(struct.pack(">QII", OPT, opt, len(data)) + data)
+    s.sendall(struct.pack(">QII", IHAVEOPT, opt, len(data)) + data)
 
 def reply(s):
     magic, opt, typ, ln = struct.unpack(">QIII", recvn(s, 20))
-    assert magic == 0x3e889045565a9
+    assert magic == OPT_REPLY_MAGIC
     return opt, typ, recvn(s, ln)
 
 def go(s, name=b""):
@@ -96,14 +98,14 @@ def go(s, name=b""):
             size = struct.unpack(">Q", data[2:10])[0]
         if typ == 1:
             return size
-        assert typ < 0x80000000, hex(typ)
+        assert typ < REP_ERR, hex(typ)
 
 def request(s, typ, off, ln, handle=1, flags=0):
-    s.sendall(struct.pack(">IHHQQI", 0x25609513, flags, typ, handle, off, ln))
+    s.sendall(struct.pack(">IHHQQI", REQUEST_MAGIC, flags, typ, handle, off, ln))
 
 def simple_reply(s):
     magic, err, handle = struct.unpack(">IIQ", recvn(s, 16))
-    assert magic == 0x67446698
+    assert magic == SIMPLE_MAGIC
     return err, handle
 
 case = sys.argv[2]
@@ -121,7 +123,7 @@ elif case == "flood":
         for n in range(1000):
             option(s, 200)
             opt, typ, _ = reply(s)
-            assert typ == 0x80000001, hex(typ)
+            assert typ == REP_ERR_UNSUP, hex(typ)
     except (EOFError, ConnectionResetError, BrokenPipeError):
         pass
     assert 40 <= n < 100, "option flood not cut (%d options answered)" % n
@@ -130,11 +132,11 @@ elif case == "bigoption":
     # 100 KiB of option data is read and answered, and the stream stays in sync.
     option(s, 3, b"x" * 100000)
     opt, typ, _ = reply(s)
-    assert typ == 0x80000009, hex(typ)
+    assert typ == REP_ERR_TOO_BIG, hex(typ)
     option(s, 200, b"")
-    assert reply(s)[1] == 0x80000001
+    assert reply(s)[1] == REP_ERR_UNSUP
     # A 4 GiB option is not read at all.
-    s.sendall(struct.pack(">QII", OPT, 3, 0xffffffff))
+    s.sendall(struct.pack(">QII", IHAVEOPT, 3, 0xffffffff))
     assert closed(s), "4 GiB option not dropped"
 elif case == "slowloris":
     s = conn(None)

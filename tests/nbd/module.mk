@@ -4,7 +4,7 @@
 EXTRA_TARGETS += $(O)/tests/nbdstorm
 CLEAN_FILES += $(O)/tests/nbdstorm
 
-$(O)/tests/nbdstorm: tests/nbd/nbdstorm.c
+$(O)/tests/nbdstorm: tests/nbd/nbdstorm.c lib/basic/nbd-protocol.h lib/basic/unaligned.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
@@ -12,6 +12,6 @@ $(O)/tests/nbdstorm: tests/nbd/nbdstorm.c
 EXTRA_TARGETS += $(O)/tests/nbdattach
 CLEAN_FILES += $(O)/tests/nbdattach
 
-$(O)/tests/nbdattach: tests/nbd/nbdattach.c
+$(O)/tests/nbdattach: tests/nbd/nbdattach.c lib/basic/nbd-protocol.h lib/basic/unaligned.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) -std=gnu11 $(WARNFLAGS) $(CFLAGS) -static -o $@ $<

@@ -24,6 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "nbd-protocol.h"
+#include "unaligned.h"
+
 static int die(const char *what)
 {
 	fprintf(stderr, "nbdattach: %s: %s\n", what, strerror(errno ? errno : EPROTO));
@@ -66,19 +69,10 @@ static void xwrite(int fd, const void *buf, size_t len)
 	}
 }
 
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	unsigned char greet[18], reply[134], opt[16 + 4096];
+	unsigned char greet[18], reply[134], opt[20 + NBD_MAX_STRING];
 	const char *name = argc > 4 ? argv[4] : "";
 	size_t nlen = strlen(name);
 	uint64_t size;
@@ -86,7 +80,7 @@ int main(int argc, char **argv)
 	int sock, dev, one = 1;
 	char sysfs[64];
 
-	if (argc < 4 || argc > 5 || nlen > 4096) {
+	if (argc < 4 || argc > 5 || nlen > NBD_MAX_STRING) {
 		fprintf(stderr, "usage: nbdattach HOST PORT DEVICE [EXPORT]\n");
 		return 2;
 	}
@@ -101,23 +95,21 @@ int main(int argc, char **argv)
 	setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	xread(sock, greet, sizeof(greet));
-	if (memcmp(greet, "NBDMAGICIHAVEOPT", 16)) {
+	if (unaligned_read_be64(greet) != NBD_MAGIC ||
+	    unaligned_read_be64(greet + 8) != NBD_IHAVEOPT) {
 		errno = EPROTO;
 		die("not a newstyle NBD server");
 	}
 	/* Client flags 0: plain newstyle, so the reply keeps its 124 zeroes. */
-	memset(opt, 0, 4);
-	memcpy(opt + 4, "IHAVEOPT", 8);
-	opt[15] = 1; /* NBD_OPT_EXPORT_NAME */
-	opt[16] = nlen >> 24;
-	opt[17] = nlen >> 16;
-	opt[18] = nlen >> 8;
-	opt[19] = nlen;
+	unaligned_write_be32(opt, 0);
+	unaligned_write_be64(opt + 4, NBD_IHAVEOPT);
+	unaligned_write_be32(opt + 12, NBD_OPT_EXPORT_NAME);
+	unaligned_write_be32(opt + 16, nlen);
 	memcpy(opt + 20, name, nlen);
 	xwrite(sock, opt, 20 + nlen);
 	xread(sock, reply, sizeof(reply));
-	size = be64(reply);
-	flags = reply[8] << 8 | reply[9];
+	size = unaligned_read_be64(reply);
+	flags = unaligned_read_be16(reply + 8);
 	printf("nbdattach: %s: export '%s', %llu bytes, flags 0x%x\n", argv[3], name,
 	       (unsigned long long)size, flags);
 

@@ -36,16 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NBDMAGIC 0x4e42444d41474943ULL
-#define IHAVEOPT 0x49484156454f5054ULL
-#define OPT_REPLY_MAGIC 0x3e889045565a9ULL
-#define REQUEST_MAGIC 0x25609513U
-#define SIMPLE_REPLY_MAGIC 0x67446698U
-#define OPT_EXPORT_NAME 1
-#define OPT_GO 7
-#define REP_ACK 1
-#define REP_INFO 3
-#define INFO_EXPORT 0
+#include "nbd-protocol.h"
+#include "unaligned.h"
+
 #define MAX_DEPTH 64
 
 enum phase {
@@ -124,34 +117,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
 }
 
 static __attribute__((format(printf, 2, 3))) void fail(struct client *c, const char *fmt,
@@ -265,12 +230,12 @@ static void queue_requests(struct client *c)
 			;
 		c->slots[s] =
 			(struct slot){ .handle = c->next_off, .len = len, .used = true };
-		put32(req, REQUEST_MAGIC);
-		put16(req + 4, 0);
-		put16(req + 6, 0); /* NBD_CMD_READ */
-		put64(req + 8, c->next_off);
-		put64(req + 16, c->next_off);
-		put32(req + 24, len);
+		unaligned_write_be32(req, NBD_REQUEST_MAGIC);
+		unaligned_write_be16(req + 4, 0);
+		unaligned_write_be16(req + 6, NBD_CMD_READ);
+		unaligned_write_be64(req + 8, c->next_off);
+		unaligned_write_be64(req + 16, c->next_off);
+		unaligned_write_be32(req + 24, len);
 		queue_tx(c, req, sizeof(req));
 		c->next_off += len;
 		c->requested += len;
@@ -330,26 +295,27 @@ static void on_header(struct client *c)
 		uint32_t cflags;
 
 		c->t_greeting = now();
-		if (get64(h) != NBDMAGIC || get64(h + 8) != IHAVEOPT) {
+		if (unaligned_read_be64(h) != NBD_MAGIC ||
+		    unaligned_read_be64(h + 8) != NBD_IHAVEOPT) {
 			fail(c, "not a newstyle NBD greeting");
 			return;
 		}
 		cflags = opt.plain ? 0 : 1 | (hflags & 2);
-		put32(out, cflags);
-		put64(out + 4, IHAVEOPT);
+		unaligned_write_be32(out, cflags);
+		unaligned_write_be64(out + 4, NBD_IHAVEOPT);
 		if (opt.plain) {
-			put32(out + 12, OPT_EXPORT_NAME);
-			put32(out + 16, nlen);
+			unaligned_write_be32(out + 12, NBD_OPT_EXPORT_NAME);
+			unaligned_write_be32(out + 16, nlen);
 			memcpy(out + 20, opt.export, nlen);
 			queue_tx(c, out, 20 + nlen);
 			c->phase = EXPORT_REPLY;
 			expect(c, 10 + 124);
 		} else {
-			put32(out + 12, OPT_GO);
-			put32(out + 16, 4 + nlen + 2);
-			put32(out + 20, nlen);
+			unaligned_write_be32(out + 12, NBD_OPT_GO);
+			unaligned_write_be32(out + 16, 4 + nlen + 2);
+			unaligned_write_be32(out + 20, nlen);
 			memcpy(out + 24, opt.export, nlen);
-			put16(out + 24 + nlen, 0);
+			unaligned_write_be16(out + 24 + nlen, 0);
 			queue_tx(c, out, 26 + nlen);
 			c->phase = OPTIONS;
 			expect(c, 20);
@@ -358,23 +324,23 @@ static void on_header(struct client *c)
 		return;
 	}
 	case EXPORT_REPLY:
-		c->size = get64(h);
+		c->size = unaligned_read_be64(h);
 		enter_transmission(c);
 		return;
 	case OPTIONS:
 		if (c->opt_data_left == 0 && c->hdr_want == 20) {
-			uint32_t len = get32(h + 16);
+			uint32_t len = unaligned_read_be32(h + 16);
 
-			if (get64(h) != OPT_REPLY_MAGIC) {
+			if (unaligned_read_be64(h) != NBD_REP_MAGIC) {
 				fail(c, "bad option reply magic");
 				return;
 			}
-			c->opt_type = get32(h + 12);
-			if (c->opt_type & 0x80000000U) {
+			c->opt_type = unaligned_read_be32(h + 12);
+			if (NBD_REP_IS_ERROR(c->opt_type)) {
 				fail(c, "GO refused: reply type 0x%x", c->opt_type);
 				return;
 			}
-			if (c->opt_type == REP_ACK) {
+			if (c->opt_type == NBD_REP_ACK) {
 				enter_transmission(c);
 				return;
 			}
@@ -388,18 +354,18 @@ static void on_header(struct client *c)
 			}
 			return;
 		}
-		if (c->opt_type == REP_INFO && c->hdr_want >= 12 && h[0] == 0 &&
-		    h[1] == INFO_EXPORT)
-			c->size = get64(h + 2);
+		if (c->opt_type == NBD_REP_INFO && c->hdr_want >= 12 && h[0] == 0 &&
+		    h[1] == NBD_INFO_EXPORT)
+			c->size = unaligned_read_be64(h + 2);
 		c->opt_data_left = 0;
 		expect(c, 20);
 		return;
 	case TRANSMISSION: {
-		uint64_t handle = get64(h + 8);
+		uint64_t handle = unaligned_read_be64(h + 8);
 		int s;
 
-		if (get32(h) != SIMPLE_REPLY_MAGIC) {
-			fail(c, "bad reply magic 0x%08x", get32(h));
+		if (unaligned_read_be32(h) != NBD_SIMPLE_REPLY_MAGIC) {
+			fail(c, "bad reply magic 0x%08x", unaligned_read_be32(h));
 			return;
 		}
 		for (s = 0; s < opt.depth; s++)
@@ -409,9 +375,9 @@ static void on_header(struct client *c)
 			fail(c, "reply for unknown handle %" PRIu64, handle);
 			return;
 		}
-		if (get32(h + 4)) {
+		if (unaligned_read_be32(h + 4)) {
 			fail(c, "READ at %" PRIu64 " failed with error %u", handle,
-			     get32(h + 4));
+			     unaligned_read_be32(h + 4));
 			return;
 		}
 		c->slots[s].used = false;
@@ -436,11 +402,11 @@ static void on_payload_done(struct client *c)
 	c->in_payload = false;
 	expect(c, 16);
 	if (c->received >= opt.bytes) {
-		uint8_t req[28] = { 0 };
+		uint8_t req[NBD_REQUEST_SIZE] = { 0 };
 
 		/* NBD_CMD_DISC, then close. */
-		put32(req, REQUEST_MAGIC);
-		put16(req + 6, 2);
+		unaligned_write_be32(req, NBD_REQUEST_MAGIC);
+		unaligned_write_be16(req + 6, NBD_CMD_DISC);
 		send(c->fd, req, sizeof(req), MSG_NOSIGNAL);
 		close(c->fd);
 		c->fd = -1;
