@@ -20,6 +20,12 @@ LIBEXECDIR ?= $(PREFIX)/lib/pxeroot
 DATADIR ?= $(PREFIX)/share/pxeroot
 MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+DOCDIR ?= $(PREFIX)/share/doc/pxeroot
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Under /usr, where systemd looks (/lib/systemd/system on Debian 12); else
+# under PREFIX, for a systemd that is told to look there.
+SYSTEMDUNITDIR ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell pkg-config \
+	--variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system),$(PREFIX)/lib/systemd/system)
 DESTDIR ?=
 
 ifeq ($(SANITIZE),1)
@@ -39,6 +45,15 @@ BASE_CPPFLAGS := -D_GNU_SOURCE -DPXEROOT_VERSION='"$(VERSION)"' \
 ALL_CFLAGS = -std=gnu11 $(WARNFLAGS) $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 PKG_CONFIG ?= pkg-config
+
+# The installation paths compiled into the programs and written into the
+# units: a build with other paths (make PREFIX=/usr after make) rebuilds what
+# holds them. The file changes only when the paths do.
+PATHS_STAMP := $(O)/.paths
+PATHS_LINE := $(VERSION) $(BINDIR) $(SBINDIR) $(LIBEXECDIR) $(DATADIR) $(SYSCONFDIR)
+ifneq ($(PATHS_LINE),$(shell cat $(PATHS_STAMP) 2>/dev/null))
+$(shell mkdir -p $(O) && echo '$(PATHS_LINE)' >$(PATHS_STAMP))
+endif
 
 # Filled in by the module.mk files.
 PROGRAMS :=
@@ -79,7 +94,7 @@ pkg_libs = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))
 all: $(addprefix $(O)/,$(PROGRAMS)) $(EXTRA_TARGETS) man
 .PHONY: all
 
-$(O)/%.o: %.c
+$(O)/%.o: %.c $(PATHS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CPPFLAGS) $(CPPFLAGS) $(ALL_CFLAGS) $(OBJ_CFLAGS_$(dir $<)) -MMD -MP -c -o $@ $<
 
@@ -156,5 +171,7 @@ clean:
 
 print-%:
 	@echo '$($*)'
+
+$(INITRD_HELPER_OBJS): $(PATHS_STAMP)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

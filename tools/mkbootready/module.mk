@@ -21,8 +21,11 @@ $(O)/share/profiles/%: profiles/%
 	cp $< $@
 
 # (an explicit rule here would become the default goal otherwise)
+# Scripts (#!) are installed executable, the rest read-only.
 install-bootready-data:
-	@for f in $(BOOTREADY_CLIENT); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/client/$${f##*/}; done
+	@for f in $(BOOTREADY_CLIENT); do \
+		m=644; [ "$$(head -c2 $$f)" != '#!' ] || m=755; \
+		install -Dm$$m $$f $(DESTDIR)$(DATADIR)/client/$${f##*/} || exit 1; done
 	@for f in $(BOOTREADY_PROFILES); do install -Dm644 $$f $(DESTDIR)$(DATADIR)/profiles/$${f##*/}; done
 INSTALL_TARGETS += install-bootready-data
 .PHONY: install-bootready-data
