@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# A LAN of the test's own, for tests that boot real firmware over the network
+# (tests/e2e/pxebootsrv-*.sh) and for DHCP tests (tests/integration). Source
+# it instead of lib-boot.sh (it sources that): the test runs as root in a
+# private network and mount namespace. In it a bridge, $LAN_BR, carries the
+# server's address $LAN_SERVER (10.77.0.1/24, a private range that exists only
+# in this namespace); QEMU clients plug a tap each into it, other namespaces
+# (a second DHCP server, a simulated client) a veth each. Everything vanishes
+# with the namespace; the cleanups remove it explicitly too.
+#
+#   lan_setup                  the namespace, the bridge and its address
+#   lan_netns NAME [ADDR/LEN]  a namespace on the bridge: its eth0 is one end of
+#                              a veth whose other end is a bridge port
+#   lan_in NAME CMD...         run CMD in namespace NAME
+#   lan_tap NAME               a tap device on the bridge (for QEMU)
+#   lan_dnsmasq CONF-LINES...  dnsmasq on the bridge with these lines added to
+#                              the common ones (no DNS, log-dhcp)
+#   lan_dnsmasq_file CONF      dnsmasq with CONF as it is
+#   lan_pxebootsrv_render CONF the boot directory as "pxebootsrv render" and
+#                              the rendered list of boot files make it
+#   lan_pxebootsrv CONF        "pxebootsrv run" (log: $LAN_LOG), until its
+#                              servers listen
+#   lan_pxebootsrv_stop        stop it
+#   lan_dnsmasq_stop           stop it (to start another configuration)
+#   lan_nbdexport ARGS...      nbdexport on $LAN_SERVER:10809
+#   lan_udhcpd NS [LINES...]   busybox udhcpd in namespace NS, giving addresses
+#   lan_client NAME FW MAC [QEMU-ARGS...]
+#                              start a QEMU client in the background, its serial
+#                              console in $T/NAME.log. FW: bios (SeaBIOS, the
+#                              NIC's iPXE ROM), uefi (OVMF's own PXE), uefi-ipxe
+#                              (OVMF, the NIC's iPXE EFI ROM), uefi-http (OVMF
+#                              HTTP boot only), uefi-sb (OVMF Secure Boot with
+#                              Microsoft's keys, the firmware's PXE)
+#   lan_wait NAME ERE [SECS]   wait until a console line of NAME matches ERE;
+#                              sets LAN_SECS (seconds since the client started)
+#   lan_console_has NAME ERE   a line of NAME's console matches ERE
+#   lan_stop NAME              stop a client
+#   lan_expect_booted NAME WHAT [ERE...]
+#                              NAME's booted root printed its marker (and a line
+#                              for each ERE), then QEMU exited
+#   lan_root DIR               boot_root with a line "MARK X" for every
+#                              pxeroot.test.mark=X on the kernel command line
+
+# lib-boot.sh re-executes the test in the private namespaces.
+. "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
+
+LAN_BR=pxrlan0
+LAN_NET=10.77.0
+LAN_SERVER=$LAN_NET.1
+LAN_TIMEOUT=${LAN_TIMEOUT:-600}
+OVMF_DIR=${OVMF_DIR:-/usr/share/OVMF}
+declare -A _lan_pid _lan_t0
+_lan_ports=0
+
+lan_setup() {
+	requires_root
+	requires ip
+	[ "${PXEROOT_BOOT_NETNS:-}" = 1 ] || skip "cannot enter a private network namespace"
+	ip link set lo up
+	# Namespace names (ip netns) and daemons' runtime files: a private /run
+	# (boot_setup may have mounted it already).
+	case $(findmnt -n -o SOURCE /run | tail -n 1) in
+	pxeroot-*) ;;
+	*) mount -t tmpfs -o mode=0755 pxeroot-lan-run /run ;;
+	esac
+	# dnsmasq keeps its leases in /var/lib/misc unless told otherwise: a
+	# private one, so that nothing of the test reaches the host's.
+	mount -t tmpfs -o mode=0755 pxeroot-lan-misc /var/lib/misc ||
+		fail "cannot mount a private /var/lib/misc"
+	# No spanning tree and no forwarding delay: a port forwards at once.
+	ip link add "$LAN_BR" type bridge stp_state 0 forward_delay 0 ||
+		fail "cannot create the bridge $LAN_BR"
+	cleanup_fn ip link del "$LAN_BR"
+	ip addr add "$LAN_SERVER/24" dev "$LAN_BR"
+	ip link set "$LAN_BR" up
+}
+
+lan_netns() {
+	local ns=$1 addr=${2:-} port=pxrv$((++_lan_ports))
+	ip netns add "$ns" || fail "ip netns add $ns"
+	cleanup_fn ip netns del "$ns"
+	ip link add "$port" type veth peer name eth0 netns "$ns" || fail "veth for $ns"
+	cleanup_fn ip link del "$port"
+	ip link set "$port" master "$LAN_BR" up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" link set eth0 up
+	[ -z "$addr" ] || ip -n "$ns" addr add "$addr" dev eth0
+}
+
+lan_in() {
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+lan_tap() {
+	ip tuntap add dev "$1" mode tap || fail "ip tuntap add $1"
+	cleanup_fn ip link del "$1"
+	ip link set "$1" master "$LAN_BR" up
+}
+
+lan_dnsmasq() {
+	local conf=$T/dnsmasq.conf
+	{
+		echo "port=0"
+		echo "interface=$LAN_BR"
+		echo "bind-interfaces"
+		echo "log-dhcp"
+		printf '%s\n' "$@"
+	} >"$conf"
+	lan_dnsmasq_file "$conf"
+}
+
+# lan_dnsmasq_file CONF: dnsmasq with CONF as it is; where it logs, keeps its
+# leases and pid, and its user (root, to read the test's private directory)
+# come from the command line.
+lan_dnsmasq_file() {
+	requires dnsmasq
+	local run=(--user=root --log-facility="$T/dnsmasq.log" --dhcp-leasefile="$T/dnsmasq.leases"
+		--pid-file="$T/dnsmasq.pid")
+	dnsmasq --test -C "$1" "${run[@]}" >/dev/null 2>&1 || {
+		dnsmasq --test -C "$1" "${run[@]}"
+		fail "dnsmasq refuses $1"
+	}
+	start_server -P "$T/dnsmasq.pid" dnsmasq -k -C "$1" "${run[@]}"
+}
+
+lan_dnsmasq_stop() {
+	local pid
+	pid=$(cat "$T/dnsmasq.pid" 2>/dev/null) || return 0
+	_stop_server "$T/dnsmasq.pid" "$pid" || true
+	rm -f "$T/dnsmasq.pid"
+}
+
+# lan_pxebootsrv_render CONF: "pxebootsrv render" into $LAN_RENDER; the boot
+# directory (CONF's boot-dir) gets the rendered menus and every file of the
+# rendered list "bootfiles", as run places them. Starts nothing.
+lan_pxebootsrv_render() {
+	local conf=$1 bootdir name src _
+	requires pxebootsrv
+	LAN_RENDER=$T/render
+	pxebootsrv -c "$conf" render "$LAN_RENDER" || fail "pxebootsrv render $conf failed"
+	bootdir=$(sed -n 's/^boot-dir *= *//p' "$conf")
+	[ -n "$bootdir" ] || fail "lan_pxebootsrv_render: $conf names no boot-dir"
+	mkdir -p "$bootdir"
+	cp -a "$LAN_RENDER/boot/." "$bootdir/"
+	while read -r name src _; do
+		case $name in '#'* | '') continue ;; esac
+		[ -f "$src" ] || skip "$src is missing (tools/install-deps test)"
+		mkdir -p "$(dirname "$bootdir/$name")"
+		ln -sf "$src" "$bootdir/$name"
+	done <"$LAN_RENDER/bootfiles"
+}
+
+# lan_pxebootsrv CONF: "pxebootsrv run" in the background, its log (every
+# child's lines, prefixed with its name) in $LAN_LOG; returns once its
+# servers listen. Its children drop privileges (dnsmasq to nobody, lighttpd
+# to www-data): the test's directory is opened to them.
+lan_pxebootsrv() {
+	local conf=$1 i
+	requires pxebootsrv dnsmasq lighttpd nbdexport
+	chmod 0755 "$T"
+	LAN_LOG=$T/pxebootsrv.log
+	start_server -P "$T/pxebootsrv.pid" \
+		bash -c "echo \$\$ >'$T/pxebootsrv.pid'; exec pxebootsrv -c '$conf' run 2>>'$LAN_LOG'"
+	for ((i = 0; i < 300; i++)); do
+		if ss -Hlun "sport = :67" | grep -q . || ss -Hlun "sport = :4011" | grep -q .; then
+			if ss -Hltn "sport = :80" | grep -q . && ss -Hltn "sport = :10809" | grep -q .; then
+				return 0
+			fi
+		fi
+		kill -0 "$(cat "$T/pxebootsrv.pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$LAN_LOG" >&2
+	fail "pxebootsrv run did not start its servers"
+}
+
+lan_pxebootsrv_stop() {
+	local pid
+	pid=$(cat "$T/pxebootsrv.pid" 2>/dev/null) || return 0
+	_stop_server "$T/pxebootsrv.pid" "$pid" || true
+	rm -f "$T/pxebootsrv.pid"
+}
+
+lan_nbdexport() {
+	requires nbdexport
+	start_server -P "$T/nbdexport.pid" \
+		nbdexport -f -q --pidfile "$T/nbdexport.pid" -l "$LAN_SERVER" -p 10809 "$@"
+}
+
+# lan_udhcpd NS [LINES...]: busybox udhcpd on NS's eth0, handing out
+# $LAN_NET.150-199 with the namespace's address as router.
+lan_udhcpd() {
+	local ns=$1 conf=$T/udhcpd-$1.conf
+	shift
+	touch "$T/udhcpd-$ns.leases"
+	{
+		echo "interface eth0"
+		echo "start $LAN_NET.150"
+		echo "end $LAN_NET.199"
+		echo "lease_file $T/udhcpd-$ns.leases"
+		echo "pidfile $T/udhcpd-$ns.pid"
+		echo "option subnet 255.255.255.0"
+		echo "option lease 3600"
+		printf '%s\n' "$@"
+	} >"$conf"
+	start_server -P "$T/udhcpd-$ns.pid" \
+		logged "$T/udhcpd-$ns.log" ip netns exec "$ns" busybox udhcpd -f "$conf"
+}
+
+lan_client() {
+	local name=$1 fw=$2 mac=$3 tap log vars
+	shift 3
+	requires qemu-system-x86_64
+	tap=pxrt$((++_lan_ports))
+	log=$T/$name.log
+	vars=$T/$name.vars
+	lan_tap "$tap"
+	local nic="virtio-net-pci,netdev=n0,mac=$mac" args=()
+	case $fw in
+	bios)
+		args=(-boot n)
+		;;
+	uefi | uefi-ipxe | uefi-http)
+		[ -f "$OVMF_DIR/OVMF_CODE_4M.fd" ] || skip "ovmf is not installed"
+		cp "$OVMF_DIR/OVMF_VARS_4M.fd" "$vars"
+		args=(-machine q35
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_DIR/OVMF_CODE_4M.fd"
+			-drive "if=pflash,format=raw,unit=1,file=$vars")
+		nic+=",bootindex=1"
+		# Without a ROM the firmware's own network stack runs.
+		[ "$fw" = uefi-ipxe ] || nic+=",romfile="
+		# HTTP boot only: OVMF would try PXE over IPv4 and IPv6 first.
+		[ "$fw" != uefi-http ] ||
+			args+=(-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no
+				-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no)
+		;;
+	uefi-sb)
+		[ -f "$OVMF_DIR/OVMF_CODE_4M.secboot.fd" ] || skip "ovmf is not installed"
+		cp "$OVMF_DIR/OVMF_VARS_4M.ms.fd" "$vars"
+		args=(-machine q35,smm=on -global driver=cfi.pflash01,property=secure,value=on
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF_DIR/OVMF_CODE_4M.secboot.fd"
+			-drive "if=pflash,format=raw,unit=1,file=$vars")
+		nic+=",romfile=,bootindex=1"
+		;;
+	*) fail "lan_client: unknown firmware $fw" ;;
+	esac
+	: >"$log"
+	timeout -k 5 "$LAN_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+		-nodefaults -serial stdio -monitor none "${args[@]}" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" "$@" \
+		</dev/null >"$log" 2>&1 &
+	_lan_pid[$name]=$!
+	_lan_t0[$name]=$(date +%s%N)
+	cleanup_fn kill "${_lan_pid[$name]}"
+}
+
+# lan_console_has NAME ERE: a line of NAME's console matches ERE. grep reads
+# all of it: with -q it would stop early, and tr's SIGPIPE would fail the
+# pipeline (pipefail).
+lan_console_has() {
+	tr -d '\r' <"$T/$1.log" | grep -E -- "$2" >/dev/null
+}
+
+# LAN_SECS: from the client's start to its console's last line, not to now:
+# clients are checked one after the other, and one may have printed its mark
+# (and halted or powered off) long before its turn.
+_lan_secs() {
+	LAN_SECS=$(awk -v a="${_lan_t0[$1]}" -v b="$(date -r "$T/$1.log" +%s%N)" \
+		'BEGIN { printf "%.1f", (b - a) / 1e9 }')
+}
+
+lan_wait() {
+	local name=$1 ere=$2 secs=${3:-$LAN_TIMEOUT} i
+	for ((i = 0; i < secs * 5; i++)); do
+		if lan_console_has "$name" "$ere"; then
+			_lan_secs "$name"
+			return 0
+		fi
+		if ! kill -0 "${_lan_pid[$name]}" 2>/dev/null; then
+			lan_console_has "$name" "$ere" && { _lan_secs "$name"; return 0; }
+			return 1
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+lan_stop() {
+	kill "${_lan_pid[$1]}" 2>/dev/null || true
+	wait "${_lan_pid[$1]}" 2>/dev/null || true
+}
+
+# The console's last lines and the DHCP server's log: why a boot failed.
+_lan_show() {
+	echo "--- $1: last console lines" >&2
+	tr -d '\r' <"$T/$1.log" | grep -v '^\s*$' | tail -n 25 >&2
+	if [ -f "$T/dnsmasq.log" ]; then
+		echo "--- dnsmasq" >&2
+		tail -n 25 "$T/dnsmasq.log" >&2
+	fi
+	if [ -f "$T/pxebootsrv.log" ]; then
+		echo "--- pxebootsrv run" >&2
+		tail -n 25 "$T/pxebootsrv.log" >&2
+	fi
+}
+
+lan_expect_booted() {
+	local name=$1 what=$2 ere
+	shift 2
+	if ! lan_wait "$name" "^BOOTED $BOOT_TOKEN"; then
+		_lan_show "$name"
+		fail "$what: the root did not boot (no BOOTED $BOOT_TOKEN on $name's console)"
+	fi
+	local secs=$LAN_SECS
+	# The root powers off after its report: QEMU exits by itself.
+	lan_wait "$name" '^POWEROFF' 60 || true
+	for _ in $(seq 1 100); do
+		kill -0 "${_lan_pid[$name]}" 2>/dev/null || break
+		sleep 0.2
+	done
+	for ere in "$@"; do
+		lan_console_has "$name" "$ere" || {
+			_lan_show "$name"
+			fail "$what: no console line matches /$ere/"
+		}
+	done
+	ok "$what: booted in $secs s"
+}
+
+lan_root() {
+	boot_root "$1"
+	cat >"$1/sbin/init.extra" <<'EXTRA'
+for w in $(cat /proc/cmdline); do
+	case $w in
+	pxeroot.test.mark=*) echo "MARK ${w#*=}" ;;
+	esac
+done
+echo "CMDLINE $(cat /proc/cmdline)"
+EXTRA
+	chmod 0755 "$1/sbin/init.extra"
+}

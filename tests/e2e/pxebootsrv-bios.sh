@@ -1,0 +1,175 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Firmware boot matrix, BIOS: SeaBIOS and the NIC's iPXE ROM on a LAN of the
+# test's own, served by "pxebootsrv run" (dnsmasq, lighttpd, nbdexport); the
+# root is a squashfs over NBD. Each root prints the mark its
+# entry put on the kernel command line.
+# First five clients at once, with pxebootsrv's own DHCP answers; the ROM is
+# iPXE, so it is sent to the iPXE script (boot.ipxe) and its menu:
+#   menu     the menu's default entry;
+#   host     a [host] whose default is another entry (ipxe/01-MAC.ipxe);
+#   local    a [host] whose default is the local disk: iPXE's sanboot runs
+#            the disk's boot sector, which prints its own mark;
+#   install  a [host] whose default is the installer entry: the kernel gets
+#            the preseed URL on its command line;
+#   iso      a [host] whose default is an ISO entry: memdisk boots the ISO,
+#            whose El Torito boot image prints its own mark.
+# Then two clients at once with pxelinux.0 sent to every BIOS client (QEMU has
+# no PXE ROM but iPXE, which pxebootsrv sends to its script): the rendered
+# pxelinux.cfg/default and pxelinux.cfg/01-MAC menus.
+# timeout: 1200
+. "$(dirname "$0")/lib-lan.sh"
+
+boot_setup
+lan_setup
+requires nbdexport dnsmasq pxebootsrv lighttpd genisoimage
+boot_initramfs
+lan_root "$T/tree"
+boot_squashfs "$T/tree" "$T/root.sqfs"
+
+mac_menu=52:54:00:77:00:01
+mac_host=52:54:00:77:00:02
+mac_local=52:54:00:77:00:03
+mac_install=52:54:00:77:00:04
+mac_iso=52:54:00:77:00:06
+args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0"
+
+cat >"$T/pxebootsrv.conf" <<CONF
+[server]
+address = $LAN_SERVER
+interface = $LAN_BR
+boot-dir = $T/srv/boot
+state-dir = $T/state
+
+[dhcp]
+mode = full
+range = $LAN_NET.100 $LAN_NET.149
+router = $LAN_SERVER
+
+[menu]
+title = pxeroot
+timeout = 1
+default = debian
+
+[entry debian]
+kind = pxeroot
+label = Debian (NBD)
+kernel = $VMLINUZ
+initrd = $INITRD
+image = $T/root.sqfs
+append = $args pxeroot.test.mark=debian
+
+[entry other]
+kind = pxeroot
+label = Another entry
+kernel = $VMLINUZ
+initrd = $INITRD
+image = $T/root.sqfs
+append = $args pxeroot.test.mark=other
+
+[entry local]
+kind = localboot
+
+[entry rescue]
+kind = iso
+label = Rescue ISO
+iso = $T/rescue.iso
+
+[entry install]
+kind = installer
+kernel = $VMLINUZ
+initrd = $INITRD
+preseed = http://$LAN_SERVER/preseed.cfg
+
+[host $mac_host]
+default = other
+
+[host $mac_local]
+default = local
+
+[host $mac_iso]
+default = rescue
+
+[host $mac_install]
+default = install
+append = console=ttyS0
+CONF
+
+# boot_sector FILE MARK: a boot sector, loaded at 0x7c00, that writes MARK to
+# the first serial port and halts: xor ax,ax; mov ds,ax; cld; mov dx,0x3f8;
+# mov si,msg; lodsb; test al,al; jz done; out dx,al; jmp lodsb; done: cli;
+# hlt; jmp hlt.
+boot_sector() {
+	{
+		printf '\x31\xc0\x8e\xd8\xfc\xba\xf8\x03\xbe\x17\x7c\xac\x84\xc0\x74\x03\xee\xeb\xf8'
+		printf '\xfa\xf4\xeb\xfd'
+		printf '%s\r\n\0' "$2"
+	} >"$1"
+	truncate -s 510 "$1"
+	printf '\x55\xaa' >>"$1"
+}
+# A local disk, and an ISO whose El Torito image (no emulation) is the same
+# code with another mark.
+boot_sector "$T/disk.img" LOCAL-DISK-BOOTED
+truncate -s 1M "$T/disk.img"
+mkdir -p "$T/iso"
+boot_sector "$T/iso/boot.img" ISO-IMAGE-BOOTED
+truncate -s 2048 "$T/iso/boot.img"
+genisoimage -quiet -o "$T/rescue.iso" -b boot.img -no-emul-boot -boot-load-size 4 "$T/iso" ||
+	fail "genisoimage"
+
+lan_pxebootsrv "$T/pxebootsrv.conf"
+t0=$SECONDS
+lan_client menu bios $mac_menu
+lan_client host bios $mac_host
+lan_client local bios $mac_local -drive "file=$T/disk.img,format=raw,if=ide"
+lan_client install bios $mac_install
+lan_client iso bios $mac_iso
+
+if lan_wait install "Kernel command line: .*auto=true priority=critical url=http://$LAN_SERVER/preseed.cfg"; then
+	ok "BIOS, iPXE menu, a host's installer entry: the kernel got the preseed URL in $LAN_SECS s"
+else
+	_lan_show install
+	fail "the installer entry's kernel did not get the preseed URL"
+fi
+lan_stop install
+if lan_wait local 'LOCAL-DISK-BOOTED'; then
+	ok "BIOS, iPXE menu, a host's local disk entry: the disk's boot sector ran in $LAN_SECS s"
+else
+	_lan_show local
+	fail "the local disk entry did not boot the disk"
+fi
+lan_stop local
+if lan_wait iso 'ISO-IMAGE-BOOTED'; then
+	ok "BIOS, iPXE menu, a host's ISO entry: memdisk booted the ISO in $LAN_SECS s"
+else
+	_lan_show iso
+	fail "the ISO entry did not boot the ISO"
+fi
+lan_stop iso
+lan_expect_booted menu "BIOS, iPXE ROM, pxebootsrv's iPXE menu, default entry" '^MARK debian$' \
+	"Filename: http://$LAN_SERVER/boot.ipxe"
+lan_expect_booted host "BIOS, iPXE ROM, the host's own iPXE menu (ipxe/01-MAC.ipxe)" '^MARK other$' \
+	"01-${mac_host//:/-}.ipxe"
+ok "five BIOS clients at once: $((SECONDS - t0)) s"
+
+# pxelinux.0 to every BIOS client, the rendered pxelinux menus: the boot
+# directory as pxebootsrv left it, its nbdexport configuration.
+lan_pxebootsrv_stop
+lan_pxebootsrv_render "$T/pxebootsrv.conf"
+start_server -P "$T/nbdexport.pid" \
+	nbdexport -f -q --pidfile "$T/nbdexport.pid" -c "$LAN_RENDER/nbdexport.conf"
+lan_dnsmasq "dhcp-range=$LAN_NET.100,$LAN_NET.149,255.255.255.0,1h" \
+	"enable-tftp" "tftp-root=$T/srv/boot" \
+	"dhcp-boot=pxelinux.0,,$LAN_SERVER"
+t0=$SECONDS
+lan_client pxelinux bios 52:54:00:77:00:05
+lan_client pxehost bios $mac_host
+lan_expect_booted pxelinux "BIOS, pxelinux, pxebootsrv's menu, default entry" '^MARK debian$' \
+	'PXELINUX' 'Automatic boot in' '^MOUNT /run/pxeroot/lower squashfs /dev/nbd0$'
+lan_expect_booted pxehost "BIOS, pxelinux, the host's pxelinux.cfg/01-MAC" '^MARK other$'
+grep -q "sent .*/pxelinux.cfg/01-${mac_host//:/-}" "$T/dnsmasq.log" ||
+	fail "pxelinux did not fetch the per-MAC file"
+ok "pxelinux fetched pxelinux.cfg/01-${mac_host//:/-} by TFTP"
+ok "two pxelinux clients at once: $((SECONDS - t0)) s"

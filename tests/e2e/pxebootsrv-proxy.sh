@@ -1,0 +1,65 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Firmware boot matrix, proxy DHCP: BusyBox's udhcpd on another host of the
+# LAN gives the addresses (and names this server as next-server, which the
+# signed GRUB needs), "pxebootsrv run" in proxy mode only the boot files.
+# Two clients at once:
+#   bios   SeaBIOS and the NIC's iPXE ROM: the address from udhcpd, the
+#          script's URL from the proxy, pxebootsrv's iPXE menu;
+#   uefi   OVMF's PXE: the address from udhcpd, shimx64.efi from the proxy
+#          (port 4011), the signed GRUB and its menu.
+# timeout: 900
+. "$(dirname "$0")/lib-lan.sh"
+
+boot_setup
+lan_setup
+requires nbdexport dnsmasq pxebootsrv lighttpd busybox
+boot_initramfs
+lan_root "$T/tree"
+boot_squashfs "$T/tree" "$T/root.sqfs"
+
+cat >"$T/pxebootsrv.conf" <<CONF
+[server]
+address = $LAN_SERVER
+interface = $LAN_BR
+boot-dir = $T/srv/boot
+state-dir = $T/state
+
+[dhcp]
+mode = proxy
+
+[menu]
+title = pxeroot
+timeout = 1
+default = debian
+
+[entry debian]
+kind = pxeroot
+label = Debian (NBD)
+kernel = $VMLINUZ
+initrd = $INITRD
+image = $T/root.sqfs
+append = console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 pxeroot.test.mark=debian
+CONF
+
+lan_netns dhcp2 "$LAN_NET.2/24"
+lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"
+lan_pxebootsrv "$T/pxebootsrv.conf"
+# See pxebootsrv-uefi.sh: the signed GRUB has no HTTP.
+if grep -q '(http,' "$T"/srv/boot/grub/grub.cfg*; then
+	sed -i 's/(http,/(tftp,/g' "$T"/srv/boot/grub/grub.cfg*
+	ok "the rendered GRUB menus load over HTTP, which the signed GRUB cannot: changed to TFTP"
+fi
+
+t0=$SECONDS
+lan_client bios bios 52:54:00:77:03:01
+lan_client uefi uefi 52:54:00:77:03:02
+lan_expect_booted bios "proxy DHCP, BIOS, iPXE ROM, pxebootsrv's iPXE menu" '^MARK debian$' \
+	"http://$LAN_SERVER/boot.ipxe" "^ENV net.env ADDRESS='$LAN_NET\\.1[5-9][0-9]'"
+lan_expect_booted uefi "proxy DHCP, UEFI PXE, shim, signed GRUB" '^MARK debian$' \
+	"^ENV net.env ADDRESS='$LAN_NET\\.1[5-9][0-9]'"
+grep -q 'PXE(pxrlan0) 52:54:00:77:03:02 proxy' "$LAN_LOG" ||
+	fail "the UEFI client was not answered by the proxy"
+ok "the proxy answered the UEFI client; udhcpd gave both their addresses"
+ok "two clients behind proxy DHCP at once: $((SECONDS - t0)) s"
