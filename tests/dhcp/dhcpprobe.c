@@ -101,6 +101,8 @@ static void usage(FILE *f)
 		"  -A, --address ADDR      the client's address for --proxy, which IFACE must have\n"
 		"                          (default: the ACK's)\n"
 		"  -t, --timeout MS        wait this long for answers (default 3000)\n"
+		"  -1, --first             take the first offer and the first answer to the\n"
+		"                          request, as a PXE ROM does, instead of waiting for all\n"
 		"  -h, --help              show this help\n");
 }
 
@@ -377,16 +379,17 @@ int main(int argc, char **argv)
 		{ "proxy", no_argument, NULL, 'p' },
 		{ "address", required_argument, NULL, 'A' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "first", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	struct probe pr = { .arch = -1,
 			    .timeout_ms = 3000,
 			    .mac = { 0x52, 0x54, 0, 0, 0, 0x99 } };
-	int request = 0, proxy = 0, c;
+	int request = 0, proxy = 0, first = 0, c;
 	uint32_t address = 0;
 
-	while ((c = getopt_long(argc, argv, "i:m:a:c:u:erpA:t:h", longopts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "i:m:a:c:u:erpA:t:1h", longopts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'i':
@@ -423,6 +426,9 @@ int main(int argc, char **argv)
 					optarg);
 				return 2;
 			}
+			break;
+		case '1':
+			first = 1;
 			break;
 		case 't':
 			pr.timeout_ms = atoi(optarg);
@@ -462,7 +468,7 @@ int main(int argc, char **argv)
 	size_t len = build(&pr, &m, DISCOVER, 0, 0, 0, 0);
 	if (send_to(&pr, &m, len, INADDR_BROADCAST, 67) < 0)
 		return 1;
-	int n = collect(&pr, 1 << OFFER, 0, offers, 8);
+	int n = collect(&pr, 1 << OFFER, first, offers, 8);
 	if (n < 0)
 		return 1;
 	for (int i = 0; i < n; i++)
@@ -484,7 +490,7 @@ int main(int argc, char **argv)
 		len = build(&pr, &m, REQUEST, 0, o->yiaddr, o->server, 0);
 		if (send_to(&pr, &m, len, INADDR_BROADCAST, 67) < 0)
 			return 1;
-		int k = collect(&pr, (1 << ACK) | (1 << NAK), 0, acks, 8);
+		int k = collect(&pr, (1 << ACK) | (1 << NAK), first, acks, 8);
 		for (int i = 0; i < k; i++) {
 			print_reply(type_name(acks[i].type), &acks[i]);
 			if (acks[i].type == ACK && acks[i].yiaddr && !address)

@@ -89,6 +89,10 @@ int render_dnsmasq(struct render *r)
 
 	fprintf(f, "log-dhcp\n");
 	if (c->mode == DHCP_FULL) {
+		/* dnsmasq pings an address before it offers it and answers no other
+		 * DHCP client meanwhile: a room of clients powered on together
+		 * timed out (bench/fleet.sh, doc/benchmarks-fleet.md). */
+		fprintf(f, "no-ping\n");
 		fprintf(f, "dhcp-range=%s,%s,%s,%s\n", c->range_start, c->range_end,
 			c->netmask, c->lease_time);
 		if (c->router)
