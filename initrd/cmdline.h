@@ -72,14 +72,14 @@ enum px_key {
 
 struct px_config {
 	char *v[_PX_KEY_MAX];
-	char **warnings;
+	char **warnings; /* a strv */
 	size_t n_warnings;
 	char *image_override; /* rd.pxeroot.image= */
 };
 
 /* A list of parameters ("name=value" or "name"), as the kernel splits them. */
 struct px_params {
-	char **p;
+	char **p; /* a strv */
 	size_t n;
 };
 

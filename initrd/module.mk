@@ -8,11 +8,15 @@
 #                              NBD attach and reconnect, file system probe)
 # and builds pxeroot-cmdline, the same command line parser for administrators.
 
+# The parser (cmdline-internal.h says what each part holds) and its front end.
+CMDLINE_SRCS := initrd/cmdline.c initrd/cmdline-lex.c initrd/cmdline-check.c \
+	initrd/cmdline-root.c initrd/cmdline-net.c initrd/cmdline-text.c
+
 PROGRAMS += pxeroot-cmdline
-pxeroot-cmdline_SRCS := initrd/pxeroot-cmdline.c initrd/cmdline-main.c initrd/cmdline.c
+pxeroot-cmdline_SRCS := initrd/pxeroot-cmdline.c initrd/cmdline-main.c $(CMDLINE_SRCS)
 
 UNIT_TESTS += test-cmdline
-test-cmdline_SRCS := tests/unit/test-cmdline.c initrd/cmdline.c
+test-cmdline_SRCS := tests/unit/test-cmdline.c $(CMDLINE_SRCS)
 
 # The helper runs before any library exists: static, musl when available (a
 # tenth of glibc's size), glibc -static otherwise. musl ships no kernel
@@ -29,8 +33,9 @@ else
 INITRD_STATIC_CPPFLAGS :=
 endif
 
-INITRD_HELPER_SRCS := $(wildcard initrd/helper/*.c) initrd/cmdline.c initrd/cmdline-main.c \
-	lib/log.c lib/util.c lib/hash.c
+# The whole basic layer: --gc-sections drops what the helper does not call.
+INITRD_HELPER_SRCS := $(wildcard initrd/helper/*.c) $(CMDLINE_SRCS) initrd/cmdline-main.c \
+	$(BASIC_SRCS)
 INITRD_HELPER_OBJS := $(patsubst %.c,$(O)/initrd/static/%.o,$(INITRD_HELPER_SRCS))
 INITRD_HELPER := $(O)/initrd/skel/sbin/pxeroot-helper
 

@@ -166,8 +166,9 @@ ok "firmware named by the modules is added (plain, .zst, through a link), nothin
 
 # --drivers usb: the USB network adapters and host controllers, no PCI NICs.
 mkb -l -d usb "$root" >"$T/usb.list"
-want=$(grep -c '^kernel/drivers/net/usb/' "$mods/modules.dep")
-got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/.*\.ko$" "$T/usb.list")
+want=$(grep -c '^kernel/drivers/net/usb/' "$mods/modules.dep") ||
+	fail "the test kernel has no modules under drivers/net/usb"
+got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/usb/.*\.ko$" "$T/usb.list") || got=0
 [ "$got" = "$want" ] || fail "--drivers usb: $got of the $want USB network drivers"
 ! grep -q "/drivers/net/ethernet/intel/" "$T/usb.list" || fail "--drivers usb added Intel PCI NICs"
 ok "--drivers usb: all $want USB network drivers"
@@ -176,8 +177,11 @@ ok "--drivers usb: all $want USB network drivers"
 # drivers/net/phy and drivers/net/mdio, and the virtio NIC with its transport.
 mkb -l "$root" >"$T/generic.list"
 for tree in ethernet phy mdio; do
-	want=$(grep -c "^kernel/drivers/net/$tree/" "$mods/modules.dep" || true)
-	got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/$tree/.*\.ko$" "$T/generic.list" || true)
+	# grep -c prints 0 and fails when nothing matches: 0 of 0 would prove nothing.
+	want=$(grep -c "^kernel/drivers/net/$tree/" "$mods/modules.dep") ||
+		fail "the test kernel has no modules under drivers/net/$tree"
+	got=$(grep -c " /lib/modules/$KVER/kernel/drivers/net/$tree/.*\.ko$" "$T/generic.list") ||
+		got=0
 	[ "$got" = "$want" ] || fail "--drivers generic: $got of the $want modules of drivers/net/$tree"
 done
 grep -q '/virtio_net\.ko$' "$T/generic.list" && grep -q '/virtio_pci\.ko$' "$T/generic.list" ||

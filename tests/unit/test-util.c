@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
+#include "io.h"
 #include "util.h"
 
 static void test_parse_size(void)
@@ -80,5 +84,76 @@ static void test_strstrip(void)
 	check_str(strstrip(s), "path = /srv");
 }
 
+/* pread_full and pwrite_full leave the file position alone and loop to the end. */
+static void test_pread_pwrite_full(void)
+{
+	char path[] = "/tmp/pxeroot-unit.XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	check(fd >= 0);
+	check_int(unlink(path), 0);
+	check_int(pwrite_full(fd, "abcdefgh", 8, 4096), 0);
+	check_int(lseek(fd, 0, SEEK_CUR), 0);
+	check_int(pread_full(fd, buf, 8, 4096), 0);
+	check(memcmp(buf, "abcdefgh", 8) == 0);
+	check_int(pread_full(fd, buf, 4, 4100), 0);
+	check(memcmp(buf, "efgh", 4) == 0);
+	/* A hole reads as zeros; past the end is a short read. */
+	check_int(pread_full(fd, buf, 2, 10), 0);
+	check(buf[0] == 0 && buf[1] == 0);
+	check_int(pread_full(fd, buf, 8, 4100), -EPIPE);
+	check_int(pread_full(-1, buf, 1, 0), -EBADF);
+	check_int(pwrite_full(-1, buf, 1, 0), -EBADF);
+	close(fd);
+}
+
+static int count_fds(void)
+{
+	_cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	check(d);
+	while (readdir(d))
+		n++;
+	return n;
+}
+
+/* The cleanup attributes close what they hold at the end of the scope, and keep
+ * errno; TAKE_PTR hands a DIR on so that the attribute leaves it open. */
+static void test_cleanup(void)
+{
+	int before = count_fds();
+	DIR *kept = NULL;
+
+	{
+		_cleanup_closedir_ DIR *d = opendir("/");
+		_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "r");
+		_cleanup_close_ int fd = open("/", O_PATH);
+
+		check(d && f && fd >= 0);
+		check_int(count_fds(), before + 3);
+		errno = ENOSPC;
+	}
+	check_int(errno, ENOSPC);
+	check_int(count_fds(), before);
+	{
+		_cleanup_closedir_ DIR *d = opendir("/");
+		_cleanup_closedir_ DIR *none = NULL;
+
+		check(d);
+		kept = TAKE_PTR(d);
+		check(!none);
+	}
+	check_int(count_fds(), before + 1);
+	closedir(kept);
+	{
+		_cleanup_pclose_ FILE *p = popen("true", "r");
+
+		check(p);
+	}
+	check_int(count_fds(), before);
+}
+
 TAP_MAIN(TAP_CASE(test_parse_size), TAP_CASE(test_parse_uint), TAP_CASE(test_parse_bool),
-	 TAP_CASE(test_atomic_write), TAP_CASE(test_strstrip))
+	 TAP_CASE(test_atomic_write), TAP_CASE(test_strstrip),
+	 TAP_CASE(test_pread_pwrite_full), TAP_CASE(test_cleanup))

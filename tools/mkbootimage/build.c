@@ -172,7 +172,7 @@ static int find_skeleton(const struct build_opts *o, char **ret)
 
 static int add_skeleton_dir(struct image *img, const char *host, const char *rel)
 {
-	DIR *d = opendir(host);
+	_cleanup_closedir_ DIR *d = opendir(host);
 	struct dirent *de;
 	int k = 0;
 
@@ -214,7 +214,6 @@ static int add_skeleton_dir(struct image *img, const char *host, const char *rel
 		else if (k == -EEXIST)
 			k = 0;
 	}
-	closedir(d);
 	return k;
 }
 

@@ -16,6 +16,7 @@
 #include "elfinfo.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
+#include "strv.h"
 #include "util.h"
 
 extern char **environ;
@@ -24,13 +25,6 @@ static bool applet_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '[';
-}
-
-static void strv_free(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 int busybox_applets_from_image(const void *data, size_t size, char ***ret, size_t *ret_n)
@@ -43,14 +37,13 @@ int busybox_applets_from_image(const void *data, size_t size, char ***ret, size_
 	while (p && p > d && p[-1] != '\0')
 		p = memmem(p + 1, end - p - 1, start, sizeof(start) - 1);
 	while (p) {
-		char **v = NULL;
+		_cleanup_strv_free_ char **v = NULL;
 		size_t n = 0;
 		const char *prev = NULL, *s = p;
 		bool good = true;
 
 		while (s < end && *s) {
 			const char *e = memchr(s, '\0', end - s);
-			char **nv;
 
 			if (!e)
 				break;
@@ -59,24 +52,22 @@ int busybox_applets_from_image(const void *data, size_t size, char ***ret, size_
 					good = false;
 			if (!good || (prev && strcmp(prev, s) >= 0))
 				break;
-			nv = realloc(v, (n + 1) * sizeof(*nv));
-			if (!nv || !(nv[n] = strdup(s))) {
-				strv_free(nv ? nv : v, n);
+			if (strv_extend(&v, s) < 0)
 				return -ENOMEM;
-			}
-			v = nv;
 			n++;
 			prev = s;
 			s = e + 1;
 		}
 		/* A real table is long (dozens at least) and ends with an empty name. */
 		if (n >= 8 && s < end && *s == '\0') {
-			*ret = v;
+			*ret = TAKE_PTR(v);
 			*ret_n = n;
 			return 0;
 		}
-		strv_free(v, n);
-		p = memmem(p + 1, end - p - 1, start, sizeof(start) - 1);
+		/* p is inside the data (memmem found the start there). */
+		if (end - p <= 1)
+			break;
+		p = memmem(p + 1, (size_t)(end - p - 1), start, sizeof(start) - 1);
 	}
 	return -ENOENT;
 }
@@ -102,7 +93,8 @@ static int applets_by_running(const char *path, char ***ret, size_t *ret_n)
 	int pipefd[2], status, k;
 	pid_t pid;
 	_cleanup_free_ char *buf = NULL;
-	char **v = NULL, *line, *save = NULL;
+	_cleanup_strv_free_ char **v = NULL;
+	char *line, *save = NULL;
 	size_t n = 0;
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -126,18 +118,13 @@ static int applets_by_running(const char *path, char ***ret, size_t *ret_n)
 		return -EIO;
 	for (line = strtok_r(buf, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char **nv = realloc(v, (n + 1) * sizeof(*nv));
-
-		if (!nv || !(nv[n] = strdup(strstrip(line)))) {
-			strv_free(nv ? nv : v, n);
+		if (strv_extend(&v, strstrip(line)) < 0)
 			return -ENOMEM;
-		}
-		v = nv;
 		n++;
 	}
 	if (n == 0)
 		return -ENOENT;
-	*ret = v;
+	*ret = TAKE_PTR(v);
 	*ret_n = n;
 	return 0;
 }
@@ -302,7 +289,7 @@ int busybox_find(int rootfd, const char *sysroot, const char *explicit_path,
 
 void busybox_done(struct busybox *bb)
 {
-	strv_free(bb->applets, bb->n_applets);
+	strv_free(bb->applets);
 	free(bb->path);
 	memset(bb, 0, sizeof(*bb));
 }

@@ -10,7 +10,7 @@
 struct busybox {
 	char *path; /* the binary: a host path, or a path inside SYSROOT */
 	bool in_root; /* path is inside SYSROOT */
-	char **applets;
+	char **applets; /* a strv */
 	size_t n_applets;
 	uint16_t machine;
 };

@@ -12,6 +12,7 @@
 #include "compress.h"
 #include "log.h"
 #include "util.h"
+#include "vector.h"
 
 /* libarchive hands data on in blocks of this size: few, large writes. */
 #define BLOCK_SIZE (1u << 20)
@@ -277,8 +278,7 @@ int compress_sink_attach(struct compress_sink *s, struct archive *a)
 		k = set_option(s, a, "zstd", "compression-level", level);
 		if (k < 0)
 			return k;
-		/* zstd's multi-threaded output does not depend on the number of threads.
-		 */
+		/* zstd's multi-threaded output is the same for any number of threads. */
 		snprintf(threads, sizeof(threads), "%ld", n > 0 ? MIN(n, 16) : 1);
 		k = set_option(s, a, "zstd", "threads", threads);
 		if (k < 0)
@@ -315,16 +315,13 @@ int decompress_buffer(const void *in, size_t in_size, void **ret, size_t *ret_si
 	for (;;) {
 		la_ssize_t n;
 
-		if (cap - len < (1u << 16)) {
-			size_t ncap = cap ? cap * 2 : MAX(in_size * 4, (size_t)1 << 16);
-			uint8_t *nb = realloc(buf, ncap);
-
-			if (!nb) {
-				k = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
+		/* Room for 64 KiB more; a module usually inflates to 2-4 times. */
+		if (vector_reserve((void **)&buf, &cap,
+				   cap ? len + (1u << 16)
+				       : MAX(in_size * 4, (size_t)1 << 16),
+				   1) < 0) {
+			k = -ENOMEM;
+			goto out;
 		}
 		n = archive_read_data(a, buf + len, cap - len);
 		if (n < 0) {

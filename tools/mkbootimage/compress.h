@@ -29,5 +29,9 @@ int64_t compress_sink_bytes(struct compress_sink *s);
 /* The level used when none is asked for. */
 int compress_default_level(enum compression c);
 
+/* "gzip" for COMPRESS_GZIP and back; -EINVAL for a name we do not know. */
+const char *compression_name(enum compression c);
+int compression_from_name(const char *s, enum compression *ret);
+
 /* Decompress a whole gzip, xz or zstd buffer (a compressed module). */
 int decompress_buffer(const void *in, size_t in_size, void **ret, size_t *ret_size);

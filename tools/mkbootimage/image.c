@@ -18,6 +18,7 @@
 #include "log.h"
 #include "rootdir.h"
 #include "util.h"
+#include "vector.h"
 
 struct image {
 	int rootfd;
@@ -126,15 +127,8 @@ static int insert(struct image *img, struct img_entry *e)
 {
 	void *p;
 
-	if (img->n == img->cap) {
-		size_t cap = img->cap ? img->cap * 2 : 1024;
-		struct img_entry **v = realloc(img->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		img->v = v;
-		img->cap = cap;
-	}
+	if (vector_reserve((void **)&img->v, &img->cap, img->n + 1, sizeof(*img->v)) < 0)
+		return -ENOMEM;
 	p = tsearch(e, &img->tree, entry_cmp);
 	if (!p)
 		return -ENOMEM;
@@ -347,7 +341,7 @@ static int strip(const struct img_entry *e, struct content *c)
 		c->p = copy;
 		c->size = size;
 	}
-	k = kmod_strip(c->heap, &size);
+	k = kostrip_module(c->heap, &size);
 	if (k < 0) {
 		log_debug("%s: not stripped (not a module this build understands)",
 			  e->from);
@@ -447,8 +441,7 @@ int64_t image_write(struct image *img, int fd, const struct image_write_opts *op
 		archive_entry_set_uid(ae, 0);
 		archive_entry_set_gid(ae, 0);
 		archive_entry_set_mtime(ae, (time_t)opts->epoch, 0);
-		/* Inode numbers by position: stable, unique, and no file is a hard link.
-		 */
+		/* Inode numbers by position: stable, unique, no file a hard link. */
 		archive_entry_set_ino64(ae, (int64_t)i + 1);
 		archive_entry_set_nlink(ae, S_ISDIR(e->mode) ? 2 : 1);
 		archive_entry_set_dev(ae, 0);

@@ -81,6 +81,3 @@ struct image_write_opts {
 int64_t image_write(struct image *img, int fd, const struct image_write_opts *opts);
 /* Print one line per entry (ls -l style) to f, reading files for their size. */
 int image_list(struct image *img, FILE *f);
-
-const char *compression_name(enum compression c);
-int compression_from_name(const char *s, enum compression *ret);

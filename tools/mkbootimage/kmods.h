@@ -30,10 +30,9 @@ int kmods_moddep_state(int rootfd, const char *kver, enum moddep_state *ret,
 struct kmods_opts {
 	const char *sysroot;
 	const char *kver;
-	/* modules.dep is missing or stale: run depmod, in SYSROOT (fix the tree) or,
-	 * when shadow is set (--dry-run, a read-only tree), in a private copy of the
-	 * index only. */
-	bool depmod;
+	/* modules.dep is missing or stale: depmod runs in SYSROOT (fixing the tree)
+	 * or, when shadow is set (--dry-run, a read-only tree), on a private copy of
+	 * the index only. */
 	bool shadow;
 };
 

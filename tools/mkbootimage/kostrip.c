@@ -9,6 +9,7 @@
 
 #include "elfinfo.h"
 #include "kostrip.h"
+#include "unaligned.h"
 
 #define SIG_MARKER "~Module signature appended~\n"
 #define SIG_MARKER_LEN (sizeof(SIG_MARKER) - 1)
@@ -83,19 +84,18 @@ static void sh_set(struct shdrs *s, size_t i, int field, uint64_t v)
 /* The length of the module without its appended signature. */
 static size_t unsigned_length(const uint8_t *p, size_t size)
 {
-	uint32_t sig_len;
 	size_t total;
 
 	if (size < SIG_MARKER_LEN + SIG_INFO_LEN ||
 	    memcmp(p + size - SIG_MARKER_LEN, SIG_MARKER, SIG_MARKER_LEN) != 0)
 		return size;
 	p += size - SIG_MARKER_LEN - SIG_INFO_LEN;
-	memcpy(&sig_len, p + 8, sizeof(sig_len));
-	total = SIG_MARKER_LEN + SIG_INFO_LEN + (size_t)be32toh(sig_len) + p[3] + p[4];
+	total = SIG_MARKER_LEN + SIG_INFO_LEN + (size_t)unaligned_read_be32(p + 8) +
+		p[3] + p[4];
 	return total <= size ? size - total : size;
 }
 
-int kmod_strip(void *buf, size_t *size)
+int kostrip_module(void *buf, size_t *size)
 {
 	uint8_t *p = buf;
 	size_t len = unsigned_length(p, *size), n, shentsize, btf = 0;

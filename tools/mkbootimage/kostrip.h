@@ -16,4 +16,4 @@
  * code understands (64- or 32-bit in the host's byte order); the buffer is
  * then unchanged.
  */
-int kmod_strip(void *buf, size_t *size);
+int kostrip_module(void *buf, size_t *size);

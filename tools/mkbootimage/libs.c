@@ -15,34 +15,16 @@
 #include "libs.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
+#include "strv.h"
 #include "util.h"
 
 struct libs {
 	int rootfd;
 	char *sysroot;
 	char *realroot; /* SYSROOT as the kernel names it, to map fds back to paths */
-	char **conf; /* ld.so.conf directories */
-	size_t n_conf;
+	char **conf; /* ld.so.conf directories, a strv */
 	bool conf_read;
 };
-
-static int strv_add(char ***v, size_t *n, const char *s)
-{
-	char **nv;
-
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp((*v)[i], s) == 0)
-			return 0;
-	nv = realloc(*v, (*n + 1) * sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
-		return -ENOMEM;
-	(*n)++;
-	return 0;
-}
 
 int libs_new(int rootfd, const char *sysroot, struct libs **ret)
 {
@@ -74,9 +56,7 @@ void libs_free(struct libs *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n_conf; i++)
-		free(l->conf[i]);
-	free(l->conf);
+	strv_free(l->conf);
 	free(l->sysroot);
 	free(l->realroot);
 	free(l);
@@ -88,12 +68,11 @@ static int read_conf(struct libs *l, const char *path, int depth);
 static int read_include(struct libs *l, const char *pattern, int depth)
 {
 	_cleanup_free_ char *dir = strdup(pattern);
-	char *slash, **names = NULL;
-	size_t n = 0;
+	_cleanup_strv_free_ char **names = NULL;
 	_cleanup_close_ int fd = -1;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int k = 0;
+	char *slash;
 
 	if (!dir)
 		return -ENOMEM;
@@ -107,33 +86,23 @@ static int read_include(struct libs *l, const char *pattern, int depth)
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
-	fd = -1;
+	TAKE_FD(fd);
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.' && fnmatch(slash + 1, de->d_name, 0) == 0 &&
-		    strv_add(&names, &n, de->d_name) < 0) {
-			k = -ENOMEM;
-			break;
-		}
-	closedir(d);
+		    strv_extend(&names, de->d_name) < 0)
+			return -ENOMEM;
 	/* glob() sorts: so do we, the order of directories matters. */
-	for (size_t i = 0; i + 1 < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(names[i], names[j]) > 0) {
-				char *t = names[i];
-				names[i] = names[j];
-				names[j] = t;
-			}
-	for (size_t i = 0; i < n; i++) {
+	strv_sort(names);
+	strv_foreach(name, names) {
 		char p[PATH_MAX];
+		int r;
 
-		if (k == 0) {
-			snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-			k = read_conf(l, p, depth + 1);
-		}
-		free(names[i]);
+		snprintf(p, sizeof(p), "%s/%s", dir, *name);
+		r = read_conf(l, p, depth + 1);
+		if (r < 0)
+			return r;
 	}
-	free(names);
-	return k;
+	return 0;
 }
 
 static int read_conf(struct libs *l, const char *path, int depth)
@@ -161,7 +130,7 @@ static int read_conf(struct libs *l, const char *path, int depth)
 		} else if (startswith(s, "hwcap")) {
 			continue;
 		} else if (*s == '/') {
-			k = strv_add(&l->conf, &l->n_conf, s);
+			k = strv_extend_uniq(&l->conf, s);
 		} else {
 			continue;
 		}
@@ -181,7 +150,7 @@ int libs_ldconfig_dirs(struct libs *l, char ***ret, size_t *ret_n)
 		l->conf_read = true;
 	}
 	*ret = l->conf;
-	*ret_n = l->n_conf;
+	*ret_n = strv_length(l->conf);
 	return 0;
 }
 

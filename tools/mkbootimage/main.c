@@ -11,6 +11,7 @@
 
 #include "compress.h"
 #include "mkbootimage.h"
+#include "strv.h"
 #include "util.h"
 
 static void usage(void)
@@ -53,16 +54,10 @@ static int split_list(const char *arg, char ***v, size_t *n)
 	if (!copy)
 		return -ENOMEM;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char **nv;
-
 		tok = strstrip(tok);
 		if (!*tok)
 			continue;
-		nv = realloc(*v, (*n + 1) * sizeof(char *));
-		if (!nv)
-			return -ENOMEM;
-		*v = nv;
-		if (!(nv[*n] = strdup(tok)))
+		if (strv_extend(v, tok) < 0)
 			return -ENOMEM;
 		(*n)++;
 	}
@@ -202,11 +197,7 @@ int main(int argc, char **argv)
 	o.kver = argc - optind > 1 ? argv[optind + 1] : NULL;
 	o.progress = !quiet && !o.list && isatty(STDERR_FILENO);
 	k = build_image(&o);
-	for (size_t i = 0; i < o.n_modules; i++)
-		free(o.modules[i]);
-	free(o.modules);
-	for (size_t i = 0; i < o.n_add; i++)
-		free(o.add[i]);
-	free(o.add);
+	strv_free(o.modules);
+	strv_free(o.add);
 	return k < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,9 +21,9 @@ struct build_opts {
 	const char *cmdline;
 	const char *drivers; /* "generic", "host", "usb", "none", or names, comma
 				separated */
-	char **modules; /* --modules, split */
+	char **modules; /* --modules, split (a strv) */
 	size_t n_modules;
-	char **add; /* --add paths inside SYSROOT */
+	char **add; /* --add paths inside SYSROOT (a strv) */
 	size_t n_add;
 	enum compression compress;
 	int level;

@@ -2,7 +2,8 @@
 # mkbootimage: the initramfs builder (see doc/mkbootimage.8.scd).
 MKBOOTIMAGE_LIB_SRCS := tools/mkbootimage/build.c tools/mkbootimage/busybox.c \
 	tools/mkbootimage/compress.c tools/mkbootimage/elfinfo.c tools/mkbootimage/image.c \
-	tools/mkbootimage/kmods.c tools/mkbootimage/kostrip.c tools/mkbootimage/libs.c
+	tools/mkbootimage/kmods.c tools/mkbootimage/kmods-depmod.c tools/mkbootimage/kmods-emit.c \
+	tools/mkbootimage/kmods-host.c tools/mkbootimage/kostrip.c tools/mkbootimage/libs.c
 MKBOOTIMAGE_PKGS := libarchive libkmod liblzma liblz4
 
 PROGRAMS += mkbootimage

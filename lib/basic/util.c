@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "io.h"
 #include "util.h"
 
 #ifndef PXEROOT_VERSION
@@ -155,6 +156,42 @@ int write_full(int fd, const void *buf, size_t len)
 
 	while (done < len) {
 		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, off_t offset)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n =
+			pread(fd, (char *)buf + done, len - done, offset + (off_t)done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EPIPE;
+		done += n;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t offset)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(fd, (const char *)buf + done, len - done,
+				   offset + (off_t)done);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

@@ -27,6 +27,7 @@ int parse_bool(const char *s, bool *ret);
 int read_full(int fd, void *buf, size_t len);
 ssize_t read_full_or_eof(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
+/* pread_full and pwrite_full: io.h. */
 
 /*
  * Write a whole file atomically: a temporary file in the same directory, fsync,

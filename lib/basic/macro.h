@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -48,12 +50,30 @@ static inline void closep(int *fd)
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
 
+/*
+ * func##p(&x) calls func(x) unless x is NULL: the cleanup function for a type
+ * whose destructor takes the object, as _cleanup_(funcp) wants. errno is kept,
+ * so that a cleanup on an error path does not change what is reported.
+ */
 #define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
 	static inline void func##p(type *p)     \
 	{                                       \
-		if (*p)                         \
+		if (*p) {                       \
+			int _saved_ = errno;    \
 			func(*p);               \
+			errno = _saved_;        \
+		}                               \
 	}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, fclose)
+DEFINE_TRIVIAL_CLEANUP_FUNC(FILE *, pclose)
+#define _cleanup_closedir_ _cleanup_(closedirp)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_pclose_ _cleanup_(pclosep)
+
+/* Hand a DIR on: the variable is left NULL. */
+#define TAKE_DIR(d) TAKE_PTR(d)
 
 /* Evaluate to a negative errno, never 0, whatever errno holds. */
 #define NEG_ERRNO() (errno > 0 ? -errno : -EIO)

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * What the parts of the command line parser share (cmdline.h is the
+ * interface):
+ *   cmdline.c        the keys, the configuration, the table of parameters
+ *   cmdline-lex.c    splitting a command line, merging it over defaults
+ *   cmdline-check.c  value checks (addresses, names, sizes, MACs)
+ *   cmdline-root.c   the root grammars (NFS, NBD, URLs, SystemRescueCd)
+ *   cmdline-net.c    the network (ip=, ethx=, ethN=, dodhcp, BOOTIF=)
+ *   cmdline-text.c   the shell and the readable output
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmdline.h"
+#include "macro.h"
+
+#define NBD_DEFAULT_PORT "10809"
+
+/* What PX_ROOT says; ROOT_NONE only before a grammar has named one. */
+enum root_kind {
+	ROOT_NONE,
+	ROOT_DHCP,
+	ROOT_NFS,
+	ROOT_NBD,
+	ROOT_URL,
+};
+const char *root_kind_name(enum root_kind k);
+enum root_kind root_kind_from_name(const char *s);
+
+/* Setting keys: 0 or -ENOMEM. px_append adds to a list value (sep between,
+ * duplicates skipped). */
+int px_set(struct px_config *c, enum px_key k, const char *v);
+int px_setn(struct px_config *c, enum px_key k, const char *v, size_t n);
+int px_append(struct px_config *c, enum px_key k, const char *v, char sep);
+int px_uint_value(struct px_config *c, enum px_key k, const char *param, const char *v,
+		  unsigned int min, unsigned int max, char **ret_err);
+int px_warn(struct px_config *c, const char *fmt, ...) _printf_(2, 3);
+/* Set *ret_err to the message (when ret_err is not NULL); returns -EINVAL. */
+int px_fail(char **ret_err, const char *fmt, ...) _printf_(2, 3);
+
+/* cmdline-lex.c: a parameter's name is what comes before its first '='. */
+size_t name_len(const char *param);
+bool name_is(const char *name, size_t len, const char *want);
+bool is_eth_n(const char *name, size_t len);
+
+/* cmdline-check.c */
+bool is_ipv4(const char *s);
+bool is_ipv6(const char *s);
+bool is_hostname(const char *s);
+bool is_ifname(const char *s);
+bool is_hex(const char *s, size_t len);
+bool is_word(const char *s);
+bool is_text(const char *s);
+bool is_url(const char *v);
+bool all_digits(const char *s);
+int check_port(const char *s);
+char *lower_dup(const char *s);
+int parse_mac(const char *s, bool allow_hwtype, char out[18]);
+bool is_tmpfs_size(const char *s);
+int netmask_to_prefix(const char *s, unsigned int *ret);
+unsigned int classful_prefix(const char *ip);
+
+/*
+ * The last value of each root or network parameter, resolved once the whole
+ * command line is read. A parameter that may name the root: its value, the
+ * whole parameter, and where it was on the command line (to name conflicts in
+ * that order).
+ */
+struct root_arg {
+	const char *v, *p;
+	size_t i;
+};
+
+struct pending {
+	struct root_arg root, netroot, nfsroot, netboot, nbdboot, nfsboot;
+	const char *ip, *ethx, *ethn, *bootif, *bootdev;
+	bool dodhcp, nodhcp, bootif_off;
+	int shell; /* -1 unset */
+	const char *emergency;
+	const char *fail_action;
+	const char *root_fstype, *root_flags;
+};
+
+/* cmdline-root.c, cmdline-net.c */
+int resolve_root(struct px_config *c, struct pending *pd, char **ret_err);
+int resolve_net(struct px_config *c, struct pending *pd, char **ret_err);

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The network: ip= in the kernel's and dracut's forms, SystemRescueCd's
+ * ethx=/ethN=/dodhcp/nodhcp, bootdev= and pxelinux's BOOTIF=, resolved into
+ * one mode (dhcp, static, off) and the keys that go with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdline-internal.h"
+#include "util.h"
+
+static bool is_autoconf_word(const char *s)
+{
+	static const char *const w[] = { "off",		"none",	 "on",	  "any",
+					 "dhcp",	"bootp", "rarp",  "both",
+					 "single-dhcp", "dhcp6", "auto6", "either6",
+					 "link6",	"ibft" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(w); i++)
+		if (strcmp(s, w[i]) == 0)
+			return true;
+	return false;
+}
+
+/* off, none, dhcp... to the mode; the rest are refused with a reason. */
+static int autoconf_mode(const char *s, const char **mode, const char *param,
+			 char **ret_err)
+{
+	if (!*s) {
+		*mode = NULL;
+		return 0;
+	}
+	if (strcmp(s, "off") == 0 || strcmp(s, "none") == 0)
+		*mode = "off";
+	else if (strcmp(s, "on") == 0 || strcmp(s, "any") == 0 ||
+		 strcmp(s, "dhcp") == 0 || strcmp(s, "bootp") == 0 ||
+		 strcmp(s, "both") == 0 || strcmp(s, "single-dhcp") == 0)
+		*mode = "dhcp";
+	else if (strcmp(s, "rarp") == 0)
+		return px_fail(ret_err, "%s: RARP is not supported (use dhcp)", param);
+	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "auto6") == 0 ||
+		 strcmp(s, "either6") == 0 || strcmp(s, "link6") == 0)
+		return px_fail(ret_err, "%s: IPv6 configuration is not supported", param);
+	else if (strcmp(s, "ibft") == 0)
+		return px_fail(ret_err, "%s: iBFT is not supported", param);
+	else
+		return px_fail(ret_err, "%s: unknown autoconfiguration '%s'", param, s);
+	return 0;
+}
+
+/*
+ * What follows AUTOCONF in ip=: dracut's [MTU][:MAC] (the MAC's own colons
+ * spread it over six fields), or the kernel's DNS0:DNS1:NTP0 (dracut reads
+ * the first two as DNS servers too).
+ */
+static int ip_tail(struct px_config *c, char **t, size_t n, bool dns_allowed,
+		   const char *param, char **ret_err)
+{
+	_cleanup_free_ char *mac = NULL;
+	char buf[18];
+	int r = 0;
+
+	if (n == 0)
+		return 0;
+	if (n > 1) {
+		size_t len = 0;
+
+		for (size_t i = 1; i < n; i++)
+			len += strlen(t[i]) + 1;
+		mac = malloc(len + 1);
+		if (!mac)
+			return -ENOMEM;
+		mac[0] = '\0';
+		for (size_t i = 1; i < n; i++) {
+			strcat(mac, t[i]);
+			if (i + 1 < n)
+				strcat(mac, ":");
+		}
+	}
+	if ((!*t[0] || all_digits(t[0])) &&
+	    (n == 1 ? all_digits(t[0]) : parse_mac(mac, false, buf) == 0)) {
+		if (*t[0])
+			r = px_uint_value(c, PX_IP_MTU, param, t[0], 68, 65535, ret_err);
+		if (r == 0 && n > 1)
+			r = px_set(c, PX_IP_MAC, buf);
+		return r;
+	}
+	if (!dns_allowed)
+		return px_fail(ret_err,
+			       "%s: expected [MTU][:MAC] after the autoconfiguration",
+			       param);
+	if (n > 3)
+		return px_fail(ret_err, "%s: too many fields", param);
+	for (size_t i = 0; i < n; i++) {
+		if (!*t[i])
+			continue;
+		if (!is_ipv4(t[i]))
+			return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				       t[i]);
+		r = i < 2 ? px_append(c, PX_IP_DNS, t[i], ' ')
+			  : px_set(c, PX_IP_NTP, t[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * ip= in all its forms:
+ *   dhcp | on | any | off | ...
+ *   IFACE:dhcp[:MTU[:MAC]]                                          (dracut)
+ *   CLIENT:PEER:GW:NETMASK:HOST:IFACE:AUTOCONF[:DNS0[:DNS1[:NTP0]]] (kernel)
+ *   ...:AUTOCONF[:MTU[:MAC]]                                        (dracut)
+ */
+static int parse_ip(struct px_config *c, const char *param, const char **mode,
+		    char **ret_err)
+{
+	const char *v = param + 3;
+	_cleanup_free_ char *copy = strdup(v);
+	char *f[16] = { 0 };
+	size_t nf = 0;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	if (strchr(v, '['))
+		return px_fail(ret_err, "%s: IPv6 addresses are not supported", param);
+	/* ip=ADDRESS alone is the first field of the long form, not a keyword. */
+	if (!strchr(v, ':') && !is_ipv4(v))
+		return autoconf_mode(v, mode, param, ret_err);
+	for (char *p = copy;;) {
+		char *colon = strchr(p, ':');
+
+		if (nf == ARRAY_SIZE(f))
+			return px_fail(ret_err, "%s: too many fields", param);
+		f[nf++] = p;
+		if (!colon)
+			break;
+		*colon = '\0';
+		p = colon + 1;
+	}
+	if (nf >= 2 && !is_ipv4(f[0]) && is_autoconf_word(f[1])) {
+		/* IFACE:AUTOCONF[:MTU[:MAC]] */
+		if (!is_ifname(f[0]))
+			return px_fail(ret_err, "%s: invalid interface name '%s'", param,
+				       f[0]);
+		r = autoconf_mode(f[1], mode, param, ret_err);
+		r = r ?: px_set(c, PX_IP_DEV, f[0]);
+		return r ?: ip_tail(c, f + 2, nf - 2, false, param, ret_err);
+	}
+	if (*f[0] && !is_ipv4(f[0]))
+		return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param, f[0]);
+	if (nf > 1 && *f[1]) {
+		/* dracut allows PEER/PREFIX for point-to-point links; the prefix is
+		 * unused. */
+		char *slash = strchr(f[1], '/');
+		if (slash)
+			*slash = '\0';
+		if (!is_ipv4(f[1]))
+			return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				       f[1]);
+		r = px_set(c, PX_IP_PEER, f[1]);
+	}
+	if (nf > 2 && *f[2]) {
+		if (!is_ipv4(f[2]))
+			return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param,
+				       f[2]);
+		r = r ?: px_set(c, PX_IP_GW, f[2]);
+	}
+	if (*f[0]) {
+		unsigned int prefix;
+		char buf[8];
+
+		if (nf > 3 && *f[3]) {
+			if (netmask_to_prefix(f[3], &prefix) < 0)
+				return px_fail(ret_err, "%s: '%s' is not a netmask",
+					       param, f[3]);
+		} else {
+			prefix = classful_prefix(f[0]);
+		}
+		snprintf(buf, sizeof(buf), "%u", prefix);
+		r = r ?: px_set(c, PX_IP_ADDR, f[0]);
+		r = r ?: px_set(c, PX_IP_PREFIX, buf);
+	} else if (nf > 3 && *f[3]) {
+		return px_fail(ret_err, "%s: a netmask without an address", param);
+	}
+	if (r < 0)
+		return r;
+	if (nf > 4 && *f[4]) {
+		if (strlen(f[4]) > 64 || !is_hostname(f[4]))
+			return px_fail(ret_err, "%s: '%s' is not a host name", param,
+				       f[4]);
+		r = px_set(c, PX_IP_HOSTNAME, f[4]);
+		if (r < 0)
+			return r;
+	}
+	if (nf > 5 && *f[5]) {
+		if (!is_ifname(f[5]))
+			return px_fail(ret_err, "%s: invalid interface name '%s'", param,
+				       f[5]);
+		r = px_set(c, PX_IP_DEV, f[5]);
+		if (r < 0)
+			return r;
+	}
+	r = autoconf_mode(nf > 6 ? f[6] : "", mode, param, ret_err);
+	if (r < 0)
+		return r;
+	/* No autoconfiguration named: static with an address, else DHCP (the kernel's
+	 * rule). */
+	if (!*mode || (strcmp(*mode, "off") == 0 && *f[0]))
+		*mode = *f[0] ? "static" : "dhcp";
+	return nf > 7 ? ip_tail(c, f + 7, nf - 7, true, param, ret_err) : 0;
+}
+
+/* ethx=IP[/PREFIX] and ethN=IP[/PREFIX] (SystemRescueCd). */
+static int parse_eth(struct px_config *c, const char *param, char **ret_err)
+{
+	size_t nl = name_len(param);
+	const char *v = param + nl + 1;
+	_cleanup_free_ char *ip = strdup(v);
+	char *slash;
+	char buf[8];
+	int r;
+
+	if (!ip)
+		return -ENOMEM;
+	slash = strchr(ip, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (!is_ipv4(ip))
+		return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param, ip);
+	if (slash) {
+		unsigned int prefix;
+		if (netmask_to_prefix(slash, &prefix) < 0)
+			return px_fail(ret_err,
+				       "%s: '%s' is not a prefix length or netmask",
+				       param, slash);
+		snprintf(buf, sizeof(buf), "%u", prefix);
+	} else {
+		snprintf(buf, sizeof(buf), "%u", classful_prefix(ip));
+	}
+	r = px_set(c, PX_IP_ADDR, ip);
+	r = r ?: px_set(c, PX_IP_PREFIX, buf);
+	if (r == 0 && !name_is(param, nl, "ethx"))
+		r = px_setn(c, PX_IP_DEV, param, nl);
+	return r;
+}
+
+int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
+{
+	const char *mode = NULL, *mode_param = NULL;
+	int r = 0;
+
+	if (pd->ip) {
+		r = parse_ip(c, pd->ip, &mode, ret_err);
+		if (r < 0)
+			return r;
+		mode_param = pd->ip;
+	}
+	if (pd->ethx || pd->ethn) {
+		const char *p = pd->ethn ? pd->ethn : pd->ethx;
+
+		if (pd->ethx && pd->ethn)
+			return px_fail(ret_err,
+				       "conflicting network parameters: %s and %s",
+				       pd->ethx, pd->ethn);
+		if (mode_param)
+			return px_fail(ret_err,
+				       "conflicting network parameters: %s and %s",
+				       mode_param, p);
+		r = parse_eth(c, p, ret_err);
+		if (r < 0)
+			return r;
+		mode = "static";
+		mode_param = p;
+	}
+	if (pd->dodhcp) {
+		if (mode && strcmp(mode, "dhcp") != 0)
+			return px_fail(ret_err,
+				       "conflicting network parameters: %s and dodhcp",
+				       mode_param);
+		mode = "dhcp";
+		if (!mode_param)
+			mode_param = "dodhcp";
+	}
+	if (pd->nodhcp) {
+		if (mode && strcmp(mode, "dhcp") == 0)
+			return px_fail(ret_err,
+				       "conflicting network parameters: %s and nodhcp",
+				       mode_param);
+		if (!mode)
+			return px_fail(
+				ret_err,
+				"nodhcp: no address given (add ethx=IP/PREFIX or ip=)");
+	}
+	if (mode) {
+		r = px_set(c, PX_IP, mode);
+		r = r ?: px_set(c, PX_IP_PARAM, mode_param);
+		if (r < 0)
+			return r;
+	}
+	if (pd->bootdev && !(c->v[PX_IP_DEV] && *c->v[PX_IP_DEV])) {
+		r = px_set(c, PX_IP_DEV, pd->bootdev);
+		if (r < 0)
+			return r;
+	}
+	if (pd->bootif && !pd->bootif_off) {
+		char mac[18];
+		const char *v = pd->bootif + strlen("BOOTIF=");
+
+		r = parse_mac(v, true, mac);
+		if (r == -EPROTONOSUPPORT)
+			return px_fail(
+				ret_err,
+				"%s: only Ethernet (hardware type 01) is supported",
+				pd->bootif);
+		if (r < 0)
+			return px_fail(ret_err, "%s: expected 01-aa-bb-cc-dd-ee-ff",
+				       pd->bootif);
+		r = px_set(c, PX_BOOTIF, mac);
+	}
+	return r;
+}
