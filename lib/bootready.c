@@ -235,11 +235,6 @@ static int run_plan(struct ctx *c, const struct step *step, enum run_mode mode,
 		r = action_apply(j, c->o->keep, c->rootfd, a);
 		if (r < 0)
 			return log_errno(r, "cannot change %s", a->path);
-		/* A hook for the crash tests: stop here so a test can kill us
-		 * between two changes. */
-		const char *delay = getenv("PXEROOT_TEST_DELAY_MS");
-		if (delay)
-			usleep(atoi(delay) * 1000);
 	}
 	if (mode == RUN_CHECK && pending && !quiet)
 		printf(")\n");
