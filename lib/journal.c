@@ -456,9 +456,6 @@ int journal_undo(struct journal *j, journal_keep_fn keep, void *data)
 		if (r < 0)
 			return log_errno(r, "cannot restore %s", e.path);
 		log_info("restored %s", e.path);
-		/* The crash tests' hook, as in lib/bootready.c. */
-		if (getenv("PXEROOT_TEST_DELAY_MS"))
-			usleep(atoi(getenv("PXEROOT_TEST_DELAY_MS")) * 1000);
 		snprintf(name, sizeof(name), "%06zu", i);
 		if (unlinkat(j->dirfd, name, 0) < 0)
 			return -errno;

@@ -3,9 +3,10 @@
 # kill -9 of bootchroot at many points of its cycle (undo with the keep
 # directory, the command, the new preparation, the kept files put back): a run
 # of mkbootready always repairs the tree to what an uninterrupted run gives,
-# and --undo then restores the original byte for byte. PXEROOT_TEST_DELAY_MS
-# makes the undo and the preparation pause after each change so the kills land
-# between (and, by timing, during) changes.
+# and --undo then restores the original byte for byte. Run slowly
+# (tests/preload/slowfs.so), the undo and the preparation pause after each
+# change to a directory so the kills land between (and, by timing, during)
+# changes.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 . "$SRC/tests/fixtures/lib-bootready.sh"
@@ -21,14 +22,15 @@ cp -a "$tree" "$ref"
 mkbootready -q --idmap-domain example.org "$ref"
 result_summary "$ref" >"$T/ref.result"
 
-delay=15
+export SLOWFS_DELAY_MS=5
 kills=0
 for i in $(seq 1 12); do
 	mkbootready -q --idmap-domain example.org "$tree"
 	# Over the whole cycle (1.7 s here): about 40 restores and 37 changes,
-	# 15 ms each, and the kept files put back.
+	# some 200 calls that change a directory, 5 ms each, and the kept files
+	# put back.
 	ms=$(((i * 149 + RANDOM % 40) % 1800))
-	PXEROOT_TEST_DELAY_MS=$delay bootchroot -q --idmap-domain example.org "$tree" -- /bin/true &
+	slowly bootchroot -q --idmap-domain example.org "$tree" -- /bin/true &
 	pid=$!
 	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
 	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))

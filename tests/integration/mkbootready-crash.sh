@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # kill -9 at many points of a run (and of an undo): the tree is always either
 # repaired by a re-run (same result as an uninterrupted run) or restored byte
-# for byte by --undo. PXEROOT_TEST_DELAY_MS makes mkbootready pause after each
-# change so the kills land between (and, by timing, during) changes.
+# for byte by --undo. Run slowly (tests/preload/slowfs.so), mkbootready pauses
+# after each change to a directory so the kills land between (and, by timing,
+# during) changes.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 . "$SRC/tests/fixtures/lib-bootready.sh"
@@ -17,12 +18,13 @@ fixture debian "$ref"
 mkbootready -q --idmap-domain example.org "$ref"
 result_summary "$ref" >"$T/ref.result"
 
-delay=15
+export SLOWFS_DELAY_MS=5
 kills=0
 for i in $(seq 1 16); do
-	# Spread the kills over the whole run (35 changes x 15 ms), plus jitter.
+	# Spread the kills over the whole run (35 changes, about 100 calls that
+	# change a directory, x 5 ms), plus jitter.
 	ms=$(((i * 37 + RANDOM % 20) % 600))
-	PXEROOT_TEST_DELAY_MS=$delay mkbootready -q --idmap-domain example.org "$tree" &
+	slowly mkbootready -q --idmap-domain example.org "$tree" &
 	pid=$!
 	sleep "$(printf '0.%03d' "$ms")"
 	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
@@ -33,7 +35,7 @@ for i in $(seq 1 16); do
 		diff -u "$T/ref.result" "$T/result" || fail "kill at ${ms}ms, re-run: not the uninterrupted result"
 		mkbootready -q --idmap-domain example.org --check "$tree" || fail "kill at ${ms}ms, re-run: --check fails"
 		# Now kill an undo half way, and finish it.
-		PXEROOT_TEST_DELAY_MS=$delay mkbootready -q --undo "$tree" &
+		slowly mkbootready -q --undo "$tree" &
 		pid=$!
 		sleep "0.$((RANDOM % 4))$((RANDOM % 10))"
 		kill -9 "$pid" 2>/dev/null || true
