@@ -22,6 +22,7 @@
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
+#include "stage.h"
 #include "util.h"
 
 /* What a run does with the steps' plans. */
@@ -178,7 +179,8 @@ static void ctx_done(struct ctx *c)
 static int leftovers(int rootfd, enum run_mode mode, bool quiet, bool keeping)
 {
 	_cleanup_free_ char *cur = NULL;
-	const char *found[2];
+	static const char stage_dir[] = "the stage directory beside the tree";
+	const char *found[3];
 	size_t n = 0;
 	int r;
 
@@ -187,6 +189,8 @@ static int leftovers(int rootfd, enum run_mode mode, bool quiet, bool keeping)
 		found[n++] = BOOTCHROOT_POLICY_RC_D;
 	if (!keeping && keep_clean(rootfd, true) > 0)
 		found[n++] = KEEP_DIR;
+	if (!keeping && stage_recover(rootfd, true) > 0)
+		found[n++] = stage_dir;
 	if (n == 0 && mode == RUN_CHECK && !quiet)
 		printf("leftovers: ready\n");
 	for (size_t i = 0; i < n; i++) {
@@ -198,7 +202,9 @@ static int leftovers(int rootfd, enum run_mode mode, bool quiet, bool keeping)
 			       found[i]);
 		if (mode != RUN_APPLY)
 			continue;
-		if (strcmp(found[i], KEEP_DIR) == 0)
+		if (found[i] == stage_dir)
+			r = stage_recover(rootfd, false);
+		else if (strcmp(found[i], KEEP_DIR) == 0)
 			r = keep_clean(rootfd, false);
 		else
 			r = root_unlink(rootfd, found[i], 0);
@@ -318,7 +324,7 @@ static int keep_journal_fn(void *data, const char *path, bool created)
 	return keep_save(data, path, created);
 }
 
-static int undo(int rootfd, bool dry_run, struct keep *keep)
+static int undo(int rootfd, bool dry_run, bool maintain, struct keep *keep)
 {
 	_cleanup_(journal_freep) struct journal *j = NULL;
 	size_t n;
@@ -331,12 +337,16 @@ static int undo(int rootfd, bool dry_run, struct keep *keep)
 	if (dry_run) {
 		for (size_t i = n; i > 0; i--)
 			printf("undo: restore %s\n", journal_path(j, i - 1));
+		if (keep_retired_clean(rootfd, 0, true) > 0)
+			printf("undo: remove %s\n", RETIRED_DIR);
 		leftovers(rootfd, RUN_DRY_RUN, false, false);
 		return n;
 	}
 	/* What a killed bootchroot left goes first, so that the directory above
 	 * the keep directory and the journal can go. */
-	r = keep ? 0 : leftovers(rootfd, RUN_APPLY, true, false);
+	r = maintain ? 0 : leftovers(rootfd, RUN_APPLY, true, false);
+	if (r >= 0 && !maintain)
+		r = keep_retired_clean(rootfd, 0, false);
 	if (r > 0 && !bootready_is_prepared(rootfd)) {
 		r = root_unlink(rootfd, "/var/lib/pxeroot", AT_REMOVEDIR);
 		if (r == -ENOENT || r == -ENOTEMPTY)
@@ -353,10 +363,10 @@ static int undo(int rootfd, bool dry_run, struct keep *keep)
 
 int bootready_undo(int rootfd, bool dry_run)
 {
-	return undo(rootfd, dry_run, NULL);
+	return undo(rootfd, dry_run, false, NULL);
 }
 
 int bootready_undo_keep(int rootfd, struct keep *keep)
 {
-	return undo(rootfd, false, keep);
+	return undo(rootfd, false, true, keep);
 }

@@ -50,7 +50,8 @@ int bootready_check(int rootfd, const struct bootready_opts *o);
  */
 int bootready_undo(int rootfd, bool dry_run);
 
-/* The same, keeping what the preparation made in keep first (lib/keep.h). */
+/* bootchroot's undo: nothing left by an interrupted run is removed, and what
+ * the preparation made is kept in keep (lib/keep.h) first when keep is set. */
 int bootready_undo_keep(int rootfd, struct keep *keep);
 
 struct profile;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "keep.h"
@@ -26,13 +27,17 @@ struct keep_entry {
 struct keep {
 	int rootfd;
 	int dirfd;
+	int retfd; /* this run's directory in RETIRED_DIR, once made */
 	struct keep_entry *e;
 	size_t n;
+	char **paths; /* every path the undo restored, kept or not */
+	size_t n_paths;
+	size_t n_retired;
 	unsigned back;
 };
 
 /* Remove name in dfd, and what it holds when it is a directory (a few levels). */
-static int remove_at(int dfd, const char *name, int depth)
+int keep_remove_at(int dfd, const char *name, int depth)
 {
 	struct stat st;
 	int r;
@@ -60,7 +65,7 @@ static int remove_at(int dfd, const char *name, int depth)
 		r = 0;
 		while (r == 0 && (de = readdir(d)))
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				r = remove_at(dirfd(d), de->d_name, depth + 1);
+				r = keep_remove_at(dirfd(d), de->d_name, depth + 1);
 		closedir(d);
 		if (r < 0)
 			return r;
@@ -88,7 +93,7 @@ int keep_clean(int rootfd, bool dry_run)
 	dfd = root_open_parent(rootfd, KEEP_DIR, &base);
 	if (dfd < 0)
 		return dfd;
-	r = remove_at(dfd, base, 0);
+	r = keep_remove_at(dfd, base, 0);
 	return r < 0 ? r : 1;
 }
 
@@ -106,6 +111,7 @@ int keep_open(int rootfd, struct keep **ret)
 	if (!k)
 		return -ENOMEM;
 	k->rootfd = rootfd;
+	k->retfd = -1;
 	k->dirfd = root_open(rootfd, KEEP_DIR, O_RDONLY | O_DIRECTORY, 0);
 	if (k->dirfd < 0) {
 		r = k->dirfd;
@@ -123,8 +129,13 @@ void keep_free(struct keep *k)
 	for (size_t i = 0; i < k->n; i++)
 		free(k->e[i].path);
 	free(k->e);
+	for (size_t i = 0; i < k->n_paths; i++)
+		free(k->paths[i]);
+	free(k->paths);
 	if (k->dirfd >= 0)
 		close(k->dirfd);
+	if (k->retfd >= 0)
+		close(k->retfd);
 	keep_clean(k->rootfd, false);
 	free(k);
 }
@@ -159,7 +170,17 @@ int keep_save(struct keep *k, const char *path, bool created)
 	const char *base;
 	char name[16];
 	struct stat st;
+	char **np;
 	int r;
+
+	np = realloc(k->paths, (k->n_paths + 1) * sizeof(*np));
+	if (!np)
+		return -ENOMEM;
+	k->paths = np;
+	k->paths[k->n_paths] = strdup(path);
+	if (!k->paths[k->n_paths])
+		return -ENOMEM;
+	k->n_paths++;
 
 	dfd = root_open_parent(k->rootfd, path, &base);
 	if (dfd == -ENOENT || dfd == -ENOTDIR)
@@ -256,8 +277,14 @@ static int xattrs_of(int dfd, const char *name, char ***ret)
 		return -errno;
 	for (char *a = list; a < list + len; a += strlen(a) + 1) {
 		char value[4096];
-		ssize_t vl = lgetxattr(path, a, value, sizeof(value));
+		ssize_t vl;
 		char **ni;
+
+		/* What an overlay file system notes on its upper layer's copies
+		 * (lib/stage.h) is not the object's own. */
+		if (startswith(a, "trusted.overlay."))
+			continue;
+		vl = lgetxattr(path, a, value, sizeof(value));
 
 		if (vl < 0) {
 			strv_free(items);
@@ -330,7 +357,7 @@ static bool same_content(int adfd, const char *a, int bdfd, const char *b)
 }
 
 /* Whether the object at b (in bdfd) is the same as the kept one, a in adfd. */
-static bool same_object(int adfd, const char *a, int bdfd, const char *b)
+bool keep_same_object(int adfd, const char *a, int bdfd, const char *b)
 {
 	struct stat sa, sb;
 
@@ -359,6 +386,108 @@ static bool same_object(int adfd, const char *a, int bdfd, const char *b)
 	return same_xattrs(adfd, a, bdfd, b);
 }
 
+/* A hard link in this run's RETIRED_DIR to the file or link at base in dfd. */
+static void retire(struct keep *k, int dfd, const char *base)
+{
+	struct stat st;
+	char name[16];
+
+	if (k->retfd < 0 || fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+		return;
+	snprintf(name, sizeof(name), "%06zu", ++k->n_retired);
+	/* Best effort, like keep_save(): without the link the object goes, as
+	 * it would without bootchroot's care. */
+	if (linkat(dfd, base, k->retfd, name, 0) < 0)
+		log_debug_errno(-errno, "cannot retire %s", base);
+}
+
+/* Remove the run directories in RETIRED_DIR older than min_age seconds (all of
+ * them with 0), and RETIRED_DIR itself when it is left empty. */
+int keep_retired_clean(int rootfd, unsigned min_age, bool dry_run)
+{
+	_cleanup_close_ int fd = -1;
+	time_t now = time(NULL);
+	unsigned n = 0, left = 0;
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	fd = root_open(rootfd, RETIRED_DIR, O_RDONLY | O_DIRECTORY, 0);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	d = fdopendir(fd);
+	if (!d)
+		return -errno;
+	fd = -1;
+	while (r == 0 && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (min_age &&
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    st.st_mtime + (time_t)min_age > now) {
+			left++;
+			continue;
+		}
+		n++;
+		if (!dry_run)
+			r = keep_remove_at(dirfd(d), de->d_name, 0);
+	}
+	closedir(d);
+	if (r < 0)
+		return r;
+	if (left == 0 && !dry_run) {
+		r = root_unlink(rootfd, RETIRED_DIR, AT_REMOVEDIR);
+		if (r < 0 && r != -ENOENT && r != -ENOTEMPTY)
+			return r;
+	}
+	return n + (left == 0 && n == 0);
+}
+
+int keep_retire(struct keep *k)
+{
+	char name[32];
+	int r;
+
+	r = keep_retired_clean(k->rootfd, RETIRED_SECS, false);
+	if (r < 0)
+		return r;
+	r = root_mkdir_p(k->rootfd, RETIRED_DIR, 0700);
+	if (r < 0)
+		return r;
+	{
+		_cleanup_close_ int pfd =
+			root_open(k->rootfd, RETIRED_DIR, O_RDONLY | O_DIRECTORY, 0);
+
+		if (pfd < 0)
+			return pfd;
+		/* Unique among runs: the time, and a counter for runs within it. */
+		for (unsigned i = 0;; i++) {
+			snprintf(name, sizeof(name), "%lld.%u", (long long)time(NULL), i);
+			if (mkdirat(pfd, name, 0700) == 0)
+				break;
+			if (errno != EEXIST || i > 1000)
+				return -errno;
+		}
+		k->retfd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (k->retfd < 0)
+			return -errno;
+	}
+	for (size_t i = 0; i < k->n_paths; i++) {
+		_cleanup_close_ int dfd = -1;
+		const char *base;
+
+		dfd = root_open_parent(k->rootfd, k->paths[i], &base);
+		if (dfd >= 0)
+			retire(k, dfd, base);
+	}
+	return 0;
+}
+
 int keep_finish(struct keep *k)
 {
 	for (size_t i = 0; i < k->n; i++) {
@@ -371,8 +500,10 @@ int keep_finish(struct keep *k)
 		dfd = root_open_parent(k->rootfd, e->path, &base);
 		if (dfd < 0)
 			continue;
-		if (!same_object(k->dirfd, e->name, dfd, base))
+		if (!keep_same_object(k->dirfd, e->name, dfd, base))
 			continue;
+		/* The new object lived a moment: a client may have its handle. */
+		retire(k, dfd, base);
 		/* One rename: a reader sees the new object or the old one, both
 		 * complete and the same. */
 		if (renameat(k->dirfd, e->name, dfd, base) < 0)

@@ -24,6 +24,20 @@
  */
 #define KEEP_DIR "/var/lib/pxeroot/keep"
 
+/*
+ * The objects the new preparation replaces or removes (the distribution's files
+ * that the undo restored for the command, and new objects that keep_finish()
+ * swaps for kept ones) are not the tree's any more, but an NFS client or server
+ * that looked them up while the command ran may still name them by handle (an
+ * NFS server's own cache of names can hold one for a minute). Each gets a hard
+ * link in a directory of RETIRED_DIR named after the run, so that such a reader
+ * finds the complete old object, not ESTALE, until it looks the path up again.
+ * A later run removes the directories older than RETIRED_SECS; mkbootready
+ * --undo removes them all. Images (bootchroot --image) leave RETIRED_DIR out.
+ */
+#define RETIRED_DIR "/var/lib/pxeroot/retired"
+#define RETIRED_SECS 600
+
 struct keep;
 
 /* Make an empty KEEP_DIR in the tree (removing one left behind). */
@@ -48,11 +62,30 @@ int keep_take_dir(struct keep *k, const char *path, int dfd, const char *base,
 		  mode_t mode);
 
 /*
+ * After the command, before the new preparation: link every path the undo
+ * restored, as the command left it, into a new run directory of RETIRED_DIR
+ * (removing the ones older than RETIRED_SECS).
+ */
+int keep_retire(struct keep *k);
+
+/* Remove RETIRED_DIR's run directories older than min_age seconds (0: all) and
+ * RETIRED_DIR once empty. Returns how many were (or, dry_run, would be)
+ * removed, counting an empty RETIRED_DIR as one. */
+int keep_retired_clean(int rootfd, unsigned min_age, bool dry_run);
+
+/*
  * After the new preparation: rename each kept file or link back over its path
  * when the object there is the same, then remove KEEP_DIR. Returns how many
  * paths have their old inode again (directories included).
  */
 int keep_finish(struct keep *k);
+
+/* Remove name in dfd, with what it holds when it is a directory (depth: 0). */
+int keep_remove_at(int dfd, const char *name, int depth);
+
+/* Whether two objects are the same: type, content or link target, mode, owner
+ * and extended attributes. */
+bool keep_same_object(int adfd, const char *a, int bdfd, const char *b);
 
 /* Remove a KEEP_DIR left in the tree; 1 when there was one, 0 when not. */
 int keep_clean(int rootfd, bool dry_run);

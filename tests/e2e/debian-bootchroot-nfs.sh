@@ -6,9 +6,10 @@
 # nfs-ganesha (NFSv4); two clients boot from it (one boot each for the whole
 # test) and read every file of /etc and a sample of /usr/lib in a loop,
 # logging every error; meanwhile bootchroot installs a package from the Debian
-# archive with apt-get in the tree (and waits 25 s, as clients read the tree
-# with its preparation undone). No client may see a stale file handle or
-# an I/O error, both must keep running to a clean poweroff, the package must be
+# archive with apt-get in the tree (and waits 25 s; staged, lib/stage.h, the
+# clients never see the preparation undone, and each client's root is an
+# overlay over NFS, which turns a replaced object into ESTALE for good). No
+# client may see a stale file handle or an I/O error, both must keep running to a clean poweroff, the package must be
 # visible to them afterwards, and every prepared path that the command did not
 # change must have its old inode.
 # timeout: 1800

@@ -1,6 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bootchroot on a prepared tree gives every prepared path that did not change
+# bootchroot --in-place (the preparation undone in the tree itself, not in a
+# staging overlay: bootchroot-stage) on a prepared tree gives every prepared
+# path that did not change
 # its old inode back (an NFS client's handle to it stays good): with a command
 # that changes nothing, every path the preparation touched (files, links, the
 # directories it made) has the same inode after; while the command runs, each
@@ -67,7 +69,7 @@ ok "a second mkbootready writes nothing: every inode is the same"
 
 # While the command runs, the prepared objects are alive in the keep
 # directory: each held file or link has a second link.
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c 'sleep 3' &
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/sh -c 'sleep 3' &
 bc=$!
 for _ in $(seq 1 50); do [ -d "$tree/var/lib/pxeroot/keep" ] && break; sleep 0.1; done
 sleep 1
@@ -85,13 +87,13 @@ diff -u "$T/prepared" "$T/listing" || fail "the tree differs after bootchroot"
 prep --check "$tree" >/dev/null || fail "--check fails after bootchroot"
 ok "bootchroot -- sleep: every prepared path has its old inode; the tree is the same; --check passes"
 
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/true
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/true
 inodes >"$T/ino.after"
 diff -u "$T/ino.prepared" "$T/ino.after" || fail "bootchroot -- true changed inodes"
 ok "bootchroot -- true: every prepared path has its old inode"
 
 # The command edits one prepared file (fstab, which the preparation rewrites).
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c \
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/sh -c \
 	'echo "proc-test /mnt/pxeroot-test tmpfs defaults 0 0" >>/etc/fstab'
 grep -q '^proc-test /mnt/pxeroot-test tmpfs' "$tree/etc/fstab" || fail "the command's line is not in fstab"
 grep -q '^# pxeroot: writable in RAM' "$tree/etc/fstab" || fail "fstab is not prepared"
@@ -104,7 +106,7 @@ ok "a command that edits fstab: fstab has its line and is prepared, the only new
 
 # A bootchroot killed during its command leaves the tree undone and a keep
 # directory: --check names it, --undo removes it with the rest.
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c 'exec sleep 60' &
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/sh -c 'exec sleep 60' &
 bc=$!
 for _ in $(seq 1 100); do [ -d "$tree/var/lib/pxeroot/keep" ] && [ ! -e "$tree/var/lib/pxeroot/journal" ] && break; sleep 0.1; done
 sleep 0.5
@@ -126,7 +128,7 @@ ok "--undo after a killed bootchroot removes the keep directory: the tree is the
 
 # And mkbootready removes one too.
 prep "$tree"
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c 'exec sleep 60' &
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/sh -c 'exec sleep 60' &
 bc=$!
 for _ in $(seq 1 100); do [ -d "$tree/var/lib/pxeroot/keep" ] && [ ! -e "$tree/var/lib/pxeroot/journal" ] && break; sleep 0.1; done
 sleep 0.5

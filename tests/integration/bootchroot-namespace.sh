@@ -73,8 +73,10 @@ expect_exit 1 mkbootready -q "$tree" 2>/dev/null
 wait "$first"
 ok "a second bootchroot or mkbootready on the same tree is refused"
 
-# kill -9 of bootchroot: what runs inside dies with it.
-bootchroot -q --idmap-domain example.org "$tree" -- /bin/sh -c "exec sleep $killed" &
+# kill -9 of bootchroot: what runs inside dies with it. In place, so that the
+# tree itself is left undone (a staged run leaves it untouched:
+# bootchroot-stage).
+bootchroot -q --in-place --idmap-domain example.org "$tree" -- /bin/sh -c "exec sleep $killed" &
 bc=$!
 # (Anchored: bootchroot's own command line holds the same words.)
 for _ in $(seq 1 300); do pgrep -f "^sleep $killed" >/dev/null && break; sleep 0.1; done

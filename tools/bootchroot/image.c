@@ -13,6 +13,7 @@
 
 #include "bootchroot.h"
 #include "hash.h"
+#include "keep.h"
 #include "log.h"
 #include "util.h"
 
@@ -151,18 +152,20 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	{
 		_cleanup_free_ char *alg = strndup(comp, strcspn(comp, ":"));
 		const char *level = strchr(comp, ':');
-		char *argv[] = { "mksquashfs", (char *)sysroot,
-				 tmp,	       "-noappend",
-				 "-quiet",     "-no-progress",
-				 "-comp",      alg,
-				 NULL,	       NULL,
-				 NULL };
+		/* The retired objects (lib/keep.h) are for the tree's NFS
+		 * clients only. */
+		char *argv[] = {
+			"mksquashfs", (char *)sysroot,	       tmp,	"-noappend",
+			"-quiet",     "-no-progress",	       "-comp", alg,
+			"-e",	      (char *)RETIRED_DIR + 1, NULL,	NULL,
+			NULL
+		};
 
 		if (!alg)
 			return -ENOMEM;
 		if (level) {
-			argv[8] = "-Xcompression-level";
-			argv[9] = (char *)level + 1;
+			argv[10] = "-Xcompression-level";
+			argv[11] = (char *)level + 1;
 		}
 
 		log_info("building %s", tmp);

@@ -16,6 +16,7 @@
 #include "bootchroot.h"
 #include "bootready.h"
 #include "keep.h"
+#include "stage.h"
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
@@ -50,6 +51,8 @@ static void usage(void)
 	       "  -p, --profile NAME         profile for mkbootready (default: from os-release)\n"
 	       "      --idmap-domain NAME    NFSv4 ID-mapping domain (default: this host's)\n"
 	       "      --no-prepare           neither undo nor redo mkbootready's preparation\n"
+	       "      --in-place             undo the preparation in SYSROOT itself, not in\n"
+	       "                             a staging overlay (clients see the undone tree)\n"
 	       "  -v, --verbose              say more\n"
 	       "  -q, --quiet                print errors only\n"
 	       "  -h, --help                 show this help and exit\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_INITRAMFS_CMD,
 	OPT_IDMAP,
 	OPT_NO_PREPARE,
+	OPT_IN_PLACE,
 	OPT_PRUNE,
 	OPT_KEEP,
 	OPT_STATUS_FILE,
@@ -172,6 +176,7 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "idmap-domain", required_argument, NULL, OPT_IDMAP },
 		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
+		{ "in-place", no_argument, NULL, OPT_IN_PLACE },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
@@ -192,14 +197,15 @@ int main(int argc, char **argv)
 	const char *src_tree = NULL;
 	bool rollback = false, prepare = true, was_prepared, policy = false,
 	     prune = false;
-	bool prune_opt = false;
+	bool prune_opt = false, in_place = false;
 	struct prune_opts po = { 0 };
 	char *status_files[16] = { 0 };
 	size_t nstatus = 0;
 	_cleanup_free_ char *kbefore = NULL, *kafter = NULL, *saved_domain = NULL;
 	_cleanup_(profile_freep) struct profile *profile = NULL;
 	_cleanup_(keep_freep) struct keep *keep = NULL;
-	int c, r, rootfd, status;
+	_cleanup_(stage_freep) struct stage *stage = NULL;
+	int c, r, rootfd, workfd, status;
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -227,6 +233,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_NO_PREPARE:
 			prepare = false;
+			break;
+		case OPT_IN_PLACE:
+			in_place = true;
 			break;
 		case OPT_PRUNE:
 			prune = true;
@@ -334,36 +343,66 @@ int main(int argc, char **argv)
 	if (prepare && !bo.idmap_domain &&
 	    bootready_saved_domain(rootfd, &saved_domain) == 0)
 		bo.idmap_domain = saved_domain;
+	/* What a killed bootchroot left beside the tree: finished or dropped. */
+	r = stage_recover(rootfd, false);
+	if (r < 0)
+		return log_errno(r,
+				 "cannot recover what an interrupted bootchroot left "
+				 "beside %s",
+				 co.sysroot),
+		       EXIT_FAILURE;
+	if (r == 2)
+		log_notice("finished merging the changes of an interrupted bootchroot "
+			   "into %s",
+			   co.sysroot);
+	else if (r == 1)
+		log_notice("dropped the staged changes of a bootchroot interrupted "
+			   "before its merge: %s is as it was",
+			   co.sysroot);
+	workfd = rootfd;
+	if (prepare && was_prepared && !copy_to && !in_place) {
+		/* Clients running from the tree see only the result (lib/stage.h). */
+		r = stage_open(rootfd, &stage, &workfd);
+		if (r < 0) {
+			log_notice("cannot stage the maintenance of %s (%s): undoing its "
+				   "preparation in place",
+				   co.sysroot, strerror(-r));
+			workfd = rootfd;
+		}
+	}
 	if (prepare && was_prepared) {
 		/* Package tools see the tree as its distribution made it. */
 		int lvl = log_get_level();
 
-		/* What the preparation made stays alive, for NFS clients that hold
-		 * handles to it, and comes back where nothing changed. */
-		r = keep_open(rootfd, &keep);
-		if (r < 0)
-			return log_errno(r, "cannot make %s in %s", KEEP_DIR, co.sysroot),
-			       EXIT_FAILURE;
+		/* In place, what the preparation made stays alive, for NFS clients
+		 * that hold handles to it, and comes back where nothing changed. */
+		if (!stage) {
+			r = keep_open(rootfd, &keep);
+			if (r < 0)
+				return log_errno(r, "cannot make %s in %s", KEEP_DIR,
+						 co.sysroot),
+				       EXIT_FAILURE;
+		}
 		log_set_level(LOG_LEVEL_WARNING);
-		r = bootready_undo_keep(rootfd, keep);
+		r = bootready_undo_keep(workfd, keep);
 		log_set_level(lvl);
 		if (r < 0)
 			return EXIT_FAILURE;
 		log_info("undid the preparation (%d paths)", r);
 	}
-	r = kernel_state(rootfd, &kbefore);
+	r = kernel_state(workfd, &kbefore);
 	if (r < 0)
 		return log_errno(r, "cannot list the tree's kernels"), EXIT_FAILURE;
 	if (strcmp(profile->offline, "policy-rc.d") == 0) {
-		r = policy_install(rootfd, &policy);
+		r = policy_install(workfd, &policy);
 		if (r < 0)
 			return log_errno(r, "cannot write %s", POLICY_RC_D), EXIT_FAILURE;
 		co.policy_rc_d = policy;
 	}
 
-	status = chroot_run(rootfd, &co);
+	status = chroot_run(workfd, &co);
 	if (policy)
-		policy_remove(rootfd);
+		policy_remove(workfd);
 	if (status < 0) {
 		log_errno(status, "cannot run the command in %s", co.sysroot);
 		status = 1;
@@ -371,6 +410,12 @@ int main(int argc, char **argv)
 		log_error("the command exited with status %d", status);
 	}
 
+	if (stage && status) {
+		/* A staged failure is dropped whole: the tree never saw it. */
+		log_error("nothing of the failed command is kept: %s is as it was",
+			  co.sysroot);
+		return status > 255 ? 1 : status;
+	}
 	if (copy_to && status) {
 		/* Nothing half done under the new name: the copy goes. */
 		log_error("not making %s: the command failed", copy_to);
@@ -382,7 +427,14 @@ int main(int argc, char **argv)
 		if (lvl < LOG_LEVEL_INFO)
 			log_set_level(MIN(lvl, LOG_LEVEL_WARNING));
 		bo.keep = keep;
-		r = bootready_prepare(rootfd, &bo);
+		/* What the command leaves at the restored paths stays alive a
+		 * while too, for readers that looked it up meanwhile. */
+		if (keep && (r = keep_retire(keep)) < 0)
+			log_warn_errno(r,
+				       "cannot keep the replaced files in %s: NFS "
+				       "clients may see stale handles",
+				       RETIRED_DIR);
+		r = bootready_prepare(workfd, &bo);
 		log_set_level(lvl);
 		if (r < 0) {
 			log_error("cannot prepare %s again: run mkbootready on it",
@@ -400,6 +452,18 @@ int main(int argc, char **argv)
 				       EXIT_FAILURE;
 			log_info("%d prepared paths unchanged, with the same inode", r);
 		}
+	}
+	if (stage) {
+		r = stage_commit(stage);
+		if (r < 0) {
+			log_error("the merge into %s stopped: bootchroot or mkbootready "
+				  "on it finishes it",
+				  co.sysroot);
+			/* The stage directory stays, marked, for that. */
+			stage_keep(stage);
+			return EXIT_FAILURE;
+		}
+		log_info("merged the command's changes: %d objects in the tree", r);
 	}
 	if (copy_to) {
 		r = tree_copy_commit(&copy_tmp, copy_to);
