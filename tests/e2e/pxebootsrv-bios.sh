@@ -150,7 +150,7 @@ else
 	fail "the installer entry's kernel did not get the preseed URL"
 fi
 lan_stop install
-if lan_wait local 'LOCAL-DISK-BOOTED'; then
+if lan_wait local 'LOCAL-DISK-BOOTED' && lan_console_has local 'Booting from SAN device 0x80'; then
 	ok "BIOS, iPXE menu, a host's local disk entry: the disk's boot sector ran in $LAN_SECS s"
 else
 	_lan_show local
@@ -194,8 +194,9 @@ t0=$SECONDS
 lan_client pxelinux bios 52:54:00:77:00:05
 lan_client pxehost bios $mac_host
 cp "$T/disk.img" "$T/disk2.img"
-lan_client pxelocal bios $mac_local -drive "file=$T/disk2.img,format=raw,if=ide" -boot order=nc
-if lan_wait pxelocal 'LOCAL-DISK-BOOTED'; then
+lan_client pxelocal bios $mac_local -drive "file=$T/disk2.img,format=raw,if=ide" \
+	-boot order=nc
+if lan_wait pxelocal 'LOCAL-DISK-BOOTED' && lan_console_has pxelocal 'PXELINUX'; then
 	ok "BIOS, pxelinux, a host's local disk entry (LOCALBOOT 0): the disk's boot sector ran in $LAN_SECS s"
 else
 	_lan_show pxelocal
