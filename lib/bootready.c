@@ -191,6 +191,14 @@ static int leftovers(int rootfd, enum run_mode mode, bool quiet, bool keeping)
 		found[n++] = KEEP_DIR;
 	if (!keeping && stage_recover(rootfd, true) > 0)
 		found[n++] = stage_dir;
+	/* Objects bootchroot retired long enough ago go quietly (lib/keep.h):
+	 * they are no part of the tree, and without a later bootchroot they
+	 * would stay. */
+	if (!keeping && mode == RUN_APPLY) {
+		r = keep_retired_clean(rootfd, RETIRED_SECS, false);
+		if (r < 0)
+			return log_errno(r, "cannot remove %s", RETIRED_DIR);
+	}
 	if (n == 0 && mode == RUN_CHECK && !quiet)
 		printf("leftovers: ready\n");
 	for (size_t i = 0; i < n; i++) {

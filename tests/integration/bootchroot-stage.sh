@@ -76,6 +76,13 @@ find "$tree/var/lib/pxeroot/retired" -inum "$old_fstab" | grep . >/dev/null ||
 	fail "the old fstab is not kept in the retired directory"
 mkbootready -q --idmap-domain example.org --check "$tree" || fail "--check fails after the fstab edit"
 ok "a command that edits fstab: fstab has its line, is prepared, and is the only new object; the old one is retired"
+# mkbootready leaves a fresh retired run alone and removes one ten minutes old.
+mkbootready -q --idmap-domain example.org "$tree"
+[ -n "$(ls -A "$tree/var/lib/pxeroot/retired")" ] || fail "mkbootready removed a fresh retired run"
+touch -d '-11 minutes' "$tree"/var/lib/pxeroot/retired/*
+mkbootready -q --idmap-domain example.org "$tree"
+[ ! -e "$tree/var/lib/pxeroot/retired" ] || fail "mkbootready left a retired run older than ten minutes"
+ok "mkbootready keeps a fresh retired run and removes one older than ten minutes"
 inodes >"$T/ino.prepared"
 
 # 4. Files, links and directories made, removed and replaced.
