@@ -32,12 +32,13 @@ static void usage(void)
 {
 	printf("Usage: pxeroot-helper nfs-mount [OPTIONS] SERVER PATH DIR\n"
 	       "\n"
-	       "Mount SERVER:PATH on DIR, read-only.\n"
+	       "Mount SERVER:PATH on DIR, read-only unless -w.\n"
 	       "\n"
 	       "  -V, --vers VERS      auto (4.2, 4.1, 4.0, then 3), 3, 4, 4.0, 4.1 or 4.2\n"
 	       "  -o, --options OPTS   more NFS options, comma separated\n"
 	       "  -p, --port PORT      the server's NFS port (default 2049 for v4, rpcbind for v3)\n"
 	       "  -t, --timeout SECS   give up one attempt after SECS (default 30)\n"
+	       "  -w, --read-write     mount read-write (a root of its own, rw)\n"
 	       "  -h, --help\n");
 }
 
@@ -59,7 +60,7 @@ static bool has_option(const char *opts, const char *name)
 
 /* mount(2) in a child, so that a server that never answers costs only timeout. */
 static int mount_with_timeout(const char *src, const char *dir, const char *type,
-			      const char *data, unsigned int timeout)
+			      unsigned long flags, const char *data, unsigned int timeout)
 {
 	struct timespec start, now;
 	int status;
@@ -68,7 +69,7 @@ static int mount_with_timeout(const char *src, const char *dir, const char *type
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		if (mount(src, dir, type, MS_RDONLY, data) < 0)
+		if (mount(src, dir, type, flags, data) < 0)
 			_exit(errno > 0 && errno < 126 ? errno : EIO);
 		_exit(0);
 	}
@@ -106,11 +107,13 @@ int nfs_mount_main(int argc, char **argv)
 					      { "options", required_argument, NULL, 'o' },
 					      { "port", required_argument, NULL, 'p' },
 					      { "timeout", required_argument, NULL, 't' },
+					      { "read-write", no_argument, NULL, 'w' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	static const char *const v4[] = { "4.2", "4.1", "4.0" };
 	const char *vers = "auto", *extra = "", *server, *path, *dir;
 	unsigned int port = 0, timeout = 30;
+	unsigned long flags = MS_RDONLY;
 	struct endpoint ep;
 	struct attempt tried[4];
 	size_t ntried = 0;
@@ -120,7 +123,7 @@ int nfs_mount_main(int argc, char **argv)
 	int o, r;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "V:o:p:t:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "V:o:p:t:wh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'V':
 			vers = optarg;
@@ -139,6 +142,9 @@ int nfs_mount_main(int argc, char **argv)
 				log_error("invalid timeout '%s'", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'w':
+			flags = 0;
 			break;
 		case 'h':
 			usage();
@@ -229,7 +235,8 @@ int nfs_mount_main(int argc, char **argv)
 		}
 		log_debug("mount -t %s -o %s %s %s", is3 ? "nfs" : "nfs4", data, src,
 			  dir);
-		r = mount_with_timeout(src, dir, is3 ? "nfs" : "nfs4", data, timeout);
+		r = mount_with_timeout(src, dir, is3 ? "nfs" : "nfs4", flags, data,
+				       timeout);
 		if (r == 0) {
 			printf("nfs%s %s\n", list[i], data);
 			return 0;

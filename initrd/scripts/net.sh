@@ -51,6 +51,135 @@ ether_ifaces() {
 	done
 }
 
+# wait_dev DEV: until the interface exists, up to the link timeout.
+wait_dev() {
+	_wd=$(($(now_s) + PX_LINK_TIMEOUT))
+	while [ ! -e "/sys/class/net/$1" ]; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="no network interface $1 among: $(ls /sys/class/net | tr '\n' ' ')"
+			return 1
+		fi
+		usleep 200000
+	done
+	return 0
+}
+
+# Is DEV one the command line builds (vlan=, bond=, bridge=)?
+is_built() {
+	for _b in $PX_VLAN $PX_BOND $PX_BRIDGE; do
+		[ "${_b%%:*}" = "$1" ] && return 0
+	done
+	return 1
+}
+
+# enslave MASTER PORT,PORT...: the ports join the bond or bridge, and go up.
+enslave() {
+	for _p in $(echo "$2" | tr ',' ' '); do
+		wait_dev "$_p" || return 1
+		ip link set "$_p" down
+		if ! ip link set "$_p" master "$1" 2>>"$BOOT_LOG"; then
+			ERR="cannot add $_p to $1"
+			return 2
+		fi
+		ip link set "$_p" up
+	done
+	return 0
+}
+
+# ifname=, bond=, vlan=, bridge= (in that order: a VLAN may sit on a bond, a
+# bridge on either) with the kernel's own interfaces: BusyBox ip and sysfs.
+build_links() {
+	for _r in $PX_IFNAME; do
+		_name=${_r%%=*}
+		_mac=${_r#*=}
+		_dev=
+		_wd=$(($(now_s) + PX_LINK_TIMEOUT))
+		while :; do
+			for _i in $(ether_ifaces); do
+				[ "$(cat "/sys/class/net/$_i/address" 2>/dev/null)" = "$_mac" ] && _dev=$_i && break
+			done
+			[ -n "$_dev" ] && break
+			if [ "$(now_s)" -ge "$_wd" ]; then
+				ERR="ifname=$_name:$_mac: no interface with MAC $_mac"
+				return 1
+			fi
+			usleep 200000
+		done
+		[ "$_dev" = "$_name" ] && continue
+		ip link set "$_dev" down
+		if ! ip link set "$_dev" name "$_name" 2>>"$BOOT_LOG"; then
+			ERR="ifname=$_name:$_mac: cannot rename $_dev to $_name"
+			return 2
+		fi
+		log "network: $_dev renamed $_name ($_mac)"
+	done
+	for _b in $PX_BOND; do
+		_name=${_b%%:*}
+		_rest=${_b#*:}
+		_slaves=${_rest%%:*}
+		_rest=${_rest#*:}
+		_opts=${_rest%%:*}
+		_mtu=${_rest#*:}
+		modprobe -q bonding max_bonds=0 2>/dev/null
+		# Already built by an earlier try of this step.
+		[ -e "/sys/class/net/$_name" ] && continue
+		if ! ip link add "$_name" type bond 2>>"$BOOT_LOG"; then
+			ERR="bond=$_name: cannot create the bond (no bonding module: add it with mkbootimage --modules bonding)"
+			return 2
+		fi
+		# Options go in while the bond is down and has no slaves (mode needs it).
+		for _o in $(echo "$_opts" | tr ',' ' '); do
+			_k=${_o%%=*}
+			_v=$(echo "${_o#*=}" | tr ';' ' ')
+			if [ "$_k" = arp_ip_target ]; then
+				for _t in $_v; do echo "+$_t" >"/sys/class/net/$_name/bonding/arp_ip_target"; done
+			elif ! echo "$_v" >"/sys/class/net/$_name/bonding/$_k" 2>>"$BOOT_LOG"; then
+				ERR="bond=$_name: the bonding driver refuses $_o"
+				return 2
+			fi
+		done
+		enslave "$_name" "$_slaves" || return $?
+		[ -n "$_mtu" ] && ip link set "$_name" mtu "$_mtu"
+		ip link set "$_name" up
+		log "network: bond $_name over $_slaves ($_opts)"
+	done
+	for _v in $PX_VLAN; do
+		_name=${_v%%:*}
+		_rest=${_v#*:}
+		_phys=${_rest%%:*}
+		_id=${_rest#*:}
+		modprobe -q 8021q 2>/dev/null
+		# Already built by an earlier try of this step.
+		[ -e "/sys/class/net/$_name" ] && continue
+		wait_dev "$_phys" || return 1
+		ip link set "$_phys" up
+		if ! ip link add link "$_phys" name "$_name" type vlan id "$_id" 2>>"$BOOT_LOG"; then
+			ERR="vlan=$_name:$_phys: cannot create VLAN $_id (no 8021q module in the initramfs)"
+			return 2
+		fi
+		ip link set "$_name" up
+		log "network: VLAN $_id on $_phys as $_name"
+	done
+	for _br in $PX_BRIDGE; do
+		_name=${_br%%:*}
+		_ports=${_br#*:}
+		modprobe -q bridge 2>/dev/null
+		# Already built by an earlier try of this step.
+		[ -e "/sys/class/net/$_name" ] && continue
+		if ! ip link add "$_name" type bridge 2>>"$BOOT_LOG"; then
+			ERR="bridge=$_name: cannot create the bridge (no bridge module: add it with mkbootimage --modules bridge)"
+			return 2
+		fi
+		# No spanning tree and no forward delay: the boot must not wait 30 s.
+		echo 0 >"/sys/class/net/$_name/bridge/stp_state" 2>/dev/null
+		echo 0 >"/sys/class/net/$_name/bridge/forward_delay" 2>/dev/null
+		enslave "$_name" "$_ports" || return $?
+		ip link set "$_name" up
+		log "network: bridge $_name over $_ports"
+	done
+	return 0
+}
+
 has_carrier() {
 	[ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" = 1 ]
 }
@@ -61,9 +190,13 @@ pick_interface() {
 	_deadline=$(($(now_s) + PX_LINK_TIMEOUT))
 	IFACE=
 	while :; do
-		if [ -n "$PX_BOOTIF" ]; then
+		if [ -n "$PX_BOOTIF" ] && ! is_built "$PX_IP_DEV"; then
 			for _i in $(ether_ifaces); do
 				[ "$(cat "/sys/class/net/$_i/address")" = "$PX_BOOTIF" ] && IFACE=$_i
+			done
+			# The booted NIC in a bond or a bridge: the address goes on that.
+			while [ -n "$IFACE" ] && [ -e "/sys/class/net/$IFACE/master" ]; do
+				IFACE=$(basename "$(readlink "/sys/class/net/$IFACE/master")")
 			done
 		elif [ -n "$PX_IP_DEV" ]; then
 			[ -e "/sys/class/net/$PX_IP_DEV" ] && IFACE=$PX_IP_DEV
@@ -96,9 +229,15 @@ pick_interface() {
 		fi
 		usleep 200000
 	done
-	# The interfaces that were brought up to look for a link go down again.
+	# The interfaces that were brought up to look for a link go down again,
+	# but those the command line uses stay up.
 	for _i in $(ether_ifaces); do
-		[ "$_i" = "$IFACE" ] || ip link set "$_i" down 2>/dev/null
+		[ "$_i" = "$IFACE" ] && continue
+		[ -e "/sys/class/net/$_i/master" ] && continue
+		case " $PX_IP_MORE $PX_VLAN " in
+		*" $_i:"* | *":$_i:"*) continue ;;
+		esac
+		ip link set "$_i" down 2>/dev/null
 	done
 	log "network: $IFACE ($(cat "/sys/class/net/$IFACE/address")) has a link"
 	return 0
@@ -141,9 +280,93 @@ mask_to_prefix() {
 	echo "$_p"
 }
 
+# BOOTIF chose another interface than the command line's boot interface: the
+# configuration given for the one it chose applies to it, and the other's
+# moves to the others.
+swap_boot_config() {
+	CHOSEN_BY=$PX_IP_WHY
+	[ -n "$PX_BOOTIF" ] && [ "$IFACE" != "$PX_IP_DEV" ] || return 0
+	CHOSEN_BY="BOOTIF=$PX_BOOTIF (the interface the firmware booted from)"
+	[ -n "$PX_IP_DEV" ] || return 0
+	_more=
+	_mine=
+	for _m in $PX_IP_MORE; do
+		if [ "${_m%%:*}" = "$IFACE" ]; then
+			_mine=$_m
+		else
+			_more="$_more $_m"
+		fi
+	done
+	[ -n "$_mine" ] || return 0
+	case $PX_IP in
+	static) _more="$_more $PX_IP_DEV:static:$PX_IP_ADDR/$PX_IP_PREFIX" ;;
+	*) _more="$_more $PX_IP_DEV:$PX_IP" ;;
+	esac
+	PX_IP_MORE=${_more# }
+	_rest=${_mine#*:}
+	PX_IP=${_rest%%:*}
+	PX_IP_ADDR= PX_IP_PREFIX= PX_IP_GW= PX_IP_PEER=
+	if [ "$PX_IP" = static ]; then
+		_a=${_rest#*:}
+		PX_IP_ADDR=${_a%/*}
+		PX_IP_PREFIX=${_a#*/}
+	fi
+	PX_IP_DEV=$IFACE
+	return 0
+}
+
+# The other interfaces ip= and ethN= name: an address each, no routes.
+configure_more() {
+	OTHERS=
+	for _m in $PX_IP_MORE; do
+		_dev=${_m%%:*}
+		_rest=${_m#*:}
+		_how=${_rest%%:*}
+		[ "$_how" = off ] && continue
+		wait_dev "$_dev" || return 1
+		ip link set "$_dev" up
+		ip addr flush dev "$_dev" 2>/dev/null
+		case $_how in
+		dhcp)
+			_env=$PXRUN/dhcp-$_dev.env
+			rm -f "$_env"
+			_t=$PX_DHCP_TIMEOUT
+			_try=1
+			while [ ! -s "$_env" ] && [ "$_try" -le "$PX_DHCP_TRIES" ]; do
+				log "network: DHCP on $_dev, try $_try of $PX_DHCP_TRIES"
+				PXROOT_DHCP_ENV=$_env udhcpc -i "$_dev" -f -q -n -t 1 -T "$_t" \
+					-s "$PXLIB/udhcpc.script" -V pxeroot >>"$BOOT_LOG" 2>&1
+				_try=$((_try + 1))
+				_t=$((_t * 2))
+				[ "$_t" -gt 60 ] && _t=60
+			done
+			if [ ! -s "$_env" ]; then
+				ERR="no DHCP answer on $_dev after $PX_DHCP_TRIES tries (ip=$_dev:dhcp)"
+				return 1
+			fi
+			_a=$(
+				. "$_env"
+				echo "$dhcp_ip/${dhcp_mask:-$(mask_to_prefix "$dhcp_subnet")}"
+			)
+			;;
+		*) _a=${_rest#*:} ;;
+		esac
+		if ! ip addr add "$_a" dev "$_dev" 2>>"$BOOT_LOG"; then
+			ERR="cannot set address $_a on $_dev"
+			return 2
+		fi
+		log "network: $_dev $_a ($_how)"
+		OTHERS="$OTHERS $_dev=$_a"
+	done
+	OTHERS=${OTHERS# }
+	return 0
+}
+
 setup_network() {
 	_t0=$(now)
+	build_links || return $?
 	pick_interface || return 1
+	swap_boot_config
 	[ -n "$PX_IP_MAC" ] && ip link set "$IFACE" address "$PX_IP_MAC"
 	[ -n "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$PX_IP_MTU"
 	dhcp_ip= dhcp_mask= dhcp_subnet= dhcp_router= dhcp_dns= dhcp_domain= dhcp_search=
@@ -157,6 +380,12 @@ setup_network() {
 		# gateway= on the command line wins over the DHCP router.
 		_gw=${PX_IP_GW:-${dhcp_router%% *}}
 		_dns="$PX_IP_DNS${PX_IP_DNS:+ }$dhcp_dns"
+		# rd.peerdns=0: the command line's DNS only.
+		if [ "$PX_PEERDNS" = 0 ]; then
+			_dns=$PX_IP_DNS
+			dhcp_domain=
+			dhcp_search=
+		fi
 		_host=${PX_IP_HOSTNAME:-$dhcp_hostname}
 		[ -n "$dhcp_mtu" ] && [ -z "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$dhcp_mtu"
 	else
@@ -184,10 +413,13 @@ setup_network() {
 	mkdir -p /etc
 	cp "$PXRUN/resolv.conf" /etc/resolv.conf
 	[ -n "$_host" ] && hostname "$_host"
+	configure_more || return $?
 
 	# The lease, for the real system (doc/initramfs.md: /run/pxeroot/net.env).
 	write_env "$PXRUN/net.env" \
 		INTERFACE "$IFACE" \
+		CHOSEN_BY "$CHOSEN_BY" \
+		OTHER_INTERFACES "$OTHERS" \
 		MAC "$(cat "/sys/class/net/$IFACE/address")" \
 		METHOD "$PX_IP" \
 		ADDRESS "$ADDR" \
@@ -208,6 +440,7 @@ setup_network() {
 		LEASE_TIME "$dhcp_lease" \
 		LEASE_START "$(date +%s)" \
 		LEASE_UPTIME "$(now)"
+	log "network: $IFACE chosen by $CHOSEN_BY"
 	log "network: $IFACE $ADDR/$_prefix${_gw:+ via $_gw} (${PX_IP}${dhcp_lease:+, lease $dhcp_lease s}${dhcp_serverid:+ from $dhcp_serverid}) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
 	return 0
 }

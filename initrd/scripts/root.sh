@@ -68,8 +68,11 @@ mount_fs() {
 }
 
 nfs_try() {
+	_rw=
+	# rw: the tree is this client's own root, written in place.
+	[ "$PX_ROOT_RW" = 1 ] && [ -z "$PX_IMAGE" ] && _rw=-w
 	"$HELPER" nfs-mount -V "$PX_NFS_VERS" ${PX_PORT:+-p "$PX_PORT"} \
-		${PX_NFS_OPTS:+-o "$PX_NFS_OPTS"} -t 30 \
+		${PX_NFS_OPTS:+-o "$PX_NFS_OPTS"} -t 30 $_rw \
 		"$PX_SERVER" "$_nfs_path" "$_nfs_dir" >"$PXRUN/nfs.out" 2>"$PXRUN/nfs.err" && return 0
 	ERR=$(helper_msg "$PXRUN/nfs.err")
 	return 1

@@ -83,16 +83,25 @@ make_writable() {
 		;;
 	none)
 		_rc=0
-		if ! mount --bind "$LOWER" "$NEWROOT" || ! mount -o remount,bind,ro "$NEWROOT"; then
-			ERR="cannot bind-mount the root on $NEWROOT"
+		WRITABLE=none
+		if [ "$PX_ROOT_RW" = 1 ]; then
+			# rw: the NFS tree itself, read-write, as the kernel's nfsroot.
+			if [ "$PX_ROOT" != nfs ] || [ -n "$PX_IMAGE" ]; then
+				ERR="rw: the root ($ROOT_DEVICE) is a read-only image; only an NFS directory can be the root read-write"
+				return 2
+			fi
+			mount --bind "$LOWER" "$NEWROOT" || _rc=2
+			WRITABLE=nfs-rw
+		elif ! mount --bind "$LOWER" "$NEWROOT" || ! mount -o remount,bind,ro "$NEWROOT"; then
 			_rc=2
 		fi
-		WRITABLE=none
+		[ "$_rc" = 0 ] || ERR="cannot bind-mount the root on $NEWROOT"
 		;;
 	esac
 	[ "$_rc" = 0 ] || return "$_rc"
 	case $WRITABLE in
 	none) log "writable: none, the root stays read-only" ;;
+	nfs-rw) log "writable: the NFS root itself, read-write (rw)" ;;
 	*) log "writable: $WRITABLE (tmpfs size $PX_OVERLAY_SIZE)" ;;
 	esac
 	return 0

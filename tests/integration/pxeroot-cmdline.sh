@@ -74,3 +74,27 @@ grep -qx "PX_ROOT='nfs'" "$T/shell" && grep -qx "PX_PATH='/srv/root'" "$T/shell"
 ! grep -q '^PX_IP=' "$T/shell" || fail "--root-only printed a network key"
 ok "--root-path and --root-only"
 expect_exit 1 pxeroot-cmdline --root-path '' root=dhcp
+
+# Lines from real menus: what each means, shown before a client boots.
+pxeroot-cmdline 'bond=bond0:eth0,eth1:mode=active-backup,miimon=100 vlan=bond0.100:bond0 ip=bond0.100:dhcp ip=eth2:dhcp root=nbd:10.0.0.1:10809/debian' >"$T/net"
+compare_expected pxeroot-cmdline-net "$T/net"
+pxeroot-cmdline 'root=/dev/nfs nfsroot=10.0.0.1:/srv/ltsp ltsp.image=images/x86_64.img loop.max_part=9 BOOTIF=01-52-54-00-12-34-56' >"$T/ltsp"
+compare_expected pxeroot-cmdline-ltsp "$T/ltsp"
+pxeroot-cmdline 'root=/dev/nfs nfsroot=10.0.0.1:/srv/clients/%s rw eth0=10.0.0.20/24 eth1=10.1.0.20/16 bootdev=eth0' >"$T/rw"
+compare_expected pxeroot-cmdline-rw "$T/rw"
+ok "bond, VLAN, LTSP, rw and several interfaces are explained"
+
+# The shell form of the virtual interfaces, as /init evaluates it.
+pxeroot-cmdline --shell 'bridge=br0:eth0,eth1 ifname=lan0:52:54:00:12:34:56 ip=br0:dhcp ip=lan0:dhcp bootdev=br0' >"$T/shell"
+got=$(busybox sh -c '. "$1"; echo "$PX_BRIDGE|$PX_IFNAME|$PX_IP_DEV|$PX_IP_MORE|$PX_IP_WHY"' sh "$T/shell")
+assert_eq "br0:eth0,eth1|lan0=52:54:00:12:34:56|br0|lan0:dhcp|bootdev=br0" "$got" "--shell gives /init the bridge, the rename and both interfaces"
+
+# Refused: one line naming the parameter, exit 1.
+for p in team=team0:eth0,eth1 rd.route=10.1.0.0/16:10.0.0.1 rd.iscsi.initiator=iqn.x root=nbd:10.0.0.1:10809:debian; do
+	rc=0
+	pxeroot-cmdline "$p" >/dev/null 2>"$T/err" || rc=$?
+	assert_eq 1 "$rc" "$p is refused"
+	[ "$(wc -l <"$T/err")" = 1 ] && grep -q "^pxeroot-cmdline: $p: " "$T/err" ||
+		fail "$p: not one line naming it: $(cat "$T/err")"
+done
+ok "unimplemented dracut parameters and unknown file system types are refused"

@@ -22,10 +22,12 @@
 #include "util.h"
 
 /* Always in the image where the kernel has them as modules: the network root
- * transports, the read-only image formats and the writable layer. */
+ * transports, the read-only image formats, the writable layer, and VLANs
+ * (vlan= is read at boot; 8021q is small). bonding and bridge are larger and
+ * come with --modules. */
 static const char *const base_modules[] = {
 	"nfs",	   "nfsv3", "nfsv4",	 "nbd",	 "squashfs",
-	"overlay", "loop",  "af_packet", "ext4",
+	"overlay", "loop",  "af_packet", "ext4", "8021q",
 };
 
 /* Wired NICs outside drivers/net/ethernet, and the bus they sit on in a VM. */

@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The network setups of dracut's grammar, booted for real (few boots, several
+# checks each):
+#   1. two NICs, the server reachable only through the second, which the
+#      client bridges: bridge=br0:eth1 ip=eth0:dhcp ip=br0:dhcp bootdev=br0;
+#      each interface configured, bootdev= picks br0, net.env says why;
+#   2. the same two NICs with BOOTIF= naming the second and ip= for both (the
+#      first listed first), and a kernel-style rw NFS root: BOOTIF= picks the
+#      second, and a file the client writes is on the server after poweroff;
+#   3. a server reachable only on VLAN 100 (a user-space switch that passes
+#      only frames tagged 100 to it): the client bonds two NICs
+#      (active-backup), puts VLAN 100 on the bond and boots from NBD over it;
+#      the active NIC's link is then cut and the root keeps reading.
+# timeout: 900
+. "$(dirname "$0")/lib-lan.sh"
+
+boot_setup
+lan_setup
+requires nbdexport socat python3
+# bonding and bridge are not in every image (8021q is).
+boot_initramfs -m bonding,bridge
+
+boot_root "$T/tree"
+head -c 2M /dev/urandom >"$T/tree/data"
+want_md5=$(md5sum <"$T/tree/data" | cut -d ' ' -f 1)
+cat >"$T/tree/sbin/init.extra" <<'EXTRA'
+for f in /sys/class/net/*; do
+	echo "IFACE ${f##*/} $(cat "$f/operstate") $(ip -4 -o addr show dev "${f##*/}" 2>/dev/null | awk '{print $4}')"
+done
+case " $(cat /proc/cmdline) " in
+*" pxeroot.test.write "*)
+	cat /etc/boot-token >/written-by-client && sync && echo "WROTE"
+	;;
+*" pxeroot.test.failover "*)
+	echo "ACTIVE-BEFORE $(sed -n 's/^Currently Active Slave: //p' /proc/net/bonding/bond0)"
+	echo "FAILOVER-READY"
+	# The test cuts the active NIC's link now; the bond's MII check sees it.
+	sleep 4
+	echo 3 >/proc/sys/vm/drop_caches
+	echo "ACTIVE-AFTER $(sed -n 's/^Currently Active Slave: //p' /proc/net/bonding/bond0)"
+	echo "FAILOVER-MD5 $(md5sum </data | cut -d ' ' -f 1)"
+	;;
+esac
+EXTRA
+chmod 0755 "$T/tree/sbin/init.extra"
+boot_squashfs "$T/tree" "$T/root.sqfs"
+
+# Listens on every address of the test's namespace: 127.0.0.1 for QEMU's
+# user-mode networking, the VLAN's address for the LAN.
+start_server -P "$T/nbdexport.pid" -w 10809 \
+	nbdexport -f -q --pidfile "$T/nbdexport.pid" -l 0.0.0.0 -p 10809 "$T/root.sqfs=root"
+
+# Two NICs on QEMU's user-mode networking: the first on a network of its own
+# that cannot reach the host, the second with the server at 10.0.2.2.
+two_nics=(-netdev user,id=n0,net=10.9.0.0/24,restrict=on
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:00:00:10
+	-netdev user,id=n1 -device virtio-net-pci,netdev=n1,mac=52:54:00:00:00:11)
+
+# 1. bridge=, several ip=, bootdev=.
+boot "$T/bridge.log" "root=nbd:10.0.2.2:10809/root bridge=br0:eth1 ip=eth0:dhcp ip=br0:dhcp bootdev=br0" \
+	"${two_nics[@]}"
+expect_booted "$T/bridge.log" "bridge=br0:eth1 bootdev=br0"
+ok "bridge + bootdev= booted in $BOOT_SECS s"
+expect_line "$T/bridge.log" 'pxeroot: network: bridge br0 over eth1' "bridge=: the bridge is built"
+expect_line "$T/bridge.log" "^ENV net.env INTERFACE='br0'" "bootdev=br0: the root goes through the bridge"
+expect_line "$T/bridge.log" "^ENV net.env CHOSEN_BY='bootdev=br0'" "net.env says bootdev= chose it"
+expect_line "$T/bridge.log" "^ENV net.env OTHER_INTERFACES='eth0=10\.9\.0\.[0-9]+/24'" "ip=eth0:dhcp: the first NIC is configured too"
+expect_line "$T/bridge.log" '^IFACE eth1 up $' "eth1 is a bridge port without an address"
+expect_line "$T/bridge.log" '^IFACE br0 up 10\.0\.2\.[0-9]+/24$' "br0 holds the second NIC's lease"
+
+# 2. BOOTIF= with ip= for both NICs; a writable NFS root (the kernel's rw).
+start_rpcbind
+cp -a "$T/tree" "$T/rwtree"
+start_ganesha "EXPORT { Export_Id = 1; Path = \"$T/rwtree\"; Pseudo = /rwroot; Access_Type = RW; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }"
+boot "$T/bootif.log" "root=/dev/nfs nfsroot=10.0.2.2:$T/rwtree,vers=3 rw ip=eth0:dhcp ip=eth1:dhcp BOOTIF=01-52-54-00-00-00-11 pxeroot.test.write" \
+	"${two_nics[@]}"
+expect_booted "$T/bootif.log" "BOOTIF= and rw"
+ok "BOOTIF= + rw NFS booted in $BOOT_SECS s"
+expect_line "$T/bootif.log" "^ENV net.env INTERFACE='eth1'" "BOOTIF= picks the second NIC over the first ip="
+expect_line "$T/bootif.log" "^ENV net.env CHOSEN_BY='BOOTIF=52:54:00:00:00:11 " "net.env says BOOTIF= chose it"
+expect_line "$T/bootif.log" "^ENV net.env OTHER_INTERFACES='eth0=10\.9\.0\.[0-9]+/24'" "the first NIC is configured as ip= says"
+expect_line "$T/bootif.log" "^ENV root.env WRITABLE='nfs-rw'" "rw: no overlay, the NFS root itself"
+expect_line "$T/bootif.log" '^MOUNT / nfs ' "rw: / is the NFS mount"
+expect_line "$T/bootif.log" '^WROTE$' "the client wrote a file"
+[ "$(cat "$T/rwtree/written-by-client" 2>/dev/null)" = "$BOOT_TOKEN" ] ||
+	fail "rw: the file the client wrote is not on the server"
+[ "$(cat "$T/rwtree/var/log/probe" 2>/dev/null)" = test ] ||
+	fail "rw: /var/log/probe is not on the server"
+ok "rw: what the client wrote is on the server after poweroff"
+
+# 3. The server only on VLAN 100; the client's bond carries it. The switch is
+# tests/e2e/vlan-switch.py: the host's kernel needs no VLAN support.
+start_server -P "$T/vlan.pid" python3 "$SRC/tests/e2e/vlan-switch.py" pxrvlan 100 "$T/vlan.pid" \
+	20010:20011 20020:20021
+ip addr add 10.77.100.1/24 dev pxrvlan
+ip link set pxrvlan up
+{
+	echo "port=0"
+	echo "interface=pxrvlan"
+	echo "bind-interfaces"
+	echo "log-dhcp"
+	echo "dhcp-range=10.77.100.50,10.77.100.99,255.255.255.0,1h"
+} >"$T/dnsmasq-vlan.conf"
+lan_dnsmasq_file "$T/dnsmasq-vlan.conf"
+
+rm -f "$T/bond.log"
+t0=$(date +%s%N)
+boot "$T/bond.log" "root=nbd:10.77.100.1:10809/root bond=bond0:eth0,eth1:mode=active-backup,miimon=100 vlan=bond0.100:bond0 ip=bond0.100:dhcp pxeroot.test.failover" \
+	-netdev socket,id=n0,udp=127.0.0.1:20010,localaddr=127.0.0.1:20011 -device virtio-net-pci,netdev=n0,mac=52:54:00:00:01:10 \
+	-netdev socket,id=n1,udp=127.0.0.1:20020,localaddr=127.0.0.1:20021 -device virtio-net-pci,netdev=n1,mac=52:54:00:00:01:11 \
+	-monitor "unix:$T/monitor,server=on,wait=off" &
+qemu_pid=$!
+for _ in $(seq 1 3000); do
+	grep -q '^FAILOVER-READY' "$T/bond.log" 2>/dev/null && break
+	kill -0 "$qemu_pid" 2>/dev/null || break
+	sleep 0.1
+done
+active=$(sed -n 's/^ACTIVE-BEFORE \(eth[01]\)\r*$/\1/p' "$T/bond.log")
+if grep -q '^FAILOVER-READY' "$T/bond.log" && [ -n "$active" ]; then
+	echo "set_link n${active#eth} off" | socat - "UNIX-CONNECT:$T/monitor" >/dev/null ||
+		fail "cannot cut $active's link through the QEMU monitor"
+fi
+wait "$qemu_pid" || fail "the bond boot failed"
+boot_times "$T/bond.log" "$t0"
+expect_booted "$T/bond.log" "bond + VLAN"
+ok "bond + VLAN booted in $BOOT_SECS s"
+expect_line "$T/bond.log" 'pxeroot: network: bond bond0 over eth0,eth1 \(mode=active-backup,miimon=100\)' "bond=: the bond is built"
+expect_line "$T/bond.log" 'pxeroot: network: VLAN 100 on bond0 as bond0\.100' "vlan=: VLAN 100 on the bond"
+expect_line "$T/bond.log" "^ENV net.env INTERFACE='bond0\.100'" "the root goes through the VLAN"
+expect_line "$T/bond.log" "^ENV net.env ADDRESS='10\.77\.100\.[0-9]+'" "DHCP answered on the tagged VLAN only"
+[ -n "$active" ] || fail "the bond has no active slave"
+after=$(sed -n 's/^ACTIVE-AFTER \(eth[01]\)\r*$/\1/p' "$T/bond.log")
+[ -n "$after" ] && [ "$after" != "$active" ] || fail "the bond did not fail over from $active (now '$after')"
+expect_line "$T/bond.log" "^FAILOVER-MD5 $want_md5\$" "the root reads on after $active's link is cut"
+ok "bond: $active's link cut, $after took over, the root kept reading"
