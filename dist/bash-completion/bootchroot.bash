@@ -11,7 +11,7 @@ _bootchroot_hook()
 	-C | --compression) _pxeroot_words zstd gzip xz lz4 lzo lzma ;;
 	--) # the command run inside SYSROOT, then its arguments
 		if [[ $2 == 1 ]]; then
-			COMPREPLY+=($(compgen -c -- "$cur"))
+			COMPREPLY+=($(compgen -c -- "$cur" | sort -u))
 		else
 			_pxeroot_files
 		fi

@@ -35,7 +35,7 @@ _pxeroot_files()
 {
 	local IFS=$'\n'
 	compopt -o filenames 2>/dev/null
-	if [[ $1 == -d ]]; then
+	if [[ ${1:-} == -d ]]; then
 		COMPREPLY+=($(compgen -d -- "$cur"))
 	else
 		COMPREPLY+=($(compgen -f -- "$cur"))
