@@ -131,7 +131,7 @@ ifneq ($(SCDOC),)
 man: $(addprefix $(O)/doc/,$(MANPAGES))
 else
 man:
-	@echo "warning: scdoc not found, man pages not built (tools/install-deps build)" >&2
+	@echo "warning: scdoc not found, man pages not built (scripts/install-deps build)" >&2
 endif
 $(O)/doc/%: doc/%.scd
 	@mkdir -p $(@D)

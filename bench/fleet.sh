@@ -82,10 +82,10 @@ case $trace in /*) ;; *) trace=$PWD/$trace ;; esac
 DHCPPROBE=$BUILD/tests/dhcpprobe
 NBDREPLAY=$BUILD/bench/nbdreplay
 for f in "$DHCPPROBE" "$NBDREPLAY" "$BUILD/pxebootsrv" "$BUILD/nbdexport"; do
-	[ -x "$f" ] || { echo "bench/fleet.sh: $f is not built (tools/install-deps bench; make)" >&2; exit 1; }
+	[ -x "$f" ] || { echo "bench/fleet.sh: $f is not built (scripts/install-deps bench; make)" >&2; exit 1; }
 done
 for c in dnsmasq lighttpd nginx nbd-server nbdkit curl mksquashfs; do
-	command -v "$c" >/dev/null || { echo "bench/fleet.sh: $c is not installed (tools/install-deps bench)" >&2; exit 1; }
+	command -v "$c" >/dev/null || { echo "bench/fleet.sh: $c is not installed (scripts/install-deps bench)" >&2; exit 1; }
 done
 [ -r "$trace" ] || { echo "bench/fleet.sh: cannot open $trace: No such file or directory" >&2; exit 1; }
 PXELINUX=/usr/lib/PXELINUX/pxelinux.0 LDLINUX=/usr/lib/syslinux/modules/bios/ldlinux.c32

@@ -38,7 +38,7 @@ cleanup_all() {
 trap cleanup_all EXIT
 
 command -v mkbootimage >/dev/null || { echo "bench/initramfs.sh: build first (make)" >&2; exit 1; }
-command -v debootstrap >/dev/null || { echo "bench/initramfs.sh: needs debootstrap (tools/install-deps bench)" >&2; exit 1; }
+command -v debootstrap >/dev/null || { echo "bench/initramfs.sh: needs debootstrap (scripts/install-deps bench)" >&2; exit 1; }
 
 kernel_fetch >/dev/null
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bench/: nbdreplay, the NBD part of bench/fleet.sh's simulated clients. Built
-# under $(O)/bench when libnbd's headers are there (tools/install-deps bench);
+# under $(O)/bench when libnbd's headers are there (scripts/install-deps bench);
 # never installed.
 ifneq ($(shell $(PKG_CONFIG) --exists libnbd 2>/dev/null && echo y),)
 EXTRA_TARGETS += $(O)/bench/nbdreplay

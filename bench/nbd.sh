@@ -44,7 +44,7 @@ while getopts "r:s:S:o:q" o; do
 done
 storm=$BUILD/tests/nbdstorm
 for c in fio nbdcopy python3; do
-	command -v "$c" >/dev/null || { echo "bench/nbd.sh: $c is not installed (tools/install-deps bench)" >&2; exit 1; }
+	command -v "$c" >/dev/null || { echo "bench/nbd.sh: $c is not installed (scripts/install-deps bench)" >&2; exit 1; }
 done
 [ -x "$storm" ] || { echo "bench/nbd.sh: $storm is not built (make)" >&2; exit 1; }
 avail=()

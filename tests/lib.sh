@@ -93,7 +93,7 @@ ok() {
 requires() {
 	local c
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (tools/install-deps test)"
+		command -v "$c" >/dev/null 2>&1 || skip "$c is not installed (scripts/install-deps test)"
 	done
 }
 

@@ -152,7 +152,7 @@ lan_pxebootsrv_render() {
 	cp -a "$LAN_RENDER/boot/." "$bootdir/"
 	while read -r name src _; do
 		case $name in '#'* | '') continue ;; esac
-		[ -f "$src" ] || skip "$src is missing (tools/install-deps test)"
+		[ -f "$src" ] || skip "$src is missing (scripts/install-deps test)"
 		mkdir -p "$(dirname "$bootdir/$name")"
 		ln -sf "$src" "$bootdir/$name"
 	done <"$LAN_RENDER/bootfiles"

@@ -8,7 +8,7 @@
 # the network calls kills the server: the filter is really applied.
 . "$(dirname "$0")/../lib.sh"
 requires systemd-analyze /usr/bin/python3 mkfs.ext4
-/usr/bin/python3 -c 'import seccomp' 2>/dev/null || skip "python3-seccomp is not installed (tools/install-deps test)"
+/usr/bin/python3 -c 'import seccomp' 2>/dev/null || skip "python3-seccomp is not installed (scripts/install-deps test)"
 unit=$BUILD/systemd/nbdexport.service
 [ -f "$unit" ] || fail "no $unit (make)"
 grep -q '^SystemCallFilter=' "$unit" || fail "the unit has no SystemCallFilter="

@@ -31,7 +31,7 @@ static const char *busybox_path(void)
 	for (size_t i = 0; i < 2; i++)
 		if (access(c[i], X_OK) == 0)
 			return c[i];
-	fprintf(stderr, "no busybox on this machine (tools/install-deps test)\n");
+	fprintf(stderr, "no busybox on this machine (scripts/install-deps test)\n");
 	exit(1);
 }
 
