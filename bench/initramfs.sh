@@ -26,7 +26,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/initramfs.sh: needs root (chroots, a network namespace)" >&2; exit 1; }
 # Re-runs itself in a private network and mount namespace (see the file).
 . "$here/tests/e2e/lib-boot.sh"
-. "$here/tests/fixtures/lib-bootready.sh"
+. "$here/tests/lib-bootready.sh"
 trap - EXIT
 cleanup_all() {
 	local rc=$? i
@@ -58,7 +58,7 @@ chroot_for() {
 		mkdir -p "$dir"
 		_cache_unlock
 		# debootstrap and apt-get need the host's network, not the bench's.
-		host_net "$BASH" -c '. "$1/tests/lib.sh" && . "$1/tests/fixtures/lib-bootready.sh" &&
+		host_net "$BASH" -c '. "$1/tests/lib.sh" && . "$1/tests/lib-bootready.sh" &&
 			trap - EXIT && debian_tree "$2"' _ "$here" "$dir/root"
 		_cache_lock
 		cp /etc/resolv.conf "$dir/root/etc/resolv.conf"

@@ -346,7 +346,7 @@ static int enable_link(struct ctx *c, const char *target, const char *unit,
  * is told to leave it alone at start and at shutdown, and one of them (the
  * keeper) renews its DHCP lease without ever taking the address away. Which
  * interface it is, is known only on the client at boot, so the static part is
- * here and pxeroot-client-setup writes the rest under /run (client/README).
+ * here and pxeroot-client-setup writes the rest under /run (data/client/pxeroot-client-setup).
  */
 static int step_network(struct ctx *c)
 {

@@ -23,10 +23,10 @@ requires nbdexport bootchroot mksquashfs unsquashfs debootstrap qemu-system-x86_
 
 # Debian's profile with NetworkManager as the preferred lease keeper.
 mkdir -p "$T/profiles"
-cp "$SRC"/profiles/*.conf "$T/profiles/"
+cp "$SRC"/data/profiles/*.conf "$T/profiles/"
 sed -e 's/^name = debian$/name = debian-nm/' -e 's/^match = .*/match = none/' \
 	-e 's/^lease = .*/lease = networkmanager networkd dhclient/' \
-	"$SRC/profiles/debian.conf" >"$T/profiles/debian-nm.conf"
+	"$SRC/data/profiles/debian.conf" >"$T/profiles/debian-nm.conf"
 export PXEROOT_PROFILES=$T/profiles
 
 tree=$T/tree

@@ -6,7 +6,7 @@
 # debian-boot-nfs boots it over NFS.)
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires debootstrap bootchroot
 

@@ -25,7 +25,7 @@ if [ -z "${PXEROOT_PKG_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/de
 	exec unshare --mount --propagation private "$BASH" "$0" "$@"
 fi
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 [ "${PXEROOT_PKG_NS:-}" = 1 ] || skip "cannot enter a private mount namespace"
 requires dpkg-buildpackage dh dpkg-parsechangelog lintian debootstrap chroot nbdinfo nbdcopy \

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # Shared by tests/e2e/debian-boot-*.sh: a real Debian 12 tree (debootstrap,
-# cached; see debian_tree in tests/fixtures/lib-bootready.sh) prepared by
+# cached; see debian_tree in tests/lib-bootready.sh) prepared by
 # mkbootready, its own kernel with an initramfs from mkbootimage, booted under
 # QEMU to systemd's multi-user target. Source it instead of lib-boot.sh (it
 # sources that, so the test runs in its own network and mount namespace).
@@ -30,7 +30,7 @@
 # "PXRT KEY VALUE" lines, then runs "systemctl poweroff".
 
 . "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 
 DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-480}
 # The test runs in a network namespace of its own: debootstrap needs the

@@ -6,7 +6,7 @@
 # byte and inode for inode, so clients running from it see nothing. A failing
 # command leaves no NEW and no temporary copy; an existing NEW is refused.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox
 

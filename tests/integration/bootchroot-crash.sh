@@ -11,7 +11,7 @@
 # changes.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox
 

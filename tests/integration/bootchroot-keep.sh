@@ -13,7 +13,7 @@
 # remove, and --undo is still byte for byte. With DEBIAN=1 (debian-bootchroot-
 # keep) the same on the cached Debian 12 tree, with its own /bin/sh.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 
 tree=$T/tree

@@ -8,7 +8,7 @@
 # inside; the exit status is the command's; --image publishes content-addressed
 # generations and --rollback goes back.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox mksquashfs unsquashfs
 

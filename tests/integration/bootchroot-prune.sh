@@ -8,7 +8,7 @@
 # --dry-run only prints; --keep N keeps the N newest; the history loses what
 # was dropped; a reader that had a generation open keeps reading it.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox mksquashfs unsquashfs
 

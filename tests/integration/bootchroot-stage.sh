@@ -12,7 +12,7 @@
 # its command leaves a stage directory that --check reports and the next run
 # drops. --in-place is bootchroot-keep's subject.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox
 

@@ -55,7 +55,7 @@ assert_eq "$(printf '6.1.0-10-amd64\n6.1.0-9-amd64\n')" "$(complete_words mkboot
 	"mkbootimage KVER completes the kernels of SYSROOT"
 assert_eq "$(printf 'gzip\n')" "$(complete_words mkbootimage -c g)" "mkbootimage -c completes algorithms"
 assert_eq "dir" "$(complete_words mkbootready d)" "mkbootready SYSROOT completes directories only"
-profiles=$(cd "$SRC/profiles" && ls *.conf | sed 's/\.conf$//' | LC_ALL=C sort)
+profiles=$(cd "$SRC/data/profiles" && ls *.conf | sed 's/\.conf$//' | LC_ALL=C sort)
 assert_eq "$profiles" "$(complete_words mkbootready -p '')" "mkbootready -p completes the profiles"
 assert_eq "$profiles" "$(complete_words bootchroot --profile '')" "bootchroot --profile completes the profiles"
 assert_eq bash "$(complete_words bootchroot root -- bas | grep -x bash)" \

@@ -6,7 +6,7 @@
 # runtime configuration that keeps each network tool off the boot interface
 # and gives the lease to the chosen keeper, and never touches another one.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 requires busybox
 

@@ -7,7 +7,7 @@
 # during) changes.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 
 tree=$T/tree

@@ -5,7 +5,7 @@
 # paths clients mount as tmpfs, an ID-mapping domain given once. mkbootready
 # prepares each, --check agrees, and --undo gives back the tree byte for byte.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 
 # Dangling absolute and relative links on the way to what mkbootready writes:

@@ -5,7 +5,7 @@
 # tree, and --undo still restores the tree byte for byte. Also: the host's /
 # is refused, by name or through a link.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 
 out=$T/outside

@@ -19,7 +19,7 @@ for prog in mkbootready bootchroot; do
 	ok "$prog --version"
 done
 grep -q '^\*offline\*' "$SRC/doc/pxeroot-profile.5.scd" || fail "pxeroot-profile(5) lacks offline"
-for key in $(sed -n 's/^\([a-z-]*\) *=.*/\1/p' "$SRC"/profiles/*.conf | sort -u); do
+for key in $(sed -n 's/^\([a-z-]*\) *=.*/\1/p' "$SRC"/data/profiles/*.conf | sort -u); do
 	grep -q "^\*$key\* =" "$SRC/doc/pxeroot-profile.5.scd" || fail "profile key $key is not in pxeroot-profile(5)"
 done
 ok "every key used by the profiles is documented in pxeroot-profile(5)"

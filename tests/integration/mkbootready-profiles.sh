@@ -5,7 +5,7 @@
 # tells ready from not ready, a second run changes nothing, and --undo gives
 # back the original tree byte for byte.
 . "$(dirname "$0")/../lib.sh"
-. "$SRC/tests/fixtures/lib-bootready.sh"
+. "$SRC/tests/lib-bootready.sh"
 requires_root
 
 for fam in debian fedora opensuse arch alpine; do

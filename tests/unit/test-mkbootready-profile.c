@@ -20,7 +20,7 @@ static const char *profiles(void)
 	const char *src = getenv("PXEROOT_SRC");
 	static char dir[4096];
 
-	snprintf(dir, sizeof(dir), "%s/profiles", src ? src : "..");
+	snprintf(dir, sizeof(dir), "%s/data/profiles", src ? src : "..");
 	return dir;
 }
 

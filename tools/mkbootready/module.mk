@@ -7,16 +7,16 @@ mkbootready_SRCS := tools/mkbootready/main.c
 mkbootready_PKGS := libnfsidmap
 mkbootready_INSTALLDIR = $(SBINDIR)
 
-BOOTREADY_CLIENT := $(wildcard tools/mkbootready/client/*)
-BOOTREADY_PROFILES := $(wildcard profiles/*.conf)
-BOOTREADY_STAGED := $(patsubst tools/mkbootready/client/%,$(O)/share/client/%,$(BOOTREADY_CLIENT)) \
-	$(patsubst profiles/%,$(O)/share/profiles/%,$(BOOTREADY_PROFILES))
+BOOTREADY_CLIENT := $(wildcard data/client/*)
+BOOTREADY_PROFILES := $(wildcard data/profiles/*.conf)
+BOOTREADY_STAGED := $(patsubst data/client/%,$(O)/share/client/%,$(BOOTREADY_CLIENT)) \
+	$(patsubst data/profiles/%,$(O)/share/profiles/%,$(BOOTREADY_PROFILES))
 EXTRA_TARGETS += $(BOOTREADY_STAGED)
 
-$(O)/share/client/%: tools/mkbootready/client/%
+$(O)/share/client/%: data/client/%
 	@mkdir -p $(@D)
 	cp $< $@
-$(O)/share/profiles/%: profiles/%
+$(O)/share/profiles/%: data/profiles/%
 	@mkdir -p $(@D)
 	cp $< $@
 
