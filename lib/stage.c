@@ -43,17 +43,14 @@ struct stage {
 /* The directory holding the tree, and the stage directory's name in it. */
 static int stage_place(int rootfd, int *ret_parent, char **ret_name)
 {
-	char link[64], path[PATH_MAX];
 	_cleanup_free_ char *name = NULL;
+	char path[PATH_MAX];
 	char *slash;
-	ssize_t n;
-	int fd;
+	int fd, r;
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n < 0)
-		return -errno;
-	path[n] = '\0';
+	r = fd_get_path(rootfd, path, sizeof(path));
+	if (r < 0)
+		return r;
 	slash = strrchr(path, '/');
 	if (!slash || !slash[1])
 		return -EINVAL; /* the tree is / */
@@ -357,31 +354,6 @@ void stage_free(struct stage *s)
 	free(s);
 }
 
-/* The directory fd names, opened again by its path (in this mount namespace),
- * checked to be the same directory. */
-static int reopen_here(int fd)
-{
-	char link[64], path[PATH_MAX];
-	struct stat a, b;
-	ssize_t n;
-	int nfd;
-
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n < 0)
-		return -errno;
-	path[n] = '\0';
-	nfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (nfd < 0)
-		return -errno;
-	if (fstat(nfd, &a) < 0 || fstat(fd, &b) < 0 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		close(nfd);
-		return -ESTALE;
-	}
-	return nfd;
-}
-
 int stage_open(int rootfd, struct stage **ret, int *ret_fd)
 {
 	_cleanup_(stage_freep) struct stage *s = NULL;
@@ -418,12 +390,12 @@ int stage_open(int rootfd, struct stage **ret, int *ret_fd)
 
 	/* The upper layer must be reached through a mount of this namespace:
 	 * the stage directory again, by the path the kernel has for it. */
-	r = reopen_here(s->dirfd);
+	r = fd_reopen_dir(s->dirfd);
 	if (r < 0)
 		return log_errno(r, "cannot open the stage directory again");
 	close(s->dirfd);
 	s->dirfd = r;
-	lower = reopen_here(rootfd);
+	lower = fd_reopen_dir(rootfd);
 	upper = openat(s->dirfd, "upper", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	work = openat(s->dirfd, "work", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (lower < 0)
@@ -487,7 +459,7 @@ static int merge(struct stage *s)
 	u = openat(s->dirfd, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u < 0)
 		return -errno;
-	s->treefd = reopen_here(s->rootfd);
+	s->treefd = fd_reopen_dir(s->rootfd);
 	if (s->treefd < 0)
 		return log_errno(s->treefd, "cannot open the tree again");
 	r = merge_dir(s, u, s->treefd, "", 0);

@@ -39,6 +39,14 @@ int write_file_atomic_at(int dirfd, const char *path, const void *data, size_t l
 
 /* Read a whole (small, < 64 MiB) file into a NUL-terminated buffer. */
 int read_fd_all(int fd, char **ret, size_t *ret_len);
+
+/* The path the kernel has for fd (its /proc/self/fd link), in buf. */
+int fd_get_path(int fd, char *buf, size_t size);
+/* The directory fd names, opened again by that path, so that it is reached
+ * through this process's mount namespace (mounts cannot be attached to, nor
+ * files renamed across, another namespace's mounts); -ESTALE when the path now
+ * names another directory. */
+int fd_reopen_dir(int fd);
 int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 
 char *strstrip(char *s);

@@ -154,6 +154,33 @@ static void test_cleanup(void)
 	check_int(count_fds(), before);
 }
 
+static void test_fd_reopen(void)
+{
+	char tmpl[] = "/tmp/test-util.XXXXXX", path[4096], moved[64];
+	struct stat a, b;
+	int fd, nfd;
+
+	check(mkdtemp(tmpl) != NULL);
+	fd = open(tmpl, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	check(fd >= 0);
+	check_int(fd_get_path(fd, path, sizeof(path)), 0);
+	check_str(path, tmpl);
+	check_int(fd_get_path(fd, path, 4), -ENAMETOOLONG);
+	/* Renamed: the kernel's path follows it, and so does the reopen. */
+	snprintf(moved, sizeof(moved), "%s.moved", tmpl);
+	check(rename(tmpl, moved) == 0);
+	nfd = fd_reopen_dir(fd);
+	check(nfd >= 0);
+	check(fstat(fd, &a) == 0 && fstat(nfd, &b) == 0);
+	check(a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+	close(nfd);
+	/* Removed: no path leads to it any more. */
+	check(rmdir(moved) == 0);
+	check(fd_reopen_dir(fd) < 0);
+	close(fd);
+}
+
 TAP_MAIN(TAP_CASE(test_parse_size), TAP_CASE(test_parse_uint), TAP_CASE(test_parse_bool),
 	 TAP_CASE(test_atomic_write), TAP_CASE(test_strstrip),
-	 TAP_CASE(test_pread_pwrite_full), TAP_CASE(test_cleanup))
+	 TAP_CASE(test_pread_pwrite_full), TAP_CASE(test_cleanup),
+	 TAP_CASE(test_fd_reopen))

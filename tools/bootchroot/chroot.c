@@ -197,27 +197,14 @@ static int wait_status(pid_t pid)
  * be attached to a directory reached through our own namespace: open the tree
  * again here, by the path the kernel has for it, and check it is the same one.
  */
-static int reopen_tree(int rootfd)
+static int reopen_tree(int rootfd, const char *sysroot)
 {
-	char link[64], path[PATH_MAX];
-	struct stat a, b;
-	ssize_t n;
-	int fd;
+	int fd = fd_reopen_dir(rootfd);
 
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", rootfd);
-	n = readlink(link, path, sizeof(path) - 1);
-	if (n < 0)
-		return log_errno(-errno, "cannot find the tree's path");
-	path[n] = '\0';
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return log_errno(-errno, "cannot open %s", path);
-	if (fstat(fd, &a) < 0 || fstat(rootfd, &b) < 0 || a.st_dev != b.st_dev ||
-	    a.st_ino != b.st_ino) {
-		close(fd);
-		log_error("%s changed while bootchroot was starting", path);
-		return -ESTALE;
-	}
+	if (fd == -ESTALE)
+		log_error("%s changed while bootchroot was starting", sysroot);
+	else if (fd < 0)
+		log_errno(fd, "cannot open %s again", sysroot);
 	return fd;
 }
 
@@ -231,7 +218,7 @@ _noreturn_ static void ns_init(int rootfd, const struct chroot_opts *o)
 	int status, r = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rootfd = reopen_tree(rootfd);
+	rootfd = reopen_tree(rootfd, o->sysroot);
 	if (rootfd < 0 || setup_mounts(rootfd) < 0)
 		_exit(127);
 	cmd = fork();
