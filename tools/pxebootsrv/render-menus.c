@@ -227,27 +227,18 @@ int render_ipxe(struct render *r)
 }
 
 /*
- * Where GRUB fetches kernels: (http,HOST)/PATH when there is HTTP on port 80
- * (Debian's GRUB takes no port in a device name), else TFTP.
+ * Where GRUB fetches kernels: always TFTP, from the next server or this host.
+ * Debian's signed network GRUB (grubnetx64.efi.signed, the one shim accepts)
+ * embeds tftp but no http module, and a signed binary cannot load one, so an
+ * "(http,HOST)" path would fail with "disk not found" even when HTTP is served.
  */
 static int grub_base(struct render *r, char **ret)
 {
 	const struct pbs_config *c = r->c;
-	const char *host, *path;
-	int n;
 
-	if (r->http_base) {
-		host = r->http_base + strlen("http://");
-		n = strcspn(host, "/");
-		path = host + n;
-		if (!memchr(host, ':', n))
-			return asprintf(ret, "(http,%.*s)%s", n, host, path) < 0 ? -ENOMEM
-										 : 0;
-	}
-	return asprintf(ret, "(tftp,%s)", c->next_server ? c->next_server : c->address) <
-			       0
-		       ? -ENOMEM
-		       : 0;
+	if (asprintf(ret, "(tftp,%s)", c->next_server ? c->next_server : c->address) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 /* Whether an entry can boot on an arm64 client (localboot: its firmware). */
