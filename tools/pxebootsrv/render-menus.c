@@ -104,7 +104,12 @@ static int pxelinux_menu(struct render *r, FILE *f, const char *def, const struc
 			fprintf(f, "\tLOCALBOOT 0\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			fprintf(f, "\tLINUX memtest86+x64.bin\n");
+			if (*cmdline)
+				fprintf(f, "\tAPPEND %s\n", cmdline);
 			break;
 		case KIND_ISO:
 			k = served_path(r, e, e->iso, &iso);
@@ -189,10 +194,15 @@ static int ipxe_menu(struct render *r, FILE *f, const char *def, const struct ho
 				   "sanboot --no-describe --drive 0x80 || goto start\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			fprintf(f,
-				"iseq ${platform} efi && chain ${base}/memtest86+x64.efi ||\n"
+				"iseq ${platform} efi && chain ${base}/memtest86+x64.efi%s%s ||\n"
 				"iseq ${platform} efi && goto start ||\n"
-				"kernel ${base}/memtest86+x64.bin\nboot || goto start\n");
+				"kernel ${base}/memtest86+x64.bin%s%s\nboot || goto start\n",
+				*cmdline ? " " : "", cmdline, *cmdline ? " " : "",
+				cmdline);
 			break;
 		case KIND_ISO:
 			k = served_path(r, e, e->iso, &iso);
@@ -323,8 +333,12 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 			fprintf(f, "\texit\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			/* Unsigned: refused while Secure Boot is on. */
-			fprintf(f, "\tchainloader %s/memtest86+x64.efi\n", base);
+			fprintf(f, "\tchainloader %s/memtest86+x64.efi%s%s\n", base,
+				*cmdline ? " " : "", cmdline);
 			break;
 		case KIND_ISO:
 			fprintf(f, "\techo 'An ISO image boots through memdisk, on BIOS "
