@@ -165,8 +165,10 @@ pxe_conf() {
 
 # The classic stacks' dnsmasq, as an administrator writes it: DHCP for PXE
 # clients and TFTP, no DNS, dnsmasq's defaults otherwise (no log-dhcp), but
-# no-ping, as pxebootsrv renders it: with dnsmasq's ping before each offer no
-# stack gets a fleet of 256 clients through DHCP (doc/benchmarks-fleet.md).
+# no-ping and tftp-max=512, as pxebootsrv renders them: with dnsmasq's ping
+# before each offer no stack gets a fleet of 256 clients through DHCP
+# (doc/benchmarks-fleet.md), and its default of 50 TFTP transfers at once
+# turns the rest of a fleet away while the first 50 load.
 classic_dnsmasq() {
 	rm -f "$T/dnsmasq.leases"
 	cat >"$T/dnsmasq-classic.conf" <<-EOF
@@ -179,6 +181,7 @@ classic_dnsmasq() {
 		dhcp-option=option:root-path,nbd:$LAN_SERVER:10809/debian
 		enable-tftp
 		tftp-root=$classic
+		tftp-max=512
 		no-ping
 	EOF
 	lan_dnsmasq_file "$T/dnsmasq-classic.conf"

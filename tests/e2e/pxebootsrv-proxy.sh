@@ -46,11 +46,6 @@ CONF
 lan_netns dhcp2 "$LAN_NET.2/24"
 lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"
 lan_pxebootsrv "$T/pxebootsrv.conf"
-# See pxebootsrv-uefi.sh: the signed GRUB has no HTTP.
-if grep -q '(http,' "$T"/srv/boot/grub/grub.cfg*; then
-	sed -i 's/(http,/(tftp,/g' "$T"/srv/boot/grub/grub.cfg*
-	ok "the rendered GRUB menus load over HTTP, which the signed GRUB cannot: changed to TFTP"
-fi
 
 t0=$SECONDS
 lan_client bios bios 52:54:00:77:03:01

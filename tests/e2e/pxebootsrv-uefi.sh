@@ -77,20 +77,19 @@ default = other
 CONF
 }
 
-# Debian 12's signed network GRUB (grubnetx64.efi.signed) embeds tftp but no
-# http module: "(http,SERVER)/file" fails with "disk not found". Where the
-# rendered menus ask for HTTP, they are made to ask the same server by TFTP,
-# which serves the same boot directory.
-grub_tftp() {
-	if grep -q '(http,' "$T"/srv/boot/grub/grub.cfg*; then
-		sed -i 's/(http,/(tftp,/g' "$T"/srv/boot/grub/grub.cfg*
-		ok "the rendered GRUB menus load over HTTP, which the signed GRUB cannot: changed to TFTP"
-	fi
+# Debian 12's signed network GRUB embeds tftp but no http module: the menus
+# it reads must load kernels by TFTP, whatever else the server offers.
+grub_menus_tftp() {
+	! grep -q '(http,' "$T"/srv/boot/grub/grub.cfg* ||
+		fail "a rendered GRUB menu loads over HTTP, which the signed GRUB cannot"
+	grep -q "linux (tftp,$LAN_SERVER)/" "$T"/srv/boot/grub/grub.cfg ||
+		fail "the rendered GRUB menu does not load its kernel by TFTP"
+	ok "the rendered GRUB menus load kernels by TFTP"
 }
 
 conf grub
 lan_pxebootsrv "$T/pxebootsrv.conf"
-grub_tftp
+grub_menus_tftp
 t0=$SECONDS
 lan_client grub uefi $mac_grub
 lan_client sb uefi-sb $mac_sb

@@ -4,12 +4,13 @@
 # pxebootsrv check and run refuse bad input with one line each, naming
 # FILE:LINE for configuration errors, exit 1, and leave nothing behind:
 # unknown key, bad value, unknown default entry, duplicate section, a missing
-# kernel, a missing loader, an incomplete Secure Boot chain, a port in use.
+# kernel, a missing loader, an incomplete Secure Boot chain, a port in use
+# (67, 69, 80, 4011 and 10809, each held by another socket).
 # check's DHCP probe reports another DHCP server on the LAN.
 . "$(dirname "$0")/../lib.sh"
 
 requires_root
-requires pxebootsrv ip dnsmasq busybox
+requires pxebootsrv ip dnsmasq busybox python3
 
 ns=pxbc$$
 other=pxbo$$
@@ -128,22 +129,53 @@ for cmd in check run; do
 	[ ! -e "$T/state" ] || fail "$cmd left files behind"
 done
 
-# A port in use: busybox httpd holds the HTTP port; run starts nothing.
-ip netns exec "$ns" busybox httpd -f -p 10.78.0.1:80 -h "$T" &
-httpd=$!
-cleanup_fn kill "$httpd"
-for _ in $(seq 50); do in_ns ss -Hltn 'sport = :80' | grep >/dev/null . && break; sleep 0.1; done
-good >"$T/port.conf"
-rc=0
-in_ns pxebootsrv -c "$T/port.conf" run 2>"$T/err" || rc=$?
-assert_eq 1 "$rc" "run exits 1 when a port is taken"
-assert_eq "pxebootsrv: port 80/tcp (HTTP) is already in use" "$(cat "$T/err")" "run names the port"
-[ ! -e "$T/state" ] && [ ! -e "$T/boot" ] || fail "run left files behind"
-pgrep -x dnsmasq -P $$ >/dev/null && fail "a dnsmasq was started"
-in_ns pxebootsrv -c "$T/port.conf" check --no-dhcp-probe 2>"$T/err" && fail "check passed with the port taken"
-assert_eq "pxebootsrv: port 80/tcp (HTTP) is already in use" "$(cat "$T/err")" "check names the port"
-kill "$httpd"
-wait "$httpd" 2>/dev/null || true
+# A port in use, for each port the servers need: a socket bound with no
+# SO_REUSEADDR holds it (DHCP's on the wildcard address, as dnsmasq binds it,
+# the others on the server's address). check and run name it in one line;
+# run starts nothing and leaves nothing behind.
+hold() {
+	local proto=$1 addr=$2 port=$3
+	rm -f "$T/held"
+	ip netns exec "$ns" python3 -c '
+import socket, sys, time
+proto, addr, port, ready = sys.argv[1:]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+s.bind((addr, int(port)))
+if proto == "tcp":
+    s.listen()
+open(ready, "w").close()
+time.sleep(600)' "$proto" "$addr" "$port" "$T/held" &
+	holder=$!
+	echo "$holder" >"$T/holder.pid"
+	for _ in $(seq 100); do [ -e "$T/held" ] && return 0; sleep 0.1; done
+	fail "cannot hold port $port/$proto"
+}
+echo root >"$T/root.sqfs"
+# port_case PORT/PROTO WHAT HOLD-ADDRESS SED-SCRIPT
+port_case() {
+	local port=${1%/*} proto=${1#*/} what=$2 rc cmd
+	good | sed "$4" >"$T/port.conf"
+	hold "$proto" "$3" "$port"
+	for cmd in run check; do
+		rc=0
+		in_ns pxebootsrv -c "$T/port.conf" $cmd --no-dhcp-probe 2>"$T/err" || rc=$?
+		assert_eq "1 pxebootsrv: port $port/$proto ($what) is already in use" \
+			"$rc $(cat "$T/err")" "$cmd names port $port/$proto ($what) when it is taken"
+		[ ! -e "$T/state" ] && [ ! -e "$T/boot" ] || fail "$cmd left files behind (port $port)"
+		! pgrep -P $$ -x dnsmasq >/dev/null && ! pgrep -x lighttpd -P $$ >/dev/null &&
+			! pgrep -x nbdexport -P $$ >/dev/null || fail "$cmd started a server (port $port)"
+	done
+	kill "$holder"
+	wait "$holder" 2>/dev/null || true
+}
+cleanup_fn sh -c 'kill $(cat "$1" 2>/dev/null) 2>/dev/null; true' - "$T/holder.pid"
+port_case 80/tcp HTTP 10.78.0.1 ''
+port_case 67/udp DHCP 0.0.0.0 ''
+port_case 69/udp TFTP 10.78.0.1 ''
+# Proxy DHCP without HTTP (check would add its word on UEFI HTTP boot).
+port_case 4011/udp "proxy DHCP" 0.0.0.0 's/^mode = full/mode = proxy/; /^range/d; $a [http]\nenable = no'
+# An NBD root makes nbdexport's port needed.
+port_case 10809/tcp NBD 10.78.0.1 "\$a [entry nbd]\nkind = pxeroot\nkernel = $T/vmlinuz\ninitrd = $T/initrd.img\nimage = $T/root.sqfs"
 
 # Another DHCP server on the LAN, in the other namespace.
 ip netns exec "$other" dnsmasq --keep-in-foreground --port=0 --interface=eth0 --bind-interfaces \
@@ -161,7 +193,8 @@ sed 's/^mode = full/mode = proxy/' "$T/good.conf" >"$T/proxy.conf"
 in_ns pxebootsrv -c "$T/proxy.conf" check 2>"$T/err" || fail "proxy mode with a DHCP server: $(cat "$T/err")"
 # dnsmasq's proxy DHCP answers PXEClient only: check says HTTP boot gets nothing.
 http_note="pxebootsrv: UEFI HTTP boot clients get no answer in proxy mode (dnsmasq answers PXEClient only): the DHCP server that gives the addresses must send them the URL, as the dhcpd.conf and kea-dhcp4.json of 'pxebootsrv render' do"
-grep -qxF "$http_note" "$T/err" || fail "proxy mode: no word on HTTP boot: $(cat "$T/err")"
+# and says nothing else (README's walk-through shows this).
+assert_eq "$http_note" "$(cat "$T/err")" "proxy mode with a DHCP server: the HTTP boot note alone"
 in_ns pxebootsrv -c "$T/good.conf" check --no-dhcp-probe 2>"$T/err" || true
 grep -q "HTTP boot" "$T/err" && fail "full mode: a word on HTTP boot"
 ok "check says UEFI HTTP boot gets no answer in proxy mode, and only there"

@@ -4,7 +4,8 @@
 # pxebootsrv install --root DIR: the drop-ins and the boot directory land
 # under DIR, dnsmasq --test and lighttpd -tt accept them, a second install
 # changes nothing, --dry-run changes nothing, and check reports a generated
-# file edited by hand until install restores it.
+# file edited by hand until install restores it. A drop-in that dnsmasq --test
+# or lighttpd -tt refuses is not installed and the old one stays.
 . "$(dirname "$0")/../lib.sh"
 
 requires_root
@@ -104,3 +105,36 @@ expect_exit 1 pxebootsrv -c "$T/bad.conf" --root "$root" install 2>/dev/null
 snap >"$T/after"
 diff -u "$T/before" "$T/after" || fail "a refused install changed files"
 ok "a configuration error installs nothing"
+
+# A drop-in its server refuses is not installed: the one before stays, the
+# error names the file and the server's words, and install exits 1; a drop-in
+# that passed is installed all the same. A boot directory whose name ends in
+# a backslash ends lighttpd's quoted string early (dnsmasq takes it as is);
+# a double quote in it is refused by both.
+pxebootsrv -c "$T/p.conf" --root "$root" install 2>/dev/null || fail "install before the refusals"
+dm=$root/etc/dnsmasq.d/pxeroot.conf
+lt=$root/etc/lighttpd/conf-enabled/50-pxeroot.conf
+cp "$dm" "$T/dm.before"
+cp "$lt" "$T/lt.before"
+sed 's|^boot-dir = .*|boot-dir = /srv/pxeroot/boot\\|' "$T/p.conf" >"$T/bs.conf"
+rc=0
+pxebootsrv -c "$T/bs.conf" --root "$root" install 2>"$T/err" || rc=$?
+assert_eq 1 "$rc" "install exits 1 when lighttpd refuses its drop-in"
+grep -q "^pxebootsrv: $lt: refused by lighttpd: .*missing closing quote" "$T/err" ||
+	fail "lighttpd's refusal: $(cat "$T/err")"
+cmp -s "$T/lt.before" "$lt" || fail "the refused lighttpd drop-in replaced the old one"
+grep -qx 'tftp-root=/srv/pxeroot/boot\\' "$dm" || fail "the dnsmasq drop-in that passed was not installed"
+ok "a lighttpd drop-in that lighttpd -tt refuses is not installed, the old one stays; dnsmasq's is"
+
+cp "$dm" "$T/dm.before"
+sed 's|^boot-dir = .*|boot-dir = /srv/pxe"root/boot|' "$T/p.conf" >"$T/q.conf"
+rc=0
+pxebootsrv -c "$T/q.conf" --root "$root" install 2>"$T/err" || rc=$?
+assert_eq 1 "$rc" "install exits 1 when dnsmasq refuses its drop-in"
+grep -qx "pxebootsrv: $dm: refused by dnsmasq: dnsmasq: missing \" at line [0-9]* of $dm.pxebootsrv-new" \
+	"$T/err" || fail "dnsmasq's refusal: $(cat "$T/err")"
+cmp -s "$T/dm.before" "$dm" || fail "the refused dnsmasq drop-in replaced the old one"
+cmp -s "$T/lt.before" "$lt" || fail "the refused lighttpd drop-in replaced the old one"
+ls "$root/etc/dnsmasq.d" "$root/etc/lighttpd/conf-enabled" | grep -q pxebootsrv-new &&
+	fail "a refused drop-in is left beside the old one"
+ok "a dnsmasq drop-in that dnsmasq --test refuses is not installed, the old one stays"

@@ -68,6 +68,8 @@ for mode in full proxy off srcd; do
 	for f in "$T/$mode"/boot/grub/grub.cfg*; do
 		[ -e "$f" ] || continue
 		grub-script-check "$f" || fail "$mode: grub-script-check refuses $f"
+		# Debian's signed network GRUB has no http module.
+		! grep -q '(http,' "$f" || fail "$mode: $f loads a file over HTTP"
 	done
 
 	n=0

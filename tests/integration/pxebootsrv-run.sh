@@ -85,6 +85,12 @@ up || fail "the servers do not listen: $(cat "$T/log")"
 children=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 [ "$(echo $children | wc -w)" = 3 ] || fail "expected three children, got: $children"
 ok "run starts dnsmasq, lighttpd and nbdexport"
+# dnsmasq's default of 50 TFTP transfers at once is raised for a fleet, and
+# dnsmasq keeps the raised limit (it lowers it when file descriptors are short).
+grep -qx 'tftp-max=512' "$T/state/run/dnsmasq.conf" || fail "dnsmasq runs without tftp-max=512"
+! grep -q 'restricting maximum simultaneous TFTP transfers' "$T/log" ||
+	fail "dnsmasq lowered the TFTP limit: $(grep restricting "$T/log")"
+ok "dnsmasq serves up to 512 TFTP transfers at once"
 # The boot directory did not exist: run made it, with the loaders in it.
 [ "$(readlink "$T/boot/pxelinux.0")" = /usr/lib/PXELINUX/pxelinux.0 ] &&
 	[ "$(readlink "$T/boot/ldlinux.c32")" = /usr/lib/syslinux/modules/bios/ldlinux.c32 ] ||

@@ -5,7 +5,9 @@
 # unchanged: check passes, run serves DHCP (a PXE client gets pxelinux.0 and
 # the server's address), TFTP (the kernel) and HTTP (sysrcd.dat), the menu
 # boots with netboot=$PXEBOOTSRV_HTTPSERVER dodhcp; check compares sysrcd.dat
-# with sysrcd.md5; DODHCPD="no" with PROXYDHCP="yes" is proxy DHCP.
+# with sysrcd.md5; DOTFTPD="no" and DOHTTPD="no" serve no TFTP and no HTTP;
+# vmlinuz and initrd.img stand in for rescue64 and initram.igz;
+# DODHCPD="no" with PROXYDHCP="yes" is proxy DHCP.
 . "$(dirname "$0")/../lib.sh"
 
 requires_root
@@ -76,6 +78,42 @@ grep -qx 'router=192.168.1.254' "$T/lease" || fail "router: $(cat "$T/lease")"
 ok "DHCP: an address of the range, pxelinux.0, next-server and router"
 kill "$(cat /run/pxebootsrv/pxebootsrv.pid)"
 for _ in $(seq 100); do [ -e /run/pxebootsrv/pxebootsrv.pid ] || break; sleep 0.1; done
+
+# DOTFTPD="no" and DOHTTPD="no" mean no TFTP and no HTTP served, as in
+# SystemRescueCd; the kernel and initramfs may be named vmlinuz and initrd.img.
+mv "$tftp/rescue64" "$tftp/vmlinuz"
+mv "$tftp/initram.igz" "$tftp/initrd.img"
+# serve_without VAR [CMD...]: run with PXEBOOTSRV_VAR="no"; list the ports
+# served, and run CMD while it serves.
+serve_without() {
+	sed -e "s/^PXEBOOTSRV_$1=\"yes\"/PXEBOOTSRV_$1=\"no\"/" "$conf" >"$T/no-$1"
+	grep -qx "PXEBOOTSRV_$1=\"no\".*" "$T/no-$1" || fail "the fixture has no PXEBOOTSRV_$1"
+	start_server -P /run/pxebootsrv/pxebootsrv.pid logged "$T/log-$1" \
+		ip netns exec "$ns" pxebootsrv -c "$T/no-$1" --root "$T" run
+	for _ in $(seq 100); do in_ns ss -Hlun 'sport = :67' | grep >/dev/null . && break; sleep 0.1; done
+	sleep 0.5
+	served=$( (in_ns ss -Hlun 'sport = :67 or sport = :69'; in_ns ss -Hltn 'sport = :80') |
+		awk '{ sub(/.*:/, "", $4); print $4 }' | sort -un | tr '\n' ' ')
+	got=0
+	"${@:2}" || got=$?
+	kill "$(cat /run/pxebootsrv/pxebootsrv.pid)"
+	for _ in $(seq 100); do [ -e /run/pxebootsrv/pxebootsrv.pid ] || break; sleep 0.1; done
+}
+serve_without DOTFTPD
+assert_eq "67 80 " "$served" 'DOTFTPD="no": DHCP and HTTP served, no TFTP'
+grep -q '^	LINUX vmlinuz$' "$tftp/pxelinux.cfg/default" &&
+	grep -q '^	INITRD initrd.img$' "$tftp/pxelinux.cfg/default" ||
+	fail "the menu does not name vmlinuz and initrd.img: $(cat "$tftp/pxelinux.cfg/default")"
+ok "without rescue64 and initram.igz, the menu boots vmlinuz and initrd.img"
+serve_without DOHTTPD in_ns curl -sf -o "$T/got.k" tftp://192.168.1.5/vmlinuz
+assert_eq "67 69 " "$served" 'DOHTTPD="no": DHCP and TFTP served, no HTTP'
+[ "$got" = 0 ] && cmp -s "$T/got.k" "$tftp/vmlinuz" || fail "TFTP get of vmlinuz: curl exits $got"
+ok "vmlinuz over TFTP"
+in_ns pxebootsrv -c "$conf" --root "$T" check --no-dhcp-probe 2>"$T/err" ||
+	fail "check with vmlinuz and initrd.img: $(cat "$T/err")"
+ok "check accepts vmlinuz and initrd.img"
+mv "$tftp/vmlinuz" "$tftp/rescue64"
+mv "$tftp/initrd.img" "$tftp/initram.igz"
 
 echo corrupt >>"$tftp/sysrcd.dat"
 rc=0

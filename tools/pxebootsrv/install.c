@@ -38,7 +38,7 @@ const size_t n_install_files = ARRAY_SIZE(install_files);
 #define NBD_UNIT "/lib/systemd/system/nbdexport.service"
 #define NBD_DROPIN "/etc/systemd/system/nbdexport.service.d/pxeroot.conf"
 
-/* Run argv quietly; its first line of output goes into msg on failure. */
+/* Run argv quietly; its first non-empty line of output goes into msg. */
 static int run_quiet(char *const argv[], char *msg, size_t msglen)
 {
 	int p[2], status;
@@ -63,6 +63,9 @@ static int run_quiet(char *const argv[], char *msg, size_t msglen)
 	close(p[1]);
 	n = read_full_or_eof(p[0], msg, msglen - 1);
 	msg[n > 0 ? n : 0] = '\0';
+	/* dnsmasq starts its complaint with an empty line. */
+	n = strspn(msg, "\n");
+	memmove(msg, msg + n, strlen(msg + n) + 1);
 	msg[strcspn(msg, "\n")] = '\0';
 	close(p[0]);
 	while (waitpid(pid, &status, 0) < 0)

@@ -15,6 +15,9 @@
 #include "render.h"
 #include "util.h"
 
+/* Concurrent TFTP transfers: 256 clients of bench/fleet.sh, twice over. */
+#define TFTP_MAX 512u
+
 /* Architecture tags: a client sends one value of option 93. */
 static const struct {
 	const char *tag;
@@ -82,8 +85,15 @@ int render_dnsmasq(struct render *r)
 	else
 		fprintf(f, "listen-address=%s\n", c->address);
 	fprintf(f, "bind-interfaces\n");
+	/* dnsmasq serves 50 TFTP transfers at once by default and refuses the
+	 * next client: a room of PXE clients powered on together each fetch the
+	 * loader and its menu at the same moment. */
 	if (c->tftp)
-		fprintf(f, "enable-tftp\ntftp-root=%s\n", c->boot_dir);
+		fprintf(f,
+			"enable-tftp\ntftp-root=%s\n"
+			"# A fleet booting at once: dnsmasq's default is 50 transfers.\n"
+			"tftp-max=%u\n",
+			c->boot_dir, TFTP_MAX);
 	if (c->mode == DHCP_OFF)
 		goto done;
 

@@ -104,7 +104,12 @@ static int pxelinux_menu(struct render *r, FILE *f, const char *def, const struc
 			fprintf(f, "\tLOCALBOOT 0\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			fprintf(f, "\tLINUX memtest86+x64.bin\n");
+			if (*cmdline)
+				fprintf(f, "\tAPPEND %s\n", cmdline);
 			break;
 		case KIND_ISO:
 			k = served_path(r, e, e->iso, &iso);
@@ -189,10 +194,15 @@ static int ipxe_menu(struct render *r, FILE *f, const char *def, const struct ho
 				   "sanboot --no-describe --drive 0x80 || goto start\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			fprintf(f,
-				"iseq ${platform} efi && chain ${base}/memtest86+x64.efi ||\n"
+				"iseq ${platform} efi && chain ${base}/memtest86+x64.efi%s%s ||\n"
 				"iseq ${platform} efi && goto start ||\n"
-				"kernel ${base}/memtest86+x64.bin\nboot || goto start\n");
+				"kernel ${base}/memtest86+x64.bin%s%s\nboot || goto start\n",
+				*cmdline ? " " : "", cmdline, *cmdline ? " " : "",
+				cmdline);
 			break;
 		case KIND_ISO:
 			k = served_path(r, e, e->iso, &iso);
@@ -227,27 +237,18 @@ int render_ipxe(struct render *r)
 }
 
 /*
- * Where GRUB fetches kernels: (http,HOST)/PATH when there is HTTP on port 80
- * (Debian's GRUB takes no port in a device name), else TFTP.
+ * Where GRUB fetches kernels: always TFTP, from the next server or this host.
+ * Debian's signed network GRUB (grubnetx64.efi.signed, the one shim accepts)
+ * embeds tftp but no http module, and a signed binary cannot load one, so an
+ * "(http,HOST)" path would fail with "disk not found" even when HTTP is served.
  */
 static int grub_base(struct render *r, char **ret)
 {
 	const struct pbs_config *c = r->c;
-	const char *host, *path;
-	int n;
 
-	if (r->http_base) {
-		host = r->http_base + strlen("http://");
-		n = strcspn(host, "/");
-		path = host + n;
-		if (!memchr(host, ':', n))
-			return asprintf(ret, "(http,%.*s)%s", n, host, path) < 0 ? -ENOMEM
-										 : 0;
-	}
-	return asprintf(ret, "(tftp,%s)", c->next_server ? c->next_server : c->address) <
-			       0
-		       ? -ENOMEM
-		       : 0;
+	if (asprintf(ret, "(tftp,%s)", c->next_server ? c->next_server : c->address) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 /* Whether an entry can boot on an arm64 client (localboot: its firmware). */
@@ -332,8 +333,12 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 			fprintf(f, "\texit\n");
 			break;
 		case KIND_MEMTEST:
+			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
+			if (k < 0)
+				return k;
 			/* Unsigned: refused while Secure Boot is on. */
-			fprintf(f, "\tchainloader %s/memtest86+x64.efi\n", base);
+			fprintf(f, "\tchainloader %s/memtest86+x64.efi%s%s\n", base,
+				*cmdline ? " " : "", cmdline);
 			break;
 		case KIND_ISO:
 			fprintf(f, "\techo 'An ISO image boots through memdisk, on BIOS "

@@ -212,7 +212,10 @@ int entry_cmdline(struct render *r, const struct entry *e, const char *host_appe
 			     host_append ? host_append : "");
 		break;
 	default:
-		k = asprintf(&s, "%s", host_append ? host_append : "");
+		/* memtest86+ reads its own parameters (console=ttyS0,115200). */
+		k = asprintf(&s, "%s%s%s", e->append ? e->append : "",
+			     e->append && host_append ? " " : "",
+			     host_append ? host_append : "");
 		break;
 	}
 	if (k < 0)
