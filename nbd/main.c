@@ -28,6 +28,7 @@
 #include "server.h"
 #include "tls.h"
 #include "util.h"
+#include "vector.h"
 
 enum {
 	OPT_MAX_CLIENTS = 0x100,
@@ -179,12 +180,12 @@ static void apply_args(struct config *c, int argc, char **argv)
 				c->n_listen = 0;
 				listen_set = true;
 			}
-			char **v = realloc(c->listen, (c->n_listen + 1) * sizeof(*v));
-			if (!v || !(v[c->n_listen] = strdup(optarg))) {
+			if (vector_reserve((void **)&c->listen, &c->cap_listen,
+					   c->n_listen + 1, sizeof(*c->listen)) < 0 ||
+			    !(c->listen[c->n_listen] = strdup(optarg))) {
 				log_errno(-ENOMEM, "cannot parse options");
 				exit(EXIT_FAILURE);
 			}
-			c->listen = v;
 			c->n_listen++;
 			break;
 		case 'p':
