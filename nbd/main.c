@@ -549,8 +549,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1); /* the status table to the log */
-	sigaddset(&set, SIGUSR2); /* the status table changed (from the server's threads)
-				   */
+	/* SIGUSR2: the status table changed (from the server's threads). */
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

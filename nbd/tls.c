@@ -25,8 +25,8 @@ struct psk_entry {
 };
 
 struct tls_server {
-	/* The server's and each session's: a reload makes a new one for new handshakes.
-	 */
+	/* The server's and each session's: a reload makes a new one for new
+	 * handshakes. */
 	atomic_int refs;
 	gnutls_certificate_credentials_t x509;
 	gnutls_psk_server_credentials_t psk;

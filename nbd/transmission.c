@@ -269,8 +269,8 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 		if (!p)
 			return -ENOMEM;
 		if (t->structured) {
-			/* Not the final chunk: an error may still show while it is sent.
-			 */
+			/* Not the final chunk: an error may still show while it is
+			 * sent. */
 			chunk_header(p, 0, NBD_REPLY_TYPE_OFFSET_DATA, r->handle,
 				     8 + r->len);
 			put64(p + 20, r->offset);
@@ -537,8 +537,8 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 		rr = sync_data(t);
 		break;
 	case NBD_CMD_TRIM:
-		/* A hint we may ignore; the image itself is only trimmed on rw exports.
-		 */
+		/* A hint we may ignore; the image itself is only trimmed on rw
+		 * exports. */
 		if (!t->cow && r->len)
 			(void)fallocate(t->e->fd,
 					FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
