@@ -26,10 +26,11 @@ FUZZ_TARGETS := fuzz-handshake fuzz-transmission
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -Inbd
-FUZZ_LIB_SRCS := lib/log.c lib/util.c lib/hash.c
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib/basic -Ilib -Inbd
+FUZZ_LIB_SRCS := $(BASIC_SRCS) lib/ini.c
 
-$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) $(wildcard nbd/*.h lib/*.h)
+$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) \
+		$(wildcard nbd/*.h lib/*.h lib/basic/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(call pkg_cflags,blkid) -o $@ $(filter %.c,$^) \
 		$(call pkg_libs,blkid) -lpthread
