@@ -3,7 +3,7 @@
 PROGRAMS += nbdexport
 NBD_CORE_SRCS := nbd/config.c nbd/export.c nbd/identity.c nbd/outq.c nbd/handshake.c \
 	nbd/transmission.c nbd/cow.c nbd/listen.c
-nbdexport_SRCS := nbd/main.c nbd/server.c nbd/connection.c nbd/loop.c nbd/drain.c nbd/reload.c nbd/status.c nbd/tls.c $(NBD_CORE_SRCS)
+nbdexport_SRCS := nbd/main.c nbd/server.c nbd/connection.c nbd/loop.c nbd/drain.c nbd/reload.c nbd/status.c nbd/tls.c nbd/daemon.c $(NBD_CORE_SRCS)
 nbdexport_PKGS := gnutls blkid
 nbdexport_LDLIBS := -lpthread
 nbdexport_INSTALLDIR = $(SBINDIR)
