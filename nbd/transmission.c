@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cow.h"
+#include "io.h"
 #include "macro.h"
 #include "proto.h"
 #include "transmission.h"
@@ -335,21 +336,9 @@ static int sync_data(struct tx *t)
 
 static int write_at(struct tx *t, const uint8_t *buf, uint32_t len, uint64_t off)
 {
-	size_t done = 0;
-
 	if (t->cow)
 		return cow_pwrite(t->cow, buf, len, off);
-	while (done < len) {
-		ssize_t n = pwrite(t->e->fd, buf + done, len - done, off + done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += n;
-	}
-	return 0;
+	return pwrite_full(t->e->fd, buf, len, off);
 }
 
 static int zero_at(struct tx *t, uint32_t len, uint64_t off)

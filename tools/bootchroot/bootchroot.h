@@ -81,6 +81,8 @@ int image_rollback(const char *out);
 int image_split_out(const char *out, char **ret_dir, char **ret_name);
 /* Open DIR and lock it (flock) against another publish, rollback or prune. */
 int image_open_dir(const char *dir);
+/* Both: DIR and NAME of out (DIR/NAME.sqfs), and DIR open and locked. */
+int image_open_out(const char *out, char **ret_dir, char **ret_name);
 /* The generations of NAME, oldest first, one a line, in DIR/.NAME.generations. */
 int image_read_history(int dfd, const char *name, char **ret);
 

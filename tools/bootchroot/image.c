@@ -60,6 +60,13 @@ int image_open_dir(const char *dir)
 	return fd;
 }
 
+int image_open_out(const char *out, char **ret_dir, char **ret_name)
+{
+	int r = image_split_out(out, ret_dir, ret_name);
+
+	return r < 0 ? r : image_open_dir(*ret_dir);
+}
+
 int run_wait(char *const argv[])
 {
 	pid_t pid = fork();
@@ -136,10 +143,7 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	ssize_t n;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	if (fstatat(dfd, out_base(out), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -234,10 +238,7 @@ int image_rollback(const char *out)
 	ssize_t n;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	n = readlinkat(dfd, out_base(out), link, sizeof(link) - 1);

@@ -389,10 +389,7 @@ int image_prune(const char *out, const struct prune_opts *o)
 	ssize_t cl;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	cl = readlinkat(dfd, base, cur, sizeof(cur) - 1);
