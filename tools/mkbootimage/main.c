@@ -61,36 +61,6 @@ static int split_list(const char *arg, char ***v, size_t *n)
 	return 0;
 }
 
-static int parse_compress(const char *arg, struct build_opts *o)
-{
-	_cleanup_free_ char *alg = strdup(arg);
-	char *colon;
-	unsigned int level;
-
-	if (!alg)
-		return -ENOMEM;
-	colon = strchr(alg, ':');
-	if (colon)
-		*colon++ = '\0';
-	if (compression_from_name(alg, &o->compress) < 0) {
-		log_error("unknown compression '%s' (gzip, zstd, xz, lz4 or none)", alg);
-		return -EINVAL;
-	}
-	if (colon) {
-		unsigned int max = o->compress == COMPRESS_ZSTD	  ? 19
-				   : o->compress == COMPRESS_LZ4  ? 12
-				   : o->compress == COMPRESS_NONE ? 0
-								  : 9;
-
-		if (parse_uint(colon, 1, max ? max : 1, &level) < 0 || max == 0) {
-			log_error("invalid level '%s' for %s", colon, alg);
-			return -EINVAL;
-		}
-		o->level = (int)level;
-	}
-	return 0;
-}
-
 enum {
 	ARG_CMDLINE = 0x100,
 };
@@ -128,7 +98,7 @@ int main(int argc, char **argv)
 			o.output = optarg;
 			break;
 		case 'c':
-			k = parse_compress(optarg, &o);
+			k = compression_parse(optarg, &o.compress, &o.level);
 			if (k == -ENOMEM)
 				return EXIT_FAILURE;
 			if (k < 0)
