@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ini.h"
@@ -499,4 +500,45 @@ int config_check(struct config *c)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* *path against the working directory, unless it is absolute or NULL. */
+static int absolute(char **path)
+{
+	char cwd[4096], *abs;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+int config_absolute_paths(struct config *c)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < c->n_exports && r == 0; i++)
+		r = absolute(&c->exports[i].path);
+	if (r == 0)
+		r = absolute(&c->cow_dir);
+	if (r == 0)
+		r = absolute(&c->pidfile);
+	if (r == 0)
+		r = absolute(&c->log_file);
+	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
+		r = -ENOMEM;
+	if (r == 0)
+		r = absolute(&c->status_file);
+	if (r == 0)
+		r = absolute(&c->tls_certs);
+	if (r == 0)
+		r = absolute(&c->tls_psk);
+	if (r == 0)
+		r = absolute(&c->file);
+	return r;
 }

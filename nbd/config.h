@@ -87,6 +87,11 @@ int config_parse(struct config *c, const char *path, const char *text);
 int config_add_image(struct config *c, const char *arg);
 /* Check what the file and the command line gave together; logs the first problem. */
 int config_check(struct config *c);
+/*
+ * Make every path of c absolute against the working directory, so that it
+ * still holds after the daemon changes to /; the status file gets its default.
+ */
+int config_absolute_paths(struct config *c);
 
 int cidr_parse(const char *s, struct cidr *ret);
 int acl_add(struct acl *a, const char *spec);

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "cow.h"
 #include "io.h"
 #include "log.h"
@@ -644,4 +645,28 @@ void cow_pool_stop(void)
 	for (unsigned int i = 0; i < pool.nthreads; i++)
 		pthread_join(pool.threads[i], NULL);
 	pool.nthreads = 0;
+}
+
+int cow_check_dir(const struct config *c, bool at_start)
+{
+	struct stat st;
+	bool used = false;
+
+	for (size_t i = 0; i < c->n_exports; i++)
+		used |= c->exports[i].cow != COW_OFF;
+	if (!used)
+		return 0;
+	if (stat(c->cow_dir, &st) < 0)
+		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("%s: not a directory", c->cow_dir);
+		return -ENOTDIR;
+	}
+	for (size_t i = 0; at_start && i < c->n_exports; i++)
+		if (c->exports[i].cow == COW_KEEP) {
+			/* Only a warning: the server does not use them anyway. */
+			cow_check_legacy(c->cow_dir);
+			break;
+		}
+	return 0;
 }

@@ -5,14 +5,13 @@
  * the configuration, then starts the server in the order a daemon should:
  * open the images, bind, detach, write the pidfile, drop privileges, serve.
  */
-#include <errno.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -111,21 +110,6 @@ static void usage(void)
 	       log_prog(), log_prog());
 	usage_common_options(29);
 	printf("\nSee nbdexport(8) and nbdexport.conf(5).\n");
-}
-
-static int absolute(char **path)
-{
-	char cwd[4096], *abs;
-
-	if (!*path || (*path)[0] == '/')
-		return 0;
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
-		return -ENOMEM;
-	free(*path);
-	*path = abs;
-	return 0;
 }
 
 static int replace_str(char **dst, const char *v)
@@ -295,56 +279,6 @@ static void apply_args(struct config *c, int argc, char **argv)
 	}
 }
 
-static int absolute_paths(struct config *c)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < c->n_exports && r == 0; i++)
-		r = absolute(&c->exports[i].path);
-	if (r == 0)
-		r = absolute(&c->cow_dir);
-	if (r == 0)
-		r = absolute(&c->pidfile);
-	if (r == 0)
-		r = absolute(&c->log_file);
-	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
-		r = -ENOMEM;
-	if (r == 0)
-		r = absolute(&c->status_file);
-	if (r == 0)
-		r = absolute(&c->tls_certs);
-	if (r == 0)
-		r = absolute(&c->tls_psk);
-	if (r == 0)
-		r = absolute(&c->file);
-	return r;
-}
-
-/* at_start: also say once whether overlays of an older naming are there. */
-static int check_cow_dir(const struct config *c, bool at_start)
-{
-	struct stat st;
-	bool used = false;
-
-	for (size_t i = 0; i < c->n_exports; i++)
-		used |= c->exports[i].cow != COW_OFF;
-	if (!used)
-		return 0;
-	if (stat(c->cow_dir, &st) < 0)
-		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
-	if (!S_ISDIR(st.st_mode)) {
-		log_error("%s: not a directory", c->cow_dir);
-		return -ENOTDIR;
-	}
-	for (size_t i = 0; at_start && i < c->n_exports; i++)
-		if (c->exports[i].cow == COW_KEEP) {
-			/* Only a warning: the server does not use them anyway. */
-			cow_check_legacy(c->cow_dir);
-			break;
-		}
-	return 0;
-}
-
 /* What the first pass over the command line found. */
 static const char *config_file;
 static int saved_argc;
@@ -363,7 +297,7 @@ static int load_config(struct config *c)
 	r = config_check(c);
 	if (r < 0)
 		return r;
-	return absolute_paths(c);
+	return config_absolute_paths(c);
 }
 
 static int reload_config(struct config *fresh)
@@ -374,7 +308,7 @@ static int reload_config(struct config *fresh)
 
 	log_set_level(level);
 	if (r == 0)
-		r = check_cow_dir(fresh, false);
+		r = cow_check_dir(fresh, false);
 	return r;
 }
 
@@ -435,7 +369,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
+	if (cow_check_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
 		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
 		goto fail;
