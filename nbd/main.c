@@ -5,8 +5,8 @@
  * the configuration, then starts the server in the order a daemon should:
  * open the images, bind, detach, write the pidfile, drop privileges, serve.
  */
-#include <fcntl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
