@@ -520,25 +520,15 @@ static int absolute(char **path)
 
 int config_absolute_paths(struct config *c)
 {
+	char **paths[] = { &c->cow_dir,	  &c->pidfile, &c->log_file, &c->status_file,
+			   &c->tls_certs, &c->tls_psk, &c->file };
 	int r = 0;
 
+	if (!c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
+		return -ENOMEM;
 	for (size_t i = 0; i < c->n_exports && r == 0; i++)
 		r = absolute(&c->exports[i].path);
-	if (r == 0)
-		r = absolute(&c->cow_dir);
-	if (r == 0)
-		r = absolute(&c->pidfile);
-	if (r == 0)
-		r = absolute(&c->log_file);
-	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
-		r = -ENOMEM;
-	if (r == 0)
-		r = absolute(&c->status_file);
-	if (r == 0)
-		r = absolute(&c->tls_certs);
-	if (r == 0)
-		r = absolute(&c->tls_psk);
-	if (r == 0)
-		r = absolute(&c->file);
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && r == 0; i++)
+		r = absolute(paths[i]);
 	return r;
 }
