@@ -73,20 +73,6 @@ LIB_A := $(O)/libpxeroot.a
 
 include $(sort $(wildcard */module.mk */*/module.mk))
 
-# nbd/module.mk's fuzz rule names lib/log.c and lib/util.c, which moved to
-# lib/basic/, and not lib/ini.c, which nbd/config.c calls: cancel it (a pattern
-# rule with the same prerequisites and no recipe) and build the targets here.
-# Both go once nbd/module.mk says FUZZ_LIB_SRCS := $(BASIC_SRCS) lib/ini.c and
-# -Ilib/basic.
-ifneq ($(filter lib/log.c,$(FUZZ_LIB_SRCS)),)
-$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) $(wildcard nbd/*.h lib/*.h)
-$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(BASIC_SRCS) $(wildcard lib/ini.c) \
-		$(wildcard nbd/*.h lib/*.h lib/basic/*.h)
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib/basic $(call pkg_cflags,blkid) -o $@ $(filter %.c,$^) \
-		$(call pkg_libs,blkid) -lpthread
-endif
-
 # pkg-config flags, asked once per package set.
 pkg_cflags = $(if $(1),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkg_libs = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1)))

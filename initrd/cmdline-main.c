@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cmdline.h"
 #include "cmdline-main.h"
 #include "log.h"
@@ -32,15 +33,14 @@ static void usage(const char *prog)
 	       "  -r, --root-path PATH   then apply a DHCP root-path (option 17) as root=dhcp\n"
 	       "                         does once the lease is known\n"
 	       "  -s, --shell            print PX_KEY='value' lines, as /init evaluates them\n"
-	       "      --root-only        with --shell: only the keys that describe the root\n"
-	       "  -q, --quiet            do not print warnings\n"
-	       "  -v, --verbose          print the effective parameters too\n"
-	       "  -h, --help             show this help\n"
-	       "  -V, --version          show the version\n"
-	       "\n"
-	       "Exit status: 0 valid, 1 invalid command line (one line says why), 2 usage.\n"
-	       "See kernel-cmdline(7) for every parameter.\n",
+	       "      --root-only        with --shell: only the keys that describe the root\n",
 	       prog);
+	/* -v shows what is parsed rather than the log's debug lines. */
+	usage_line(25, "-v, --verbose", "print the effective parameters too");
+	usage_common_options_but_verbose(25);
+	printf("\n"
+	       "Exit status: 0 valid, 1 invalid command line (one line says why), 2 usage.\n"
+	       "See kernel-cmdline(7) for every parameter.\n");
 }
 
 static int read_line_file(const char *path, char **ret)
@@ -78,10 +78,7 @@ int cmdline_main(int argc, char **argv)
 		{ "root-path", required_argument, NULL, 'r' },
 		{ "shell", no_argument, NULL, 's' },
 		{ "root-only", no_argument, NULL, OPT_ROOT_ONLY },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{}
 	};
 	const char *file = NULL, *defaults = NULL, *root_path = NULL;
@@ -92,7 +89,8 @@ int cmdline_main(int argc, char **argv)
 	int o, r, ret = EXIT_FAILURE;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "f:d:r:sqvhV", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "f:d:r:s" CLI_COMMON_SHORTOPTS, opts,
+				NULL)) != -1) {
 		switch (o) {
 		case 'f':
 			file = optarg;

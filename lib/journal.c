@@ -13,6 +13,7 @@
 #include "log.h"
 #include "rootdir.h"
 #include "util.h"
+#include "vector.h"
 
 #define JOURNAL_MAGIC "pxeroot-journal 1\n"
 
@@ -20,7 +21,7 @@ struct journal {
 	int rootfd;
 	int dirfd;
 	char **paths; /* index = sequence number - 1 */
-	size_t n;
+	size_t n, cap;
 };
 
 void journal_free(struct journal *j)
@@ -177,7 +178,7 @@ static int make_journal_dir(int rootfd)
 int journal_open(int rootfd, bool create, struct journal **ret)
 {
 	_cleanup_(journal_freep) struct journal *j = NULL;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int r;
 
@@ -217,23 +218,17 @@ int journal_open(int rootfd, bool create, struct journal **ret)
 		if (strcmp(de->d_name, CREATED_LIST) == 0)
 			continue;
 		seq = strtoul(de->d_name, &endp, 10);
-		if (*endp || seq == 0 || seq > 1000000) {
-			closedir(d);
+		if (*endp || seq == 0 || seq > 1000000)
 			return -EBADMSG;
-		}
 		if (seq > j->n) {
-			char **np = realloc(j->paths, seq * sizeof(*np));
-
-			if (!np) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			memset(np + j->n, 0, (seq - j->n) * sizeof(*np));
-			j->paths = np;
+			r = vector_reserve((void **)&j->paths, &j->cap, seq,
+					   sizeof(*j->paths));
+			if (r < 0)
+				return r;
+			memset(j->paths + j->n, 0, (seq - j->n) * sizeof(*j->paths));
 			j->n = seq;
 		}
 	}
-	closedir(d);
 	for (size_t i = 0; i < j->n; i++) {
 		_cleanup_free_ char *buf = NULL;
 		struct entry e;
@@ -257,7 +252,6 @@ int journal_record(struct journal *j, const char *path)
 	size_t len = 0, hlen;
 	struct stat st;
 	char type, name[32], tmp[40];
-	char **np;
 	int r;
 
 	if (journal_has(j, path))
@@ -324,10 +318,9 @@ int journal_record(struct journal *j, const char *path)
 		unlinkat(j->dirfd, tmp, 0);
 		return r;
 	}
-	np = realloc(j->paths, (j->n + 1) * sizeof(*np));
-	if (!np)
-		return -ENOMEM;
-	j->paths = np;
+	r = vector_reserve((void **)&j->paths, &j->cap, j->n + 1, sizeof(*j->paths));
+	if (r < 0)
+		return r;
 	j->paths[j->n] = strdup(path);
 	if (!j->paths[j->n])
 		return -ENOMEM;

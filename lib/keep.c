@@ -16,6 +16,7 @@
 #include "profile.h"
 #include "rootdir.h"
 #include "util.h"
+#include "vector.h"
 
 struct keep_entry {
 	char *path;
@@ -24,14 +25,15 @@ struct keep_entry {
 	bool back; /* renamed back into the tree */
 };
 
+DEFINE_VECTOR(keep_entry_vector, struct keep_entry);
+DEFINE_VECTOR(path_vector, char *);
+
 struct keep {
 	int rootfd;
 	int dirfd;
 	int retfd; /* this run's directory in RETIRED_DIR, once made */
-	struct keep_entry *e;
-	size_t n;
-	char **paths; /* every path the undo restored, kept or not */
-	size_t n_paths;
+	keep_entry_vector e;
+	path_vector paths; /* every path the undo restored, kept or not */
 	size_t n_retired;
 	unsigned back;
 };
@@ -47,7 +49,7 @@ int keep_remove_at(int dfd, const char *name, int depth)
 	if (S_ISDIR(st.st_mode)) {
 		int fd = openat(dfd, name,
 				O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		DIR *d;
+		_cleanup_closedir_ DIR *d = NULL;
 		struct dirent *de;
 
 		if (fd < 0)
@@ -66,7 +68,6 @@ int keep_remove_at(int dfd, const char *name, int depth)
 		while (r == 0 && (de = readdir(d)))
 			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 				r = keep_remove_at(dirfd(d), de->d_name, depth + 1);
-		closedir(d);
 		if (r < 0)
 			return r;
 	}
@@ -126,12 +127,12 @@ void keep_free(struct keep *k)
 {
 	if (!k)
 		return;
-	for (size_t i = 0; i < k->n; i++)
-		free(k->e[i].path);
-	free(k->e);
-	for (size_t i = 0; i < k->n_paths; i++)
-		free(k->paths[i]);
-	free(k->paths);
+	vector_foreach(e, &k->e)
+		free(e->path);
+	keep_entry_vector_reset(&k->e);
+	vector_foreach(p, &k->paths)
+		free(*p);
+	path_vector_reset(&k->paths);
 	if (k->dirfd >= 0)
 		close(k->dirfd);
 	if (k->retfd >= 0)
@@ -143,9 +144,8 @@ void keep_free(struct keep *k)
 static bool dir_empty(int dfd, const char *name)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	bool empty = true;
-	DIR *d;
 
 	if (fd < 0)
 		return false;
@@ -155,32 +155,29 @@ static bool dir_empty(int dfd, const char *name)
 		return false;
 	}
 	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			empty = false;
-			break;
-		}
-	closedir(d);
-	return empty;
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return false;
+	return true;
 }
 
 int keep_save(struct keep *k, const char *path, bool created)
 {
 	_cleanup_close_ int dfd = -1;
-	struct keep_entry *ne, *e;
+	struct keep_entry *e;
 	const char *base;
 	char name[16];
 	struct stat st;
-	char **np;
+	char *copy;
 	int r;
 
-	np = realloc(k->paths, (k->n_paths + 1) * sizeof(*np));
-	if (!np)
+	copy = strdup(path);
+	if (!copy)
 		return -ENOMEM;
-	k->paths = np;
-	k->paths[k->n_paths] = strdup(path);
-	if (!k->paths[k->n_paths])
-		return -ENOMEM;
-	k->n_paths++;
+	r = path_vector_append(&k->paths, copy);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
 
 	dfd = root_open_parent(k->rootfd, path, &base);
 	if (dfd == -ENOENT || dfd == -ENOTDIR)
@@ -189,7 +186,7 @@ int keep_save(struct keep *k, const char *path, bool created)
 		return dfd;
 	if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	snprintf(name, sizeof(name), "%06zu", k->n + 1);
+	snprintf(name, sizeof(name), "%06zu", k->e.len + 1);
 	if (S_ISDIR(st.st_mode)) {
 		/* A directory of the distribution's, or one that holds more than
 		 * the preparation put there, is the undo's business alone. */
@@ -210,18 +207,17 @@ int keep_save(struct keep *k, const char *path, bool created)
 		log_debug_errno(r, "cannot keep %s", path);
 		return r == -ENOMEM ? r : 0;
 	}
-	ne = realloc(k->e, (k->n + 1) * sizeof(*ne));
-	if (!ne)
-		return -ENOMEM;
-	k->e = ne;
-	e = &k->e[k->n];
+	r = keep_entry_vector_reserve(&k->e, 1);
+	if (r < 0)
+		return r;
+	e = &k->e.ptr[k->e.len];
 	memset(e, 0, sizeof(*e));
 	memcpy(e->name, name, sizeof(name));
 	e->dir = S_ISDIR(st.st_mode);
 	e->path = strdup(path);
 	if (!e->path)
 		return -ENOMEM;
-	k->n++;
+	k->e.len++;
 	return 0;
 }
 
@@ -232,8 +228,8 @@ int keep_take_dir(struct keep *k, const char *path, int dfd, const char *base,
 	struct stat st;
 
 	umask(mask);
-	for (size_t i = k->n; i > 0; i--) {
-		struct keep_entry *e = &k->e[i - 1];
+	for (size_t i = k->e.len; i > 0; i--) {
+		struct keep_entry *e = &k->e.ptr[i - 1];
 
 		if (!e->dir || e->back || strcmp(e->path, path) != 0)
 			continue;
@@ -255,10 +251,10 @@ int keep_take_dir(struct keep *k, const char *path, int dfd, const char *base,
 static int xattrs_of(int dfd, const char *name, char ***ret)
 {
 	_cleanup_free_ char *list = NULL;
+	_cleanup_strv_free_ char **items = NULL;
 	char path[64 + NAME_MAX];
-	char **items = NULL;
-	size_t n = 0;
 	ssize_t len;
+	int r;
 
 	*ret = NULL;
 	/* The l* calls on the directory's magic link and the name: the object
@@ -278,42 +274,28 @@ static int xattrs_of(int dfd, const char *name, char ***ret)
 	for (char *a = list; a < list + len; a += strlen(a) + 1) {
 		char value[4096];
 		ssize_t vl;
-		char **ni;
+		char *item;
 
 		/* What an overlay file system notes on its upper layer's copies
 		 * (lib/stage.h) is not the object's own. */
 		if (startswith(a, "trusted.overlay."))
 			continue;
 		vl = lgetxattr(path, a, value, sizeof(value));
-
-		if (vl < 0) {
-			strv_free(items);
+		if (vl < 0)
 			return -errno;
-		}
-		ni = realloc(items, (n + 2) * sizeof(*ni));
-		if (!ni) {
-			strv_free(items);
+		item = malloc(strlen(a) + 1 + 2 * vl + 1);
+		if (!item)
 			return -ENOMEM;
-		}
-		items = ni;
-		items[n] = malloc(strlen(a) + 1 + 2 * vl + 1);
-		if (!items[n]) {
-			strv_free(items);
-			return -ENOMEM;
-		}
 		/* The value in hex: it may hold NULs. */
-		char *w = items[n] + sprintf(items[n], "%s=", a);
+		char *w = item + sprintf(item, "%s=", a);
 		for (ssize_t i = 0; i < vl; i++)
 			w += sprintf(w, "%02x", (unsigned char)value[i]);
-		items[++n] = NULL;
+		r = strv_consume(&items, item);
+		if (r < 0)
+			return r;
 	}
-	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(items[j - 1], items[j]) > 0; j--) {
-			char *t = items[j];
-			items[j] = items[j - 1];
-			items[j - 1] = t;
-		}
-	*ret = items;
+	strv_sort(items);
+	*ret = TAKE_PTR(items);
 	return 0;
 }
 
@@ -410,7 +392,7 @@ int keep_retired_clean(int rootfd, unsigned min_age, bool dry_run)
 	time_t now = time(NULL);
 	unsigned n = 0, left = 0;
 	struct dirent *de;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	int r = 0;
 
 	fd = root_open(rootfd, RETIRED_DIR, O_RDONLY | O_DIRECTORY, 0);
@@ -421,7 +403,7 @@ int keep_retired_clean(int rootfd, unsigned min_age, bool dry_run)
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
-	fd = -1;
+	TAKE_FD(fd);
 	while (r == 0 && (de = readdir(d))) {
 		struct stat st;
 
@@ -437,7 +419,6 @@ int keep_retired_clean(int rootfd, unsigned min_age, bool dry_run)
 		if (!dry_run)
 			r = keep_remove_at(dirfd(d), de->d_name, 0);
 	}
-	closedir(d);
 	if (r < 0)
 		return r;
 	if (left == 0 && !dry_run) {
@@ -477,11 +458,11 @@ int keep_retire(struct keep *k)
 		if (k->retfd < 0)
 			return -errno;
 	}
-	for (size_t i = 0; i < k->n_paths; i++) {
+	for (size_t i = 0; i < k->paths.len; i++) {
 		_cleanup_close_ int dfd = -1;
 		const char *base;
 
-		dfd = root_open_parent(k->rootfd, k->paths[i], &base);
+		dfd = root_open_parent(k->rootfd, k->paths.ptr[i], &base);
 		if (dfd >= 0)
 			retire(k, dfd, base);
 	}
@@ -490,8 +471,8 @@ int keep_retire(struct keep *k)
 
 int keep_finish(struct keep *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		struct keep_entry *e = &k->e[i];
+	for (size_t i = 0; i < k->e.len; i++) {
+		struct keep_entry *e = &k->e.ptr[i];
 		_cleanup_close_ int dfd = -1;
 		const char *base;
 

@@ -12,48 +12,12 @@
 #include "log.h"
 #include "profile.h"
 #include "rootdir.h"
+#include "strv.h"
 #include "util.h"
 
 #ifndef PXEROOT_DATADIR
 #define PXEROOT_DATADIR "/usr/local/share/pxeroot"
 #endif
-
-size_t strv_length(char *const *l)
-{
-	size_t n = 0;
-
-	while (l && l[n])
-		n++;
-	return n;
-}
-
-bool strv_contains(char *const *l, const char *s)
-{
-	for (; l && *l; l++)
-		if (strcmp(*l, s) == 0)
-			return true;
-	return false;
-}
-
-void strv_free(char **l)
-{
-	for (char **p = l; p && *p; p++)
-		free(*p);
-	free(l);
-}
-
-static int strv_push(char ***l, const char *s)
-{
-	size_t n = strv_length(*l);
-	char **nl = realloc(*l, (n + 2) * sizeof(*nl));
-
-	if (!nl)
-		return -ENOMEM;
-	*l = nl;
-	nl[n] = strdup(s);
-	nl[n + 1] = NULL;
-	return nl[n] ? 0 : -ENOMEM;
-}
 
 /* Split value on blanks and append each word. */
 static int strv_push_words(char ***l, char *value)
@@ -62,7 +26,7 @@ static int strv_push_words(char ***l, char *value)
 
 	for (char *w = strtok_r(value, " \t", &save); w;
 	     w = strtok_r(NULL, " \t", &save)) {
-		int r = strv_push(l, w);
+		int r = strv_extend(l, w);
 		if (r < 0)
 			return r;
 	}
@@ -228,18 +192,14 @@ int profile_load(const char *dir, const char *name, struct profile **ret)
 	return profile_parse(text, path, ret);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int profile_detect(const char *dir, const char *id, const char *id_like, char **ret_name)
 {
 	_cleanup_free_ char *like = id_like ? strdup(id_like) : strdup("");
-	char **names = NULL, *save = NULL;
-	size_t n = 0;
+	_cleanup_strv_free_ char **names = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	char *save = NULL;
+	size_t n;
 	struct profile **profiles = NULL;
-	DIR *d;
 	struct dirent *de;
 	int r = -ENOENT;
 
@@ -254,21 +214,16 @@ int profile_detect(const char *dir, const char *id, const char *id_like, char **
 		if (len <= 5 || strcmp(de->d_name + len - 5, ".conf") ||
 		    de->d_name[0] == '.')
 			continue;
-		r = strv_push(&names, de->d_name);
+		r = strv_extendn(&names, de->d_name, len - 5);
 		if (r < 0)
-			break;
-		names[n][len - 5] = '\0';
-		n++;
+			return r;
 		r = -ENOENT;
 	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(*names), cmp_str);
+	strv_sort(names);
+	n = strv_length(names);
 	profiles = calloc(n + 1, sizeof(*profiles));
-	if (!profiles) {
-		strv_free(names);
+	if (!profiles)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n; i++)
 		if (profile_load(dir, names[i], &profiles[i]) < 0)
 			profiles[i] = NULL;
@@ -288,7 +243,6 @@ int profile_detect(const char *dir, const char *id, const char *id_like, char **
 	for (size_t i = 0; i < n; i++)
 		profile_free(profiles[i]);
 	free(profiles);
-	strv_free(names);
 	return r;
 }
 

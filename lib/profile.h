@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "macro.h"
+#include "strv.h"
 
 /*
  * A distribution profile (profiles/NAME.conf, format in pxeroot-profile(5)):
@@ -53,10 +54,6 @@ int profile_dir(char **ret);
 /* pxeroot's data directory (profiles/, client/): $PXEROOT_DATADIR, the build
  * tree next to the running program, or the compiled-in DATADIR. */
 int data_dir(char **ret);
-
-size_t strv_length(char *const *l);
-bool strv_contains(char *const *l, const char *s);
-void strv_free(char **l);
 
 /* os-release of a tree (etc/os-release, else usr/lib/os-release), resolved inside it. */
 struct os_release {

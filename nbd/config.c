@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ini.h"
 #include "log.h"
 #include "util.h"
+#include "vector.h"
 
 void config_init(struct config *c)
 {
@@ -95,16 +97,15 @@ int cidr_parse(const char *s, struct cidr *ret)
 
 int acl_add(struct acl *a, const char *spec)
 {
-	struct cidr c, *v;
+	struct cidr c;
 	int r = cidr_parse(spec, &c);
 
 	if (r < 0)
 		return r;
-	v = realloc(a->v, (a->n + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	v[a->n++] = c;
-	a->v = v;
+	r = vector_reserve((void **)&a->v, &a->cap, a->n + 1, sizeof(*a->v));
+	if (r < 0)
+		return r;
+	a->v[a->n++] = c;
 	return 0;
 }
 
@@ -125,11 +126,24 @@ int acl_add_list(struct acl *a, const char *list)
 	return 0;
 }
 
+int acl_copy(const struct acl *src, struct acl *dst)
+{
+	*dst = (struct acl){ 0 };
+	if (src->n == 0)
+		return 0;
+	dst->v = malloc(src->n * sizeof(*dst->v));
+	if (!dst->v)
+		return -ENOMEM;
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	dst->n = dst->cap = src->n;
+	return 0;
+}
+
 void acl_free(struct acl *a)
 {
 	free(a->v);
 	a->v = NULL;
-	a->n = 0;
+	a->n = a->cap = 0;
 }
 
 static bool prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
@@ -211,12 +225,12 @@ const char *export_default_name(const char *path)
 
 static struct export_conf *new_export(struct config *c)
 {
-	struct export_conf *v = realloc(c->exports, (c->n_exports + 1) * sizeof(*v));
+	struct export_conf *v;
 
-	if (!v)
+	if (vector_reserve((void **)&c->exports, &c->cap_exports, c->n_exports + 1,
+			   sizeof(*c->exports)) < 0)
 		return NULL;
-	c->exports = v;
-	v = &v[c->n_exports++];
+	v = &c->exports[c->n_exports++];
 	*v = (struct export_conf){ .readonly = true, .cow = COW_OFF };
 	return v;
 }
@@ -267,8 +281,6 @@ static int set_seconds(unsigned int *dst, const char *v)
 /* One key of [global]; -ENOENT for an unknown key, -EINVAL for a bad value. */
 static int global_key(struct config *c, const char *k, const char *v)
 {
-	char **nl;
-
 	if (strcmp(k, "listen") == 0) {
 		_cleanup_free_ char *copy = strdup(v);
 		char *save = NULL, *tok;
@@ -277,10 +289,9 @@ static int global_key(struct config *c, const char *k, const char *v)
 			return -ENOMEM;
 		for (tok = strtok_r(copy, " \t,", &save); tok;
 		     tok = strtok_r(NULL, " \t,", &save)) {
-			nl = realloc(c->listen, (c->n_listen + 1) * sizeof(*nl));
-			if (!nl)
+			if (vector_reserve((void **)&c->listen, &c->cap_listen,
+					   c->n_listen + 1, sizeof(*c->listen)) < 0)
 				return -ENOMEM;
-			c->listen = nl;
 			c->listen[c->n_listen] = strdup(tok);
 			if (!c->listen[c->n_listen])
 				return -ENOMEM;
@@ -489,4 +500,35 @@ int config_check(struct config *c)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* *path against the working directory, unless it is absolute or NULL. */
+static int absolute(char **path)
+{
+	char cwd[4096], *abs;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+int config_absolute_paths(struct config *c)
+{
+	char **paths[] = { &c->cow_dir,	  &c->pidfile, &c->log_file, &c->status_file,
+			   &c->tls_certs, &c->tls_psk, &c->file };
+	int r = 0;
+
+	if (!c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
+		return -ENOMEM;
+	for (size_t i = 0; i < c->n_exports && r == 0; i++)
+		r = absolute(&c->exports[i].path);
+	for (size_t i = 0; i < ARRAY_SIZE(paths) && r == 0; i++)
+		r = absolute(paths[i]);
+	return r;
 }

@@ -15,7 +15,7 @@ struct cidr {
 
 struct acl {
 	struct cidr *v;
-	size_t n;
+	size_t n, cap; /* cap: room in v, for vector_reserve */
 };
 
 enum cow_mode {
@@ -45,7 +45,7 @@ struct export_conf {
 struct config {
 	char *file; /* the -c file, re-read on SIGHUP */
 	char **listen;
-	size_t n_listen;
+	size_t n_listen, cap_listen;
 	unsigned int port;
 	char *unix_path;
 	struct acl allow;
@@ -68,7 +68,7 @@ struct config {
 	bool foreground;
 	char *default_export;
 	struct export_conf *exports;
-	size_t n_exports;
+	size_t n_exports, cap_exports;
 };
 
 void config_init(struct config *c);
@@ -87,10 +87,17 @@ int config_parse(struct config *c, const char *path, const char *text);
 int config_add_image(struct config *c, const char *arg);
 /* Check what the file and the command line gave together; logs the first problem. */
 int config_check(struct config *c);
+/*
+ * Make every path of c absolute against the working directory, so that it
+ * still holds after the daemon changes to /; the status file gets its default.
+ */
+int config_absolute_paths(struct config *c);
 
 int cidr_parse(const char *s, struct cidr *ret);
 int acl_add(struct acl *a, const char *spec);
 int acl_add_list(struct acl *a, const char *list); /* separated by spaces or commas */
+/* dst gets its own array; on -ENOMEM it is left empty. */
+int acl_copy(const struct acl *src, struct acl *dst);
 void acl_free(struct acl *a);
 /* An empty list allows everyone. Unix sockets (AF_UNIX) are always allowed. */
 bool acl_allows(const struct acl *a, const struct sockaddr *sa);

@@ -210,8 +210,8 @@ static ssize_t process(struct conn *c, const uint8_t *buf, size_t len, size_t li
 				break;
 			case HS_STARTTLS:
 				if (pos < len) {
-					/* Nothing may follow STARTTLS before our reply.
-					 */
+					/* Nothing may follow STARTTLS before our
+					 * reply. */
 					c->closing = true;
 					return len;
 				}
@@ -439,8 +439,8 @@ bool conn_input(struct conn *c)
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
-			/* End of stream (or an error): replies to a gone client are moot.
-			 */
+			/* End of stream (or an error): replies to a gone client
+			 * are moot. */
 			conn_free(c,
 				  n == 0 ? (c->phase == P_TRANSMISSION ? NULL
 								       : "client closed")

@@ -12,7 +12,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "cow.h"
+#include "io.h"
 #include "log.h"
 #include "macro.h"
 #include "outq.h"
@@ -56,7 +58,8 @@ static void set_bit(struct cow *c, uint64_t b)
 	c->map[b / 8] |= (uint8_t)(1u << (b % 8));
 }
 
-static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
+/* pread_full (io.h), but what lies past the end of the file reads as zeroes. */
+static int pread_zero_past_end(int fd, uint8_t *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 
@@ -73,23 +76,6 @@ static int pread_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 			 * right. */
 			memset(buf + done, 0, len - done);
 			return 0;
-		}
-		done += n;
-	}
-	return 0;
-}
-
-static int pwrite_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, buf + done, len - done, off + done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
 		}
 		done += n;
 	}
@@ -350,7 +336,7 @@ int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off)
 		/* The longest run of blocks with the same state. */
 		while (run < end && test_bit(c, run / COW_BLOCK) == in)
 			run = MIN((run / COW_BLOCK + 1) * COW_BLOCK, end);
-		r = pread_full(in ? c->fd : c->e->fd, buf, run - off, off);
+		r = pread_zero_past_end(in ? c->fd : c->e->fd, buf, run - off, off);
 		buf += run - off;
 		off = run;
 	}
@@ -397,7 +383,7 @@ static int write_partial(struct cow *c, const uint8_t *data, size_t len, uint64_
 
 	if (test_bit(c, b))
 		return data ? pwrite_full(c->fd, data, len, off) : 0;
-	r = pread_full(c->e->fd, block, blen, start);
+	r = pread_zero_past_end(c->e->fd, block, blen, start);
 	if (r < 0)
 		return r;
 	if (data)
@@ -659,4 +645,28 @@ void cow_pool_stop(void)
 	for (unsigned int i = 0; i < pool.nthreads; i++)
 		pthread_join(pool.threads[i], NULL);
 	pool.nthreads = 0;
+}
+
+int cow_check_dir(const struct config *c, bool at_start)
+{
+	struct stat st;
+	bool used = false;
+
+	for (size_t i = 0; i < c->n_exports; i++)
+		used |= c->exports[i].cow != COW_OFF;
+	if (!used)
+		return 0;
+	if (stat(c->cow_dir, &st) < 0)
+		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
+	if (!S_ISDIR(st.st_mode)) {
+		log_error("%s: not a directory", c->cow_dir);
+		return -ENOTDIR;
+	}
+	for (size_t i = 0; at_start && i < c->n_exports; i++)
+		if (c->exports[i].cow == COW_KEEP) {
+			/* Only a warning: the server does not use them anyway. */
+			cow_check_legacy(c->cow_dir);
+			break;
+		}
+	return 0;
 }

@@ -32,6 +32,13 @@ void cow_close(struct cow *c);
  * how many there are, or a negative errno.
  */
 int cow_check_legacy(const char *dir);
+
+struct config;
+/*
+ * When an export of c writes to overlays, c->cow_dir must be a directory;
+ * at_start: also say once whether overlays of an older naming are there.
+ */
+int cow_check_dir(const struct config *c, bool at_start);
 int cow_pread(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);
 /* As cow_pread() if that needs no disk and no wait for a lock; else -EAGAIN. */
 int cow_pread_nowait(struct cow *c, uint8_t *buf, uint32_t len, uint64_t off);

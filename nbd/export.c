@@ -265,14 +265,9 @@ static int export_open_internal(const struct export_conf *ec, const char *cow_di
 		export_free(e);
 		return log_errno(-ENOMEM, "export '%s'", ec->name);
 	}
-	if (ec->allow.n) {
-		e->allow.v = calloc(ec->allow.n, sizeof(*e->allow.v));
-		if (!e->allow.v) {
-			export_free(e);
-			return -ENOMEM;
-		}
-		memcpy(e->allow.v, ec->allow.v, ec->allow.n * sizeof(*e->allow.v));
-		e->allow.n = ec->allow.n;
+	if (acl_copy(&ec->allow, &e->allow) < 0) {
+		export_free(e);
+		return -ENOMEM;
 	}
 	e->fd = open(e->path, (e->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
 	if (e->fd < 0) {

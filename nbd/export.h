@@ -61,8 +61,8 @@ uint16_t export_tflags(const struct export *e, bool structured);
 bool export_cached(const struct export *e, uint64_t off, uint64_t len);
 bool export_writable(const struct export *e);
 
-/* Open and identify an image; logs what is wrong. force: serve unidentified content too.
- */
+/* Open and identify an image; logs what is wrong. force: serve unidentified
+ * content too. */
 int export_open(const struct export_conf *ec, const char *cow_dir, bool force,
 		struct export **ret);
 /* An export over an already open file (tests, fuzzing); takes ownership of fd. */

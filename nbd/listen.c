@@ -14,6 +14,9 @@
 #include "listen.h"
 #include "log.h"
 #include "util.h"
+#include "vector.h"
+
+DEFINE_VECTOR(listener_vector, struct listener);
 
 #define BACKLOG 4096 /* the kernel caps it at net.core.somaxconn */
 #define SD_LISTEN_FDS_START 3
@@ -79,17 +82,12 @@ void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len, bool with
 	}
 }
 
-static int add(struct listener **v, size_t *n, int fd, bool is_unix, const char *desc)
+static int add(listener_vector *v, int fd, bool is_unix, const char *desc)
 {
-	struct listener *nv = realloc(*v, (*n + 1) * sizeof(**v));
+	struct listener l = { .fd = fd, .is_unix = is_unix };
 
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[*n] = (struct listener){ .fd = fd, .is_unix = is_unix };
-	snprintf(nv[*n].desc, sizeof(nv[*n].desc), "%s", desc);
-	(*n)++;
-	return 0;
+	snprintf(l.desc, sizeof(l.desc), "%s", desc);
+	return listener_vector_append(v, l);
 }
 
 /* Sockets of an earlier set that the new one may take over instead of binding again. */
@@ -157,7 +155,7 @@ static void describe(int fd, char *buf, size_t len)
 		sockaddr_format((struct sockaddr *)&ss, buf, len, true);
 }
 
-static int from_systemd(struct listener **v, size_t *n)
+static int from_systemd(listener_vector *v)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
 	unsigned int nfds, lpid;
@@ -183,16 +181,16 @@ static int from_systemd(struct listener **v, size_t *n)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		describe(fd, desc, sizeof(desc));
-		r = add(v, n, fd, ss.ss_family == AF_UNIX, desc);
+		r = add(v, fd, ss.ss_family == AF_UNIX, desc);
 		if (r < 0)
 			return r;
-		(*v)[*n - 1].systemd = true;
+		v->ptr[v->len - 1].systemd = true;
 	}
 	return nfds;
 }
 
 static int listen_tcp(const char *spec, unsigned int default_port, struct reuse *ru,
-		      struct listener **v, size_t *n)
+		      listener_vector *v)
 {
 	char host[256], portbuf[16], desc[128];
 	const char *port = NULL;
@@ -227,7 +225,7 @@ static int listen_tcp(const char *spec, unsigned int default_port, struct reuse 
 
 		if (fd >= 0) {
 			describe(fd, desc, sizeof(desc));
-			r = add(v, n, fd, false, desc);
+			r = add(v, fd, false, desc);
 			if (r < 0) {
 				freeaddrinfo(res);
 				return r;
@@ -267,7 +265,7 @@ static int listen_tcp(const char *spec, unsigned int default_port, struct reuse 
 			return r;
 		}
 		describe(fd, desc, sizeof(desc));
-		r = add(v, n, fd, false, desc);
+		r = add(v, fd, false, desc);
 		if (r < 0) {
 			close(fd);
 			freeaddrinfo(res);
@@ -279,7 +277,7 @@ static int listen_tcp(const char *spec, unsigned int default_port, struct reuse 
 	return count;
 }
 
-static int listen_unix(const char *path, struct reuse *ru, struct listener **v, size_t *n)
+static int listen_unix(const char *path, struct reuse *ru, listener_vector *v)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
@@ -289,9 +287,9 @@ static int listen_unix(const char *path, struct reuse *ru, struct listener **v, 
 		return log_errno(-ENAMETOOLONG, "cannot listen on %s", path);
 	fd = reuse_take(ru, NULL, path);
 	if (fd >= 0) {
-		r = add(v, n, fd, true, path);
+		r = add(v, fd, true, path);
 		if (r == 0)
-			(*v)[*n - 1].owned_path = true;
+			v->ptr[v->len - 1].owned_path = true;
 		return r;
 	}
 	strcpy(sa.sun_path, path);
@@ -307,49 +305,47 @@ static int listen_unix(const char *path, struct reuse *ru, struct listener **v, 
 		close(fd);
 		return r;
 	}
-	r = add(v, n, fd, true, path);
+	r = add(v, fd, true, path);
 	if (r < 0) {
 		close(fd);
 		unlink(path);
 		return r;
 	}
-	(*v)[*n - 1].owned_path = true;
+	v->ptr[v->len - 1].owned_path = true;
 	return r;
 }
 
-static int open_configured(const struct config *c, struct reuse *ru, struct listener **v,
-			   size_t *n)
+static int open_configured(const struct config *c, struct reuse *ru, listener_vector *v)
 {
 	int r = 0;
 
 	if (c->n_listen == 0 && !c->unix_path)
-		r = listen_tcp(NULL, c->port, ru, v, n);
+		r = listen_tcp(NULL, c->port, ru, v);
 	for (size_t i = 0; r >= 0 && i < c->n_listen; i++)
-		r = listen_tcp(c->listen[i], c->port, ru, v, n);
+		r = listen_tcp(c->listen[i], c->port, ru, v);
 	if (r >= 0 && c->unix_path)
-		r = listen_unix(c->unix_path, ru, v, n);
+		r = listen_unix(c->unix_path, ru, v);
 	return r;
 }
 
 int listen_open(const struct config *c, struct listener **ret, size_t *ret_n)
 {
-	struct listener *v = NULL;
-	size_t n = 0;
+	listener_vector v = { 0 };
 	int r;
 
-	r = from_systemd(&v, &n);
+	r = from_systemd(&v);
 	if (r == 0)
-		r = open_configured(c, NULL, &v, &n);
-	if (r >= 0 && n == 0) {
+		r = open_configured(c, NULL, &v);
+	if (r >= 0 && v.len == 0) {
 		log_error("no socket to listen on");
 		r = -EINVAL;
 	}
 	if (r < 0) {
-		listen_close(v, n);
+		listen_close(v.ptr, v.len);
 		return r;
 	}
-	*ret = v;
-	*ret_n = n;
+	*ret = v.ptr;
+	*ret_n = v.len;
 	return 0;
 }
 
@@ -357,8 +353,7 @@ int listen_update(const struct config *c, struct listener *cur, size_t ncur,
 		  struct listener **ret, size_t *ret_n)
 {
 	struct reuse ru = { cur, ncur };
-	struct listener *v = NULL;
-	size_t n = 0;
+	listener_vector v = { 0 };
 	int r = 0;
 
 	for (size_t i = 0; i < ncur; i++)
@@ -366,24 +361,24 @@ int listen_update(const struct config *c, struct listener *cur, size_t ncur,
 	for (size_t i = 0; i < ncur && r == 0; i++) {
 		if (cur[i].systemd) {
 			cur[i].kept = true;
-			r = add(&v, &n, cur[i].fd, cur[i].is_unix, cur[i].desc);
+			r = add(&v, cur[i].fd, cur[i].is_unix, cur[i].desc);
 			if (r == 0)
-				v[n - 1].systemd = true;
+				v.ptr[v.len - 1].systemd = true;
 		}
 	}
 	/* With systemd's sockets the listening settings are systemd's. */
-	if (r == 0 && n == 0)
-		r = open_configured(c, &ru, &v, &n);
-	if (r >= 0 && n == 0) {
+	if (r == 0 && v.len == 0)
+		r = open_configured(c, &ru, &v);
+	if (r >= 0 && v.len == 0) {
 		log_error("no socket to listen on");
 		r = -EINVAL;
 	}
 	if (r < 0) {
-		listen_abandon(cur, ncur, v, n);
+		listen_abandon(cur, ncur, v.ptr, v.len);
 		return r;
 	}
-	*ret = v;
-	*ret_n = n;
+	*ret = v.ptr;
+	*ret_n = v.len;
 	return 0;
 }
 

@@ -8,26 +8,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "cow.h"
+#include "daemon.h"
 #include "export.h"
 #include "listen.h"
 #include "log.h"
 #include "server.h"
 #include "tls.h"
 #include "util.h"
+#include "vector.h"
 
 enum {
 	OPT_MAX_CLIENTS = 0x100,
@@ -45,10 +42,9 @@ enum {
 	OPT_TLS_CERTIFICATES,
 	OPT_TLS_PSK,
 	OPT_TLS_VERIFY_PEER,
-	OPT_VERSION,
 };
 
-static const char short_opts[] = "c:l:p:U:a:t:fu:vqh";
+static const char short_opts[] = "c:l:p:U:a:t:fu:" CLI_COMMON_SHORTOPTS;
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, 'c' },
 	{ "listen", required_argument, NULL, 'l' },
@@ -73,10 +69,7 @@ static const struct option long_opts[] = {
 	{ "tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES },
 	{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
 	{ "tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	CLI_COMMON_LONGOPTS,
 	{ 0 },
 };
 
@@ -113,29 +106,10 @@ static void usage(void)
 	       "      --tls MODE             off, on (clients may upgrade) or require\n"
 	       "      --tls-certificates DIR ca-cert.pem, server-cert.pem, server-key.pem in DIR\n"
 	       "      --tls-psk FILE         pre-shared keys, one 'identity:hexkey' a line\n"
-	       "      --tls-verify-peer      require a client certificate signed by ca-cert.pem\n"
-	       "  -v, --verbose              log more (repeat for debugging)\n"
-	       "  -q, --quiet                log only warnings and errors\n"
-	       "  -h, --help                 show this help and exit\n"
-	       "      --version              show the version and exit\n"
-	       "\n"
-	       "See nbdexport(8) and nbdexport.conf(5).\n",
+	       "      --tls-verify-peer      require a client certificate signed by ca-cert.pem\n",
 	       log_prog(), log_prog());
-}
-
-static int absolute(char **path)
-{
-	char cwd[4096], *abs;
-
-	if (!*path || (*path)[0] == '/')
-		return 0;
-	if (!getcwd(cwd, sizeof(cwd)))
-		return -errno;
-	if (asprintf(&abs, "%s/%s", cwd, *path) < 0)
-		return -ENOMEM;
-	free(*path);
-	*path = abs;
-	return 0;
+	usage_common_options(29);
+	printf("\nSee nbdexport(8) and nbdexport.conf(5).\n");
 }
 
 static int replace_str(char **dst, const char *v)
@@ -179,12 +153,12 @@ static void apply_args(struct config *c, int argc, char **argv)
 				c->n_listen = 0;
 				listen_set = true;
 			}
-			char **v = realloc(c->listen, (c->n_listen + 1) * sizeof(*v));
-			if (!v || !(v[c->n_listen] = strdup(optarg))) {
+			if (vector_reserve((void **)&c->listen, &c->cap_listen,
+					   c->n_listen + 1, sizeof(*c->listen)) < 0 ||
+			    !(c->listen[c->n_listen] = strdup(optarg))) {
 				log_errno(-ENOMEM, "cannot parse options");
 				exit(EXIT_FAILURE);
 			}
-			c->listen = v;
 			c->n_listen++;
 			break;
 		case 'p':
@@ -272,13 +246,13 @@ static void apply_args(struct config *c, int argc, char **argv)
 			c->tls_verify_peer = true;
 			break;
 		case 'v':
-			log_adjust_level(+1);
+			CLI_VERBOSE();
 			break;
 		case 'q':
-			log_adjust_level(-1);
+			CLI_QUIET();
 			break;
 		case 'h':
-		case OPT_VERSION:
+		case 'V':
 			break; /* handled before the configuration is read */
 		default:
 			errtryhelp();
@@ -305,56 +279,6 @@ static void apply_args(struct config *c, int argc, char **argv)
 	}
 }
 
-static int absolute_paths(struct config *c)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < c->n_exports && r == 0; i++)
-		r = absolute(&c->exports[i].path);
-	if (r == 0)
-		r = absolute(&c->cow_dir);
-	if (r == 0)
-		r = absolute(&c->pidfile);
-	if (r == 0)
-		r = absolute(&c->log_file);
-	if (r == 0 && !c->status_file && !(c->status_file = strdup(STATUS_FILE_DEFAULT)))
-		r = -ENOMEM;
-	if (r == 0)
-		r = absolute(&c->status_file);
-	if (r == 0)
-		r = absolute(&c->tls_certs);
-	if (r == 0)
-		r = absolute(&c->tls_psk);
-	if (r == 0)
-		r = absolute(&c->file);
-	return r;
-}
-
-/* at_start: also say once whether overlays of an older naming are there. */
-static int check_cow_dir(const struct config *c, bool at_start)
-{
-	struct stat st;
-	bool used = false;
-
-	for (size_t i = 0; i < c->n_exports; i++)
-		used |= c->exports[i].cow != COW_OFF;
-	if (!used)
-		return 0;
-	if (stat(c->cow_dir, &st) < 0)
-		return log_errno(-errno, "cannot use overlay directory %s", c->cow_dir);
-	if (!S_ISDIR(st.st_mode)) {
-		log_error("%s: not a directory", c->cow_dir);
-		return -ENOTDIR;
-	}
-	for (size_t i = 0; at_start && i < c->n_exports; i++)
-		if (c->exports[i].cow == COW_KEEP) {
-			/* Only a warning: the server does not use them anyway. */
-			cow_check_legacy(c->cow_dir);
-			break;
-		}
-	return 0;
-}
-
 /* What the first pass over the command line found. */
 static const char *config_file;
 static int saved_argc;
@@ -373,7 +297,7 @@ static int load_config(struct config *c)
 	r = config_check(c);
 	if (r < 0)
 		return r;
-	return absolute_paths(c);
+	return config_absolute_paths(c);
 }
 
 static int reload_config(struct config *fresh)
@@ -384,7 +308,7 @@ static int reload_config(struct config *fresh)
 
 	log_set_level(level);
 	if (r == 0)
-		r = check_cow_dir(fresh, false);
+		r = cow_check_dir(fresh, false);
 	return r;
 }
 
@@ -399,130 +323,13 @@ static void first_pass(int argc, char **argv)
 			usage();
 			exit(EXIT_SUCCESS);
 		}
-		if (o == OPT_VERSION)
+		if (o == 'V')
 			print_version();
 		if (o == 'c')
 			config_file = optarg;
 	}
 	opterr = 1;
 	log_set_level(level);
-}
-
-static int drop_privileges(const char *user)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = getpwnam(user);
-	if (!pw)
-		return log_errno(errno ? -errno : -ENOENT, "unknown user '%s'", user);
-	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0)
-		return log_errno(-errno, "cannot switch to user '%s'", user);
-	if (pw->pw_uid != 0 && setuid(0) == 0) {
-		log_error("could regain root after switching to '%s'", user);
-		return -EPERM;
-	}
-	log_info("running as user '%s'", user);
-	return 0;
-}
-
-/*
- * Detach from the terminal. The parent stays until the child says it is
- * serving (one byte on a pipe), so the exit status of the command that
- * started the daemon says whether it came up.
- */
-static int daemonize(int *notify)
-{
-	int p[2];
-	pid_t pid;
-	char ok;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return log_errno(-errno, "cannot create a pipe");
-	pid = fork();
-	if (pid < 0)
-		return log_errno(-errno, "cannot fork");
-	if (pid > 0) {
-		close(p[1]);
-		_exit(read(p[0], &ok, 1) == 1 ? EXIT_SUCCESS : EXIT_FAILURE);
-	}
-	close(p[0]);
-	if (setsid() < 0)
-		return log_errno(-errno, "cannot start a session");
-	if (chdir("/") < 0)
-		return log_errno(-errno, "cannot change to /");
-	*notify = p[1];
-	return 0;
-}
-
-/* keep_stderr: where the logs go when there is no syslog to take them. */
-static void detach_stdio(bool keep_stderr)
-{
-	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	if (!keep_stderr)
-		dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
-}
-
-/*
- * Is a syslog daemon listening on /dev/log? syslog(3) gives no sign when
- * its messages go nowhere, so a daemon that would log there asks first, as
- * openlog() would connect: a datagram socket, then a stream one.
- */
-static int syslog_probe(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
-	int r = 0;
-
-	for (int type = SOCK_DGRAM;; type = SOCK_STREAM) {
-		_cleanup_close_ int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-
-		if (fd < 0)
-			return -errno;
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return 0;
-		r = -errno;
-		/* A stream socket at /dev/log refuses a datagram one. */
-		if (type == SOCK_STREAM || r != -EPROTOTYPE)
-			return r;
-	}
-}
-
-/*
- * The directory of the status file, /run/nbdexport by default, is made while
- * still root and given to --user, so the server can replace the file later.
- * A failure is not fatal: the server says so when it first writes the file.
- */
-static void status_dir(const struct config *c)
-{
-	_cleanup_free_ char *dir = strdup(c->status_file);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	struct passwd *pw;
-
-	if (!slash || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0755) < 0)
-		return;
-	if (c->user && (pw = getpwnam(c->user)) && chown(dir, pw->pw_uid, pw->pw_gid) < 0)
-		log_debug_errno(-errno, "cannot give %s to '%s'", dir, c->user);
-}
-
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
 }
 
 int main(int argc, char **argv)
@@ -548,8 +355,8 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1); /* the status table to the log */
-	sigaddset(&set, SIGUSR2); /* the status table changed (from the server's threads)
-				   */
+	/* SIGUSR2: the status table changed (from the server's threads). */
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -562,7 +369,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	raise_fd_limit();
-	if (check_cow_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
+	if (cow_check_dir(&cfg, true) < 0 || export_table_load(&exports, &cfg) < 0)
 		goto fail;
 	if (cfg.tls != TLS_OFF && tls_server_new(&cfg, &tls) < 0)
 		goto fail;

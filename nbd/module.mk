@@ -3,7 +3,7 @@
 PROGRAMS += nbdexport
 NBD_CORE_SRCS := nbd/config.c nbd/export.c nbd/identity.c nbd/outq.c nbd/handshake.c \
 	nbd/transmission.c nbd/cow.c nbd/listen.c
-nbdexport_SRCS := nbd/main.c nbd/server.c nbd/connection.c nbd/loop.c nbd/drain.c nbd/reload.c nbd/status.c nbd/tls.c $(NBD_CORE_SRCS)
+nbdexport_SRCS := nbd/main.c nbd/server.c nbd/connection.c nbd/loop.c nbd/drain.c nbd/reload.c nbd/status.c nbd/tls.c nbd/daemon.c $(NBD_CORE_SRCS)
 nbdexport_PKGS := gnutls blkid
 nbdexport_LDLIBS := -lpthread
 nbdexport_INSTALLDIR = $(SBINDIR)
@@ -26,10 +26,11 @@ FUZZ_TARGETS := fuzz-handshake fuzz-transmission
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 300
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib -Inbd
-FUZZ_LIB_SRCS := lib/log.c lib/util.c lib/hash.c
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib/basic -Ilib -Inbd
+FUZZ_LIB_SRCS := $(BASIC_SRCS) lib/ini.c
 
-$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) $(wildcard nbd/*.h lib/*.h)
+$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) \
+		$(wildcard nbd/*.h lib/*.h lib/basic/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(call pkg_cflags,blkid) -o $@ $(filter %.c,$^) \
 		$(call pkg_libs,blkid) -lpthread

@@ -25,8 +25,8 @@ struct seg {
 	   copy, batched with the headers) instead of sendfile. */
 	const uint8_t *map;
 	/* A file range that is the content chunk of a structured reply: on a short read
-	   the chunk is padded and the next segment (its closing chunk) becomes an error.
-	 */
+	 * the chunk is padded and the next segment (its closing chunk) becomes an
+	 * error. */
 	bool structured;
 	uint64_t handle;
 	uint8_t data[];
@@ -59,8 +59,8 @@ int outq_file(struct outq *q, int fd, off_t off, size_t len, bool structured,
  */
 int outq_send(struct outq *q, int sock);
 
-/* The first memory segment's unsent bytes, for senders that cannot use the socket (TLS).
- */
+/* The first memory segment's unsent bytes, for senders that cannot use the socket
+ * (TLS). */
 struct outq_chunk {
 	const uint8_t *p;
 	size_t len;

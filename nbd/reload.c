@@ -19,15 +19,10 @@
 
 void apply_settings(struct server *s, const struct config *c, struct tls_server *tls)
 {
-	struct acl fresh = { 0 };
+	struct acl fresh;
 
-	if (c->allow.n) {
-		fresh.v = malloc(c->allow.n * sizeof(*fresh.v));
-		if (fresh.v) {
-			memcpy(fresh.v, c->allow.v, c->allow.n * sizeof(*fresh.v));
-			fresh.n = c->allow.n;
-		}
-	}
+	/* Out of memory, acl_copy leaves fresh empty. */
+	(void)acl_copy(&c->allow, &fresh);
 	pthread_rwlock_wrlock(&s->lock);
 	acl_free(&s->allow);
 	s->allow = fresh;

@@ -78,8 +78,8 @@ struct conn {
 	size_t pend_len, pend_off;
 	uint32_t events;
 	bool closing; /* flush what is queued, then close */
-	bool lingering; /* shutting down: output closed, reading until the client closes
-			 */
+	/* Shutting down: output closed, reading until the client closes. */
+	bool lingering;
 	bool start_tls; /* flush the STARTTLS reply, then start TLS */
 	int64_t deadline; /* handshake or closing, in ms */
 	int64_t last_active;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "tls.h"
 #include "util.h"
+#include "vector.h"
 
 /* TLS 1.2 at least, as the NBD specification asks. */
 #define PRIORITY_X509 "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -24,14 +25,14 @@ struct psk_entry {
 };
 
 struct tls_server {
-	/* The server's and each session's: a reload makes a new one for new handshakes.
-	 */
+	/* The server's and each session's: a reload makes a new one for new
+	 * handshakes. */
 	atomic_int refs;
 	gnutls_certificate_credentials_t x509;
 	gnutls_psk_server_credentials_t psk;
 	gnutls_priority_t priority;
 	struct psk_entry *keys;
-	size_t nkeys;
+	size_t nkeys, cap_keys;
 	bool verify_peer;
 };
 
@@ -86,7 +87,7 @@ static int load_psk(struct tls_server *t, const char *path)
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *colon, *hex, *s = strstrip(line);
 		size_t hl;
-		struct psk_entry *v, *e;
+		struct psk_entry *e;
 
 		lineno++;
 		if (!*s || *s == '#')
@@ -99,11 +100,10 @@ static int load_psk(struct tls_server *t, const char *path)
 			return -EINVAL;
 		}
 		*colon = '\0';
-		v = realloc(t->keys, (t->nkeys + 1) * sizeof(*v));
-		if (!v)
+		if (vector_reserve((void **)&t->keys, &t->cap_keys, t->nkeys + 1,
+				   sizeof(*t->keys)) < 0)
 			return -ENOMEM;
-		t->keys = v;
-		e = &v[t->nkeys];
+		e = &t->keys[t->nkeys];
 		e->identity = strdup(s);
 		e->key = malloc(hl / 2);
 		e->keylen = hl / 2;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cow.h"
+#include "io.h"
 #include "macro.h"
 #include "proto.h"
 #include "transmission.h"
@@ -269,8 +270,8 @@ static int cmd_read(struct tx *t, const struct nbd_request *r, struct outq *q)
 		if (!p)
 			return -ENOMEM;
 		if (t->structured) {
-			/* Not the final chunk: an error may still show while it is sent.
-			 */
+			/* Not the final chunk: an error may still show while it is
+			 * sent. */
 			chunk_header(p, 0, NBD_REPLY_TYPE_OFFSET_DATA, r->handle,
 				     8 + r->len);
 			put64(p + 20, r->offset);
@@ -335,21 +336,9 @@ static int sync_data(struct tx *t)
 
 static int write_at(struct tx *t, const uint8_t *buf, uint32_t len, uint64_t off)
 {
-	size_t done = 0;
-
 	if (t->cow)
 		return cow_pwrite(t->cow, buf, len, off);
-	while (done < len) {
-		ssize_t n = pwrite(t->e->fd, buf + done, len - done, off + done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		done += n;
-	}
-	return 0;
+	return pwrite_full(t->e->fd, buf, len, off);
 }
 
 static int zero_at(struct tx *t, uint32_t len, uint64_t off)
@@ -537,8 +526,8 @@ static int execute(struct tx *t, const struct nbd_request *r, struct outq *q)
 		rr = sync_data(t);
 		break;
 	case NBD_CMD_TRIM:
-		/* A hint we may ignore; the image itself is only trimmed on rw exports.
-		 */
+		/* A hint we may ignore; the image itself is only trimmed on rw
+		 * exports. */
 		if (!t->cow && r->len)
 			(void)fallocate(t->e->fd,
 					FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,

@@ -83,8 +83,8 @@ static int mount_with_timeout(const char *src, const char *dir, const char *type
 			return -errno;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)timeout) {
-			/* NFS waits are killable: the half-done mount goes away with it.
-			 */
+			/* NFS waits are killable: the half-done mount goes away
+			 * with it. */
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -ETIMEDOUT;
@@ -242,8 +242,8 @@ int nfs_mount_main(int argc, char **argv)
 			return 0;
 		}
 		tried[ntried++] = (struct attempt){ list[i], r };
-		/* A server that does not answer will not answer the next version either.
-		 */
+		/* A server that does not answer will not answer the next version
+		 * either. */
 		if (r == -ETIMEDOUT)
 			break;
 	}

@@ -22,7 +22,9 @@ int strbuf_append(struct strbuf *b, const void *data, size_t n)
 
 	if (r < 0)
 		return r;
-	memcpy(b->s + b->len, data, n);
+	/* data may be NULL with n 0 (an empty buffer's s), which memcpy may not get. */
+	if (n)
+		memcpy(b->s + b->len, data, n);
 	b->len += n;
 	b->s[b->len] = '\0';
 	return 0;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "io.h"
 #include "util.h"
+#include "vector.h"
 
 #ifndef PXEROOT_VERSION
 #define PXEROOT_VERSION "unknown"
@@ -244,15 +245,14 @@ int read_fd_all(int fd, char **ret, size_t *ret_len)
 		ssize_t n;
 
 		if (len + 1 >= cap) {
-			char *nb;
+			size_t want = cap ? cap * 2 : 4096;
+			int r;
 
-			cap = cap ? cap * 2 : 4096;
-			if (cap > (64u << 20))
+			if (want > (64u << 20))
 				return -EFBIG;
-			nb = realloc(buf, cap);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
+			r = vector_reserve((void **)&buf, &cap, want, 1);
+			if (r < 0)
+				return r;
 		}
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0) {

@@ -157,7 +157,27 @@ static void test_compression_names(void)
 	check_int(compress_default_level(COMPRESS_ZSTD), 9);
 }
 
+static void test_compression_parse(void)
+{
+	enum compression c;
+	int level = -1;
+
+	check_int(compression_parse("xz", &c, &level), 0);
+	check_int(c, COMPRESS_XZ);
+	check_int(level, -1); /* no level given: left alone */
+	check_int(compression_parse("zstd:19", &c, &level), 0);
+	check_int(c, COMPRESS_ZSTD);
+	check_int(level, 19);
+	check_int(compression_parse("zstd:20", &c, &level), -EINVAL);
+	check_int(compression_parse("lz4:12", &c, &level), 0);
+	check_int(level, 12);
+	check_int(compression_parse("gzip:10", &c, &level), -EINVAL);
+	check_int(compression_parse("none:1", &c, &level), -EINVAL);
+	check_int(compression_parse("bzip2:3", &c, &level), -EINVAL);
+}
+
 TAP_MAIN(TAP_CASE(test_parents_are_added), TAP_CASE(test_conflicts),
 	 TAP_CASE(test_invalid_paths), TAP_CASE(test_modes_and_list),
 	 TAP_CASE(test_decompress_xz), TAP_CASE(test_decompress_zstd),
-	 TAP_CASE(test_decompress_gzip), TAP_CASE(test_compression_names))
+	 TAP_CASE(test_decompress_gzip), TAP_CASE(test_compression_names),
+	 TAP_CASE(test_compression_parse))

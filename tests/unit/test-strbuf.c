@@ -19,6 +19,16 @@ static void test_append(void)
 	check(b.cap > b.len);
 }
 
+/* One empty buffer appended to another: s is NULL, the length 0. */
+static void test_append_empty(void)
+{
+	_cleanup_strbuf_ struct strbuf a = { 0 }, b = { 0 };
+
+	check_int(strbuf_append(&a, b.s, b.len), 0);
+	check_str(strbuf_str(&a), "");
+	check_int(a.len, 0);
+}
+
 /* Past the first allocation: content and length survive every growth. */
 static void test_growth(void)
 {
@@ -45,4 +55,5 @@ static void test_steal(void)
 	strbuf_done(&b);
 }
 
-TAP_MAIN(TAP_CASE(test_append), TAP_CASE(test_growth), TAP_CASE(test_steal))
+TAP_MAIN(TAP_CASE(test_append), TAP_CASE(test_append_empty), TAP_CASE(test_growth),
+	 TAP_CASE(test_steal))

@@ -18,6 +18,33 @@ struct chroot_opts {
  */
 int chroot_run(int rootfd, const struct chroot_opts *o);
 
+/*
+ * Debian's policy-rc.d (policy.c): put bootchroot's in the tree unless one is
+ * there (*installed: whether the tree now has ours), and take ours away.
+ */
+int policy_install(int rootfd, bool *installed);
+void policy_remove(int rootfd);
+
+/* What one maintenance of a tree does (maintain.c). */
+struct maintain_opts {
+	const char *sysroot;
+	char **argv; /* the command; NULL: /bin/sh */
+	const char *image; /* publish a squashfs here (DIR/NAME.sqfs) */
+	const char *comp; /* its compression (image_parse_compression()) */
+	const char *copy_to; /* maintain a copy, named this when all went well */
+	const char *initramfs_cmd; /* run when a kernel changed */
+	const char *profile, *idmap_domain; /* for the preparation */
+	bool rollback; /* only point image back at the previous generation */
+	bool prepare; /* undo and redo mkbootready's preparation */
+	bool in_place; /* undo in the tree itself, not in a staging overlay */
+};
+
+/*
+ * Lock the tree, undo its preparation, run the command inside, prepare it
+ * again, publish; returns the exit status (the command's when it failed).
+ */
+int bootchroot_maintain(const struct maintain_opts *o);
+
 /* Run argv and wait: 0 when it exits 0, else an error said and -EIO. */
 int run_wait(char *const argv[]);
 
@@ -42,6 +69,11 @@ int kernel_state(int rootfd, char **ret);
  * new clients while running clients keep theirs.
  */
 int image_publish(const char *sysroot, const char *out, const char *comp);
+/*
+ * The compression of --compression, ALG or ALG:LEVEL (mksquashfs names); NULL,
+ * with an error said, when it is not one. zstd alone is zstd:3.
+ */
+const char *image_parse_compression(const char *arg);
 /* Switch out back to the generation published before the one it names. */
 int image_rollback(const char *out);
 
@@ -49,6 +81,8 @@ int image_rollback(const char *out);
 int image_split_out(const char *out, char **ret_dir, char **ret_name);
 /* Open DIR and lock it (flock) against another publish, rollback or prune. */
 int image_open_dir(const char *dir);
+/* Both: DIR and NAME of out (DIR/NAME.sqfs), and DIR open and locked. */
+int image_open_out(const char *out, char **ret_dir, char **ret_name);
 /* The generations of NAME, oldest first, one a line, in DIR/.NAME.generations. */
 int image_read_history(int dfd, const char *name, char **ret);
 

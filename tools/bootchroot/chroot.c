@@ -321,7 +321,7 @@ static int list_dir(int rootfd, const char *dir, const char *prefix, FILE *out)
 	char *names[512];
 	size_t n = 0;
 	void *vd;
-	DIR *d;
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	int r = root_opendir(rootfd, dir, &vd);
 
@@ -338,7 +338,6 @@ static int list_dir(int rootfd, const char *dir, const char *prefix, FILE *out)
 			break;
 		n++;
 	}
-	closedir(d);
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_free_ char *p = NULL;

@@ -60,6 +60,13 @@ int image_open_dir(const char *dir)
 	return fd;
 }
 
+int image_open_out(const char *out, char **ret_dir, char **ret_name)
+{
+	int r = image_split_out(out, ret_dir, ret_name);
+
+	return r < 0 ? r : image_open_dir(*ret_dir);
+}
+
 int run_wait(char *const argv[])
 {
 	pid_t pid = fork();
@@ -136,10 +143,7 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	ssize_t n;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	if (fstatat(dfd, out_base(out), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -234,10 +238,7 @@ int image_rollback(const char *out)
 	ssize_t n;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	n = readlinkat(dfd, out_base(out), link, sizeof(link) - 1);
@@ -267,4 +268,41 @@ int image_rollback(const char *out)
 	if (log_get_level() >= LOG_LEVEL_NOTICE)
 		printf("rolled back %s -> %s (was %s)\n", out, prev, link);
 	return 0;
+}
+
+/*
+ * ALG or ALG:LEVEL, a mksquashfs -comp name and its -Xcompression-level (gzip,
+ * lzo and zstd have levels). zstd alone means level 3: its own default, as fast
+ * to build as lz4 and smaller than gzip (mksquashfs's default, 15, is ten times
+ * slower).
+ */
+const char *image_parse_compression(const char *arg)
+{
+	static const char *const algs[] = { "gzip", "xz", "lz4", "lzo", "lzma", "zstd" };
+	size_t len = strcspn(arg, ":");
+	const char *level = arg[len] ? arg + len + 1 : NULL;
+	char *end;
+
+	for (size_t i = 0; i < ARRAY_SIZE(algs); i++) {
+		if (strlen(algs[i]) != len || strncmp(arg, algs[i], len) != 0)
+			continue;
+		if (!level)
+			return strcmp(algs[i], "zstd") == 0 ? "zstd:3" : arg;
+		if (strcmp(algs[i], "gzip") && strcmp(algs[i], "lzo") &&
+		    strcmp(algs[i], "zstd")) {
+			log_error("%s has no compression level", algs[i]);
+			return NULL;
+		}
+		errno = 0;
+		long n = strtol(level, &end, 10);
+		if (errno || *end || end == level || n < 1 ||
+		    n > (strcmp(algs[i], "zstd") == 0 ? 22 : 9)) {
+			log_error("invalid compression level '%s' for %s", level,
+				  algs[i]);
+			return NULL;
+		}
+		return arg;
+	}
+	log_error("unknown compression '%.*s'", (int)len, arg);
+	return NULL;
 }

@@ -3,6 +3,7 @@
 PROGRAMS += bootchroot
 bootchroot_SRCS := tools/bootchroot/main.c tools/bootchroot/chroot.c \
 	tools/bootchroot/image.c tools/bootchroot/prune.c \
-	tools/bootchroot/copy.c
+	tools/bootchroot/copy.c tools/bootchroot/maintain.c \
+	tools/bootchroot/policy.c
 bootchroot_PKGS := libnfsidmap
 bootchroot_INSTALLDIR = $(SBINDIR)

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "profile.h"
 #include "util.h"
+#include "vector.h"
 
 /* A reader of a generation: a client attached to it, or an export serving it. */
 struct reader {
@@ -31,20 +32,21 @@ struct reader {
 	bool export;
 };
 
+DEFINE_VECTOR(reader_vector, struct reader);
+
 struct status {
-	struct reader *r;
-	size_t n;
+	reader_vector r;
 	bool known; /* every status file was there, its server running */
 	char *why; /* when not known */
 };
 
 static void status_done(struct status *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->r[i].what);
-		free(s->r[i].path);
+	vector_foreach(r, &s->r) {
+		free(r->what);
+		free(r->path);
 	}
-	free(s->r);
+	reader_vector_reset(&s->r);
 	free(s->why);
 }
 
@@ -70,14 +72,12 @@ static int unescape(char *s)
 
 static int add_reader(struct status *s, const char *what, const char *path, bool export)
 {
-	struct reader *nr = realloc(s->r, (s->n + 1) * sizeof(*nr));
 	struct reader *r;
 	struct stat st;
 
-	if (!nr)
+	if (reader_vector_reserve(&s->r, 1) < 0)
 		return -ENOMEM;
-	s->r = nr;
-	r = &s->r[s->n];
+	r = &s->r.ptr[s->r.len];
 	memset(r, 0, sizeof(*r));
 	r->export = export;
 	r->what = strdup(what);
@@ -93,7 +93,7 @@ static int add_reader(struct status *s, const char *what, const char *path, bool
 		r->ino = st.st_ino;
 		r->have_id = true;
 	}
-	s->n++;
+	s->r.len++;
 	return 0;
 }
 
@@ -177,8 +177,8 @@ static char *readers_of(const struct status *s, const char *real, const struct s
 	 * an export, so an export is named only when no client is (an image
 	 * served by its own path, which new clients may still ask for). */
 	for (int exports = 0; exports < 2 && first; exports++)
-		for (size_t i = 0; i < s->n; i++) {
-			const struct reader *r = &s->r[i];
+		for (size_t i = 0; i < s->r.len; i++) {
+			const struct reader *r = &s->r.ptr[i];
 
 			if (r->export != exports ||
 			    (strcmp(r->path, real) != 0 &&
@@ -218,10 +218,11 @@ static bool is_generation(const char *name, const char *base)
 static int list_generations(int dfd, const char *name, char ***ret)
 {
 	_cleanup_free_ char *hist = NULL;
-	char **l = NULL, **disk = NULL;
-	size_t n = 0, nd = 0;
+	_cleanup_strv_free_ char **disk = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	char **l = NULL;
+	size_t n = 0, nd;
 	struct dirent *de;
-	DIR *d;
 	int r;
 
 	r = image_read_history(dfd, name, &hist);
@@ -231,29 +232,20 @@ static int list_generations(int dfd, const char *name, char ***ret)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		char **nd2;
-
 		if (!is_generation(de->d_name, name) || strstr(hist, de->d_name))
 			continue;
-		nd2 = realloc(disk, (nd + 2) * sizeof(*nd2));
-		if (!nd2) {
-			closedir(d);
-			strv_free(disk);
-			return -ENOMEM;
-		}
-		disk = nd2;
-		disk[nd++] = strdup(de->d_name);
-		disk[nd] = NULL;
+		r = strv_extend(&disk, de->d_name);
+		if (r < 0)
+			return r;
 	}
-	closedir(d);
+	nd = strv_length(disk);
 	l = calloc(nd + 1 + strlen(hist) / 2 + 1, sizeof(*l));
-	if (!l) {
-		strv_free(disk);
+	if (!l)
 		return -ENOMEM;
-	}
+	/* l takes the strings over. */
 	for (size_t i = 0; i < nd; i++)
 		l[n++] = disk[i];
-	free(disk);
+	free(TAKE_PTR(disk));
 	for (char *line = hist, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -397,10 +389,7 @@ int image_prune(const char *out, const struct prune_opts *o)
 	ssize_t cl;
 	int r;
 
-	r = image_split_out(out, &dir, &name);
-	if (r < 0)
-		return r;
-	dfd = image_open_dir(dir);
+	dfd = image_open_out(out, &dir, &name);
 	if (dfd < 0)
 		return dfd;
 	cl = readlinkat(dfd, base, cur, sizeof(cur) - 1);

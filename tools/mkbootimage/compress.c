@@ -358,3 +358,33 @@ int compression_from_name(const char *s, enum compression *ret)
 		}
 	return -EINVAL;
 }
+
+int compression_parse(const char *arg, enum compression *ret, int *ret_level)
+{
+	_cleanup_free_ char *alg = strdup(arg);
+	char *colon;
+	unsigned int level;
+
+	if (!alg)
+		return -ENOMEM;
+	colon = strchr(alg, ':');
+	if (colon)
+		*colon++ = '\0';
+	if (compression_from_name(alg, ret) < 0) {
+		log_error("unknown compression '%s' (gzip, zstd, xz, lz4 or none)", alg);
+		return -EINVAL;
+	}
+	if (colon) {
+		unsigned int max = *ret == COMPRESS_ZSTD   ? 19
+				   : *ret == COMPRESS_LZ4  ? 12
+				   : *ret == COMPRESS_NONE ? 0
+							   : 9;
+
+		if (parse_uint(colon, 1, max ? max : 1, &level) < 0 || max == 0) {
+			log_error("invalid level '%s' for %s", colon, alg);
+			return -EINVAL;
+		}
+		*ret_level = (int)level;
+	}
+	return 0;
+}

@@ -32,6 +32,11 @@ int compress_default_level(enum compression c);
 /* "gzip" for COMPRESS_GZIP and back; -EINVAL for a name we do not know. */
 const char *compression_name(enum compression c);
 int compression_from_name(const char *s, enum compression *ret);
+/*
+ * -c ALG[:LEVEL]: *ret_level is set only when a level is given. Errors are
+ * logged; -EINVAL for an unknown name or a level out of the algorithm's range.
+ */
+int compression_parse(const char *arg, enum compression *ret, int *ret_level);
 
 /* Decompress a whole gzip, xz or zstd buffer (a compressed module). */
 int decompress_buffer(const void *in, size_t in_size, void **ret, size_t *ret_size);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "compress.h"
 #include "mkbootimage.h"
 #include "strv.h"
@@ -36,14 +37,10 @@ static void usage(void)
 	       "  -s, --skeleton DIR     the initramfs skeleton (/init and its helpers)\n"
 	       "      --cmdline STRING   default kernel parameters baked into the image\n"
 	       "  -l, --list             print what the image would contain; write nothing\n"
-	       "  -n, --dry-run          resolve everything, write nothing\n"
-	       "  -q, --quiet            only errors\n"
-	       "  -v, --verbose          more messages (twice: debugging)\n"
-	       "  -h, --help             show this help\n"
-	       "  -V, --version          show the version\n"
-	       "\n"
-	       "See mkbootimage(8).\n",
+	       "  -n, --dry-run          resolve everything, write nothing\n",
 	       log_prog());
+	usage_common_options(25);
+	printf("\nSee mkbootimage(8).\n");
 }
 
 static int split_list(const char *arg, char ***v, size_t *n)
@@ -60,36 +57,6 @@ static int split_list(const char *arg, char ***v, size_t *n)
 		if (strv_extend(v, tok) < 0)
 			return -ENOMEM;
 		(*n)++;
-	}
-	return 0;
-}
-
-static int parse_compress(const char *arg, struct build_opts *o)
-{
-	_cleanup_free_ char *alg = strdup(arg);
-	char *colon;
-	unsigned int level;
-
-	if (!alg)
-		return -ENOMEM;
-	colon = strchr(alg, ':');
-	if (colon)
-		*colon++ = '\0';
-	if (compression_from_name(alg, &o->compress) < 0) {
-		log_error("unknown compression '%s' (gzip, zstd, xz, lz4 or none)", alg);
-		return -EINVAL;
-	}
-	if (colon) {
-		unsigned int max = o->compress == COMPRESS_ZSTD	  ? 19
-				   : o->compress == COMPRESS_LZ4  ? 12
-				   : o->compress == COMPRESS_NONE ? 0
-								  : 9;
-
-		if (parse_uint(colon, 1, max ? max : 1, &level) < 0 || max == 0) {
-			log_error("invalid level '%s' for %s", colon, alg);
-			return -EINVAL;
-		}
-		o->level = (int)level;
 	}
 	return 0;
 }
@@ -112,10 +79,7 @@ int main(int argc, char **argv)
 		{ "cmdline", required_argument, NULL, ARG_CMDLINE },
 		{ "list", no_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{ 0 },
 	};
 	struct build_opts o = {
@@ -127,14 +91,14 @@ int main(int argc, char **argv)
 	int c, k;
 
 	log_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "o:c:d:m:Sa:b:s:lnqvhV", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "o:c:d:m:Sa:b:s:ln" CLI_COMMON_SHORTOPTS,
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
 			break;
 		case 'c':
-			k = parse_compress(optarg, &o);
+			k = compression_parse(optarg, &o.compress, &o.level);
 			if (k == -ENOMEM)
 				return EXIT_FAILURE;
 			if (k < 0)
@@ -170,11 +134,12 @@ int main(int argc, char **argv)
 			o.dry_run = true;
 			break;
 		case 'q':
+			/* No progress either. */
 			quiet = true;
-			log_set_level(LOG_LEVEL_WARNING);
+			CLI_QUIET();
 			break;
 		case 'v':
-			log_adjust_level(+1);
+			CLI_VERBOSE();
 			break;
 		case 'h':
 			usage();

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bootready.h"
+#include "cli.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,12 +26,9 @@ static void usage(void)
 	       "  -n, --dry-run            print the plan, change nothing\n"
 	       "  -c, --check              report readiness; exit 0 only when ready\n"
 	       "  -u, --undo               restore the tree from its journal\n"
-	       "      --force-host         allow SYSROOT to be the running system's /\n"
-	       "  -v, --verbose            say more (repeat for debug)\n"
-	       "  -q, --quiet              print errors only\n"
-	       "  -h, --help               show this help and exit\n"
-	       "  -V, --version            show the version and exit\n",
+	       "      --force-host         allow SYSROOT to be the running system's /\n",
 	       log_prog());
+	usage_common_options(27);
 }
 
 enum {
@@ -47,10 +45,7 @@ int main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'c' },
 		{ "undo", no_argument, NULL, 'u' },
 		{ "force-host", no_argument, NULL, OPT_FORCE_HOST },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{}
 	};
 	struct bootready_opts o = { 0 };
@@ -60,7 +55,8 @@ int main(int argc, char **argv)
 	log_init(argv[0]);
 	/* Reports and errors interleave in the order they happen. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "p:ncuvqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:ncu" CLI_COMMON_SHORTOPTS, options,
+				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.profile = optarg;
@@ -80,19 +76,7 @@ int main(int argc, char **argv)
 		case OPT_FORCE_HOST:
 			force_host = true;
 			break;
-		case 'v':
-			log_adjust_level(1);
-			break;
-		case 'q':
-			log_set_level(LOG_LEVEL_ERR);
-			break;
-		case 'h':
-			usage();
-			return EXIT_SUCCESS;
-		case 'V':
-			print_version();
-		default:
-			errtryhelp();
+			CLI_COMMON_CASES(usage);
 		}
 	}
 	if (optind + 1 != argc) {

@@ -19,6 +19,7 @@
 #include "ini.h"
 #include "log.h"
 #include "util.h"
+#include "vector.h"
 
 void config_init(struct pbs_config *c)
 {
@@ -472,17 +473,14 @@ static int new_section(struct parse_state *st, const char *section, unsigned int
 	len = strcspn(section, " \t");
 	name = section + len + strspn(section + len, " \t");
 	if (len == 5 && strncmp(section, "entry", 5) == 0) {
-		struct entry *v;
-
 		if (!is_name(name))
 			return problem(st, line, "bad entry name in [%s]", section);
 		if (config_entry(c, name))
 			return problem(st, line, "section [%s] defined twice", section);
-		v = realloc(c->entries, (c->n_entries + 1) * sizeof(*v));
-		if (!v)
+		if (vector_reserve((void **)&c->entries, &c->cap_entries,
+				   c->n_entries + 1, sizeof(*c->entries)) < 0)
 			return -ENOMEM;
-		c->entries = v;
-		st->entry = &v[c->n_entries++];
+		st->entry = &c->entries[c->n_entries++];
 		*st->entry = (struct entry){ .line = line, .name = strdup(name) };
 		if (!st->entry->name)
 			return -ENOMEM;
@@ -491,7 +489,6 @@ static int new_section(struct parse_state *st, const char *section, unsigned int
 	}
 	if (len == 4 && strncmp(section, "host", 4) == 0) {
 		_cleanup_free_ char *mac = NULL;
-		struct host *v;
 
 		if (parse_mac(name, &mac) < 0)
 			return problem(st, line, "bad MAC address in [%s]", section);
@@ -499,11 +496,10 @@ static int new_section(struct parse_state *st, const char *section, unsigned int
 			if (strcmp(c->hosts[i].mac, mac) == 0)
 				return problem(st, line, "section [%s] defined twice",
 					       section);
-		v = realloc(c->hosts, (c->n_hosts + 1) * sizeof(*v));
-		if (!v)
+		if (vector_reserve((void **)&c->hosts, &c->cap_hosts, c->n_hosts + 1,
+				   sizeof(*c->hosts)) < 0)
 			return -ENOMEM;
-		c->hosts = v;
-		st->host = &v[c->n_hosts++];
+		st->host = &c->hosts[c->n_hosts++];
 		*st->host = (struct host){ .line = line, .mac = TAKE_PTR(mac) };
 		st->type = SEC_HOST;
 		return 0;

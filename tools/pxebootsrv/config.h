@@ -96,9 +96,9 @@ struct pbs_config {
 	enum bios_path bios;
 
 	struct entry *entries;
-	size_t n_entries;
+	size_t n_entries, cap_entries; /* cap_*: room, for vector_reserve */
 	struct host *hosts;
-	size_t n_hosts;
+	size_t n_hosts, cap_hosts;
 };
 
 void config_init(struct pbs_config *c);

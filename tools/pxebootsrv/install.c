@@ -258,9 +258,8 @@ int cmd_install(const struct options *o)
 
 			run_quiet(argv, msg, sizeof(msg));
 		}
-		if (changed[I_DNSMASQ])
-			reload("dnsmasq.service", true); /* DHCP settings need a restart
-							  */
+		if (changed[I_DNSMASQ]) /* DHCP settings need a restart */
+			reload("dnsmasq.service", true);
 		if (changed[I_LIGHTTPD])
 			reload("lighttpd.service", false);
 		if (changed[I_NBDEXPORT] || unit_changed)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "pxebootsrv.h"
 #include "util.h"
@@ -32,14 +33,10 @@ static void usage(void)
 	       "      --root DIR             install under DIR; SystemRescueCd's TFTP directory\n"
 	       "                             is DIR/tftpboot\n"
 	       "      --dry-run              install: say what would change, change nothing\n"
-	       "      --no-dhcp-probe        check: do not look for other DHCP servers\n"
-	       "  -v, --verbose              say more\n"
-	       "  -q, --quiet                print errors only\n"
-	       "  -h, --help                 show this help and exit\n"
-	       "  -V, --version              show the version and exit\n"
-	       "\n"
-	       "See pxebootsrv(8) and pxebootsrv.conf(5).\n",
+	       "      --no-dhcp-probe        check: do not look for other DHCP servers\n",
 	       log_prog(), log_prog(), PBS_DEFAULT_CONFIG);
+	usage_common_options(29);
+	printf("\nSee pxebootsrv(8) and pxebootsrv.conf(5).\n");
 }
 
 enum {
@@ -55,10 +52,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "no-dhcp-probe", no_argument, NULL, OPT_NO_PROBE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		CLI_COMMON_LONGOPTS,
 		{}
 	};
 	struct options o = { .config = PBS_DEFAULT_CONFIG, .probe = true };
@@ -67,7 +61,8 @@ int main(int argc, char **argv)
 
 	log_init(argv[0]);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((c = getopt_long(argc, argv, "c:vqhV", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:" CLI_COMMON_SHORTOPTS, options, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'c':
 			o.config = optarg;
@@ -81,19 +76,7 @@ int main(int argc, char **argv)
 		case OPT_NO_PROBE:
 			o.probe = false;
 			break;
-		case 'v':
-			log_adjust_level(+1);
-			break;
-		case 'q':
-			log_set_level(LOG_LEVEL_ERR);
-			break;
-		case 'h':
-			usage();
-			return 0;
-		case 'V':
-			print_version();
-		default:
-			errtryhelp();
+			CLI_COMMON_CASES(usage);
 		}
 	}
 	if (optind >= argc) {

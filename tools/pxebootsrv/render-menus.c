@@ -188,8 +188,8 @@ static int ipxe_menu(struct render *r, FILE *f, const char *def, const struct ho
 			fprintf(f, "initrd ${base}/%s\nboot || goto start\n", initrd);
 			break;
 		case KIND_LOCALBOOT:
-			/* UEFI: back to the firmware, which tries its next boot option.
-			 */
+			/* UEFI: back to the firmware, which tries its next boot
+			 * option. */
 			fprintf(f, "iseq ${platform} efi && exit ||\n"
 				   "sanboot --no-describe --drive 0x80 || goto start\n");
 			break;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "render.h"
 #include "util.h"
+#include "vector.h"
 
 static void sha256_hex(const char *a, size_t alen, const char *b, size_t blen,
 		       char hex[65])
@@ -47,10 +48,10 @@ int gen_add(struct render *r, const char *path, char *text, size_t len)
 		     text + first);
 	if (n < 0)
 		return -ENOMEM;
-	v = realloc(r->files, (r->n_files + 1) * sizeof(*v));
-	if (!v)
+	if (vector_reserve((void **)&r->files, &r->cap_files, r->n_files + 1,
+			   sizeof(*r->files)) < 0)
 		return -ENOMEM;
-	r->files = v;
+	v = r->files;
 	v[r->n_files] =
 		(struct gen){ .path = strdup(path), .text = TAKE_PTR(out), .len = n };
 	if (!v[r->n_files].path) {
@@ -86,10 +87,10 @@ int bootfile_add(struct render *r, const char *name, const char *source,
 	for (size_t i = 0; i < r->n_boot; i++)
 		if (strcmp(r->boot[i].name, name) == 0)
 			return 0;
-	v = realloc(r->boot, (r->n_boot + 1) * sizeof(*v));
-	if (!v)
+	if (vector_reserve((void **)&r->boot, &r->cap_boot, r->n_boot + 1,
+			   sizeof(*r->boot)) < 0)
 		return -ENOMEM;
-	r->boot = v;
+	v = r->boot;
 	v[r->n_boot] =
 		(struct bootfile){ .name = strdup(name), .package = package, .entry = e };
 	if (package && r->c->loader_root) {

@@ -34,9 +34,9 @@ struct render {
 	char *http_base; /* NULL without HTTP */
 	char *file_base; /* where loaders fetch kernels: http_base or tftp://ADDR */
 	struct gen *files;
-	size_t n_files;
+	size_t n_files, cap_files; /* cap_*: room, for vector_reserve */
 	struct bootfile *boot;
-	size_t n_boot;
+	size_t n_boot, cap_boot;
 	bool dropin; /* for install: next to the system's own services */
 };
 

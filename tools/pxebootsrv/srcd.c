@@ -327,7 +327,7 @@ int config_parse_srcd(struct pbs_config *c, const char *path, const char *text,
 	c->entries = calloc(2, sizeof(*c->entries));
 	if (!c->entries)
 		goto out;
-	c->n_entries = 2;
+	c->n_entries = c->cap_entries = 2;
 	e = &c->entries[0];
 	e->kind = KIND_PXEROOT;
 	e->has_kind = true;
