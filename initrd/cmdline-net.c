@@ -41,9 +41,15 @@ static int autoconf_mode(const char *s, const char **mode, const char *param,
 		*mode = "dhcp";
 	else if (strcmp(s, "rarp") == 0)
 		return px_fail(ret_err, "%s: RARP is not supported (use dhcp)", param);
-	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "auto6") == 0 ||
-		 strcmp(s, "either6") == 0 || strcmp(s, "link6") == 0)
-		return px_fail(ret_err, "%s: IPv6 configuration is not supported", param);
+	else if (strcmp(s, "auto6") == 0)
+		*mode = "auto6";
+	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "either6") == 0)
+		/* The initramfs's BusyBox (Debian's busybox-static) has no udhcpc6. */
+		return px_fail(ret_err, "%s: DHCPv6 is not supported (use auto6)", param);
+	else if (strcmp(s, "link6") == 0)
+		return px_fail(ret_err,
+			       "%s: link-local IPv6 only is not supported (use auto6)",
+			       param);
 	else if (strcmp(s, "ibft") == 0)
 		return px_fail(ret_err, "%s: iBFT is not supported", param);
 	else
@@ -127,7 +133,9 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	if (!copy)
 		return -ENOMEM;
 	if (strchr(v, '['))
-		return px_fail(ret_err, "%s: IPv6 addresses are not supported", param);
+		return px_fail(ret_err,
+			       "%s: static IPv6 addresses are not supported (use auto6)",
+			       param);
 	/* ip=ADDRESS alone is the first field of the long form, not a keyword. */
 	if (!strchr(v, ':') && !is_ipv4(v))
 		return autoconf_mode(v, mode, param, ret_err);
@@ -208,6 +216,11 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	r = autoconf_mode(nf > 6 ? f[6] : "", mode, param, ret_err);
 	if (r < 0)
 		return r;
+	if (*mode && strcmp(*mode, "auto6") == 0 && (*f[0] || *f[2]))
+		return px_fail(
+			ret_err,
+			"%s: auto6 takes its address and gateway from the router, not ip=",
+			param);
 	/* No autoconfiguration named: static with an address, else DHCP (the kernel's
 	 * rule). */
 	if (!*mode || (strcmp(*mode, "off") == 0 && *f[0]))
@@ -411,6 +424,11 @@ int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 				ret_err,
 				"%s: only the boot interface (%s) takes a gateway, server, host name, DNS, NTP, MTU or MAC; bootdev= names it",
 				e[i].param, entry_dev(&e[prim]));
+			goto out;
+		}
+		if (strcmp(e[i].mode, "auto6") == 0) {
+			r = px_fail(ret_err, "%s: only the boot interface takes auto6",
+				    e[i].param);
 			goto out;
 		}
 		if (strcmp(e[i].mode, "off") == 0)

@@ -263,6 +263,38 @@ dhcp() {
 	return 1
 }
 
+# ip=auto6: the kernel's own stateless autoconfiguration from the router's
+# advertisements (no DHCPv6: BusyBox has no udhcpc6 here). Waits until an
+# address wider than the link has passed duplicate address detection; sets ADDR, _prefix
+# and _gw.
+auto6() {
+	_conf=/proc/sys/net/ipv6/conf/$IFACE
+	if [ ! -d "$_conf" ]; then
+		ERR="ip=auto6: the kernel has no IPv6 on $IFACE"
+		return 2
+	fi
+	echo 1 >"$_conf/accept_ra"
+	echo 1 >"$_conf/autoconf"
+	log "network: waiting up to $PX_IPV6_TIMEOUT s for an IPv6 address from a router advertisement on $IFACE"
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	while :; do
+		# Not "scope global" alone: fec0::/10 is site-local.
+		_a=$(ip -6 -o addr show dev "$IFACE" 2>/dev/null |
+			grep -v -e 'scope link' -e 'scope host' -e tentative -e dadfailed | sed -n 's|.* inet6 \([^ ]*\) .*|\1|p' | head -n 1)
+		[ -n "$_a" ] && break
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="no IPv6 address on $IFACE from a router advertisement after $PX_IPV6_TIMEOUT s (ip=auto6)"
+			return 1
+		fi
+		usleep 200000
+	done
+	ADDR=${_a%/*}
+	_prefix=${_a#*/}
+	# The same advertisement gave the default route, if the router offers one.
+	_gw=$(ip -6 route show default dev "$IFACE" 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
+	return 0
+}
+
 mask_to_prefix() {
 	_p=0
 	for _o in $(echo "$1" | tr '.' ' '); do
@@ -388,6 +420,10 @@ setup_network() {
 		fi
 		_host=${PX_IP_HOSTNAME:-$dhcp_hostname}
 		[ -n "$dhcp_mtu" ] && [ -z "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$dhcp_mtu"
+	elif [ "$PX_IP" = auto6 ]; then
+		auto6 || return $?
+		_dns=$PX_IP_DNS
+		_host=$PX_IP_HOSTNAME
 	else
 		ADDR=$PX_IP_ADDR
 		_prefix=$PX_IP_PREFIX
@@ -395,12 +431,14 @@ setup_network() {
 		_dns=$PX_IP_DNS
 		_host=$PX_IP_HOSTNAME
 	fi
-	ip addr flush dev "$IFACE" 2>/dev/null
-	if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
-		ERR="cannot set address $ADDR/$_prefix on $IFACE"
-		return 2
+	if [ "$PX_IP" != auto6 ]; then
+		ip addr flush dev "$IFACE" 2>/dev/null
+		if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
+			ERR="cannot set address $ADDR/$_prefix on $IFACE"
+			return 2
+		fi
 	fi
-	if [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
+	if [ "$PX_IP" != auto6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
 		ip route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
 			log_err "warning: cannot add the default route via $_gw"
 	fi
