@@ -295,6 +295,25 @@ auto6() {
 	return 0
 }
 
+# wait_dad DEV ADDRESS: an IPv6 address is usable once duplicate address
+# detection has passed (about a second); an IPv4 one at once.
+wait_dad() {
+	case $2 in *:*) ;; *) return 0 ;; esac
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	while ip -6 -o addr show dev "$1" 2>/dev/null | grep " $2/" | grep -q tentative; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="IPv6 address $2 on $1 still tentative after $PX_IPV6_TIMEOUT s"
+			return 1
+		fi
+		usleep 200000
+	done
+	if ip -6 -o addr show dev "$1" 2>/dev/null | grep " $2/" | grep -q dadfailed; then
+		ERR="IPv6 address $2 on $1 is used by another host (duplicate address detection)"
+		return 2
+	fi
+	return 0
+}
+
 mask_to_prefix() {
 	_p=0
 	for _o in $(echo "$1" | tr '.' ' '); do
@@ -387,6 +406,7 @@ configure_more() {
 			ERR="cannot set address $_a on $_dev"
 			return 2
 		fi
+		wait_dad "$_dev" "${_a%/*}" || return $?
 		log "network: $_dev $_a ($_how)"
 		OTHERS="$OTHERS $_dev=$_a"
 	done
@@ -437,9 +457,12 @@ setup_network() {
 			ERR="cannot set address $ADDR/$_prefix on $IFACE"
 			return 2
 		fi
+		wait_dad "$IFACE" "$ADDR" || return $?
 	fi
 	if [ "$PX_IP" != auto6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
-		ip route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
+		_fam=
+		case $_gw in *:*) _fam=-6 ;; esac
+		ip $_fam route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
 			log_err "warning: cannot add the default route via $_gw"
 	fi
 	: >"$PXRUN/resolv.conf"

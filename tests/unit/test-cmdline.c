@@ -302,6 +302,12 @@ static void test_dracut_other(void)
 	expect("ip=eth1:auto6 rd.net.timeout.ipv6auto=90", "IP=auto6", "IP_DEV=eth1",
 	       "IPV6_TIMEOUT=90");
 	expect("ip=:::::eth0:auto6", "IP=auto6", "IP_DEV=eth0");
+	expect("ip=[fd00::5]::[fd00::1]:64:client:eth0:none", "IP=static",
+	       "IP_ADDR=fd00::5", "IP_PREFIX=64", "IP_GW=fd00::1", "IP_HOSTNAME=client",
+	       "IP_DEV=eth0");
+	expect("ip=[fd00::5]:::::eth0:none", "IP=static", "IP_PREFIX=64", "IP_GW=");
+	expect("ip=eth0:dhcp ip=[fd00::5]:::56::eth1:none", "IP=dhcp",
+	       "IP_MORE=eth1:static:fd00::5/56");
 	expect("root=nbd:[fd00::2]:10809/root ip=auto6", "SERVER=fd00::2", "PORT=10809",
 	       "EXPORT=root", "IP=auto6");
 	expect("rd.shell", "ON_FAIL=shell");
@@ -542,9 +548,20 @@ static void test_errors_net(void)
 		     "nameserver=[10.0.0.1]: '10.0.0.1' is not an IPv6 address");
 	expect_error("ip=rarp", "ip=rarp: RARP is not supported (use dhcp)");
 	expect_error("ip=ibft", "ip=ibft: iBFT is not supported");
+	expect_error("ip=[zz::5]::::::none",
+		     "ip=[zz::5]::::::none: 'zz::5' is not an IPv6 address");
+	expect_error("ip=[fd00::5", "ip=[fd00::5: unterminated '[' in an address");
+	expect_error("ip=[fd00::5]:::129::eth0:none",
+		     "ip=[fd00::5]:::129::eth0:none: '129' is not an IPv6 prefix length");
 	expect_error(
-		"ip=[fd00::5]::::::none",
-		"ip=[fd00::5]::::::none: static IPv6 addresses are not supported (use auto6)");
+		"ip=[fd00::5]::10.0.0.1:64::eth0:none",
+		"ip=[fd00::5]::10.0.0.1:64::eth0:none: the address and the gateway are not of one family");
+	expect_error(
+		"ip=[fd00::5]:::::eth0:dhcp",
+		"ip=[fd00::5]:::::eth0:dhcp: DHCP cannot ask for an IPv6 address (use none)");
+	expect_error(
+		"ip=10.0.0.5:::24::eth0:none:[fd00::53]",
+		"ip=10.0.0.5:::24::eth0:none:[fd00::53]: an IPv6 address in brackets only goes in the client, peer or gateway field");
 	expect_error(
 		"ip=off root=nbd:10.0.0.1:10809",
 		"ip=off: the root is on the network (root=nbd:10.0.0.1:10809); give an address or use ip=dhcp");
