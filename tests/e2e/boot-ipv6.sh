@@ -3,9 +3,11 @@
 #
 # IPv6 only for the root: QEMU's user-mode networking with IPv6 sends router
 # advertisements for fec0::/64 and forwards the guest's connections to
-# [fec0::2] to the host's [::1]. The client takes its address by SLAAC
-# (ip=auto6), and attaches its root from nbdexport listening on [::1] only
-# (root=nbd:[fec0::2]:PORT/EXPORT); nameserver=[v6] reaches resolv.conf.
+# [fec0::2] to the host's [::1]. Two boots:
+#   1. SLAAC (ip=auto6), the root from nbdexport listening on [::1] only
+#      (root=nbd:[fec0::2]:PORT/EXPORT); nameserver=[v6] reaches resolv.conf;
+#   2. dracut's static form ip=[ADDRESS]::[GATEWAY]:PREFIX::eth0:none and an
+#      NFSv4 root from nfs-ganesha (root=nfs4:[fec0::2]:/PATH).
 # timeout: 600
 . "$(dirname "$0")/lib-boot.sh"
 
@@ -47,3 +49,18 @@ ok "auto6: no IPv4 address on eth0"
 expect_line "$T/auto6.log" '^RESOLV nameserver fec0::3$' "nameserver=[fec0::3] is in resolv.conf"
 expect_line "$T/auto6.log" 'pxeroot: root: .* attached to fec0::2:10809/root' "the NBD root is attached over IPv6"
 expect_line "$T/auto6.log" "^DATA-MD5 $want_md5\$" "the root reads back over IPv6"
+
+# 2. A static IPv6 address and NFSv4 over IPv6.
+start_rpcbind
+start_ganesha "$(ganesha_export 1 "$T/tree" /v6root)"
+ss -ltnH | grep -Eq '(\[::\]|\*|\[::1\]):2049 ' || fail "nfs-ganesha does not listen on IPv6"
+boot "$T/static6.log" "root=nfs4:[fec0::2]:/v6root ip=[fec0::50]::[fec0::2]:64:client6:eth0:none" \
+	-netdev user,id=n0,ipv6=on,ipv6-net=fec0::/64 -device virtio-net-pci,netdev=n0
+expect_booted "$T/static6.log" "root=nfs4:[fec0::2] ip=[fec0::50]"
+ok "IPv6 NFSv4 root booted in $BOOT_SECS s"
+expect_line "$T/static6.log" "^ENV net.env METHOD='static'" "net.env: the method is static"
+expect_line "$T/static6.log" "^ENV net.env ADDRESS='fec0::50'" "net.env: the static IPv6 address"
+expect_line "$T/static6.log" "^ENV net.env GATEWAY='fec0::2'" "net.env: the IPv6 gateway"
+expect_line "$T/static6.log" '^ADDR6 .* inet6 fec0::50/64 ' "eth0 holds fec0::50/64"
+expect_line "$T/static6.log" '^MOUNT /run/pxeroot/lower nfs4 \[fec0::2\]:/v6root$' "the root is NFSv4 from [fec0::2]"
+expect_line "$T/static6.log" "^DATA-MD5 $want_md5\$" "the root reads back over NFSv4 on IPv6"

@@ -537,6 +537,9 @@ static void test_errors_net(void)
 	expect_error("ip=dhcp6", "ip=dhcp6: DHCPv6 is not supported (use auto6)");
 	expect_error("ip=eth0:either6",
 		     "ip=eth0:either6: DHCPv6 is not supported (use auto6)");
+	expect_error(
+		"root=dhcp6",
+		"root=dhcp6: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)");
 	expect_error("ip=link6",
 		     "ip=link6: link-local IPv6 only is not supported (use auto6)");
 	expect_error(
