@@ -41,9 +41,15 @@ static int autoconf_mode(const char *s, const char **mode, const char *param,
 		*mode = "dhcp";
 	else if (strcmp(s, "rarp") == 0)
 		return px_fail(ret_err, "%s: RARP is not supported (use dhcp)", param);
-	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "auto6") == 0 ||
-		 strcmp(s, "either6") == 0 || strcmp(s, "link6") == 0)
-		return px_fail(ret_err, "%s: IPv6 configuration is not supported", param);
+	else if (strcmp(s, "auto6") == 0)
+		*mode = "auto6";
+	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "either6") == 0)
+		/* The initramfs's BusyBox (Debian's busybox-static) has no udhcpc6. */
+		return px_fail(ret_err, "%s: DHCPv6 is not supported (use auto6)", param);
+	else if (strcmp(s, "link6") == 0)
+		return px_fail(ret_err,
+			       "%s: link-local IPv6 only is not supported (use auto6)",
+			       param);
 	else if (strcmp(s, "ibft") == 0)
 		return px_fail(ret_err, "%s: iBFT is not supported", param);
 	else
@@ -121,28 +127,53 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	const char *v = param + 3;
 	_cleanup_free_ char *copy = strdup(v);
 	char *f[16] = { 0 };
+	bool v6[16] = { false }; /* the field was an IPv6 address in brackets */
 	size_t nf = 0;
 	int r = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	if (strchr(v, '['))
-		return px_fail(ret_err, "%s: IPv6 addresses are not supported", param);
 	/* ip=ADDRESS alone is the first field of the long form, not a keyword. */
 	if (!strchr(v, ':') && !is_ipv4(v))
 		return autoconf_mode(v, mode, param, ret_err);
+	/* Split at ':', except inside dracut's [IPv6] brackets. */
 	for (char *p = copy;;) {
-		char *colon = strchr(p, ':');
+		char *colon;
 
 		if (nf == ARRAY_SIZE(f))
 			return px_fail(ret_err, "%s: too many fields", param);
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+
+			if (!close || (close[1] != ':' && close[1] != '\0'))
+				return px_fail(ret_err,
+					       "%s: unterminated '[' in an address",
+					       param);
+			*close = '\0';
+			v6[nf] = true;
+			if (!is_ipv6(p + 1))
+				return px_fail(ret_err, "%s: '%s' is not an IPv6 address",
+					       param, p + 1);
+			f[nf++] = p + 1;
+			if (!close[1])
+				break;
+			p = close + 2;
+			continue;
+		}
+		colon = strchr(p, ':');
 		f[nf++] = p;
 		if (!colon)
 			break;
 		*colon = '\0';
 		p = colon + 1;
 	}
-	if (nf >= 2 && !is_ipv4(f[0]) && is_autoconf_word(f[1])) {
+	for (size_t i = 3; i < nf; i++)
+		if (v6[i])
+			return px_fail(
+				ret_err,
+				"%s: an IPv6 address in brackets only goes in the client, peer or gateway field",
+				param);
+	if (nf >= 2 && !v6[0] && !is_ipv4(f[0]) && is_autoconf_word(f[1])) {
 		/* IFACE:AUTOCONF[:MTU[:MAC]] */
 		if (!is_ifname(f[0]))
 			return px_fail(ret_err, "%s: invalid interface name '%s'", param,
@@ -151,7 +182,7 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 		r = r ?: px_set(c, PX_IP_DEV, f[0]);
 		return r ?: ip_tail(c, f + 2, nf - 2, false, param, ret_err);
 	}
-	if (*f[0] && !is_ipv4(f[0]))
+	if (*f[0] && !v6[0] && !is_ipv4(f[0]))
 		return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param, f[0]);
 	if (nf > 1 && *f[1]) {
 		/* dracut allows PEER/PREFIX for point-to-point links; the prefix is
@@ -159,18 +190,34 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 		char *slash = strchr(f[1], '/');
 		if (slash)
 			*slash = '\0';
-		if (!is_ipv4(f[1]))
+		if (!v6[1] && !is_ipv4(f[1]))
 			return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param,
 				       f[1]);
 		r = px_set(c, PX_IP_PEER, f[1]);
 	}
 	if (nf > 2 && *f[2]) {
-		if (!is_ipv4(f[2]))
+		if (!v6[2] && !is_ipv4(f[2]))
 			return px_fail(ret_err, "%s: '%s' is not an IPv4 address", param,
 				       f[2]);
+		if (*f[0] && v6[0] != v6[2])
+			return px_fail(
+				ret_err,
+				"%s: the address and the gateway are not of one family",
+				param);
 		r = r ?: px_set(c, PX_IP_GW, f[2]);
 	}
-	if (*f[0]) {
+	if (*f[0] && v6[0]) {
+		/* dracut: [ADDRESS]::[GATEWAY]:PREFIX, a prefix length, not a mask. */
+		unsigned int prefix = 64;
+		char buf[8];
+
+		if (nf > 3 && *f[3] && parse_uint(f[3], 1, 128, &prefix) < 0)
+			return px_fail(ret_err, "%s: '%s' is not an IPv6 prefix length",
+				       param, f[3]);
+		r = r ?: px_set(c, PX_IP_ADDR, f[0]);
+		snprintf(buf, sizeof(buf), "%u", prefix);
+		r = r ?: px_set(c, PX_IP_PREFIX, buf);
+	} else if (*f[0]) {
 		unsigned int prefix;
 		char buf[8];
 
@@ -208,6 +255,15 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 	r = autoconf_mode(nf > 6 ? f[6] : "", mode, param, ret_err);
 	if (r < 0)
 		return r;
+	if (v6[0] && *mode && strcmp(*mode, "dhcp") == 0)
+		return px_fail(ret_err,
+			       "%s: DHCP cannot ask for an IPv6 address (use none)",
+			       param);
+	if (*mode && strcmp(*mode, "auto6") == 0 && (*f[0] || *f[2]))
+		return px_fail(
+			ret_err,
+			"%s: auto6 takes its address and gateway from the router, not ip=",
+			param);
 	/* No autoconfiguration named: static with an address, else DHCP (the kernel's
 	 * rule). */
 	if (!*mode || (strcmp(*mode, "off") == 0 && *f[0]))
@@ -411,6 +467,11 @@ int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 				ret_err,
 				"%s: only the boot interface (%s) takes a gateway, server, host name, DNS, NTP, MTU or MAC; bootdev= names it",
 				e[i].param, entry_dev(&e[prim]));
+			goto out;
+		}
+		if (strcmp(e[i].mode, "auto6") == 0) {
+			r = px_fail(ret_err, "%s: only the boot interface takes auto6",
+				    e[i].param);
 			goto out;
 		}
 		if (strcmp(e[i].mode, "off") == 0)

@@ -401,7 +401,10 @@ static int parse_root_value(struct root_spec *s, struct px_config *c, const char
 		return 0;
 	}
 	if (strcmp(v, "dhcp6") == 0)
-		return px_fail(ret_err, "%s: IPv6 DHCP is not supported", param);
+		return px_fail(
+			ret_err,
+			"%s: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)",
+			param);
 	if (startswith(v, "nfs4:")) {
 		s->vers = strdup("4");
 		if (!s->vers)

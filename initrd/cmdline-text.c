@@ -152,6 +152,10 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 			g(c, PX_DHCP_TRIES), g(c, PX_DHCP_TIMEOUT));
 		if (has(c, PX_IP_ADDR))
 			fprintf(f, ", asking for %s", g(c, PX_IP_ADDR));
+	} else if (strcmp(ip, "auto6") == 0) {
+		fprintf(f,
+			"IPv6 autoconfiguration (router advertisements), waits %s s for a global address",
+			g(c, PX_IPV6_TIMEOUT));
 	} else {
 		fprintf(f, "static %s/%s", g(c, PX_IP_ADDR), g(c, PX_IP_PREFIX));
 		if (has(c, PX_IP_GW))

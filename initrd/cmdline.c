@@ -61,6 +61,7 @@ static const struct {
 	[PX_DHCP_TRIES] = { "DHCP_TRIES", "5" },
 	[PX_DHCP_TIMEOUT] = { "DHCP_TIMEOUT", "2" },
 	[PX_LINK_TIMEOUT] = { "LINK_TIMEOUT", "10" },
+	[PX_IPV6_TIMEOUT] = { "IPV6_TIMEOUT", "40" },
 	[PX_RETRY] = { "RETRY", "60" },
 	[PX_OVERLAY] = { "OVERLAY", "overlay" },
 	[PX_OVERLAY_SIZE] = { "OVERLAY_SIZE", "50%" },
@@ -326,6 +327,16 @@ static int dns_value(struct px_config *c, const char *param, const char *v,
 	if (!copy)
 		return -ENOMEM;
 	for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(a);
+
+		/* dracut writes IPv6 servers in brackets: nameserver=[fd00::53]. */
+		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			a++;
+			if (!is_ipv6(a))
+				return px_fail(ret_err, "%s: '%s' is not an IPv6 address",
+					       param, a);
+		}
 		if (!is_ipv4(a) && !is_ipv6(a))
 			return px_fail(ret_err, "%s: '%s' is not an IP address", param,
 				       a);
@@ -1038,8 +1049,8 @@ static const struct param_def param_table[] = {
 	REFUSE("team", "team devices are not supported (use bond=)"),
 	REFUSE("rd.route", "static routes are not supported (the DHCP router or ip='s gateway is the only route)"),
 	REFUSE("rd.net.timeout.route", "not supported: the initramfs does not wait for routes"),
-	REFUSE("rd.net.timeout.ipv6dad", "IPv6 configuration is not supported"),
-	REFUSE("rd.net.timeout.ipv6auto", "IPv6 configuration is not supported"),
+	REFUSE("rd.net.timeout.ipv6dad", "the wait for duplicate address detection is not configurable (rd.net.timeout.ipv6auto covers it)"),
+	UINT("rd.net.timeout.ipv6auto", PX_IPV6_TIMEOUT, 1, 600),
 	REFUSE("rd.nfs.domain", "NFSv4 id mapping is not supported (the root is mounted with numeric ids)"),
 	REFUSE("cifsuser", "a CIFS root is not supported (use NFS, NBD or HTTP)"),
 	REFUSE("cifspass", "a CIFS root is not supported (use NFS, NBD or HTTP)"),

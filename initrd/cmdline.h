@@ -59,6 +59,7 @@ enum px_key {
 	PX_DHCP_TRIES,
 	PX_DHCP_TIMEOUT,
 	PX_LINK_TIMEOUT,
+	PX_IPV6_TIMEOUT,
 	/* Behaviour. */
 	PX_RETRY,
 	PX_OVERLAY, /* overlay | tmpfs | none */

@@ -263,6 +263,57 @@ dhcp() {
 	return 1
 }
 
+# ip=auto6: the kernel's own stateless autoconfiguration from the router's
+# advertisements (no DHCPv6: BusyBox has no udhcpc6 here). Waits until an
+# address wider than the link has passed duplicate address detection; sets ADDR, _prefix
+# and _gw.
+auto6() {
+	_conf=/proc/sys/net/ipv6/conf/$IFACE
+	if [ ! -d "$_conf" ]; then
+		ERR="ip=auto6: the kernel has no IPv6 on $IFACE"
+		return 2
+	fi
+	echo 1 >"$_conf/accept_ra"
+	echo 1 >"$_conf/autoconf"
+	log "network: waiting up to $PX_IPV6_TIMEOUT s for an IPv6 address from a router advertisement on $IFACE"
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	while :; do
+		# Not "scope global" alone: fec0::/10 is site-local.
+		_a=$(ip -6 -o addr show dev "$IFACE" 2>/dev/null |
+			grep -v -e 'scope link' -e 'scope host' -e tentative -e dadfailed | sed -n 's|.* inet6 \([^ ]*\) .*|\1|p' | head -n 1)
+		[ -n "$_a" ] && break
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="no IPv6 address on $IFACE from a router advertisement after $PX_IPV6_TIMEOUT s (ip=auto6)"
+			return 1
+		fi
+		usleep 200000
+	done
+	ADDR=${_a%/*}
+	_prefix=${_a#*/}
+	# The same advertisement gave the default route, if the router offers one.
+	_gw=$(ip -6 route show default dev "$IFACE" 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
+	return 0
+}
+
+# wait_dad DEV ADDRESS: an IPv6 address is usable once duplicate address
+# detection has passed (about a second); an IPv4 one at once.
+wait_dad() {
+	case $2 in *:*) ;; *) return 0 ;; esac
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	while ip -6 -o addr show dev "$1" 2>/dev/null | grep " $2/" | grep -q tentative; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="IPv6 address $2 on $1 still tentative after $PX_IPV6_TIMEOUT s"
+			return 1
+		fi
+		usleep 200000
+	done
+	if ip -6 -o addr show dev "$1" 2>/dev/null | grep " $2/" | grep -q dadfailed; then
+		ERR="IPv6 address $2 on $1 is used by another host (duplicate address detection)"
+		return 2
+	fi
+	return 0
+}
+
 mask_to_prefix() {
 	_p=0
 	for _o in $(echo "$1" | tr '.' ' '); do
@@ -355,6 +406,7 @@ configure_more() {
 			ERR="cannot set address $_a on $_dev"
 			return 2
 		fi
+		wait_dad "$_dev" "${_a%/*}" || return $?
 		log "network: $_dev $_a ($_how)"
 		OTHERS="$OTHERS $_dev=$_a"
 	done
@@ -388,6 +440,10 @@ setup_network() {
 		fi
 		_host=${PX_IP_HOSTNAME:-$dhcp_hostname}
 		[ -n "$dhcp_mtu" ] && [ -z "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$dhcp_mtu"
+	elif [ "$PX_IP" = auto6 ]; then
+		auto6 || return $?
+		_dns=$PX_IP_DNS
+		_host=$PX_IP_HOSTNAME
 	else
 		ADDR=$PX_IP_ADDR
 		_prefix=$PX_IP_PREFIX
@@ -395,13 +451,18 @@ setup_network() {
 		_dns=$PX_IP_DNS
 		_host=$PX_IP_HOSTNAME
 	fi
-	ip addr flush dev "$IFACE" 2>/dev/null
-	if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
-		ERR="cannot set address $ADDR/$_prefix on $IFACE"
-		return 2
+	if [ "$PX_IP" != auto6 ]; then
+		ip addr flush dev "$IFACE" 2>/dev/null
+		if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
+			ERR="cannot set address $ADDR/$_prefix on $IFACE"
+			return 2
+		fi
+		wait_dad "$IFACE" "$ADDR" || return $?
 	fi
-	if [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
-		ip route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
+	if [ "$PX_IP" != auto6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
+		_fam=
+		case $_gw in *:*) _fam=-6 ;; esac
+		ip $_fam route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
 			log_err "warning: cannot add the default route via $_gw"
 	fi
 	: >"$PXRUN/resolv.conf"

@@ -7,8 +7,10 @@
 #      client bridges: bridge=br0:eth1 ip=eth0:dhcp ip=br0:dhcp bootdev=br0;
 #      each interface configured, bootdev= picks br0, net.env says why;
 #   2. the same two NICs with BOOTIF= naming the second and ip= for both (the
-#      first listed first), and a kernel-style rw NFS root: BOOTIF= picks the
-#      second, and a file the client writes is on the server after poweroff;
+#      first listed first, renamed by ifname= and given a static address),
+#      rd.peerdns=0 with nameserver=, and a kernel-style rw NFS root: BOOTIF=
+#      picks the second, resolv.conf holds only the given server, and a file
+#      the client writes is on the server after poweroff;
 #   3. a server reachable only on VLAN 100 (a user-space switch that passes
 #      only frames tagged 100 to it): the client bonds two NICs
 #      (active-backup), puts VLAN 100 on the bond and boots from NBD over it;
@@ -43,6 +45,7 @@ case " $(cat /proc/cmdline) " in
 	echo "FAILOVER-MD5 $(md5sum </data | cut -d ' ' -f 1)"
 	;;
 esac
+[ -f /run/pxeroot/resolv.conf ] && sed 's/^/RESOLV /' /run/pxeroot/resolv.conf
 EXTRA
 chmod 0755 "$T/tree/sbin/init.extra"
 boot_squashfs "$T/tree" "$T/root.sqfs"
@@ -70,17 +73,26 @@ expect_line "$T/bridge.log" "^ENV net.env OTHER_INTERFACES='eth0=10\.9\.0\.[0-9]
 expect_line "$T/bridge.log" '^IFACE eth1 up $' "eth1 is a bridge port without an address"
 expect_line "$T/bridge.log" '^IFACE br0 up 10\.0\.2\.[0-9]+/24$' "br0 holds the second NIC's lease"
 
-# 2. BOOTIF= with ip= for both NICs; a writable NFS root (the kernel's rw).
+# 2. BOOTIF= with ip= for both NICs, the first renamed and static; DNS from
+# the command line only; a writable NFS root (the kernel's rw).
 start_rpcbind
 cp -a "$T/tree" "$T/rwtree"
 start_ganesha "EXPORT { Export_Id = 1; Path = \"$T/rwtree\"; Pseudo = /rwroot; Access_Type = RW; Squash = No_Root_Squash; Protocols = 3, 4; Transports = TCP; SecType = sys; FSAL { Name = VFS; } }"
-boot "$T/bootif.log" "root=/dev/nfs nfsroot=10.0.2.2:$T/rwtree,vers=3 rw ip=eth0:dhcp ip=eth1:dhcp BOOTIF=01-52-54-00-00-00-11 pxeroot.test.write" \
+boot "$T/bootif.log" "root=/dev/nfs nfsroot=10.0.2.2:$T/rwtree,vers=3 rw ifname=lan0:52:54:00:00:00:10 ip=10.9.0.50:::255.255.255.0::lan0:none ip=eth1:dhcp BOOTIF=01-52-54-00-00-00-11 rd.peerdns=0 nameserver=10.0.2.9 pxeroot.test.write" \
 	"${two_nics[@]}"
 expect_booted "$T/bootif.log" "BOOTIF= and rw"
 ok "BOOTIF= + rw NFS booted in $BOOT_SECS s"
 expect_line "$T/bootif.log" "^ENV net.env INTERFACE='eth1'" "BOOTIF= picks the second NIC over the first ip="
 expect_line "$T/bootif.log" "^ENV net.env CHOSEN_BY='BOOTIF=52:54:00:00:00:11 " "net.env says BOOTIF= chose it"
-expect_line "$T/bootif.log" "^ENV net.env OTHER_INTERFACES='eth0=10\.9\.0\.[0-9]+/24'" "the first NIC is configured as ip= says"
+expect_line "$T/bootif.log" 'pxeroot: network: eth0 renamed lan0 \(52:54:00:00:00:10\)' "ifname=: the first NIC is renamed"
+expect_line "$T/bootif.log" "^ENV net.env OTHER_INTERFACES='lan0=10\.9\.0\.50/24'" "the renamed NIC has ip='s static address"
+expect_line "$T/bootif.log" '^IFACE lan0 up 10\.9\.0\.50/24$' "lan0 is up with the static address"
+expect_line "$T/bootif.log" "^ENV net.env DNS='10\.0\.2\.9'" "rd.peerdns=0: net.env has only nameserver="
+expect_line "$T/bootif.log" '^RESOLV nameserver 10\.0\.2\.9$' "resolv.conf has nameserver="
+if grep -q '^RESOLV nameserver 10\.0\.2\.3' "$T/bootif.log" || grep -q '^RESOLV \(search\|domain\)' "$T/bootif.log"; then
+	fail "rd.peerdns=0: resolv.conf holds what DHCP sent"
+fi
+ok "rd.peerdns=0: resolv.conf holds only the command line's server"
 expect_line "$T/bootif.log" "^ENV root.env WRITABLE='nfs-rw'" "rw: no overlay, the NFS root itself"
 expect_line "$T/bootif.log" '^MOUNT / nfs ' "rw: / is the NFS mount"
 expect_line "$T/bootif.log" '^WROTE$' "the client wrote a file"

@@ -296,6 +296,20 @@ static void test_dracut_other(void)
 	expect("bootdev=eth2", "IP_DEV=eth2");
 	expect("bootdev=eth2 ip=dhcp", "IP_DEV=eth2", "IP_WHY=bootdev=eth2");
 	expect("nameserver=10.0.0.53 nameserver=10.0.0.54", "IP_DNS=10.0.0.53 10.0.0.54");
+	/* IPv6: SLAAC (auto6), servers in dracut's brackets. */
+	expect("nameserver=[fd00::53] nameserver=fd00::54", "IP_DNS=fd00::53 fd00::54");
+	expect("ip=auto6", "IP=auto6", "IP_DEV=", "IPV6_TIMEOUT=40");
+	expect("ip=eth1:auto6 rd.net.timeout.ipv6auto=90", "IP=auto6", "IP_DEV=eth1",
+	       "IPV6_TIMEOUT=90");
+	expect("ip=:::::eth0:auto6", "IP=auto6", "IP_DEV=eth0");
+	expect("ip=[fd00::5]::[fd00::1]:64:client:eth0:none", "IP=static",
+	       "IP_ADDR=fd00::5", "IP_PREFIX=64", "IP_GW=fd00::1", "IP_HOSTNAME=client",
+	       "IP_DEV=eth0");
+	expect("ip=[fd00::5]:::::eth0:none", "IP=static", "IP_PREFIX=64", "IP_GW=");
+	expect("ip=eth0:dhcp ip=[fd00::5]:::56::eth1:none", "IP=dhcp",
+	       "IP_MORE=eth1:static:fd00::5/56");
+	expect("root=nbd:[fd00::2]:10809/root ip=auto6", "SERVER=fd00::2", "PORT=10809",
+	       "EXPORT=root", "IP=auto6");
 	expect("rd.shell", "ON_FAIL=shell");
 	expect("rd.shell=1 rd.emergency=poweroff", "ON_FAIL=shell");
 	expect("rd.shell=0 rd.emergency=poweroff", "ON_FAIL=poweroff");
@@ -520,11 +534,37 @@ static void test_errors_net(void)
 		"ip=eth0:dhcp:1500:zz: expected [MTU][:MAC] after the autoconfiguration");
 	expect_error("ip=eth0:dhcp:20",
 		     "ip=eth0:dhcp:20: expected a number from 68 to 65535");
-	expect_error("ip=dhcp6", "ip=dhcp6: IPv6 configuration is not supported");
+	expect_error("ip=dhcp6", "ip=dhcp6: DHCPv6 is not supported (use auto6)");
+	expect_error("ip=eth0:either6",
+		     "ip=eth0:either6: DHCPv6 is not supported (use auto6)");
+	expect_error(
+		"root=dhcp6",
+		"root=dhcp6: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)");
+	expect_error("ip=link6",
+		     "ip=link6: link-local IPv6 only is not supported (use auto6)");
+	expect_error(
+		"ip=10.0.0.5:::24::eth0:auto6",
+		"ip=10.0.0.5:::24::eth0:auto6: auto6 takes its address and gateway from the router, not ip=");
+	expect_error("ip=eth0:dhcp ip=eth1:auto6",
+		     "ip=eth1:auto6: only the boot interface takes auto6");
+	expect_error("nameserver=[10.0.0.1]",
+		     "nameserver=[10.0.0.1]: '10.0.0.1' is not an IPv6 address");
 	expect_error("ip=rarp", "ip=rarp: RARP is not supported (use dhcp)");
 	expect_error("ip=ibft", "ip=ibft: iBFT is not supported");
-	expect_error("ip=[fd00::5]::::::none",
-		     "ip=[fd00::5]::::::none: IPv6 addresses are not supported");
+	expect_error("ip=[zz::5]::::::none",
+		     "ip=[zz::5]::::::none: 'zz::5' is not an IPv6 address");
+	expect_error("ip=[fd00::5", "ip=[fd00::5: unterminated '[' in an address");
+	expect_error("ip=[fd00::5]:::129::eth0:none",
+		     "ip=[fd00::5]:::129::eth0:none: '129' is not an IPv6 prefix length");
+	expect_error(
+		"ip=[fd00::5]::10.0.0.1:64::eth0:none",
+		"ip=[fd00::5]::10.0.0.1:64::eth0:none: the address and the gateway are not of one family");
+	expect_error(
+		"ip=[fd00::5]:::::eth0:dhcp",
+		"ip=[fd00::5]:::::eth0:dhcp: DHCP cannot ask for an IPv6 address (use none)");
+	expect_error(
+		"ip=10.0.0.5:::24::eth0:none:[fd00::53]",
+		"ip=10.0.0.5:::24::eth0:none:[fd00::53]: an IPv6 address in brackets only goes in the client, peer or gateway field");
 	expect_error(
 		"ip=off root=nbd:10.0.0.1:10809",
 		"ip=off: the root is on the network (root=nbd:10.0.0.1:10809); give an address or use ip=dhcp");
@@ -720,8 +760,9 @@ static void test_refused(void)
 		"rd.neednet=0: the root is on the network, which is always brought up");
 	expect_error("biosdevname=1",
 		     "biosdevname=1: the initramfs keeps the kernel's interface names");
-	expect_error("rd.net.timeout.ipv6dad=5",
-		     "rd.net.timeout.ipv6dad=5: IPv6 configuration is not supported");
+	expect_error(
+		"rd.net.timeout.ipv6dad=5",
+		"rd.net.timeout.ipv6dad=5: the wait for duplicate address detection is not configurable (rd.net.timeout.ipv6auto covers it)");
 	expect_error("cifsuser=x",
 		     "cifsuser=x: a CIFS root is not supported (use NFS, NBD or HTTP)");
 	expect_error(
