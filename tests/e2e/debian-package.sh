@@ -142,6 +142,16 @@ for p in "${progs[@]}"; do
 	v=$(in_root "$p" --version) || fail "$p --version failed in the installed system"
 	assert_eq "$p (pxeroot) $version" "$v" "installed $p runs: $v"
 done
+# --help: usage on stdout, nothing on stderr, exit 0.
+for p in "${progs[@]}"; do
+	rc=0
+	h=$(in_root "$p" --help 2>"$T/help.err") || rc=$?
+	[ "$rc" = 0 ] || fail "$p --help exits $rc in the installed system: $(cat "$T/help.err")"
+	[ ! -s "$T/help.err" ] || fail "$p --help writes to stderr: $(cat "$T/help.err")"
+	[[ $h == "Usage: $p "* ]] || fail "$p --help does not start with its usage: ${h:0:200}"
+	grep >/dev/null -e '--version' <<<"$h" || fail "$p --help does not list --version"
+done
+ok "every installed program's --help prints its usage and exits 0"
 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
 secs in_root mkbootimage -q -o /tmp/initrd.img / "$kver" || fail "the installed mkbootimage failed"
