@@ -29,7 +29,7 @@ fi
 requires_root
 [ "${PXEROOT_PKG_NS:-}" = 1 ] || skip "cannot enter a private mount namespace"
 requires dpkg-buildpackage dh dpkg-parsechangelog lintian debootstrap chroot nbdinfo nbdcopy \
-	mkfs.ext4 ss
+	mkfs.ext4 ss man
 t_all=$SECONDS
 
 # secs CMD...: run CMD; $took is how long it took, in seconds.
@@ -152,6 +152,25 @@ for p in "${progs[@]}"; do
 	grep >/dev/null -e '--version' <<<"$h" || fail "$p --help does not list --version"
 done
 ok "every installed program's --help prints its usage and exits 0"
+
+# ---- The man pages open: the host's man (man-db, groff) renders each
+# installed page, with groff's warnings on. The only warning allowed is
+# "can't break line": an example command line or a table cell wider than 80
+# columns, which man shows unbroken.
+npages=0
+while read -r m; do
+	name=${m##*/}
+	name=${name%.gz}
+	name=${name%.*}
+	out=$(MANPAGER=cat MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$root$m" 2>"$T/man.err") ||
+		fail "man -l $m failed: $(cat "$T/man.err")"
+	! grep -v "can't break line" "$T/man.err" || fail "man -l $m warns"
+	grep >/dev/null -x 'NAME' <<<"$out" || fail "man -l $m has no NAME section: ${out:0:300}"
+	grep >/dev/null -E "^ +$name - " <<<"$out" || fail "man -l $m does not name $name: ${out:0:300}"
+	npages=$((npages + 1))
+done < <(grep '^/usr/share/man/man[1-8]/.*\.gz$' "$T/files")
+[ "$npages" -ge 10 ] || fail "only $npages man pages rendered"
+ok "man -l renders the $npages installed man pages, with a NAME line and no groff warning"
 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
 secs in_root mkbootimage -q -o /tmp/initrd.img / "$kver" || fail "the installed mkbootimage failed"
