@@ -28,7 +28,7 @@ fi
 . "$SRC/tests/lib-bootready.sh"
 requires_root
 [ "${PXEROOT_PKG_NS:-}" = 1 ] || skip "cannot enter a private mount namespace"
-requires dpkg-buildpackage dh dpkg-parsechangelog lintian debootstrap chroot nbdinfo nbdcopy \
+requires dpkg-buildpackage dh dpkg-parsechangelog dpkg-deb lintian debootstrap chroot nbdinfo nbdcopy \
 	mkfs.ext4 ss man
 t_all=$SECONDS
 
@@ -69,6 +69,36 @@ secs lintian --fail-on error,warning,info "$T/pxeroot_${version}_$arch.changes" 
 	fail "lintian says something about the packages"
 }
 ok "lintian reports nothing on the packages (overrides, with their reasons: debian/*.lintian-overrides) in $took s"
+
+# ---- make install and the packages install the same files: the packages
+# are make install's output split by debian/*.install; this keeps the two
+# from drifting apart either way.
+# The variables are debian/rules' PATHS; the build is the one dpkg-buildpackage
+# left in the copy.
+paths=$(sed -n 's/^PATHS = //p' "$T/src/debian/rules")
+[ -n "$paths" ] || fail "debian/rules has no PATHS line"
+# shellcheck disable=SC2086 # PATHS is a list of VAR=VALUE words
+make -s -C "$T/src" $paths DESTDIR="$T/inst" install >"$T/install.log" 2>&1 || {
+	tail -n 20 "$T/install.log"
+	fail "make install $paths failed"
+}
+(cd "$T/inst" && find . ! -type d | sed 's/^\.//') | LC_ALL=C sort >"$T/make-files"
+for p in "${pkgs[@]}"; do
+	# Everything but directories; a symbolic link's "NAME -> TARGET" is cut.
+	dpkg-deb -c "$T/${p}_${version}_$arch.deb" | awk '$1 !~ /^d/ { print $6 }'
+done | sed 's/^\.//' | LC_ALL=C sort >"$T/deb-files"
+# What dh adds, not make install: each package's changelog (debian/changelog;
+# a native package's is changelog.gz, not changelog.Debian.gz) and copyright,
+# and lintian's overrides (debian/*.lintian-overrides); dh_compress gzips the
+# man pages and the README (/usr/share/doc). Any other difference fails.
+sed -E -e '\#^/usr/share/doc/pxeroot[a-z-]*/(changelog\.gz|copyright)$#d' \
+	-e '\#^/usr/share/lintian/overrides/pxeroot[a-z-]*$#d' \
+	-e 's#^(/usr/share/(man|doc)/.*)\.gz$#\1#' "$T/deb-files" | LC_ALL=C sort >"$T/deb-files.cmp"
+diff -u "$T/make-files" "$T/deb-files.cmp" >"$T/files.diff" || {
+	cat "$T/files.diff"
+	fail "make install (-) and the packages (+) install different files"
+}
+ok "make install $paths installs the $(wc -l <"$T/make-files") files the packages hold, besides dh's own"
 
 # ---- A clean Debian 12 system: the cached tree as an overlay's lower layer.
 debian_tree "$T/lower" link
