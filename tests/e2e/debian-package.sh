@@ -124,6 +124,36 @@ mkdir -m 0755 "$root/tmp/debs"
 cp "$T"/*.deb "$root/tmp/debs/"
 chmod 0644 "$root"/tmp/debs/*.deb
 
+# ---- A hard dependency missing: dpkg -i of pxeroot-pxebootsrv alone, in a
+# clean system of its own (a second overlay over the same tree), unpacks it
+# but refuses to configure it, and names each missing dependency.
+mkdir "$T/upper2" "$T/work2" "$T/root2"
+mount -t overlay pxeroot-pkg2 -o "lowerdir=$T/lower,upperdir=$T/upper2,workdir=$T/work2" \
+	"$T/root2" || fail "cannot mount a second overlay over the Debian tree"
+cleanup_fn umount -l "$T/root2"
+deb=pxeroot-pxebootsrv_${version}_$arch.deb
+cp "$T/$deb" "$T/root2/tmp/"
+chmod 0644 "$T/root2/tmp/$deb"
+in_root2() { chroot "$T/root2" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root "$@"; }
+missing=()
+for d in $(dpkg-deb -f "$T/$deb" Depends | tr ',' '\n' | sed -E 's/[ (].*//; s/^ *//; /^$/d'); do
+	[[ $(in_root2 dpkg-query -W -f '${db:Status-Abbrev}' "${d%%:*}" 2>/dev/null) == ii* ]] ||
+		missing+=("$d")
+done
+[ "${#missing[@]}" -gt 0 ] || fail "the clean system has every dependency of $deb already"
+rc=0
+in_root2 dpkg -i "/tmp/$deb" >"$T/dpkg-i.log" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "dpkg -i $deb without ${missing[*]} succeeded"
+for d in "${missing[@]}"; do
+	grep >/dev/null "pxeroot-pxebootsrv depends on $d\b" "$T/dpkg-i.log" || {
+		cat "$T/dpkg-i.log"
+		fail "dpkg -i $deb does not name the missing dependency $d"
+	}
+done
+assert_eq "iU" "$(in_root2 dpkg-query -W -f '${db:Status-Abbrev}' pxeroot-pxebootsrv | tr -d ' ')" \
+	"dpkg -i $deb without ${missing[*]} exits $rc, names them, and leaves it unpacked, not configured"
+umount "$T/root2"
+
 # ---- Install: the packages and their dependencies; bash-completion, which
 # loads the completions, as an administrator would have it.
 debs=()
@@ -294,6 +324,33 @@ grep >/dev/null "listening on 127.0.0.1:$port" "$T/activate.log" ||
 ok "nbdexport took the socket systemd-socket-activate handed it"
 kill "$act"
 wait "$act" 2>/dev/null || true
+
+# A malformed configuration: the same command line, activated the same way,
+# exits non-zero at the first connection with one line naming the file and
+# the line. Under systemd that line is the journal's (StandardError= is the
+# journal); here it is the process's stderr, $T/activate-bad.log.
+cat >"$root$conf" <<-'EOF'
+	[disk]
+	path = /srv/disk.ext4
+	description
+EOF
+port=$(free_port)
+chroot "$root" env -i PATH=/usr/sbin:/usr/bin systemd-socket-activate -l "127.0.0.1:$port" \
+	"${cmd[@]}" 2>"$T/activate-bad.log" &
+act=$!
+cleanup_fn kill "$act"
+wait_port "$port"
+! timeout 20 nbdinfo "nbd://127.0.0.1:$port/disk" >"$T/nbdinfo-bad.out" 2>&1 ||
+	fail "nbdinfo succeeded with a malformed $conf"
+rc=0
+timeout 20 tail --pid="$act" -f /dev/null || fail "nbdexport did not exit with a malformed $conf"
+wait "$act" || rc=$?
+[ "$rc" != 0 ] || fail "nbdexport exits 0 with a malformed $conf"
+# systemd-socket-activate's own lines do not start with "nbdexport:".
+errs=$(grep '^nbdexport:' "$T/activate-bad.log" || true)
+[ "$(grep -c . <<<"$errs")" = 1 ] || fail "not one error line: $(cat "$T/activate-bad.log")"
+[[ $errs == "nbdexport: $conf:3: "?* ]] || fail "the error does not name $conf:3: $errs"
+ok "with a malformed $conf, the activated nbdexport exits $rc: $errs"
 
 # ---- Purge: nothing of the packages is left.
 secs in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}" >"$T/purge.log" 2>&1 || {
