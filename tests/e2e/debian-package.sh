@@ -17,6 +17,12 @@
 # The test runs in the host's network namespace (the archive is reachable;
 # the server listens on 127.0.0.1 only). With no cached tree, debian_tree
 # runs debootstrap first (minutes).
+# Also: make install (with debian/rules' variables) installs exactly the
+# packages' files, besides dh's own; dpkg -i of pxeroot-pxebootsrv alone
+# refuses to configure it and names the missing dependencies; every program's
+# --help works; what the programs run came with the Depends; man renders each
+# page; a malformed nbdexport.conf makes the activated nbdexport exit with one
+# line naming the file and the line.
 # timeout: 900
 if [ -z "${PXEROOT_PKG_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	# A mount namespace of its own: the overlay and the system's /proc go
@@ -29,7 +35,7 @@ fi
 requires_root
 [ "${PXEROOT_PKG_NS:-}" = 1 ] || skip "cannot enter a private mount namespace"
 requires dpkg-buildpackage dh dpkg-parsechangelog dpkg-deb lintian debootstrap chroot nbdinfo nbdcopy \
-	mkfs.ext4 ss man
+	mkfs.ext4 ss man file
 t_all=$SECONDS
 
 # secs CMD...: run CMD; $took is how long it took, in seconds.
@@ -212,6 +218,21 @@ for p in "${progs[@]}"; do
 	grep >/dev/null -e '--version' <<<"$h" || fail "$p --help does not list --version"
 done
 ok "every installed program's --help prints its usage and exits 0"
+
+# What the programs run (execvp, posix_spawnp, busybox_find), installed by
+# the packages' Depends alone (apt-get ran with --no-install-recommends):
+# bootchroot --image runs mksquashfs (squashfs-tools); mkbootimage, depmod
+# (kmod) and copies a static busybox (busybox-static); pxebootsrv run and
+# install, dnsmasq (dnsmasq-base) and lighttpd. cp, rm and sh are Essential.
+for e in bootchroot:mksquashfs mkbootimage:depmod mkbootimage:busybox pxebootsrv:dnsmasq \
+	pxebootsrv:lighttpd; do
+	p=${e%%:*} c=${e#*:}
+	grep -rqF "\"$c\"" "$SRC/tools/$p/" || fail "tools/$p no longer names \"$c\": update this list"
+	in_root sh -c "command -v $c" >/dev/null || fail "$p runs $c, which the Depends did not install"
+done
+file -L "$root/bin/busybox" | grep >/dev/null 'statically linked' ||
+	fail "the Depends installed no static busybox: $(file -L "$root/bin/busybox")"
+ok "what the programs run (mksquashfs, depmod, a static busybox, dnsmasq, lighttpd) came with the Depends"
 
 # ---- The man pages open: the host's man (man-db, groff) renders each
 # installed page, with groff's warnings on. The only warning allowed is
