@@ -11,7 +11,11 @@
 #   make install PREFIX=/usr DESTDIR=/tmp/stage
 #   make format-check    clang-format, as CI runs it
 
-VERSION := 0.1.0
+# The version is said once, in debian/changelog's top entry (a native
+# package: no Debian revision), and read from there by this build and by
+# dpkg-buildpackage alike.
+VERSION := $(shell sed -n '1s/^[^ ]* [(]\([^ ]*\)[)] .*/\1/p' debian/changelog)
+$(if $(VERSION),,$(error cannot read the version from debian/changelog))
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

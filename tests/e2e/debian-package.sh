@@ -17,6 +17,12 @@
 # The test runs in the host's network namespace (the archive is reachable;
 # the server listens on 127.0.0.1 only). With no cached tree, debian_tree
 # runs debootstrap first (minutes).
+# Also: make install (with debian/rules' variables) installs exactly the
+# packages' files, besides dh's own; dpkg -i of pxeroot-pxebootsrv alone
+# refuses to configure it and names the missing dependencies; every program's
+# --help works; what the programs run came with the Depends; man renders each
+# page; a malformed nbdexport.conf makes the activated nbdexport exit with one
+# line naming the file and the line.
 # timeout: 900
 if [ -z "${PXEROOT_PKG_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	# A mount namespace of its own: the overlay and the system's /proc go
@@ -28,8 +34,8 @@ fi
 . "$SRC/tests/lib-bootready.sh"
 requires_root
 [ "${PXEROOT_PKG_NS:-}" = 1 ] || skip "cannot enter a private mount namespace"
-requires dpkg-buildpackage dh dpkg-parsechangelog lintian debootstrap chroot nbdinfo nbdcopy \
-	mkfs.ext4 ss
+requires dpkg-buildpackage dh dpkg-parsechangelog dpkg-deb lintian debootstrap chroot nbdinfo nbdcopy \
+	mkfs.ext4 ss man file
 t_all=$SECONDS
 
 # secs CMD...: run CMD; $took is how long it took, in seconds.
@@ -70,6 +76,36 @@ secs lintian --fail-on error,warning,info "$T/pxeroot_${version}_$arch.changes" 
 }
 ok "lintian reports nothing on the packages (overrides, with their reasons: debian/*.lintian-overrides) in $took s"
 
+# ---- make install and the packages install the same files: the packages
+# are make install's output split by debian/*.install; this keeps the two
+# from drifting apart either way.
+# The variables are debian/rules' PATHS; the build is the one dpkg-buildpackage
+# left in the copy.
+paths=$(sed -n 's/^PATHS = //p' "$T/src/debian/rules")
+[ -n "$paths" ] || fail "debian/rules has no PATHS line"
+# shellcheck disable=SC2086 # PATHS is a list of VAR=VALUE words
+make -s -C "$T/src" $paths DESTDIR="$T/inst" install >"$T/install.log" 2>&1 || {
+	tail -n 20 "$T/install.log"
+	fail "make install $paths failed"
+}
+(cd "$T/inst" && find . ! -type d | sed 's/^\.//') | LC_ALL=C sort >"$T/make-files"
+for p in "${pkgs[@]}"; do
+	# Everything but directories; a symbolic link's "NAME -> TARGET" is cut.
+	dpkg-deb -c "$T/${p}_${version}_$arch.deb" | awk '$1 !~ /^d/ { print $6 }'
+done | sed 's/^\.//' | LC_ALL=C sort >"$T/deb-files"
+# What dh adds, not make install: each package's changelog (debian/changelog;
+# a native package's is changelog.gz, not changelog.Debian.gz) and copyright,
+# and lintian's overrides (debian/*.lintian-overrides); dh_compress gzips the
+# man pages and the README (/usr/share/doc). Any other difference fails.
+sed -E -e '\#^/usr/share/doc/pxeroot[a-z-]*/(changelog\.gz|copyright)$#d' \
+	-e '\#^/usr/share/lintian/overrides/pxeroot[a-z-]*$#d' \
+	-e 's#^(/usr/share/(man|doc)/.*)\.gz$#\1#' "$T/deb-files" | LC_ALL=C sort >"$T/deb-files.cmp"
+diff -u "$T/make-files" "$T/deb-files.cmp" >"$T/files.diff" || {
+	cat "$T/files.diff"
+	fail "make install (-) and the packages (+) install different files"
+}
+ok "make install $paths installs the $(wc -l <"$T/make-files") files the packages hold, besides dh's own"
+
 # ---- A clean Debian 12 system: the cached tree as an overlay's lower layer.
 debian_tree "$T/lower" link
 mkdir "$T/upper" "$T/work" "$T/root"
@@ -93,6 +129,36 @@ in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UT
 mkdir -m 0755 "$root/tmp/debs"
 cp "$T"/*.deb "$root/tmp/debs/"
 chmod 0644 "$root"/tmp/debs/*.deb
+
+# ---- A hard dependency missing: dpkg -i of pxeroot-pxebootsrv alone, in a
+# clean system of its own (a second overlay over the same tree), unpacks it
+# but refuses to configure it, and names each missing dependency.
+mkdir "$T/upper2" "$T/work2" "$T/root2"
+mount -t overlay pxeroot-pkg2 -o "lowerdir=$T/lower,upperdir=$T/upper2,workdir=$T/work2" \
+	"$T/root2" || fail "cannot mount a second overlay over the Debian tree"
+cleanup_fn umount -l "$T/root2"
+deb=pxeroot-pxebootsrv_${version}_$arch.deb
+cp "$T/$deb" "$T/root2/tmp/"
+chmod 0644 "$T/root2/tmp/$deb"
+in_root2() { chroot "$T/root2" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C HOME=/root "$@"; }
+missing=()
+for d in $(dpkg-deb -f "$T/$deb" Depends | tr ',' '\n' | sed -E 's/[ (].*//; s/^ *//; /^$/d'); do
+	[[ $(in_root2 dpkg-query -W -f '${db:Status-Abbrev}' "${d%%:*}" 2>/dev/null) == ii* ]] ||
+		missing+=("$d")
+done
+[ "${#missing[@]}" -gt 0 ] || fail "the clean system has every dependency of $deb already"
+rc=0
+in_root2 dpkg -i "/tmp/$deb" >"$T/dpkg-i.log" 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "dpkg -i $deb without ${missing[*]} succeeded"
+for d in "${missing[@]}"; do
+	grep >/dev/null "pxeroot-pxebootsrv depends on $d\b" "$T/dpkg-i.log" || {
+		cat "$T/dpkg-i.log"
+		fail "dpkg -i $deb does not name the missing dependency $d"
+	}
+done
+assert_eq "iU" "$(in_root2 dpkg-query -W -f '${db:Status-Abbrev}' pxeroot-pxebootsrv | tr -d ' ')" \
+	"dpkg -i $deb without ${missing[*]} exits $rc, names them, and leaves it unpacked, not configured"
+umount "$T/root2"
 
 # ---- Install: the packages and their dependencies; bash-completion, which
 # loads the completions, as an administrator would have it.
@@ -142,6 +208,50 @@ for p in "${progs[@]}"; do
 	v=$(in_root "$p" --version) || fail "$p --version failed in the installed system"
 	assert_eq "$p (pxeroot) $version" "$v" "installed $p runs: $v"
 done
+# --help: usage on stdout, nothing on stderr, exit 0.
+for p in "${progs[@]}"; do
+	rc=0
+	h=$(in_root "$p" --help 2>"$T/help.err") || rc=$?
+	[ "$rc" = 0 ] || fail "$p --help exits $rc in the installed system: $(cat "$T/help.err")"
+	[ ! -s "$T/help.err" ] || fail "$p --help writes to stderr: $(cat "$T/help.err")"
+	[[ $h == "Usage: $p "* ]] || fail "$p --help does not start with its usage: ${h:0:200}"
+	grep >/dev/null -e '--version' <<<"$h" || fail "$p --help does not list --version"
+done
+ok "every installed program's --help prints its usage and exits 0"
+
+# What the programs run (execvp, posix_spawnp, busybox_find), installed by
+# the packages' Depends alone (apt-get ran with --no-install-recommends):
+# bootchroot --image runs mksquashfs (squashfs-tools); mkbootimage, depmod
+# (kmod) and copies a static busybox (busybox-static); pxebootsrv run and
+# install, dnsmasq (dnsmasq-base) and lighttpd. cp, rm and sh are Essential.
+for e in bootchroot:mksquashfs mkbootimage:depmod mkbootimage:busybox pxebootsrv:dnsmasq \
+	pxebootsrv:lighttpd; do
+	p=${e%%:*} c=${e#*:}
+	grep -rqF "\"$c\"" "$SRC/tools/$p/" || fail "tools/$p no longer names \"$c\": update this list"
+	in_root sh -c "command -v $c" >/dev/null || fail "$p runs $c, which the Depends did not install"
+done
+file -L "$root/bin/busybox" | grep >/dev/null 'statically linked' ||
+	fail "the Depends installed no static busybox: $(file -L "$root/bin/busybox")"
+ok "what the programs run (mksquashfs, depmod, a static busybox, dnsmasq, lighttpd) came with the Depends"
+
+# ---- The man pages open: the host's man (man-db, groff) renders each
+# installed page, with groff's warnings on. The only warning allowed is
+# "can't break line": an example command line or a table cell wider than 80
+# columns, which man shows unbroken.
+npages=0
+while read -r m; do
+	name=${m##*/}
+	name=${name%.gz}
+	name=${name%.*}
+	out=$(MANPAGER=cat MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -l "$root$m" 2>"$T/man.err") ||
+		fail "man -l $m failed: $(cat "$T/man.err")"
+	! grep -v "can't break line" "$T/man.err" || fail "man -l $m warns"
+	grep >/dev/null -x 'NAME' <<<"$out" || fail "man -l $m has no NAME section: ${out:0:300}"
+	grep >/dev/null -E "^ +$name - " <<<"$out" || fail "man -l $m does not name $name: ${out:0:300}"
+	npages=$((npages + 1))
+done < <(grep '^/usr/share/man/man[1-8]/.*\.gz$' "$T/files")
+[ "$npages" -ge 10 ] || fail "only $npages man pages rendered"
+ok "man -l renders the $npages installed man pages, with a NAME line and no groff warning"
 
 kver=$(ls "$root/lib/modules" | sort -V | tail -n 1)
 secs in_root mkbootimage -q -o /tmp/initrd.img / "$kver" || fail "the installed mkbootimage failed"
@@ -235,6 +345,33 @@ grep >/dev/null "listening on 127.0.0.1:$port" "$T/activate.log" ||
 ok "nbdexport took the socket systemd-socket-activate handed it"
 kill "$act"
 wait "$act" 2>/dev/null || true
+
+# A malformed configuration: the same command line, activated the same way,
+# exits non-zero at the first connection with one line naming the file and
+# the line. Under systemd that line is the journal's (StandardError= is the
+# journal); here it is the process's stderr, $T/activate-bad.log.
+cat >"$root$conf" <<-'EOF'
+	[disk]
+	path = /srv/disk.ext4
+	description
+EOF
+port=$(free_port)
+chroot "$root" env -i PATH=/usr/sbin:/usr/bin systemd-socket-activate -l "127.0.0.1:$port" \
+	"${cmd[@]}" 2>"$T/activate-bad.log" &
+act=$!
+cleanup_fn kill "$act"
+wait_port "$port"
+! timeout 20 nbdinfo "nbd://127.0.0.1:$port/disk" >"$T/nbdinfo-bad.out" 2>&1 ||
+	fail "nbdinfo succeeded with a malformed $conf"
+rc=0
+timeout 20 tail --pid="$act" -f /dev/null || fail "nbdexport did not exit with a malformed $conf"
+wait "$act" || rc=$?
+[ "$rc" != 0 ] || fail "nbdexport exits 0 with a malformed $conf"
+# systemd-socket-activate's own lines do not start with "nbdexport:".
+errs=$(grep '^nbdexport:' "$T/activate-bad.log" || true)
+[ "$(grep -c . <<<"$errs")" = 1 ] || fail "not one error line: $(cat "$T/activate-bad.log")"
+[[ $errs == "nbdexport: $conf:3: "?* ]] || fail "the error does not name $conf:3: $errs"
+ok "with a malformed $conf, the activated nbdexport exits $rc: $errs"
 
 # ---- Purge: nothing of the packages is left.
 secs in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "${pkgs[@]}" >"$T/purge.log" 2>&1 || {
