@@ -10,6 +10,8 @@
  *   cmdline-root.c   the root grammars (NFS, NBD, URLs, SystemRescueCd)
  *   cmdline-net.c    the network (ip=, ethx=, ethN=, dodhcp, BOOTIF=)
  *   cmdline-text.c   the shell and the readable output
+ *   cmdline-links.c  interfaces built from others (vlan=, bond=, bridge=) and
+ *                    renamed (ifname=)
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -93,6 +95,66 @@ struct pending {
 	const char *fail_action;
 	const char *root_fstype, *root_flags;
 };
+
+/*
+ * The parameters, one row each: a name and what reads its value. A handler
+ * sets keys at once, or notes the parameter in struct pending when its
+ * meaning depends on others (the root and network groups, the failure
+ * action), which resolve_root, resolve_net and resolve_fail settle once the
+ * whole command line is read. To add a parameter: a row here, a key in
+ * cmdline.h if it needs one, a line in px_config_write_text and in
+ * kernel-cmdline(7).
+ */
+struct param {
+	const char *p; /* the whole parameter, "name=value" */
+	const char *v; /* the value, NULL without '=' */
+	size_t idx; /* its place on the command line */
+};
+
+struct param_def;
+typedef int (*param_fn)(struct px_config *c, struct pending *pd, const struct param *a,
+			const struct param_def *d, char **ret_err);
+
+struct param_def {
+	const char *name;
+	param_fn fn;
+	enum px_key key;
+	unsigned int min, max; /* a number's range; a checksum's length in min */
+	const char *const *choices; /* NULL-terminated */
+	size_t slot; /* offset of a struct root_arg or const char * in struct pending */
+};
+
+/* A boolean parameter's value into *ret: none (the bare name) is true. */
+int px_bool_value(const char *param, const char *v, bool *ret, char **ret_err);
+/* "PARAM: missing value" when a has none. */
+int px_need_value(const struct param *a, char **ret_err);
+
+/* Handlers of the parameter table that live with their subject: network
+ * parameters in cmdline-net.c, LTSP's image in cmdline-root.c. */
+int h_rd_bootif(struct px_config *c, struct pending *pd, const struct param *a,
+		const struct param_def *d, char **ret_err);
+int h_bootdev(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err);
+int h_gateway(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err);
+int h_dns(struct px_config *c, struct pending *pd, const struct param *a,
+	  const struct param_def *d, char **ret_err);
+int h_net_arg(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err);
+int h_ltsp_image(struct px_config *c, struct pending *pd, const struct param *a,
+		 const struct param_def *d, char **ret_err);
+
+/* cmdline-links.c: interfaces built from others (vlan=, bond=, bridge=) and
+ * renamed ones (ifname=) */
+int h_vlan(struct px_config *c, struct pending *pd, const struct param *a,
+	   const struct param_def *d, char **ret_err);
+int h_bond(struct px_config *c, struct pending *pd, const struct param *a,
+	   const struct param_def *d, char **ret_err);
+int h_bridge(struct px_config *c, struct pending *pd, const struct param *a,
+	     const struct param_def *d, char **ret_err);
+int h_ifname(struct px_config *c, struct pending *pd, const struct param *a,
+	     const struct param_def *d, char **ret_err);
+int resolve_links(struct px_config *c, char **ret_err);
 
 /* cmdline-root.c, cmdline-net.c */
 int resolve_root(struct px_config *c, struct pending *pd, char **ret_err);

@@ -571,3 +571,95 @@ out:
 		px_config_done(&e[i].c);
 	return r;
 }
+
+/* ---- network parameters read as they come (the table in cmdline.c) ---- */
+
+static int dns_value(struct px_config *c, const char *param, const char *v,
+		     char **ret_err)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL;
+	int r;
+
+	if (!v || !*v)
+		return px_fail(ret_err, "%s: expected an address", param);
+	copy = strdup(v);
+	if (!copy)
+		return -ENOMEM;
+	for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+		size_t n = strlen(a);
+
+		/* dracut writes IPv6 servers in brackets: nameserver=[fd00::53]. */
+		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
+			a[n - 1] = '\0';
+			a++;
+			if (!is_ipv6(a))
+				return px_fail(ret_err, "%s: '%s' is not an IPv6 address",
+					       param, a);
+		}
+		if (!is_ipv4(a) && !is_ipv6(a))
+			return px_fail(ret_err, "%s: '%s' is not an IP address", param,
+				       a);
+		r = px_append(c, PX_IP_DNS, a, ' ');
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int h_rd_bootif(struct px_config *c, struct pending *pd, const struct param *a,
+		const struct param_def *d, char **ret_err)
+{
+	bool b;
+	int r = px_bool_value(a->p, a->v, &b, ret_err);
+
+	if (r < 0)
+		return r;
+	pd->bootif_off = !b;
+	return 0;
+}
+
+int h_bootdev(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err)
+{
+	int r = px_need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	if (!is_ifname(a->v))
+		return px_fail(ret_err, "%s: invalid interface name", a->p);
+	pd->bootdev = a->v;
+	return 0;
+}
+
+int h_gateway(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err)
+{
+	if (!a->v || !is_ipv4(a->v))
+		return px_fail(ret_err, "%s: expected an IPv4 address", a->p);
+	return px_set(c, PX_IP_GW, a->v);
+}
+
+int h_dns(struct px_config *c, struct pending *pd, const struct param *a,
+	  const struct param_def *d, char **ret_err)
+{
+	return dns_value(c, a->p, a->v, ret_err);
+}
+
+/* ip= and ethN= may each name an interface: all are kept for resolve_net. */
+int h_net_arg(struct px_config *c, struct pending *pd, const struct param *a,
+	      const struct param_def *d, char **ret_err)
+{
+	bool eth = d->key != PX_IP;
+	const char **list = eth ? pd->ethn : pd->ip;
+	size_t *n = eth ? &pd->n_ethn : &pd->n_ip;
+	int r = px_need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	if (*n == MAX_NET_ARGS)
+		return px_fail(ret_err, "%s: more than %d %s parameters", a->p,
+			       MAX_NET_ARGS, eth ? "ethN=" : "ip=");
+	list[(*n)++] = a->p;
+	return 0;
+}

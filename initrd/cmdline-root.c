@@ -829,3 +829,58 @@ int px_config_root_path(struct px_config *c, const char *root_path, char **ret_e
 	root_spec_done(&s);
 	return r;
 }
+
+/*
+ * LTSP's ltsp.image=IMG[,MOUNT-OPTIONS][,,IMG2,...]: an image file inside the
+ * NFS root. One image is loop-mounted; an image inside that image is not.
+ */
+int h_ltsp_image(struct px_config *c, struct pending *pd, const struct param *a,
+		 const struct param_def *d, char **ret_err)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *opts, *save = NULL;
+	int r = px_need_value(a, ret_err);
+
+	if (r < 0)
+		return r;
+	if (strstr(a->v, ",,"))
+		return px_fail(
+			ret_err,
+			"%s: an image inside an image is not supported (name one image file)",
+			a->p);
+	copy = strdup(a->v);
+	if (!copy)
+		return -ENOMEM;
+	opts = strchr(copy, ',');
+	if (opts)
+		*opts++ = '\0';
+	if (!*copy || copy[0] == '/' || strstr(copy, "..") || !is_text(copy))
+		return px_fail(ret_err,
+			       "%s: expected a file name relative to the NFS directory",
+			       a->p);
+	for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
+	     o = strtok_r(NULL, ",", &save)) {
+		const char *t = startswith(o, "fstype=") ? o + 7 : o;
+
+		if (strcmp(o, "loop") == 0 || strcmp(o, "ro") == 0)
+			continue;
+		if (t != o || is_root_fstype(o)) {
+			if (!is_root_fstype(t))
+				return px_fail(
+					ret_err,
+					"%s: unknown file system type '%s' (expected %s)",
+					a->p, t, root_fstypes_text);
+			r = px_set(c, PX_FSTYPE, t);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		return px_fail(ret_err, "%s: mount option '%s' is not supported", a->p,
+			       o);
+	}
+	free(c->image_override);
+	free(c->image_param);
+	c->image_override = strdup(copy);
+	c->image_param = strdup(a->p);
+	return c->image_override && c->image_param ? 0 : -ENOMEM;
+}

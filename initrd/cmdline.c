@@ -210,7 +210,7 @@ int px_fail(char **ret_err, const char *fmt, ...)
 
 /* ---- the parameters ---- */
 
-static int bool_value(const char *param, const char *v, bool *ret, char **ret_err)
+int px_bool_value(const char *param, const char *v, bool *ret, char **ret_err)
 {
 	if (!v) {
 		*ret = true;
@@ -314,67 +314,6 @@ static int checksum_value(struct px_config *c, enum px_key k, size_t len,
 	return px_set(c, k, l);
 }
 
-static int dns_value(struct px_config *c, const char *param, const char *v,
-		     char **ret_err)
-{
-	_cleanup_free_ char *copy = NULL;
-	char *save = NULL;
-	int r;
-
-	if (!v || !*v)
-		return px_fail(ret_err, "%s: expected an address", param);
-	copy = strdup(v);
-	if (!copy)
-		return -ENOMEM;
-	for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save)) {
-		size_t n = strlen(a);
-
-		/* dracut writes IPv6 servers in brackets: nameserver=[fd00::53]. */
-		if (n > 2 && a[0] == '[' && a[n - 1] == ']') {
-			a[n - 1] = '\0';
-			a++;
-			if (!is_ipv6(a))
-				return px_fail(ret_err, "%s: '%s' is not an IPv6 address",
-					       param, a);
-		}
-		if (!is_ipv4(a) && !is_ipv6(a))
-			return px_fail(ret_err, "%s: '%s' is not an IP address", param,
-				       a);
-		r = px_append(c, PX_IP_DNS, a, ' ');
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * The parameters, one row each: a name and what reads its value. A handler
- * sets keys at once, or notes the parameter in struct pending when its
- * meaning depends on others (the root and network groups, the failure
- * action), which resolve_root, resolve_net and resolve_fail settle once the
- * whole command line is read. To add a parameter: a row here, a key in
- * cmdline.h if it needs one, a line in px_config_write_text and in
- * kernel-cmdline(7).
- */
-struct param {
-	const char *p; /* the whole parameter, "name=value" */
-	const char *v; /* the value, NULL without '=' */
-	size_t idx; /* its place on the command line */
-};
-
-struct param_def;
-typedef int (*param_fn)(struct px_config *c, struct pending *pd, const struct param *a,
-			const struct param_def *d, char **ret_err);
-
-struct param_def {
-	const char *name;
-	param_fn fn;
-	enum px_key key;
-	unsigned int min, max; /* a number's range; a checksum's length in min */
-	const char *const *choices; /* NULL-terminated */
-	size_t slot; /* offset of a struct root_arg or const char * in struct pending */
-};
-
 /* "expected a, b or c" when v is not one of choices. */
 static int check_choice(const struct param *a, const char *const *choices, char **ret_err)
 {
@@ -393,7 +332,7 @@ static int check_choice(const struct param *a, const char *const *choices, char 
 	return px_fail(ret_err, "%s: expected %s", a->p, strbuf_str(&b));
 }
 
-static int need_value(const struct param *a, char **ret_err)
+int px_need_value(const struct param *a, char **ret_err)
 {
 	if (!a->v || !*a->v)
 		return px_fail(ret_err, "%s: missing value", a->p);
@@ -409,7 +348,7 @@ static const char **pending_str(struct pending *pd, const struct param_def *d)
 static int h_root(struct px_config *c, struct pending *pd, const struct param *a,
 		  const struct param_def *d, char **ret_err)
 {
-	int r = need_value(a, ret_err);
+	int r = px_need_value(a, ret_err);
 
 	if (r < 0)
 		return r;
@@ -422,7 +361,7 @@ static int h_root(struct px_config *c, struct pending *pd, const struct param *a
 static int h_note(struct px_config *c, struct pending *pd, const struct param *a,
 		  const struct param_def *d, char **ret_err)
 {
-	int r = need_value(a, ret_err);
+	int r = px_need_value(a, ret_err);
 
 	if (r < 0)
 		return r;
@@ -442,45 +381,6 @@ static int h_nodhcp(struct px_config *c, struct pending *pd, const struct param 
 {
 	pd->nodhcp = true;
 	return 0;
-}
-
-static int h_rd_bootif(struct px_config *c, struct pending *pd, const struct param *a,
-		       const struct param_def *d, char **ret_err)
-{
-	bool b;
-	int r = bool_value(a->p, a->v, &b, ret_err);
-
-	if (r < 0)
-		return r;
-	pd->bootif_off = !b;
-	return 0;
-}
-
-static int h_bootdev(struct px_config *c, struct pending *pd, const struct param *a,
-		     const struct param_def *d, char **ret_err)
-{
-	int r = need_value(a, ret_err);
-
-	if (r < 0)
-		return r;
-	if (!is_ifname(a->v))
-		return px_fail(ret_err, "%s: invalid interface name", a->p);
-	pd->bootdev = a->v;
-	return 0;
-}
-
-static int h_gateway(struct px_config *c, struct pending *pd, const struct param *a,
-		     const struct param_def *d, char **ret_err)
-{
-	if (!a->v || !is_ipv4(a->v))
-		return px_fail(ret_err, "%s: expected an IPv4 address", a->p);
-	return px_set(c, PX_IP_GW, a->v);
-}
-
-static int h_dns(struct px_config *c, struct pending *pd, const struct param *a,
-		 const struct param_def *d, char **ret_err)
-{
-	return dns_value(c, a->p, a->v, ret_err);
 }
 
 static int h_init(struct px_config *c, struct pending *pd, const struct param *a,
@@ -525,7 +425,7 @@ static int h_bool(struct px_config *c, struct pending *pd, const struct param *a
 		  const struct param_def *d, char **ret_err)
 {
 	bool b;
-	int r = bool_value(a->p, a->v, &b, ret_err);
+	int r = px_bool_value(a->p, a->v, &b, ret_err);
 
 	return r < 0 ? r : px_set(c, d->key, b ? "1" : "0");
 }
@@ -534,7 +434,7 @@ static int h_shell(struct px_config *c, struct pending *pd, const struct param *
 		   const struct param_def *d, char **ret_err)
 {
 	bool b;
-	int r = bool_value(a->p, a->v, &b, ret_err);
+	int r = px_bool_value(a->p, a->v, &b, ret_err);
 
 	if (r < 0)
 		return r;
@@ -580,7 +480,7 @@ static int h_live_overlayfs(struct px_config *c, struct pending *pd,
 			    char **ret_err)
 {
 	bool b;
-	int r = bool_value(a->p, a->v, &b, ret_err);
+	int r = px_bool_value(a->p, a->v, &b, ret_err);
 
 	return r < 0 || !b ? r : px_set(c, PX_OVERLAY, "overlay");
 }
@@ -645,24 +545,6 @@ static int h_modules(struct px_config *c, struct pending *pd, const struct param
 	return module_list(c, d->key, a->p, a->v, ret_err);
 }
 
-/* ip= and ethN= may each name an interface: all are kept for resolve_net. */
-static int h_net_arg(struct px_config *c, struct pending *pd, const struct param *a,
-		     const struct param_def *d, char **ret_err)
-{
-	bool eth = d->key != PX_IP;
-	const char **list = eth ? pd->ethn : pd->ip;
-	size_t *n = eth ? &pd->n_ethn : &pd->n_ip;
-	int r = need_value(a, ret_err);
-
-	if (r < 0)
-		return r;
-	if (*n == MAX_NET_ARGS)
-		return px_fail(ret_err, "%s: more than %d %s parameters", a->p,
-			       MAX_NET_ARGS, eth ? "ethN=" : "ip=");
-	list[(*n)++] = a->p;
-	return 0;
-}
-
 /* ro and rw: the last counts, as in the kernel. */
 static int h_rw(struct px_config *c, struct pending *pd, const struct param *a,
 		const struct param_def *d, char **ret_err)
@@ -705,7 +587,7 @@ static int h_neednet(struct px_config *c, struct pending *pd, const struct param
 		     const struct param_def *d, char **ret_err)
 {
 	bool b;
-	int r = bool_value(a->p, a->v, &b, ret_err);
+	int r = px_bool_value(a->p, a->v, &b, ret_err);
 
 	if (r < 0)
 		return r;
@@ -715,265 +597,6 @@ static int h_neednet(struct px_config *c, struct pending *pd, const struct param
 			"%s: the root is on the network, which is always brought up",
 			a->p);
 	return 0;
-}
-
-/*
- * LTSP's ltsp.image=IMG[,MOUNT-OPTIONS][,,IMG2,...]: an image file inside the
- * NFS root. One image is loop-mounted; an image inside that image is not.
- */
-static int h_ltsp_image(struct px_config *c, struct pending *pd, const struct param *a,
-			const struct param_def *d, char **ret_err)
-{
-	_cleanup_free_ char *copy = NULL;
-	char *opts, *save = NULL;
-	int r = need_value(a, ret_err);
-
-	if (r < 0)
-		return r;
-	if (strstr(a->v, ",,"))
-		return px_fail(
-			ret_err,
-			"%s: an image inside an image is not supported (name one image file)",
-			a->p);
-	copy = strdup(a->v);
-	if (!copy)
-		return -ENOMEM;
-	opts = strchr(copy, ',');
-	if (opts)
-		*opts++ = '\0';
-	if (!*copy || copy[0] == '/' || strstr(copy, "..") || !is_text(copy))
-		return px_fail(ret_err,
-			       "%s: expected a file name relative to the NFS directory",
-			       a->p);
-	for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; o;
-	     o = strtok_r(NULL, ",", &save)) {
-		const char *t = startswith(o, "fstype=") ? o + 7 : o;
-
-		if (strcmp(o, "loop") == 0 || strcmp(o, "ro") == 0)
-			continue;
-		if (t != o || is_root_fstype(o)) {
-			if (!is_root_fstype(t))
-				return px_fail(
-					ret_err,
-					"%s: unknown file system type '%s' (expected %s)",
-					a->p, t, root_fstypes_text);
-			r = px_set(c, PX_FSTYPE, t);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		return px_fail(ret_err, "%s: mount option '%s' is not supported", a->p,
-			       o);
-	}
-	free(c->image_override);
-	free(c->image_param);
-	c->image_override = strdup(copy);
-	c->image_param = strdup(a->p);
-	return c->image_override && c->image_param ? 0 : -ENOMEM;
-}
-
-/* "a,b,c": each an interface name; NULL for an empty or invalid list. */
-static bool ifname_list(const char *v)
-{
-	if (!*v || v[strlen(v) - 1] == ',')
-		return false;
-	for (const char *p = v; *p;) {
-		size_t n = strcspn(p, ",");
-		char name[16];
-
-		if (n == 0 || n >= sizeof(name))
-			return false;
-		memcpy(name, p, n);
-		name[n] = '\0';
-		if (!is_ifname(name) || strchr(name, '='))
-			return false;
-		p += n + (p[n] == ',');
-	}
-	return true;
-}
-
-static bool valid_new_ifname(const char *s)
-{
-	return is_ifname(s) && !strchr(s, '=') && !strchr(s, ',') && strcmp(s, "lo");
-}
-
-/*
- * vlan=NAME:PHYS. dracut takes the VLAN id from the name: vlan0005, vlan5,
- * eth0.0005 or eth0.5.
- */
-static int h_vlan(struct px_config *c, struct pending *pd, const struct param *a,
-		  const struct param_def *d, char **ret_err)
-{
-	_cleanup_free_ char *copy = NULL, *item = NULL;
-	const char *id;
-	char *phys;
-	unsigned int n;
-	int r = need_value(a, ret_err);
-
-	if (r < 0)
-		return r;
-	copy = strdup(a->v);
-	if (!copy)
-		return -ENOMEM;
-	phys = strchr(copy, ':');
-	if (!phys)
-		return px_fail(ret_err, "%s: expected vlan=NAME:PHYSICAL-INTERFACE",
-			       a->p);
-	*phys++ = '\0';
-	if (!valid_new_ifname(copy) || !is_ifname(phys) || strchr(phys, ','))
-		return px_fail(ret_err, "%s: invalid interface name", a->p);
-	if (startswith(copy, "vlan"))
-		id = copy + 4;
-	else if (strrchr(copy, '.'))
-		id = strrchr(copy, '.') + 1;
-	else
-		id = "";
-	if (!all_digits(id) || parse_uint(id, 1, 4094, &n) < 0)
-		return px_fail(
-			ret_err,
-			"%s: the name must give the VLAN id (1 to 4094): vlan5, vlan0005, %s.5",
-			a->p, phys);
-	if (asprintf(&item, "%s:%s:%u", copy, phys, n) < 0)
-		return -ENOMEM;
-	return px_append(c, PX_VLAN, item, ' ');
-}
-
-/* Bonding options the kernel's bonding driver takes (its sysfs files). */
-static bool is_bond_option(const char *name, size_t n)
-{
-	static const char *const opts[] = {
-		"mode",
-		"miimon",
-		"updelay",
-		"downdelay",
-		"primary",
-		"primary_reselect",
-		"lacp_rate",
-		"xmit_hash_policy",
-		"arp_interval",
-		"arp_ip_target",
-		"arp_validate",
-		"arp_all_targets",
-		"fail_over_mac",
-		"ad_select",
-		"min_links",
-		"num_grat_arp",
-		"num_unsol_na",
-		"use_carrier",
-		"all_slaves_active",
-		"resend_igmp",
-		"packets_per_slave",
-		"tlb_dynamic_lb",
-		"lp_interval",
-		"peer_notif_delay",
-		"ad_actor_sys_prio",
-		"ad_user_port_key",
-		"ad_actor_system",
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
-		if (name_is(name, n, opts[i]))
-			return true;
-	return false;
-}
-
-/*
- * bond=NAME[:SLAVES[:OPTIONS[:MTU]]]; a bare bond is bond0 over eth0 and eth1
- * in round-robin mode (dracut's default). Options are comma separated; dracut
- * also accepts arp_ip_target's addresses joined with ';'.
- */
-static int h_bond(struct px_config *c, struct pending *pd, const struct param *a,
-		  const struct param_def *d, char **ret_err)
-{
-	_cleanup_free_ char *copy = strdup(a->v ? a->v : "bond0:eth0,eth1");
-	_cleanup_free_ char *item = NULL;
-	char *f[4] = { 0 };
-	size_t nf = 0;
-	unsigned int mtu;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy; p && nf < 4; nf++) {
-		f[nf] = p;
-		p = strchr(p, ':');
-		if (p)
-			*p++ = '\0';
-		if (nf == 3 && p)
-			return px_fail(ret_err, "%s: too many fields", a->p);
-	}
-	if (!valid_new_ifname(f[0]))
-		return px_fail(ret_err, "%s: invalid bond name", a->p);
-	if (!f[1] || !*f[1])
-		f[1] = "eth0,eth1";
-	if (!ifname_list(f[1]))
-		return px_fail(ret_err, "%s: invalid list of interfaces '%s'", a->p,
-			       f[1]);
-	if (!f[2] || !*f[2])
-		f[2] = "mode=balance-rr";
-	for (const char *p = f[2]; *p;) {
-		size_t n = strcspn(p, ","), k = strcspn(p, "=");
-
-		if (k >= n || !is_bond_option(p, k) || k + 1 == n)
-			return px_fail(ret_err, "%s: unknown bonding option '%.*s'", a->p,
-				       (int)n, p);
-		for (size_t i = k + 1; i < n; i++)
-			if (!isalnum((unsigned char)p[i]) && !strchr("._-;", p[i]))
-				return px_fail(ret_err,
-					       "%s: invalid bonding option '%.*s'", a->p,
-					       (int)n, p);
-		p += n + (p[n] == ',');
-	}
-	if (f[3] && *f[3] && parse_uint(f[3], 68, 65535, &mtu) < 0)
-		return px_fail(ret_err, "%s: the MTU must be a number from 68 to 65535",
-			       a->p);
-	if (asprintf(&item, "%s:%s:%s:%s", f[0], f[1], f[2], f[3] ? f[3] : "") < 0)
-		return -ENOMEM;
-	return px_append(c, PX_BOND, item, ' ');
-}
-
-/* bridge=NAME:PORTS; a bare bridge is br0 over eth0 (dracut's default). */
-static int h_bridge(struct px_config *c, struct pending *pd, const struct param *a,
-		    const struct param_def *d, char **ret_err)
-{
-	_cleanup_free_ char *copy = strdup(a->v ? a->v : "br0:eth0");
-	char *ports;
-
-	if (!copy)
-		return -ENOMEM;
-	ports = strchr(copy, ':');
-	if (!ports)
-		return px_fail(ret_err,
-			       "%s: expected bridge=NAME:INTERFACE[,INTERFACE...]", a->p);
-	*ports++ = '\0';
-	if (!valid_new_ifname(copy))
-		return px_fail(ret_err, "%s: invalid bridge name", a->p);
-	if (!ifname_list(ports))
-		return px_fail(ret_err, "%s: invalid list of interfaces '%s'", a->p,
-			       ports);
-	ports[-1] = ':';
-	return px_append(c, PX_BRIDGE, copy, ' ');
-}
-
-/* ifname=NAME:MAC: the interface with that MAC is renamed NAME. */
-static int h_ifname(struct px_config *c, struct pending *pd, const struct param *a,
-		    const struct param_def *d, char **ret_err)
-{
-	_cleanup_free_ char *item = NULL;
-	const char *colon = a->v ? strchr(a->v, ':') : NULL;
-	char name[16], mac[18];
-
-	if (!colon || colon == a->v || (size_t)(colon - a->v) >= sizeof(name))
-		return px_fail(ret_err, "%s: expected ifname=NAME:MAC", a->p);
-	memcpy(name, a->v, colon - a->v);
-	name[colon - a->v] = '\0';
-	if (!valid_new_ifname(name))
-		return px_fail(ret_err, "%s: invalid interface name", a->p);
-	if (parse_mac(colon + 1, false, mac) < 0)
-		return px_fail(ret_err, "%s: expected a MAC such as 52:54:00:12:34:56",
-			       a->p);
-	if (asprintf(&item, "%s=%s", name, mac) < 0)
-		return -ENOMEM;
-	return px_append(c, PX_IFNAME, item, ' ');
 }
 
 /* Rows of the table, one kind each. */
@@ -1138,23 +761,6 @@ static int resolve_rw(struct px_config *c, struct pending *pd, char **ret_err)
 	r = px_set(c, PX_ROOT_RW, "1");
 	r = r ?: px_set(c, PX_OVERLAY, "none");
 	return r ?: check_root_rw(c, ret_err);
-}
-
-/* Interfaces built from others need a name to configure. */
-static int resolve_links(struct px_config *c, char **ret_err)
-{
-	static const enum px_key kinds[] = { PX_VLAN, PX_BOND, PX_BRIDGE };
-
-	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
-		if (*px_config_get(c, kinds[i]) && !*px_config_get(c, PX_IP_DEV) &&
-		    !*px_config_get(c, PX_BOOTIF))
-			return px_fail(
-				ret_err,
-				"%s: name the interface the root is reached through (ip=NAME:dhcp or bootdev=NAME)",
-				i == 0	 ? "vlan="
-				: i == 1 ? "bond"
-					 : "bridge");
-	return 0;
 }
 
 static int resolve_fail(struct px_config *c, struct pending *pd, char **ret_err)

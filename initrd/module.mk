@@ -10,7 +10,8 @@
 
 # The parser (cmdline-internal.h says what each part holds) and its front end.
 CMDLINE_SRCS := initrd/cmdline.c initrd/cmdline-lex.c initrd/cmdline-check.c \
-	initrd/cmdline-root.c initrd/cmdline-net.c initrd/cmdline-text.c
+	initrd/cmdline-root.c initrd/cmdline-net.c initrd/cmdline-text.c \
+	initrd/cmdline-links.c
 
 PROGRAMS += pxeroot-cmdline
 pxeroot-cmdline_SRCS := initrd/pxeroot-cmdline.c initrd/cmdline-main.c $(CMDLINE_SRCS)

@@ -4,6 +4,10 @@
  * SystemRescueCd, pxelinux, pxeroot's own), the merge of baked defaults with
  * the real command line, DHCP root-paths, and the one-line errors for
  * malformed or conflicting input.
+ *
+ * Its size is the grammar's: one case per form the parser accepts or refuses,
+ * each a few lines of input and expected keys; splitting it would scatter the
+ * one list that says what the initramfs honours.
  */
 #include <errno.h>
 #include <stdarg.h>
