@@ -19,6 +19,13 @@
 #   lan_dnsmasq_file CONF      dnsmasq with CONF as it is
 #   lan_pxebootsrv_render CONF the boot directory as "pxebootsrv render" and
 #                              the rendered list of boot files make it
+#   lan_conf FILE MODE [LINE...]
+#                              a pxebootsrv.conf for this LAN: [server],
+#                              [dhcp] (full, with a range, or proxy) and [menu]
+#                              with title, timeout and each LINE
+#   lan_entry FILE NAME LABEL APPEND
+#                              a pxeroot entry booting $VMLINUZ, $INITRD and
+#                              $T/root.sqfs, added to FILE
 #   lan_pxebootsrv CONF        "pxebootsrv run" (log: $LAN_LOG), until its
 #                              servers listen
 #   lan_pxebootsrv_stop        stop it
@@ -156,6 +163,26 @@ lan_pxebootsrv_render() {
 		mkdir -p "$(dirname "$bootdir/$name")"
 		ln -sf "$src" "$bootdir/$name"
 	done <"$LAN_RENDER/bootfiles"
+}
+
+lan_conf() {
+	local file=$1 mode=$2
+	shift 2
+	{
+		printf '[server]\naddress = %s\ninterface = %s\nboot-dir = %s\nstate-dir = %s\n\n' \
+			"$LAN_SERVER" "$LAN_BR" "$T/srv/boot" "$T/state"
+		printf '[dhcp]\nmode = %s\n' "$mode"
+		if [ "$mode" = full ]; then
+			printf 'range = %s %s\nrouter = %s\n' "$LAN_NET.100" "$LAN_NET.149" "$LAN_SERVER"
+		fi
+		printf '\n[menu]\ntitle = pxeroot\ntimeout = 1\n'
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+	} >"$file"
+}
+
+lan_entry() {
+	printf '\n[entry %s]\nkind = pxeroot\nlabel = %s\nkernel = %s\ninitrd = %s\nimage = %s\nappend = %s\n' \
+		"$2" "$3" "$VMLINUZ" "$INITRD" "$T/root.sqfs" "$4" >>"$1"
 }
 
 # lan_pxebootsrv CONF: "pxebootsrv run" in the background, its log (every

@@ -42,38 +42,10 @@ mac_iso=52:54:00:77:00:06
 mac_memtest=52:54:00:77:00:07
 args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0"
 
-cat >"$T/pxebootsrv.conf" <<CONF
-[server]
-address = $LAN_SERVER
-interface = $LAN_BR
-boot-dir = $T/srv/boot
-state-dir = $T/state
-
-[dhcp]
-mode = full
-range = $LAN_NET.100 $LAN_NET.149
-router = $LAN_SERVER
-
-[menu]
-title = pxeroot
-timeout = 1
-default = debian
-
-[entry debian]
-kind = pxeroot
-label = Debian (NBD)
-kernel = $VMLINUZ
-initrd = $INITRD
-image = $T/root.sqfs
-append = $args pxeroot.test.mark=debian
-
-[entry other]
-kind = pxeroot
-label = Another entry
-kernel = $VMLINUZ
-initrd = $INITRD
-image = $T/root.sqfs
-append = $args pxeroot.test.mark=other
+lan_conf "$T/pxebootsrv.conf" full "default = debian"
+lan_entry "$T/pxebootsrv.conf" debian "Debian (NBD)" "$args pxeroot.test.mark=debian"
+lan_entry "$T/pxebootsrv.conf" other "Another entry" "$args pxeroot.test.mark=other"
+cat >>"$T/pxebootsrv.conf" <<CONF
 
 [entry local]
 kind = localboot

@@ -19,29 +19,9 @@ boot_initramfs
 lan_root "$T/tree"
 boot_squashfs "$T/tree" "$T/root.sqfs"
 
-cat >"$T/pxebootsrv.conf" <<CONF
-[server]
-address = $LAN_SERVER
-interface = $LAN_BR
-boot-dir = $T/srv/boot
-state-dir = $T/state
-
-[dhcp]
-mode = proxy
-
-[menu]
-title = pxeroot
-timeout = 1
-default = debian
-
-[entry debian]
-kind = pxeroot
-label = Debian (NBD)
-kernel = $VMLINUZ
-initrd = $INITRD
-image = $T/root.sqfs
-append = console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 pxeroot.test.mark=debian
-CONF
+lan_conf "$T/pxebootsrv.conf" proxy "default = debian"
+lan_entry "$T/pxebootsrv.conf" debian "Debian (NBD)" \
+	"console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 pxeroot.test.mark=debian"
 
 lan_netns dhcp2 "$LAN_NET.2/24"
 lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"

@@ -38,39 +38,10 @@ args="console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0"
 
 # conf UEFI-PATH: the configuration, every client of the test in it.
 conf() {
-	cat >"$T/pxebootsrv.conf" <<CONF
-[server]
-address = $LAN_SERVER
-interface = $LAN_BR
-boot-dir = $T/srv/boot
-state-dir = $T/state
-
-[dhcp]
-mode = full
-range = $LAN_NET.100 $LAN_NET.149
-router = $LAN_SERVER
-
-[menu]
-title = pxeroot
-timeout = 1
-default = debian
-uefi = $1
-
-[entry debian]
-kind = pxeroot
-label = Debian (NBD)
-kernel = $VMLINUZ
-initrd = $INITRD
-image = $T/root.sqfs
-append = $args pxeroot.test.mark=debian
-
-[entry other]
-kind = pxeroot
-label = Another entry
-kernel = $VMLINUZ
-initrd = $INITRD
-image = $T/root.sqfs
-append = $args pxeroot.test.mark=other
+	lan_conf "$T/pxebootsrv.conf" full "default = debian" "uefi = $1"
+	lan_entry "$T/pxebootsrv.conf" debian "Debian (NBD)" "$args pxeroot.test.mark=debian"
+	lan_entry "$T/pxebootsrv.conf" other "Another entry" "$args pxeroot.test.mark=other"
+	cat >>"$T/pxebootsrv.conf" <<CONF
 
 [host $mac_grub]
 default = other

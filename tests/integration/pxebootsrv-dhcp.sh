@@ -41,20 +41,8 @@ ipxe=(-u iPXE -e)
 conf() {
 	local mode=$1
 	shift
-	cat >"$T/pxebootsrv.conf" <<CONF
-[server]
-address = $LAN_SERVER
-interface = $LAN_BR
-boot-dir = $T/srv/boot
-state-dir = $T/state
-
-[dhcp]
-mode = $mode
-$([ "$mode" = full ] && printf 'range = %s %s\nrouter = %s\n' "$LAN_NET.100" "$LAN_NET.149" "$LAN_SERVER")
-
-[menu]
-timeout = 1
-$(printf '%s\n' "$@")
+	lan_conf "$T/pxebootsrv.conf" "$mode" "$@"
+	cat >>"$T/pxebootsrv.conf" <<CONF
 
 [entry debian]
 kind = pxeroot
