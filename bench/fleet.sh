@@ -309,14 +309,14 @@ stack_stop() {
 # reaped (cutime, cstime).
 cpu_ticks() {
 	local total=0 p q
-	local -a todo=($@)
-	while [ ${#todo[@]} -gt 0 ]; do
-		p=${todo[0]}
-		todo=("${todo[@]:1}")
+	local -a queue=("$@")
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
 		[ -r "/proc/$p/stat" ] || continue
 		total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 + $14 + $15 }')))
 		for q in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
-			todo+=("$q")
+			queue+=("$q")
 		done
 	done
 	echo "$total"

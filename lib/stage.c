@@ -102,21 +102,18 @@ static int clean_new_dir(int dfd, const char *name, int depth)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd, r;
+	void *vd;
+	int r;
 
 	r = strip_overlay_xattrs(dfd, name);
 	if (r < 0)
 		return r;
 	if (depth > 64)
 		return -ELOOP;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = root_opendir(dfd, name, &vd);
+	if (r < 0)
+		return r;
+	d = vd;
 	while ((de = readdir(d))) {
 		struct stat st;
 
@@ -215,11 +212,14 @@ static int merge_entry(struct stage *s, int udfd, int tdfd, const char *name,
 			return log_errno(-errno, "cannot open %s", sub);
 		if (is_opaque(udfd, name)) {
 			/* The tree's entries are hidden: what the upper one lacks goes. */
-			_cleanup_closedir_ DIR *d = fdopendir(dup(t));
+			_cleanup_closedir_ DIR *d = NULL;
 			struct dirent *de;
+			void *vd;
 
-			if (!d)
-				return -errno;
+			r = root_opendir(t, ".", &vd);
+			if (r < 0)
+				return r;
+			d = vd;
 			while ((de = readdir(d))) {
 				struct stat x;
 
@@ -283,18 +283,15 @@ static int merge_dir(struct stage *s, int udfd, int tdfd, const char *path, int 
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int fd, r;
+	void *vd;
+	int r;
 
 	if (depth > 256)
 		return log_errno(-ELOOP, "%s is too deep", path);
-	fd = dup(udfd);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = root_opendir(udfd, ".", &vd);
+	if (r < 0)
+		return r;
+	d = vd;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
