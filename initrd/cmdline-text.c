@@ -152,6 +152,9 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 			g(c, PX_DHCP_TRIES), g(c, PX_DHCP_TIMEOUT));
 		if (has(c, PX_IP_ADDR))
 			fprintf(f, ", asking for %s", g(c, PX_IP_ADDR));
+	} else if (strcmp(ip, "dhcp6") == 0) {
+		fprintf(f, "DHCPv6 (stateful), waits %s s for a lease",
+			g(c, PX_IPV6_TIMEOUT));
 	} else if (strcmp(ip, "auto6") == 0) {
 		fprintf(f,
 			"IPv6 autoconfiguration (router advertisements), waits %s s for a global address",

@@ -11,6 +11,7 @@ int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);
 int check_init_main(int argc, char **argv);
 int fetch_main(int argc, char **argv);
+int dhcp6_main(int argc, char **argv);
 
 /* Shared by the subcommands (net.c). */
 struct endpoint {

@@ -295,6 +295,60 @@ auto6() {
 	return 0
 }
 
+# ip=dhcp6: a stateful DHCPv6 lease from pxeroot-helper dhcp6 (BusyBox has
+# no udhcpc6 here). The router advertisements still give the on-link prefix
+# and the default route (DHCPv6 carries neither), so they stay accepted.
+# Sets ADDR, _prefix, _gw and the dhcp_* of the lease.
+dhcp6() {
+	_conf=/proc/sys/net/ipv6/conf/$IFACE
+	if [ ! -d "$_conf" ]; then
+		ERR="ip=dhcp6: the kernel has no IPv6 on $IFACE"
+		return 2
+	fi
+	echo 1 >"$_conf/accept_ra"
+	# DHCPv6 speaks from the link-local address: it must have passed
+	# duplicate address detection.
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	until ip -6 -o addr show dev "$IFACE" scope link 2>/dev/null | grep -v tentative | grep -q inet6; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="no usable link-local IPv6 address on $IFACE after $PX_IPV6_TIMEOUT s"
+			return 1
+		fi
+		usleep 100000
+	done
+	log "network: DHCPv6 on $IFACE (waits up to $PX_IPV6_TIMEOUT s)"
+	rm -f "$PXRUN/dhcp.env"
+	if ! "$HELPER" dhcp6 -t "$PX_IPV6_TIMEOUT" "$IFACE" "$PXRUN/dhcp.env" 2>"$PXRUN/dhcp6.err"; then
+		cat "$PXRUN/dhcp6.err" >>"$BOOT_LOG"
+		ERR=$(helper_msg "$PXRUN/dhcp6.err")
+		return 1
+	fi
+	. "$PXRUN/dhcp.env"
+	ADDR=$dhcp_ip
+	# The address alone (a /128): the prefix is the router's to announce.
+	_prefix=128
+	# root=dhcp6: the first boot file parameter, else the boot file URL.
+	dhcp_rootpath=${dhcp_boot_params%% *}
+	[ -n "$dhcp_rootpath" ] || dhcp_rootpath=$dhcp_boot_file
+	return 0
+}
+
+# After a DHCPv6 lease: the on-link prefix and any default route come from
+# a router advertisement; wait a little for one (the lease may come first).
+# Sets _gw.
+dhcp6_routes() {
+	_wd=$(($(now_s) + 5))
+	until ip -6 route show dev "$IFACE" 2>/dev/null | grep -v '^fe80:' | grep -q '^[0-9a-f:]*/'; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			log "network: no router advertisement on $IFACE yet: no on-link IPv6 prefix"
+			break
+		fi
+		usleep 200000
+	done
+	_gw=$(ip -6 route show default dev "$IFACE" 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
+	return 0
+}
+
 # wait_dad DEV ADDRESS: an IPv6 address is usable once duplicate address
 # detection has passed (about a second); an IPv4 one at once.
 wait_dad() {
@@ -423,7 +477,7 @@ setup_network() {
 	[ -n "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$PX_IP_MTU"
 	dhcp_ip= dhcp_mask= dhcp_subnet= dhcp_router= dhcp_dns= dhcp_domain= dhcp_search=
 	dhcp_hostname= dhcp_serverid= dhcp_siaddr= dhcp_rootpath= dhcp_lease= dhcp_broadcast=
-	dhcp_mtu= dhcp_ntpsrv= dhcp_boot_file=
+	dhcp_mtu= dhcp_ntpsrv= dhcp_boot_file= dhcp6_server=
 	if [ "$PX_IP" = dhcp ]; then
 		dhcp || return 1
 		. "$PXRUN/dhcp.env"
@@ -444,6 +498,14 @@ setup_network() {
 		auto6 || return $?
 		_dns=$PX_IP_DNS
 		_host=$PX_IP_HOSTNAME
+	elif [ "$PX_IP" = dhcp6 ]; then
+		dhcp6 || return $?
+		_dns="$PX_IP_DNS${PX_IP_DNS:+ }$dhcp_dns"
+		if [ "$PX_PEERDNS" = 0 ]; then
+			_dns=$PX_IP_DNS
+			dhcp_search=
+		fi
+		_host=$PX_IP_HOSTNAME
 	else
 		ADDR=$PX_IP_ADDR
 		_prefix=$PX_IP_PREFIX
@@ -452,14 +514,16 @@ setup_network() {
 		_host=$PX_IP_HOSTNAME
 	fi
 	if [ "$PX_IP" != auto6 ]; then
-		ip addr flush dev "$IFACE" 2>/dev/null
+		# DHCPv6 keeps the link-local address it spoke from.
+		[ "$PX_IP" = dhcp6 ] || ip addr flush dev "$IFACE" 2>/dev/null
 		if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
 			ERR="cannot set address $ADDR/$_prefix on $IFACE"
 			return 2
 		fi
 		wait_dad "$IFACE" "$ADDR" || return $?
 	fi
-	if [ "$PX_IP" != auto6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
+	[ "$PX_IP" = dhcp6 ] && dhcp6_routes
+	if [ "$PX_IP" != auto6 ] && [ "$PX_IP" != dhcp6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
 		_fam=
 		case $_gw in *:*) _fam=-6 ;; esac
 		ip $_fam route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
@@ -494,7 +558,7 @@ setup_network() {
 		HOSTNAME "$_host" \
 		NTP "${PX_IP_NTP:-$dhcp_ntpsrv}" \
 		MTU "$(cat "/sys/class/net/$IFACE/mtu")" \
-		SERVER_ID "$dhcp_serverid" \
+		SERVER_ID "${dhcp_serverid:-$dhcp6_server}" \
 		NEXT_SERVER "$dhcp_siaddr" \
 		ROOT_PATH "$dhcp_rootpath" \
 		BOOT_FILE "$dhcp_boot_file" \
@@ -502,6 +566,6 @@ setup_network() {
 		LEASE_START "$(date +%s)" \
 		LEASE_UPTIME "$(now)"
 	log "network: $IFACE chosen by $CHOSEN_BY"
-	log "network: $IFACE $ADDR/$_prefix${_gw:+ via $_gw} (${PX_IP}${dhcp_lease:+, lease $dhcp_lease s}${dhcp_serverid:+ from $dhcp_serverid}) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
+	log "network: $IFACE $ADDR/$_prefix${_gw:+ via $_gw} (${PX_IP}${dhcp_lease:+, lease $dhcp_lease s}${dhcp_serverid:+ from $dhcp_serverid}${dhcp6_server:+ from $dhcp6_server}) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
 	return 0
 }
