@@ -5,6 +5,8 @@
 
 IFACE=
 ADDR=
+# The NICs that race for the root's DHCP answer (pick_interface).
+CANDIDATES=
 
 load_modules() {
 	if [ -n "$PX_BLACKLIST" ]; then
@@ -13,6 +15,20 @@ load_modules() {
 			echo "blacklist $_m"
 		done >/etc/modprobe.d/pxeroot-blacklist.conf
 	fi
+	# MODULE.PARAM=VALUE on the kernel command line (LTSP's loop.max_part=9)
+	# is for a module loaded later: the kernel keeps it for built-in code
+	# only, and BusyBox's modprobe reads modprobe.d, not the command line.
+	mkdir -p /etc/modprobe.d
+	for _w in $(cat /proc/cmdline); do
+		case $_w in
+		rd.* | *=*.*=* | *[!a-zA-Z0-9_.=,:/-]*) continue ;;
+		[a-z]*.*=*)
+			_k=${_w%%=*}
+			case ${_k#*.} in *.*) continue ;; esac
+			echo "options ${_k%%.*} ${_k#*.}=${_w#*=}"
+			;;
+		esac
+	done >/etc/modprobe.d/pxeroot-cmdline.conf
 	for _m in $(echo "$PX_MODULES" | tr ',' ' '); do
 		modprobe "$_m" 2>>"$BOOT_LOG" || log_err "warning: cannot load module $_m (rd.driver.pre)"
 	done
@@ -208,6 +224,19 @@ pick_interface() {
 					break
 				fi
 			done
+			# The root comes from DHCP and nothing names the NIC: each with
+			# a link asks, and the one whose answer names a root wins.
+			if [ -n "$IFACE" ] && [ "$PX_ROOT" = dhcp ] && [ "$PX_IP" = dhcp ] &&
+				[ "$(ether_ifaces | wc -l)" -gt 1 ]; then
+				# A second NIC's link may come a moment after the first's.
+				usleep 500000
+				CANDIDATES=
+				for _i in $(ether_ifaces); do
+					ip link set "$_i" up 2>/dev/null
+					has_carrier "$_i" && CANDIDATES="$CANDIDATES $_i"
+				done
+				CANDIDATES=${CANDIDATES# }
+			fi
 		fi
 		if [ -n "$IFACE" ]; then
 			ip link set "$IFACE" up 2>/dev/null
@@ -233,6 +262,7 @@ pick_interface() {
 	# but those the command line uses stay up.
 	for _i in $(ether_ifaces); do
 		[ "$_i" = "$IFACE" ] && continue
+		case " $CANDIDATES " in *" $_i "*) continue ;; esac
 		[ -e "/sys/class/net/$_i/master" ] && continue
 		case " $PX_IP_MORE $PX_VLAN " in
 		*" $_i:"* | *":$_i:"*) continue ;;
@@ -243,8 +273,69 @@ pick_interface() {
 	return 0
 }
 
+# Several NICs with a link and the root from DHCP: udhcpc on each at once.
+# The first lease that names a root (option 17) wins; failing that, once
+# every NIC is done, the first NIC with a lease. The others go down again.
+dhcp_race() {
+	rm -f "$PXRUN"/race-*.env "$PXRUN/dhcp.env"
+	_pids=
+	log "network: DHCP on $CANDIDATES at once; the answer that names a root wins"
+	for _i in $CANDIDATES; do
+		PXROOT_DHCP_ENV=$PXRUN/race-$_i.env udhcpc -i "$_i" -f -q -n \
+			-t "$PX_DHCP_TRIES" -T "$PX_DHCP_TIMEOUT" -s "$PXLIB/udhcpc.script" \
+			-V pxeroot -O rootpath -O ntpsrv -O search -O mtu \
+			${PX_IP_HOSTNAME:+-x "hostname:$PX_IP_HOSTNAME"} >>"$BOOT_LOG" 2>&1 &
+		_pids="$_pids $!"
+	done
+	_win=
+	while :; do
+		for _i in $CANDIDATES; do
+			[ -s "$PXRUN/race-$_i.env" ] || continue
+			if (. "$PXRUN/race-$_i.env" && [ -n "$dhcp_rootpath" ]); then
+				_win=$_i
+				CHOSEN_BY="its DHCP answer, which names the root (root-path)"
+				break 2
+			fi
+		done
+		_running=
+		for _p in $_pids; do
+			kill -0 "$_p" 2>/dev/null && _running=1
+		done
+		[ -n "$_running" ] || break
+		usleep 100000
+	done
+	for _p in $_pids; do
+		kill "$_p" 2>/dev/null
+	done
+	wait $_pids 2>/dev/null
+	if [ -z "$_win" ]; then
+		for _i in $CANDIDATES; do
+			if [ -s "$PXRUN/race-$_i.env" ]; then
+				_win=$_i
+				CHOSEN_BY="the first DHCP answer (none names a root)"
+				break
+			fi
+		done
+	fi
+	if [ -z "$_win" ]; then
+		ERR="no DHCP answer on $CANDIDATES"
+		return 1
+	fi
+	IFACE=$_win
+	cp "$PXRUN/race-$_win.env" "$PXRUN/dhcp.env"
+	for _i in $CANDIDATES; do
+		[ "$_i" = "$IFACE" ] || ip link set "$_i" down 2>/dev/null
+	done
+	log "network: $IFACE wins: $CHOSEN_BY"
+	return 0
+}
+
 # One DHCP exchange per try, each waiting twice as long as the last.
 dhcp() {
+	if [ -n "$CANDIDATES" ] && [ "$CANDIDATES" != "$IFACE" ]; then
+		dhcp_race
+		return $?
+	fi
 	_t=$PX_DHCP_TIMEOUT
 	_try=1
 	rm -f "$PXRUN/dhcp.env"
