@@ -26,7 +26,7 @@
 
 boot_setup
 lan_setup
-requires nbdexport socat python3
+requires nbdexport socat python3 bridge cpio gzip ldd
 # bonding and bridge are not in every image (8021q is).
 boot_initramfs -m bonding,bridge
 
