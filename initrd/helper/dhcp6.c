@@ -349,6 +349,7 @@ static int exchange(struct dhcp6_client *c, int type, int want,
 			long ms;
 			struct sockaddr_in6 sa;
 			socklen_t salen = sizeof(sa);
+			struct dhcp6_lease m;
 			ssize_t got;
 
 			clock_gettime(CLOCK_MONOTONIC, &now);
@@ -369,10 +370,14 @@ static int exchange(struct dhcp6_client *c, int type, int want,
 				continue;
 			if (got < 4 || in[0] != want)
 				continue;
-			lease_done(ret);
-			memset(ret, 0, sizeof(*ret));
-			if (parse(c, in, got, ret) < 0)
+			/* Another client's or a malformed message leaves ret as it was. */
+			memset(&m, 0, sizeof(m));
+			if (parse(c, in, got, &m) < 0) {
+				lease_done(&m);
 				continue;
+			}
+			lease_done(ret);
+			*ret = m;
 			inet_ntop(AF_INET6, &sa.sin6_addr, ret->from, sizeof(ret->from));
 			if (want == MSG_ADVERTISE && (ret->status || !ret->has_addr)) {
 				log_info(
@@ -458,6 +463,7 @@ int dhcp6_main(int argc, char **argv)
 	const char *ifname, *file;
 	uint8_t mac[6];
 	int o, r, one = 1, hops = 1;
+	bool advertised;
 
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "t:a:h", opts, NULL)) != -1) {
@@ -529,7 +535,8 @@ int dhcp6_main(int argc, char **argv)
 	deadline = c.t0;
 	deadline.tv_sec += timeout;
 	r = exchange(&c, MSG_SOLICIT, MSG_ADVERTISE, NULL, &deadline, &adv);
-	if (r == 0) {
+	advertised = r == 0;
+	if (advertised) {
 		/* The REQUEST has a new transaction. */
 		c.xid[2]++;
 		r = exchange(&c, MSG_REQUEST, MSG_REPLY, &adv, &deadline, &reply);
@@ -539,9 +546,14 @@ int dhcp6_main(int argc, char **argv)
 		log_error("dhcp6: the server's REPLY gives no address on %s (status %d)",
 			  ifname, reply.status);
 		r = -EADDRNOTAVAIL;
+	} else if (r == -ETIMEDOUT && !advertised && adv.status) {
+		/* The last ADVERTISE said why it had no address (2: NoAddrsAvail). */
+		log_error("dhcp6: the DHCPv6 server on %s has no address for this client "
+			  "(status %d)",
+			  ifname, adv.status);
 	} else if (r == -ETIMEDOUT) {
 		log_error("dhcp6: no %s from a DHCPv6 server on %s in %u s",
-			  adv.server_id_len ? "REPLY" : "ADVERTISE", ifname, timeout);
+			  advertised ? "REPLY" : "ADVERTISE", ifname, timeout);
 	} else if (r < 0) {
 		log_error("dhcp6: %s: %s", ifname, strerror(-r));
 	}

@@ -8,7 +8,8 @@
 # architecture (option 61): UEFI x86-64 (7 and 9) gets the loader's TFTP URL
 # (option 59), which TFTP over IPv6 then serves; a client that names no
 # architecture, or BIOS (0), gets an address and no boot file. Settings that
-# cannot work are refused by "pxebootsrv check".
+# cannot work are refused by "pxebootsrv check". The client's failures: no
+# such interface, no address left in the range, no server.
 # timeout: 180
 . "$(dirname "$0")/../e2e/lib-lan.sh"
 
@@ -111,3 +112,38 @@ ok "DHCPv6 answers by client architecture; addresses from the range"
 	fail "TFTP over IPv6: cannot fetch snponly.efi from [fd78::1]"
 cmp -s "$T/got.efi" "$T/srv/boot/snponly.efi" || fail "TFTP over IPv6: the file differs"
 ok "the loader comes over TFTP from [fd78::1]"
+
+# The client's failures, each one line: no such interface; a server with no
+# address left for it (status 2, NoAddrsAvail, in the ADVERTISE); no server.
+# nofail NAME ERE HELPER-ARGS...: exit 1, no lease file, ERE on stderr.
+nofail() {
+	local name=$1 ere=$2
+	shift 2
+	expect_exit 1 lan_in cli "$helper" dhcp6 "$@" "$T/$name.lease" 2>"$T/$name.err"
+	[ ! -e "$T/$name.lease" ] || fail "$name: a lease file was written"
+	grep -Eq "$ere" "$T/$name.err" || {
+		cat "$T/$name.err"
+		fail "$name: no line matches /$ere/"
+	}
+	[ "$(wc -l <"$T/$name.err")" = 1 ] || fail "$name: more than one line: $(cat "$T/$name.err")"
+	ok "$name: $(cat "$T/$name.err")"
+}
+nofail noiface '^pxeroot: dhcp6: no interface nosuch0$' -t 2 nosuch0
+lan_dnsmasq_stop
+rm -f "$T/dnsmasq.leases"
+sed 's/^dhcp-range=fd78::.*/dhcp-range=fd78::100,fd78::100,64,1h/' "$d" >"$T/one.conf"
+lan_dnsmasq_file "$T/one.conf"
+lan_netns cli2
+for _ in $(seq 1 50); do
+	lan_in cli2 ip -6 -o addr show dev eth0 scope link | grep -v tentative | grep -q inet6 && break
+	sleep 0.2
+done
+lan_in cli2 "$helper" dhcp6 -t 20 eth0 "$T/cli2.lease" 2>"$T/cli2.err" || {
+	cat "$T/cli2.err"
+	fail "the one address of the range did not go to the first client"
+}
+grep -qx "dhcp_ip='fd78::100'" "$T/cli2.lease" || fail "the first client did not get fd78::100"
+ok "a range of one address: the first client gets it"
+nofail noaddr 'dhcp6: the DHCPv6 server on eth0 has no address for this client \(status 2\)$' -t 4 eth0
+lan_dnsmasq_stop
+nofail noserver 'dhcp6: no ADVERTISE from a DHCPv6 server on eth0 in 3 s$' -t 3 eth0
