@@ -75,7 +75,10 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 	fprintf(f, "%-12s", "root");
 	switch (root) {
 	case ROOT_DHCP:
-		fputs("from the DHCP root-path (option 17)", f);
+		fputs(strcmp(ip, "dhcp6") == 0
+			      ? "from the DHCPv6 boot file parameter or URL (options 60, 59)"
+			      : "from the DHCP root-path (option 17)",
+		      f);
 		break;
 	case ROOT_NFS:
 		fputs(has(c, PX_IMAGE) ? "image " : "directory ", f);

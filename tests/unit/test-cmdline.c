@@ -1029,6 +1029,18 @@ static void test_text_output(void)
 		"on failure  retry for 60 s, then an emergency shell on the console\n"));
 	free(buf);
 	px_config_done(&c);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	check_int(parse(&c, NULL, "root=dhcp6 ip=dhcp6", &err), 0);
+	check_int(px_config_write_text(&c, f), 0);
+	fclose(f);
+	check(strstr(
+		buf,
+		"root        from the DHCPv6 boot file parameter or URL (options 60, 59)\n"));
+	check(strstr(buf, "network     DHCPv6 (stateful), waits 40 s for a lease\n"));
+	free(buf);
+	px_config_done(&c);
 }
 
 TAP_MAIN(TAP_CASE(test_split), TAP_CASE(test_nothing_given),
