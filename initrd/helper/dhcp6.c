@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dhcp6-msg.h"
 #include "helper.h"
 #include "log.h"
 #include "strbuf.h"
@@ -36,51 +37,10 @@
 #define DHCP6_CLIENT_PORT 546
 #define DHCP6_SERVER_PORT 547
 
-enum {
-	MSG_SOLICIT = 1,
-	MSG_ADVERTISE = 2,
-	MSG_REQUEST = 3,
-	MSG_REPLY = 7,
-};
-
-enum {
-	OPT_CLIENTID = 1,
-	OPT_SERVERID = 2,
-	OPT_IA_NA = 3,
-	OPT_IAADDR = 5,
-	OPT_ORO = 6,
-	OPT_PREFERENCE = 7,
-	OPT_ELAPSED_TIME = 8,
-	OPT_STATUS_CODE = 13,
-	OPT_DNS_SERVERS = 23,
-	OPT_DOMAIN_LIST = 24,
-	OPT_BOOTFILE_URL = 59,
-	OPT_BOOTFILE_PARAM = 60,
-	OPT_CLIENT_ARCH = 61,
-};
-
-#define MAX_PARAMS 8
-
-/* What an ADVERTISE or a REPLY holds that the client uses. */
-struct dhcp6_lease {
-	uint8_t server_id[130];
-	size_t server_id_len;
-	int preference;
-	struct in6_addr addr;
-	bool has_addr;
-	uint32_t preferred, valid;
-	int status; /* the first failing status code, 0 when none */
-	char from[INET6_ADDRSTRLEN]; /* the server's (link-local) address */
-	struct strbuf dns, search, boot_url, params;
-};
-
 struct dhcp6_client {
 	int fd;
 	unsigned int ifindex;
-	uint8_t duid[10]; /* DUID-LL: type 3, hardware type 1, the MAC */
-	uint32_t iaid;
-	uint8_t xid[3];
-	int arch; /* option 61's value, -1 to send none */
+	struct dhcp6_ident id;
 	struct timespec t0;
 };
 
@@ -98,23 +58,6 @@ static void usage(void)
 	       "  -h, --help\n");
 }
 
-static void lease_done(struct dhcp6_lease *l)
-{
-	strbuf_done(&l->dns);
-	strbuf_done(&l->search);
-	strbuf_done(&l->boot_url);
-	strbuf_done(&l->params);
-}
-
-static void put_opt(uint8_t **p, uint16_t code, const void *data, uint16_t len)
-{
-	unaligned_write_be16(*p, code);
-	unaligned_write_be16(*p + 2, len);
-	if (len)
-		memcpy(*p + 4, data, len);
-	*p += 4 + len;
-}
-
 static unsigned int elapsed_cs(const struct dhcp6_client *c)
 {
 	struct timespec t;
@@ -123,179 +66,6 @@ static unsigned int elapsed_cs(const struct dhcp6_client *c)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	cs = (t.tv_sec - c->t0.tv_sec) * 100LL + (t.tv_nsec - c->t0.tv_nsec) / 10000000;
 	return cs > 0xffff ? 0xffff : (unsigned int)cs;
-}
-
-/* A SOLICIT, or a REQUEST for the advertised address when l is given. */
-static size_t build(const struct dhcp6_client *c, int type, const struct dhcp6_lease *l,
-		    uint8_t *buf)
-{
-	uint8_t *p = buf + 4, ia[12 + 4 + 24], *q, elapsed[2];
-	static const uint8_t oro[] = { 0, OPT_DNS_SERVERS,  0, OPT_DOMAIN_LIST,
-				       0, OPT_BOOTFILE_URL, 0, OPT_BOOTFILE_PARAM };
-
-	buf[0] = type;
-	memcpy(buf + 1, c->xid, 3);
-	put_opt(&p, OPT_CLIENTID, c->duid, sizeof(c->duid));
-	if (l)
-		put_opt(&p, OPT_SERVERID, l->server_id, l->server_id_len);
-	unaligned_write_be16(elapsed, elapsed_cs(c));
-	put_opt(&p, OPT_ELAPSED_TIME, elapsed, sizeof(elapsed));
-	put_opt(&p, OPT_ORO, oro, sizeof(oro));
-	if (c->arch >= 0) {
-		uint8_t arch[2];
-
-		unaligned_write_be16(arch, c->arch);
-		put_opt(&p, OPT_CLIENT_ARCH, arch, sizeof(arch));
-	}
-	/* IA_NA: IAID, T1 and T2 left to the server, the address asked for. */
-	memset(ia, 0, sizeof(ia));
-	unaligned_write_be32(ia, c->iaid);
-	q = ia + 12;
-	if (l && l->has_addr) {
-		uint8_t a[24] = { 0 };
-
-		memcpy(a, &l->addr, 16);
-		put_opt(&q, OPT_IAADDR, a, sizeof(a));
-	}
-	put_opt(&p, OPT_IA_NA, ia, q - ia);
-	return p - buf;
-}
-
-/* A DNS-encoded name list (RFC 1035 labels) to "a.example b.example". */
-static int append_names(struct strbuf *out, const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	bool first_label = true;
-	int r;
-
-	while (i < n) {
-		uint8_t len = p[i++];
-
-		if (len == 0) {
-			first_label = true;
-			continue;
-		}
-		if (len > 63 || i + len > n)
-			return -EBADMSG;
-		if (first_label && out->len)
-			strbuf_appendc(out, ' ');
-		else if (!first_label)
-			strbuf_appendc(out, '.');
-		r = strbuf_append(out, p + i, len);
-		if (r < 0)
-			return r;
-		i += len;
-		first_label = false;
-	}
-	return 0;
-}
-
-static void parse_ia_na(const uint8_t *p, size_t n, const struct dhcp6_client *c,
-			struct dhcp6_lease *l)
-{
-	if (n < 12 || unaligned_read_be32(p) != c->iaid)
-		return;
-	for (size_t i = 12; i + 4 <= n;) {
-		uint16_t code = unaligned_read_be16(p + i),
-			 len = unaligned_read_be16(p + i + 2);
-		const uint8_t *v = p + i + 4;
-
-		if (i + 4 + len > n)
-			break;
-		if (code == OPT_STATUS_CODE && len >= 2 && unaligned_read_be16(v) != 0 &&
-		    !l->status)
-			l->status = unaligned_read_be16(v);
-		if (code == OPT_IAADDR && len >= 24 && !l->has_addr) {
-			uint32_t valid = unaligned_read_be32(v + 20);
-
-			/* A valid lifetime of 0 withdraws the address. */
-			if (valid) {
-				memcpy(&l->addr, v, 16);
-				l->preferred = unaligned_read_be32(v + 16);
-				l->valid = valid;
-				l->has_addr = true;
-			}
-		}
-		i += 4 + len;
-	}
-}
-
-/* RFC 5970: each parameter is a 16-bit length and that many bytes. */
-static void parse_params(const uint8_t *v, size_t n, struct strbuf *out)
-{
-	for (size_t i = 0; i + 2 <= n;) {
-		uint16_t len = unaligned_read_be16(v + i);
-
-		if (i + 2 + len > n)
-			break;
-		if (out->len)
-			strbuf_appendc(out, ' ');
-		strbuf_append(out, v + i + 2, len);
-		i += 2 + len;
-	}
-}
-
-/* Returns 0 when the message is for this exchange and usable, else negative. */
-static int parse(const struct dhcp6_client *c, const uint8_t *buf, size_t n,
-		 struct dhcp6_lease *l)
-{
-	bool ours = false;
-
-	if (n < 4 || memcmp(buf + 1, c->xid, 3) != 0)
-		return -EBADMSG;
-	for (size_t i = 4; i + 4 <= n;) {
-		uint16_t code = unaligned_read_be16(buf + i),
-			 len = unaligned_read_be16(buf + i + 2);
-		const uint8_t *v = buf + i + 4;
-		char a[INET6_ADDRSTRLEN];
-
-		if (i + 4 + len > n)
-			return -EBADMSG;
-		switch (code) {
-		case OPT_CLIENTID:
-			ours = len == sizeof(c->duid) && memcmp(v, c->duid, len) == 0;
-			break;
-		case OPT_SERVERID:
-			if (len > sizeof(l->server_id))
-				return -EBADMSG;
-			memcpy(l->server_id, v, len);
-			l->server_id_len = len;
-			break;
-		case OPT_PREFERENCE:
-			if (len == 1)
-				l->preference = v[0];
-			break;
-		case OPT_STATUS_CODE:
-			if (len >= 2 && unaligned_read_be16(v) != 0 && !l->status)
-				l->status = unaligned_read_be16(v);
-			break;
-		case OPT_IA_NA:
-			parse_ia_na(v, len, c, l);
-			break;
-		case OPT_DNS_SERVERS:
-			for (size_t k = 0; k + 16 <= len; k += 16) {
-				inet_ntop(AF_INET6, v + k, a, sizeof(a));
-				if (l->dns.len)
-					strbuf_appendc(&l->dns, ' ');
-				strbuf_appends(&l->dns, a);
-			}
-			break;
-		case OPT_DOMAIN_LIST:
-			append_names(&l->search, v, len);
-			break;
-		case OPT_BOOTFILE_URL:
-			strbuf_done(&l->boot_url);
-			strbuf_append(&l->boot_url, v, len);
-			break;
-		case OPT_BOOTFILE_PARAM:
-			parse_params(v, len, &l->params);
-			break;
-		}
-		i += 4 + len;
-	}
-	if (!ours || !l->server_id_len)
-		return -EBADMSG;
-	return 0;
 }
 
 static int send_msg(const struct dhcp6_client *c, const uint8_t *buf, size_t n)
@@ -324,12 +94,12 @@ static int exchange(struct dhcp6_client *c, int type, int want,
 		    const struct dhcp6_lease *req, const struct timespec *deadline,
 		    struct dhcp6_lease *ret)
 {
-	uint8_t out[512], in[2048];
+	uint8_t out[DHCP6_MSG_MAX], in[2048];
 	int wait_ms = 1000;
 
 	for (;;) {
 		struct timespec now, until;
-		size_t n = build(c, type, req, out);
+		size_t n = dhcp6_build(&c->id, type, req, elapsed_cs(c), out);
 		int r = send_msg(c, out, n);
 
 		if (r < 0)
@@ -372,11 +142,11 @@ static int exchange(struct dhcp6_client *c, int type, int want,
 				continue;
 			/* Another client's or a malformed message leaves ret as it was. */
 			memset(&m, 0, sizeof(m));
-			if (parse(c, in, got, &m) < 0) {
-				lease_done(&m);
+			if (dhcp6_parse(&c->id, in, got, &m) < 0) {
+				dhcp6_lease_done(&m);
 				continue;
 			}
-			lease_done(ret);
+			dhcp6_lease_done(ret);
 			*ret = m;
 			inet_ntop(AF_INET6, &sa.sin6_addr, ret->from, sizeof(ret->from));
 			if (want == MSG_ADVERTISE && (ret->status || !ret->has_addr)) {
@@ -454,7 +224,7 @@ int dhcp6_main(int argc, char **argv)
 					      { "arch", required_argument, NULL, 'a' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
-	struct dhcp6_client c = { .fd = -1, .arch = -1 };
+	struct dhcp6_client c = { .fd = -1, .id.arch = -1 };
 	struct dhcp6_lease adv = {}, reply = {};
 	struct sockaddr_in6 any = { .sin6_family = AF_INET6,
 				    .sin6_port = htons(DHCP6_CLIENT_PORT) };
@@ -479,7 +249,7 @@ int dhcp6_main(int argc, char **argv)
 				log_error("invalid architecture '%s'", optarg);
 				return EXIT_USAGE;
 			}
-			c.arch = (int)arch;
+			c.id.arch = (int)arch;
 			break;
 		case 'h':
 			usage();
@@ -506,12 +276,12 @@ int dhcp6_main(int argc, char **argv)
 			  strerror(-r));
 		return 1;
 	}
-	c.duid[1] = 3; /* DUID-LL */
-	c.duid[3] = 1; /* Ethernet */
-	memcpy(c.duid + 4, mac, 6);
-	c.iaid = unaligned_read_be32(mac + 2);
-	if (getrandom(c.xid, sizeof(c.xid), 0) != sizeof(c.xid))
-		memcpy(c.xid, mac + 3, 3);
+	c.id.duid[1] = 3; /* DUID-LL */
+	c.id.duid[3] = 1; /* Ethernet */
+	memcpy(c.id.duid + 4, mac, 6);
+	c.id.iaid = unaligned_read_be32(mac + 2);
+	if (getrandom(c.id.xid, sizeof(c.id.xid), 0) != sizeof(c.id.xid))
+		memcpy(c.id.xid, mac + 3, 3);
 
 	c.fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c.fd < 0) {
@@ -538,7 +308,7 @@ int dhcp6_main(int argc, char **argv)
 	advertised = r == 0;
 	if (advertised) {
 		/* The REQUEST has a new transaction. */
-		c.xid[2]++;
+		c.id.xid[2]++;
 		r = exchange(&c, MSG_REQUEST, MSG_REPLY, &adv, &deadline, &reply);
 	}
 	close(c.fd);
@@ -562,7 +332,7 @@ int dhcp6_main(int argc, char **argv)
 		if (r < 0)
 			log_error("cannot write %s: %s", file, strerror(-r));
 	}
-	lease_done(&adv);
-	lease_done(&reply);
+	dhcp6_lease_done(&adv);
+	dhcp6_lease_done(&reply);
 	return r < 0 ? 1 : 0;
 }
