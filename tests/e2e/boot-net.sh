@@ -46,7 +46,7 @@ case " $(cat /proc/cmdline) " in
 	ip link set eth0 up
 	if udhcpc -i eth0 -n -q -t 2 -T 1 -s /bin/true >/var/log/untagged.log 2>&1; then
 		echo "UNTAGGED-DHCP answered"
-	elif grep -q 'sending discover' /var/log/untagged.log; then
+	elif grep -q 'broadcasting discover' /var/log/untagged.log; then
 		echo "UNTAGGED-DHCP none"
 	else
 		echo "UNTAGGED-DHCP error $(cat /var/log/untagged.log)"

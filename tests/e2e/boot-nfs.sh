@@ -29,6 +29,12 @@ boot_root "$T/tree"
 cat >"$T/tree/sbin/init.extra" <<'EXTRA'
 [ -r /sys/module/loop/parameters/max_part ] &&
 	echo "LOOP-MAX-PART $(cat /sys/module/loop/parameters/max_part)"
+# The leases of the NICs that raced for the root (several NICs, none named).
+for f in /run/pxeroot/race-*.env; do
+	[ -f "$f" ] || continue
+	n=${f##*/race-}
+	(. "$f" && echo "RACE ${n%.env} ip=$dhcp_ip rootpath=$dhcp_rootpath")
+done
 EXTRA
 chmod 0755 "$T/tree/sbin/init.extra"
 mkdir -p "$T/images"
@@ -87,6 +93,12 @@ boot "$T/dhcp.log" "root=/dev/nfs ip=dhcp" \
 	-device virtio-net-pci,netdev=n1,mac=52:54:00:00:07:02
 expect_booted "$T/dhcp.log" "root=/dev/nfs + DHCP root-path: virtio-net on a tap"
 expect_line "$T/dhcp.log" 'pxeroot: network: DHCP on eth0 eth1 at once' "two NICs with a link, none named: both ask DHCP"
+# QEMU's user network answers at once, so the first NIC's lease is usually
+# in by then (the race stops the others once a root is named).
+if grep -q '^RACE eth0 ' "$T/dhcp.log"; then
+	expect_line "$T/dhcp.log" '^RACE eth0 ip=10\.0\.2\.15 rootpath=$' "the first NIC got a lease without a root-path"
+fi
+expect_line "$T/dhcp.log" '^RACE eth1 ip=192\.168\.77\.[0-9]+ rootpath=/root$' "the second NIC's lease names the root"
 expect_line "$T/dhcp.log" "^ENV net.env INTERFACE='eth1'" "the second NIC, whose answer names the root, wins"
 expect_line "$T/dhcp.log" "^ENV net.env CHOSEN_BY='its DHCP answer, which names the root \(root-path\)'" "net.env says why"
 expect_line "$T/dhcp.log" "pxeroot: root: DHCP root-path '/root'" "DHCP option 17 was read"
