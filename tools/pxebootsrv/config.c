@@ -264,27 +264,6 @@ static int server_key(struct pbs_config *c, const char *k, const char *v)
 	return -ENOENT;
 }
 
-static int range_set(struct pbs_config *c, const char *v)
-{
-	char a[64], b[64], extra;
-
-	if (sscanf(v, "%63s %63s %c", a, b, &extra) != 2 || !is_ipv4(a) || !is_ipv4(b))
-		return -EINVAL;
-	if (set_str(&c->range_start, a) < 0 || set_str(&c->range_end, b) < 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* dnsmasq's lease time: "infinite", or a number with an optional s, m, h, d, w. */
-static bool is_lease_time(const char *v)
-{
-	size_t n = strspn(v, "0123456789");
-
-	if (strcmp(v, "infinite") == 0)
-		return true;
-	return n > 0 && n < 9 && (!v[n] || (strchr("smhdw", v[n]) && !v[n + 1]));
-}
-
 static bool is_ipv6(const char *s)
 {
 	struct in6_addr a;
@@ -306,6 +285,27 @@ static int dhcp6_key(struct pbs_config *c, const char *k, const char *v)
 	if (set_str(&c->range6_start, a) < 0 || set_str(&c->range6_end, b) < 0)
 		return -ENOMEM;
 	return 0;
+}
+
+static int range_set(struct pbs_config *c, const char *v)
+{
+	char a[64], b[64], extra;
+
+	if (sscanf(v, "%63s %63s %c", a, b, &extra) != 2 || !is_ipv4(a) || !is_ipv4(b))
+		return -EINVAL;
+	if (set_str(&c->range_start, a) < 0 || set_str(&c->range_end, b) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* dnsmasq's lease time: "infinite", or a number with an optional s, m, h, d, w. */
+static bool is_lease_time(const char *v)
+{
+	size_t n = strspn(v, "0123456789");
+
+	if (strcmp(v, "infinite") == 0)
+		return true;
+	return n > 0 && n < 9 && (!v[n] || (strchr("smhdw", v[n]) && !v[n + 1]));
 }
 
 static int dhcp_key(struct pbs_config *c, const char *k, const char *v)
