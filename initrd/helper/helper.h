@@ -6,12 +6,12 @@
 #include <sys/socket.h>
 
 /* The subcommands of pxeroot-helper, each a main(). */
+int dhcp6_main(int argc, char **argv);
 int nfs_mount_main(int argc, char **argv);
 int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);
 int check_init_main(int argc, char **argv);
 int fetch_main(int argc, char **argv);
-int dhcp6_main(int argc, char **argv);
 
 /* Shared by the subcommands (net.c). */
 struct endpoint {

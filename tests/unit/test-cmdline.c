@@ -421,17 +421,17 @@ static void test_root_path(void)
 			 "FSTYPE=ext4");
 	expect_root_path("root=dhcp rd.pxeroot.image=r.sqfs", "nfs:10.0.2.2:/srv",
 			 "IMAGE=r.sqfs");
+	/* What root=dhcp6 takes from a DHCPv6 lease: a literal IPv6 URL. */
+	expect_root_path("root=dhcp6 ip=dhcp6", "http://[fd00::1]/root.sqfs", "ROOT=url",
+			 "URL=http://[fd00::1]/root.sqfs");
 	expect_root_path_error("", "the DHCP server sent no root-path (option 17)");
 	expect_root_path_error(
 		"iscsi:10.0.2.2::::iqn.2009-06.dracut:target0",
 		"root-path=iscsi:10.0.2.2::::iqn.2009-06.dracut:target0: this root transport is not supported (use NFS, NBD or HTTP)");
-	expect_root_path_error("dhcp",
-			       "root-path=dhcp: a root-path cannot point to DHCP again");
 	expect_root_path_error("dhcp6",
 			       "root-path=dhcp6: a root-path cannot point to DHCP again");
-	/* What root=dhcp6 takes from a DHCPv6 lease: a literal IPv6 URL. */
-	expect_root_path("root=dhcp6 ip=dhcp6", "http://[fd00::1]/root.sqfs", "ROOT=url",
-			 "URL=http://[fd00::1]/root.sqfs");
+	expect_root_path_error("dhcp",
+			       "root-path=dhcp: a root-path cannot point to DHCP again");
 }
 
 /* ---- malformed and conflicting input ---- */
