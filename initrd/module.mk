@@ -19,6 +19,10 @@ pxeroot-cmdline_SRCS := initrd/pxeroot-cmdline.c initrd/cmdline-main.c $(CMDLINE
 UNIT_TESTS += test-cmdline
 test-cmdline_SRCS := tests/unit/test-cmdline.c $(CMDLINE_SRCS)
 
+# The DHCPv6 client's messages (the helper's only module that reads the network).
+UNIT_TESTS += test-dhcp6
+test-dhcp6_SRCS := tests/unit/test-dhcp6.c initrd/helper/dhcp6-msg.c
+
 # The helper runs before any library exists: static, musl when available (a
 # tenth of glibc's size), glibc -static otherwise. musl ships no kernel
 # headers, so a directory of links to the host's linux/ and asm/ headers is
