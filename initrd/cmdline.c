@@ -177,6 +177,19 @@ int px_append(struct px_config *c, enum px_key k, const char *v, char sep)
 	return 0;
 }
 
+/*
+ * Messages quote what came from the command line or from the DHCP server's
+ * root-path: a newline or an escape sequence in it must not start a line of
+ * its own on the console, where it could pass for another message.
+ */
+static char *one_line(char *m)
+{
+	for (char *p = m; m && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return m;
+}
+
 int px_warn(struct px_config *c, const char *fmt, ...)
 {
 	char *m;
@@ -188,6 +201,7 @@ int px_warn(struct px_config *c, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
+	one_line(m);
 	r = strv_consume(&c->warnings, m);
 	if (r < 0)
 		return r;
@@ -204,6 +218,7 @@ int px_fail(char **ret_err, const char *fmt, ...)
 		if (vasprintf(ret_err, fmt, ap) < 0)
 			*ret_err = NULL;
 		va_end(ap);
+		one_line(*ret_err);
 	}
 	return -EINVAL;
 }

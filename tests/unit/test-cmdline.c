@@ -421,6 +421,13 @@ static void test_root_path(void)
 		"root-path=iscsi:10.0.2.2::::iqn.2009-06.dracut:target0: this root transport is not supported (use NFS, NBD or HTTP)");
 	expect_root_path_error("dhcp",
 			       "root-path=dhcp: a root-path cannot point to DHCP again");
+	/* What the server sent is quoted on one line: no forged console lines. */
+	expect_root_path_error(
+		"nfs:10.0.0.1:rel\nfake: message",
+		"root-path=nfs:10.0.0.1:rel?fake: message: the NFS path must be absolute");
+	expect_error(
+		"root=nfs:1.2.3.4:/x:vers=5\033[2J",
+		"root=nfs:1.2.3.4:/x:vers=5?[2J: invalid characters in NFS options 'vers=5?[2J'");
 }
 
 /* ---- malformed and conflicting input ---- */
