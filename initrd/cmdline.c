@@ -38,6 +38,8 @@ static const struct {
 	[PX_MD5] = { "MD5", "" },
 	[PX_CHECKSUM_URL] = { "CHECKSUM_URL", "" },
 	[PX_VERIFY] = { "VERIFY", "1" },
+	[PX_VERITY] = { "VERITY", "" },
+	[PX_VERITY_OFFSET] = { "VERITY_OFFSET", "" },
 	[PX_IP] = { "IP", "dhcp" },
 	[PX_IP_PARAM] = { "IP_PARAM", "" },
 	[PX_IP_ADDR] = { "IP_ADDR", "" },
@@ -528,6 +530,18 @@ static int h_checksum(struct px_config *c, struct pending *pd, const struct para
 	return checksum_value(c, d->key, d->min, a->p, a->v, ret_err);
 }
 
+/* The hash tree's offset in the image: whole 4 KiB blocks, as pxeroot-verity writes. */
+static int h_verity_offset(struct px_config *c, struct pending *pd, const struct param *a,
+			   const struct param_def *d, char **ret_err)
+{
+	uint64_t v;
+
+	if (!a->v || parse_u64(a->v, &v) < 0 || v == 0 || v % 4096)
+		return px_fail(ret_err, "%s: expected a byte offset, a multiple of 4096",
+			       a->p);
+	return px_set(c, PX_VERITY_OFFSET, a->v);
+}
+
 static int h_checksum_url(struct px_config *c, struct pending *pd, const struct param *a,
 			  const struct param_def *d, char **ret_err)
 {
@@ -654,6 +668,8 @@ static const struct param_def param_table[] = {
 	CHECKSUM("rd.pxeroot.md5", PX_MD5, 32),
 	FN("rd.pxeroot.checksum", h_checksum_url),
 	BOOL("rd.pxeroot.verify", PX_VERIFY),
+	CHECKSUM("rd.pxeroot.verity", PX_VERITY, 64),
+	FN("rd.pxeroot.verity.hashoffset", h_verity_offset),
 	UINT("rd.pxeroot.nbd.timeout", PX_NBD_TIMEOUT, 1, 86400),
 	UINT("rd.pxeroot.nbd.dead_timeout", PX_NBD_DEAD_TIMEOUT, 1, 31536000),
 	BOOL("rd.pxeroot.nbd.reconnect", PX_NBD_RECONNECT),
@@ -811,6 +827,7 @@ int px_config_apply(struct px_config *c, const struct px_params *l, char **ret_e
 	r = r ?: resolve_rw(c, &pd, ret_err);
 	r = r ?: resolve_links(c, ret_err);
 	r = r ?: resolve_fail(c, &pd, ret_err);
+	r = r ?: check_verity(c, ret_err);
 	if (r < 0)
 		return r;
 	if (strcmp(px_config_get(c, PX_IP), "off") == 0) {
