@@ -11,6 +11,8 @@ int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);
 int check_init_main(int argc, char **argv);
 int fetch_main(int argc, char **argv);
+int verity_open_main(int argc, char **argv);
+int verity_status_main(int argc, char **argv);
 
 /*
  * The file system type for mount -t, or NULL, from the first bytes of a device

@@ -127,6 +127,8 @@ prepare_switch() {
 		URL "$PX_URL" \
 		DEVICE "$ROOT_DEVICE" \
 		FSTYPE "$ROOT_FSTYPE" \
+		VERITY "$PX_VERITY" \
+		VERITY_DEVICE "$VERITY_DEVICE" \
 		LOWER "$LOWER" \
 		UPPER "$([ "$WRITABLE" = overlay ] && echo "$RW/upper")" \
 		WRITABLE "$WRITABLE" \

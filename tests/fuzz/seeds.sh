@@ -94,6 +94,13 @@ elif target == "fuzz-probe":
     iso = bytearray(0x8010)
     iso[0x8001:0x8006] = b"CD001"
     seeds["iso"] = bytes(iso)
+elif target == "fuzz-verity-sb":
+    def sb(dbs, hbs, blocks, salt):
+        return (b"verity\0\0" + struct.pack("<II", 1, 1) + bytes(16) + b"sha256".ljust(32, b"\0") +
+                struct.pack("<IIQH", dbs, hbs, blocks, len(salt)) + bytes(6) + salt.ljust(256, b"\0") +
+                bytes(168))
+    seeds["sb"] = struct.pack("<Q", 303104) + sb(4096, 4096, 74, bytes(range(32)))
+    seeds["nosalt"] = struct.pack("<Q", 1 << 20) + sb(4096, 512, 256, b"")
 elif target == "fuzz-pxebootsrv-config":
     for f in sorted(glob.glob(os.path.join(src, "tests/fixtures/pxebootsrv/*.conf"))):
         text = open(f, "rb").read()

@@ -3,7 +3,7 @@
 # A short libFuzzer run (about 5 s per target) of every parser of network
 # input on the client side and of pxebootsrv's configuration, under ASan and
 # UBSan: the kernel command line, the DHCP root-path, the helper's HTTP client,
-# its NBD handshake, its image probe. `make fuzz` runs them longer.
+# its NBD handshake, its image probe, the image's dm-verity superblock. `make fuzz` runs them longer.
 # timeout: 300
 . "$(dirname "$0")/../lib.sh"
 # A command failing under set -e says where, not just exit 1.
@@ -12,7 +12,8 @@ requires clang make
 [ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer-x86_64.a' 2>/dev/null)" ] ||
 	skip "libFuzzer is not installed (package libclang-rt-dev)"
 
-targets="fuzz-cmdline fuzz-root-path fuzz-http fuzz-nbd-client fuzz-probe fuzz-pxebootsrv-config"
+targets="fuzz-cmdline fuzz-root-path fuzz-http fuzz-nbd-client fuzz-probe fuzz-verity-sb
+	fuzz-pxebootsrv-config"
 make -C "$SRC" -s O="$BUILD" $(printf "$BUILD/fuzz/%s " $targets) >"$T/build.log" 2>&1 ||
 	fail "fuzz build: $(tail -20 "$T/build.log")"
 for t in $targets; do
