@@ -14,7 +14,7 @@ requires clang make
 
 targets="fuzz-cmdline fuzz-root-path fuzz-http fuzz-nbd-client fuzz-probe fuzz-verity-sb
 	fuzz-pxebootsrv-config"
-make -C "$SRC" -s O="$BUILD" $(printf "$BUILD/fuzz/%s " $targets) >"$T/build.log" 2>&1 ||
+make -C "$SRC" -s -j"$(nproc)" O="$BUILD" $(printf "$BUILD/fuzz/%s " $targets) >"$T/build.log" 2>&1 ||
 	fail "fuzz build: $(tail -20 "$T/build.log")"
 for t in $targets; do
 	"$SRC/tests/fuzz/seeds.sh" "$t" "$T/corpus-$t"
