@@ -822,6 +822,7 @@ int px_config_root_path(struct px_config *c, const char *root_path, char **ret_e
 		r = commit_root(c, &s, ret_err);
 	}
 	r = r ?: check_root_rw(c, ret_err);
+	r = r ?: check_verity(c, ret_err);
 	root_spec_done(&s);
 	return r;
 }

@@ -142,6 +142,9 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 		else
 			fputc('\n', f);
 	}
+	if (has(c, PX_VERITY))
+		fprintf(f, "%-12sdm-verity, root hash %s, hash tree at byte %s\n",
+			"  verity", g(c, PX_VERITY), g(c, PX_VERITY_OFFSET));
 	if (root == ROOT_NBD || root == ROOT_DHCP)
 		fprintf(f, "%-12sI/O timeout %s s, %s, waits %s s for the server\n",
 			"  nbd", g(c, PX_NBD_TIMEOUT),

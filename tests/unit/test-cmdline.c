@@ -432,6 +432,69 @@ static void test_root_path(void)
 			       "root-path=dhcp6: a root-path cannot point to DHCP again");
 	expect_root_path_error("dhcp",
 			       "root-path=dhcp: a root-path cannot point to DHCP again");
+	/* What the server sent is quoted on one line: no forged console lines. */
+	expect_root_path_error(
+		"nfs:10.0.0.1:rel\nfake: message",
+		"root-path=nfs:10.0.0.1:rel?fake: message: the NFS path must be absolute");
+	expect_error(
+		"root=nfs:1.2.3.4:/x:vers=5\033[2J",
+		"root=nfs:1.2.3.4:/x:vers=5?[2J: invalid characters in NFS options 'vers=5?[2J'");
+}
+
+/* ---- dm-verity ---- */
+
+#define HASH "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef"
+
+static void test_verity(void)
+{
+	expect("root=nbd:10.0.0.1:10809/root rd.pxeroot.verity=" HASH
+	       " rd.pxeroot.verity.hashoffset=1052672",
+	       "VERITY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	       "VERITY_OFFSET=1052672");
+	expect("netboot=http://10.0.0.1/sysrcd.dat rd.pxeroot.verity=" HASH
+	       " rd.pxeroot.verity.hashoffset=4096",
+	       "ROOT=url", "VERITY_OFFSET=4096");
+	expect("root=dhcp", "VERITY=", "VERITY_OFFSET=");
+	expect_error("root=nbd:10.0.0.1:10809 rd.pxeroot.verity=abc",
+		     "rd.pxeroot.verity=abc: expected 64 hexadecimal digits");
+	expect_error("root=nbd:10.0.0.1:10809 rd.pxeroot.verity=" HASH,
+		     "rd.pxeroot.verity: needs rd.pxeroot.verity.hashoffset=, where the "
+		     "image's hash tree starts (pxeroot-verity prints both)");
+	expect_error(
+		"root=nbd:10.0.0.1:10809 rd.pxeroot.verity.hashoffset=4096",
+		"rd.pxeroot.verity.hashoffset: needs rd.pxeroot.verity=, the image's "
+		"root hash");
+	expect_error(
+		"root=nbd:10.0.0.1:10809 rd.pxeroot.verity=" HASH
+		" rd.pxeroot.verity.hashoffset=1000",
+		"rd.pxeroot.verity.hashoffset=1000: expected a byte offset, a multiple "
+		"of 4096");
+	/* NFS hands out files: nothing to check blocks against. */
+	expect_error(
+		"root=nfs:10.0.0.1:/srv/root rd.pxeroot.verity=" HASH
+		" rd.pxeroot.verity.hashoffset=4096",
+		"rd.pxeroot.verity: root=nfs:10.0.0.1:/srv/root is an NFS root, which "
+		"cannot be verified (serve the image over NBD or HTTP)");
+	expect_root_path("root=dhcp rd.pxeroot.verity=" HASH
+			 " rd.pxeroot.verity.hashoffset=4096",
+			 "nbd:10.0.0.1:10809/root", "ROOT=nbd", "VERITY_OFFSET=4096");
+	{
+		struct px_config c;
+		char *err = NULL;
+
+		check_int(parse(&c, NULL,
+				"root=dhcp rd.pxeroot.verity=" HASH
+				" rd.pxeroot.verity.hashoffset=4096",
+				&err),
+			  0);
+		check_int(px_config_root_path(&c, "10.0.0.1:/srv/root", &err), -EINVAL);
+		check_str(err,
+			  "rd.pxeroot.verity: root-path=10.0.0.1:/srv/root is an NFS "
+			  "root, which cannot be verified (serve the image over NBD or "
+			  "HTTP)");
+		free(err);
+		px_config_done(&c);
+	}
 }
 
 /* ---- malformed and conflicting input ---- */
@@ -1047,7 +1110,7 @@ TAP_MAIN(TAP_CASE(test_split), TAP_CASE(test_nothing_given),
 	 TAP_CASE(test_defaults_merge), TAP_CASE(test_kernel_nfsroot),
 	 TAP_CASE(test_kernel_ip), TAP_CASE(test_dracut_nfs), TAP_CASE(test_dracut_nbd),
 	 TAP_CASE(test_dracut_other), TAP_CASE(test_sysrescue),
-	 TAP_CASE(test_pxelinux_and_own), TAP_CASE(test_root_path),
+	 TAP_CASE(test_pxelinux_and_own), TAP_CASE(test_root_path), TAP_CASE(test_verity),
 	 TAP_CASE(test_errors_root), TAP_CASE(test_errors_net), TAP_CASE(test_errors_own),
 	 TAP_CASE(test_several_interfaces), TAP_CASE(test_links), TAP_CASE(test_refused),
 	 TAP_CASE(test_fstypes), TAP_CASE(test_rw), TAP_CASE(test_ltsp),
