@@ -201,8 +201,8 @@ static int reload(const char *name, bool restart)
 		if (asprintf(&script, "/etc/init.d/%s", name) < 0)
 			return -ENOMEM;
 		if (access(script, X_OK) < 0) {
-			log_warn("%s changed; no systemd and no %s: reload it yourself", name,
-				 script);
+			log_warn("%s changed; no systemd and no %s: reload it yourself",
+				 name, script);
 			return 0;
 		}
 		char *status[] = { "service", (char *)name, "status", NULL };
@@ -210,13 +210,13 @@ static int reload(const char *name, bool restart)
 			log_notice("%s is not running: not reloaded", name);
 			return 0;
 		}
-		char *argv[] = { "service", (char *)name, restart ? "restart" : "force-reload",
-				 NULL };
+		char *argv[] = { "service", (char *)name,
+				 restart ? "restart" : "force-reload", NULL };
 		r = run_quiet(argv, msg, sizeof(msg));
 	}
 	if (r < 0)
-		return log_errno(r, "cannot %s %s: %s", restart ? "restart" : "reload", name,
-				 *msg ? msg : strerror(-r));
+		return log_errno(r, "cannot %s %s: %s", restart ? "restart" : "reload",
+				 name, *msg ? msg : strerror(-r));
 	log_notice("%s %s", restart ? "restarted" : "reloaded", name);
 	return 0;
 }
@@ -282,7 +282,8 @@ int cmd_install(const struct options *o)
 			text = NULL;
 			failed++;
 		} else {
-			k = stage_one(o, -1, text, strlen(text), NBD_DROPIN, &st[unit_st]);
+			k = stage_one(o, -1, text, strlen(text), NBD_DROPIN,
+				      &st[unit_st]);
 			if (k < 0)
 				failed++;
 			changed[unit_st] = k > 0;
@@ -328,11 +329,13 @@ int cmd_install(const struct options *o)
 
 			run_quiet(argv, msg, sizeof(msg));
 		}
-		if (changed[I_DNSMASQ] && reload("dnsmasq", true) < 0) /* DHCP needs a restart */
+		if (changed[I_DNSMASQ] &&
+		    reload("dnsmasq", true) < 0) /* DHCP needs a restart */
 			failed++;
 		if (changed[I_LIGHTTPD] && reload("lighttpd", false) < 0)
 			failed++;
-		if ((changed[I_NBDEXPORT] || changed[unit_st]) && reload("nbdexport", false) < 0)
+		if ((changed[I_NBDEXPORT] || changed[unit_st]) &&
+		    reload("nbdexport", false) < 0)
 			failed++;
 	}
 	return failed ? 1 : 0;
