@@ -7,10 +7,12 @@
 # line, ganesha.conf's Clients), and dnsmasq --test accepts both modes; each
 # misfit (a bad subnet, host bits, the address, the range, the router, a
 # host's address outside, a netmask that disagrees) fails render with one
-# FILE:LINE line and writes nothing.
+# FILE:LINE line and writes nothing. check names an interface whose prefix
+# is not the subnet's (dnsmasq would not offer the range there).
 . "$(dirname "$0")/../lib.sh"
 
-requires pxebootsrv dnsmasq
+requires_root
+requires pxebootsrv dnsmasq lighttpd ip
 
 mkdir -p "$T/tree"
 touch "$T/vmlinuz" "$T/initrd.img"
@@ -93,3 +95,24 @@ bad netmask "@:10: netmask 255.255.255.0 does not match subnet 10.77.0.0/16" \
 bad mask-holes "@:10: bad value for 'netmask': '255.0.255.0'" \
 	'/^router = /a netmask = 255.0.255.0'
 ok "each misfit of the subnet fails render with one FILE:LINE line and writes nothing"
+
+# check, in a namespace whose bridge holds the address: with a /24 there the
+# /16's range is not offered, and check says so; with the /16 it is quiet.
+ns=pxsn$$
+ip netns add "$ns"
+cleanup_fn ip netns del "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" link add br0 type bridge
+ip -n "$ns" addr add 10.77.0.1/24 dev br0
+ip -n "$ns" link set br0 up
+sed 's/^address = 10.77.0.1$/&\ninterface = br0/' "$T/full.conf" >"$T/if.conf"
+rc=0
+ip netns exec "$ns" pxebootsrv -c "$T/if.conf" check --no-dhcp-probe 2>"$T/err" || rc=$?
+assert_eq 1 "$rc" "check's exit status with a /24 on the interface"
+assert_eq "pxebootsrv: 10.77.0.1 is on br0 with prefix /24, not the subnet's 10.77.0.0/16" \
+	"$(cat "$T/err")" "check's line"
+ip -n "$ns" addr del 10.77.0.1/24 dev br0
+ip -n "$ns" addr add 10.77.0.1/16 dev br0
+ip netns exec "$ns" pxebootsrv -c "$T/if.conf" check --no-dhcp-probe 2>"$T/err" ||
+	fail "check with the /16 on the interface: $(cat "$T/err")"
+ok "check names an interface whose prefix is not the subnet's, and passes it once it is"
