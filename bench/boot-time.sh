@@ -62,9 +62,12 @@ lan_entry "$T/pxebootsrv.conf" debian "Debian (NBD)" "$args"
 qemu_args=(-m 1024 -cpu qemu64,+rdrand)
 
 # boot NAME: one client until its login prompt; its time in LAN_SECS, empty
-# when it did not get there.
+# when it did not get there, and the time to the kernel's first line (the
+# loader's work done: DHCP, loader, menu, kernel and initramfs) in KERNEL_SECS.
 boot() {
 	lan_client "$1" bios 52:54:00:77:10:0$2 "${qemu_args[@]}"
+	KERNEL_SECS=
+	lan_wait "$1" 'Linux version' 600 && KERNEL_SECS=$LAN_SECS
 	if ! lan_wait "$1" ' login: ?$' 600; then
 		echo "# $1: no boot: $(tail -n 3 "$T/$1.log" | tr '\n' ' ')"
 		LAN_SECS=
@@ -72,11 +75,12 @@ boot() {
 	lan_stop "$1"
 }
 
-declare -a t_ipxe t_pxelinux
+declare -a t_ipxe t_pxelinux k_ipxe k_pxelinux
 for r in $(seq 1 "$repeats"); do
 	lan_pxebootsrv "$T/pxebootsrv.conf"
 	boot "ipxe$r" 1
 	t_ipxe+=("${LAN_SECS:-nan}")
+	k_ipxe+=("${KERNEL_SECS:-nan}")
 	lan_pxebootsrv_stop
 
 	lan_pxebootsrv_render "$T/pxebootsrv.conf"
@@ -86,17 +90,23 @@ for r in $(seq 1 "$repeats"); do
 		"enable-tftp" "tftp-root=$T/srv/boot" "dhcp-boot=pxelinux.0,,$LAN_SERVER"
 	boot "pxelinux$r" 2
 	t_pxelinux+=("${LAN_SECS:-nan}")
+	k_pxelinux+=("${KERNEL_SECS:-nan}")
 	lan_dnsmasq_stop
 	_stop_server "$T/nbdexport.pid" "$(cat "$T/nbdexport.pid")" || true
-	echo "# repeat $r: ipxe ${t_ipxe[-1]} s, pxelinux ${t_pxelinux[-1]} s"
+	echo "# repeat $r: ipxe ${k_ipxe[-1]} s to the kernel, ${t_ipxe[-1]} s to login; pxelinux ${k_pxelinux[-1]} s, ${t_pxelinux[-1]} s"
 done
 
 median() { printf '%s\n' "$@" | grep -v nan | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "nan" }'; }
 mi=$(median "${t_ipxe[@]}")
 mp=$(median "${t_pxelinux[@]}")
+ki=$(median "${k_ipxe[@]}")
+kp=$(median "${k_pxelinux[@]}")
 echo
-echo "| path | power-on to login prompt, median of $repeats (s) | runs (s) |"
-echo "|---|---|---|"
-echo "| PXE, iPXE, kernel + initramfs by HTTP | $mi | ${t_ipxe[*]} |"
-echo "| PXE, pxelinux, kernel + initramfs by TFTP | $mp | ${t_pxelinux[*]} |"
-awk -v a="$mp" -v b="$mi" 'BEGIN { if (a != "nan" && b != "nan" && b > 0) printf "\n- pxelinux : ipxe = %.2fx\n", a / b }'
+echo "| path | to the kernel, median (s) | to the login prompt, median (s) | login prompt, runs (s) |"
+echo "|---|---|---|---|"
+echo "| PXE, iPXE, kernel + initramfs by HTTP | $ki | $mi | ${t_ipxe[*]} |"
+echo "| PXE, pxelinux, kernel + initramfs by TFTP | $kp | $mp | ${t_pxelinux[*]} |"
+echo
+echo "$repeats repeats; to the kernel, runs: iPXE ${k_ipxe[*]}; pxelinux ${k_pxelinux[*]}"
+awk -v a="$kp" -v b="$ki" 'BEGIN { if (a != "nan" && b != "nan" && b > 0) printf "\n- to the kernel, pxelinux : ipxe = %.2fx\n", a / b }'
+awk -v a="$mp" -v b="$mi" 'BEGIN { if (a != "nan" && b != "nan" && b > 0) printf "- to the login prompt, pxelinux : ipxe = %.2fx\n", a / b }'
