@@ -7,7 +7,6 @@
  * dnsmasq only sees the PXE request) gets its script and never an iPXE binary
  * again, which would loop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,23 +42,12 @@ static const char *uefi_loader(const struct pbs_config *c)
 	return c->uefi == UEFI_GRUB ? "shimx64.efi" : "snponly.efi";
 }
 
-static void network_of(const char *addr, const char *mask, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr a = { 0 }, m = { 0 };
-
-	inet_pton(AF_INET, addr, &a);
-	inet_pton(AF_INET, mask, &m);
-	a.s_addr &= m.s_addr;
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
 int render_dnsmasq(struct render *r)
 {
 	const struct pbs_config *c = r->c;
 	const char *server = c->next_server ? c->next_server : c->address;
 	const struct entry *def = config_entry(c, c->default_entry);
 	_cleanup_free_ char *script = NULL, *root_path = NULL;
-	char net[INET_ADDRSTRLEN];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -115,8 +103,9 @@ int render_dnsmasq(struct render *r)
 		if (root_path)
 			fprintf(f, "dhcp-option=option:root-path,%s\n", root_path);
 	} else {
-		network_of(c->address, c->netmask, net);
-		fprintf(f, "dhcp-range=%s,proxy,%s\n", net, c->netmask);
+		/* The subnet's network: dnsmasq answers on an interface with an
+		 * address inside it. */
+		fprintf(f, "dhcp-range=%s,proxy,%s\n", c->network, c->netmask);
 	}
 
 	fprintf(f, "\n# The client's architecture: option 93, else its vendor class.\n");

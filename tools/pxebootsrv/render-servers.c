@@ -88,18 +88,10 @@ static int render_nbdexport(struct render *r)
 static int render_nfs(struct render *r)
 {
 	const struct pbs_config *c = r->c;
-	char net[INET_ADDRSTRLEN], *text = NULL;
-	struct in_addr a = { 0 }, m = { 0 };
-	unsigned int prefix;
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 	int k, id = 0;
-
-	inet_pton(AF_INET, c->address, &a);
-	inet_pton(AF_INET, c->netmask, &m);
-	a.s_addr &= m.s_addr;
-	inet_ntop(AF_INET, &a, net, sizeof(net));
-	prefix = __builtin_popcount(m.s_addr);
 
 	f = open_memstream(&text, &len);
 	if (!f)
@@ -109,9 +101,8 @@ static int render_nfs(struct render *r)
 		const struct entry *e = &c->entries[i];
 
 		if (e->kind == KIND_PXEROOT && e->root == ROOT_NFS && e->tree)
-			fprintf(f,
-				"%s %s/%u(ro,no_subtree_check,no_root_squash,fsid=%u)\n",
-				e->tree, net, prefix, (unsigned int)(i + 1));
+			fprintf(f, "%s %s(ro,no_subtree_check,no_root_squash,fsid=%u)\n",
+				e->tree, c->subnet, (unsigned int)(i + 1));
 	}
 	if (fclose(f) != 0)
 		return -ENOMEM;
@@ -142,9 +133,9 @@ static int render_nfs(struct render *r)
 			"EXPORT {\n\tExport_Id = %d;\n\tPath = \"%s\";\n\tPseudo = \"%s\";\n"
 			"\tProtocols = 4;\n\tAccess_Type = RO;\n\tSquash = No_Root_Squash;\n"
 			"\tSecType = sys;\n\tFSAL {\n\t\tName = VFS;\n\t}\n"
-			"\tCLIENT {\n\t\tClients = %s/%u;\n\t\tProtocols = 4;\n"
+			"\tCLIENT {\n\t\tClients = %s;\n\t\tProtocols = 4;\n"
 			"\t\tAccess_Type = RO;\n\t}\n}\n",
-			++id + 100, e->tree, e->tree, net, prefix);
+			++id + 100, e->tree, e->tree, c->subnet);
 	}
 	DONE("ganesha.conf");
 }
