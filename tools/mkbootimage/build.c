@@ -317,11 +317,50 @@ static int add_layout(struct image *img, const struct build_opts *o, const char 
 	return add_text(img, "etc/pxeroot/build", build);
 }
 
+/*
+ * The ELF header of lib/modules/KVER/PROBE, plain or compressed as the
+ * distribution ships it (Debian 13's kernel has only .ko.xz, Fedora's
+ * .ko.xz, Arch's .ko.zst): a compressed module is read whole and inflated,
+ * which is a few hundred KiB for the modules probed.
+ */
+static int module_header(int rootfd, const char *kver, const char *probe, char *buf,
+			 size_t size)
+{
+	static const char *const sfx[] = { "", ".xz", ".zst", ".gz" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		_cleanup_free_ char *path = NULL, *raw = NULL;
+		_cleanup_free_ void *plain = NULL;
+		_cleanup_close_ int fd = -1;
+		size_t len, plain_len;
+		int k;
+
+		if (asprintf(&path, "lib/modules/%s/%s%s", kver, probe, sfx[i]) < 0)
+			return -ENOMEM;
+		fd = root_open(rootfd, path, O_RDONLY, 0);
+		if (fd < 0)
+			continue;
+		if (i == 0) {
+			k = read_full_or_eof(fd, buf, size);
+			return k < 0 ? k : k == (int)size ? 0 : -EBADMSG;
+		}
+		k = read_fd_all(fd, &raw, &len);
+		if (k < 0)
+			return k;
+		k = decompress_buffer(raw, len, &plain, &plain_len);
+		if (k < 0)
+			return k;
+		if (plain_len < size)
+			return -EBADMSG;
+		memcpy(buf, plain, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* The machine the kernel's modules are built for: BusyBox must match it. */
 static uint16_t kernel_machine(int rootfd, const char *kver)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
 	struct elf_info info;
 	uint16_t m = 0;
 	char buf[64];
@@ -331,22 +370,16 @@ static uint16_t kernel_machine(int rootfd, const char *kver)
 	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko",
 					      "kernel/drivers/block/loop.ko",
 					      "kernel/fs/squashfs/squashfs.ko" };
-	for (size_t i = 0; i < ARRAY_SIZE(probes) && fd < 0; i++) {
-		free(path);
-		path = NULL;
-		if (asprintf(&path, "lib/modules/%s/%s", kver, probes[i]) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (module_header(rootfd, kver, probes[i], buf, sizeof(buf)) < 0)
+			continue;
+		if (elf_parse(buf, sizeof(buf), &info) < 0)
 			return 0;
-		fd = root_open(rootfd, path, O_RDONLY, 0);
+		m = info.machine;
+		elf_info_done(&info);
+		return m;
 	}
-	if (fd < 0)
-		return 0;
-	if (read_full_or_eof(fd, buf, sizeof(buf)) < 52)
-		return 0;
-	if (elf_parse(buf, sizeof(buf), &info) < 0)
-		return 0;
-	m = info.machine;
-	elf_info_done(&info);
-	return m;
+	return 0;
 }
 
 /* --- atomic output -------------------------------------------------------- */
