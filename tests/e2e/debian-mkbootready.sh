@@ -35,6 +35,7 @@ grep -qx 'LEASE=networkd' "$tree/etc/pxeroot/client.conf" || fail "networkd is n
 [ "$(grep -c '^[^#][^[:space:]]*[[:space:]]\+/tmp[[:space:]]' "$tree/etc/fstab")" = 1 ] ||
 	fail "fstab's /tmp lines: $(grep '/tmp' "$tree/etc/fstab")"
 ok "resolv.conf, machine-id, host name, SSH host keys, journald, fsck, /var/log skeleton, networkd as the profile says"
+ok "fstab mounts one tmpfs on /tmp$([ -e "$tree/usr/lib/systemd/system/tmp.mount" ] && echo ", in place of the tree's own tmp.mount")"
 # A client whose root stays read-only: client-setup makes the SSH host keys
 # under /run and puts them in /etc/ssh's place (here in bootchroot's private
 # mount namespace, /etc made read-only).
