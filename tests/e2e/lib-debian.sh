@@ -54,6 +54,11 @@ debian_setup() {
 	# file system the helper lives on): numeric owners, as the kernel's own
 	# server sends them for sec=sys.
 	GANESHA_NFSV4="Only_Numeric_Owners = true;"
+	# Linux 6.12 (Debian 13) reads NFSv4.2 files with READ_PLUS, which
+	# nfs-ganesha 4.3 (Debian 12's) answers in a form the client refuses:
+	# every read fails with EIO ("can't execute '/sbin/init'"). NFSv4.1 for
+	# such clients, as the helper falls back to.
+	[ "$DEBIAN_RELEASE" = bookworm ] || GANESHA_NFSV4="$GANESHA_NFSV4 Minor_Versions = 0, 1;"
 }
 
 debian_client_tree() {
@@ -140,11 +145,13 @@ debian_boot() {
 	rm -f "$T/$name.booted" "$T/$name.poweroff" "$T/$name.end"
 	_t0[$name]=$(date +%s%N)
 	# RDRAND (which TCG emulates) seeds the kernel's random pool at once:
-	# without it, systemd waited half a minute for entropy.
+	# without it, systemd waited half a minute for entropy. no_timer_check:
+	# on a loaded host, TCG's timer ticks too late for the kernel's IO-APIC
+	# check, and 6.12 panics ("IO-APIC + timer doesn't work!").
 	timeout -k 5 "$DEBIAN_BOOT_TIMEOUT" qemu-system-x86_64 -accel tcg -cpu qemu64,+rdrand -m 1024 \
 		-nographic -no-reboot -nodefaults -serial stdio -monitor none \
 		-kernel "$VMLINUZ" -initrd "$INITRD" \
-		-append "console=ttyS0 panic=-1 rd.pxeroot.fail.timeout=0 $append" \
+		-append "console=ttyS0 panic=-1 no_timer_check rd.pxeroot.fail.timeout=0 $append" \
 		"$@" </dev/null >"$log" 2>&1 &
 	_qemu_pid[$name]=$!
 	cleanup_fn kill "${_qemu_pid[$name]}"
