@@ -37,6 +37,8 @@ ok "a missing modules.dep is made by depmod -b SYSROOT KVER"
 
 mkb -d none -o "$T/b.img" "$root" 2>"$T/err"
 ! grep -q depmod "$T/err" || fail "depmod ran on a fresh index"
+grep -q "^mkbootimage: wrote $T/b.img: .* MiB zstd, [0-9]* modules, " "$T/err" ||
+	fail "plain modules: $(cat "$T/err")"
 ok "a fresh modules.dep is used as it is"
 
 # Compressed modules, as other distributions ship them; they are newer than
@@ -66,7 +68,9 @@ for m in kernel/drivers/block/nbd.ko kernel/drivers/net/ethernet/intel/e1000/e10
 	grep -q "^$m:" "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep has no line for $m"
 done
 ! grep -q '\.ko\.\(xz\|zst\|gz\)' "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep names compressed files"
-ok "a stale index is remade; .ko.xz and .ko.zst are stored decompressed, named .ko"
+grep -q "^mkbootimage: wrote $T/c.img: .* MiB none, [0-9]* modules (2 decompressed), " "$T/err" ||
+	fail "the summary does not count the 2 decompressed modules: $(cat "$T/err")"
+ok "a stale index is remade; .ko.xz and .ko.zst are stored decompressed, named .ko, and the summary counts them"
 
 # The image's index: every module of modules.dep is in the image, aliases only
 # for included modules, modules.builtin as the kernel's.

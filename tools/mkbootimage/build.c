@@ -516,7 +516,8 @@ int build_image(const struct build_opts *o)
 	_cleanup_(libs_freep) struct libs *libs = NULL;
 	struct busybox bb = { 0 };
 	struct kmods_opts ko = { 0 };
-	size_t fw = 0, fw_missing = 0;
+	size_t fw = 0, fw_missing = 0, nz;
+	char decompressed[48] = "";
 	struct stat st;
 	const char *base;
 	int64_t size = 0;
@@ -666,10 +667,15 @@ int build_image(const struct build_opts *o)
 		log_error("cannot write %s: Is a directory", outpath);
 		return -EISDIR;
 	}
+	/* Compressed modules go in decompressed (kmods_emit): say how many. */
+	nz = kmods_count_compressed(m);
+	if (nz)
+		snprintf(decompressed, sizeof(decompressed), " (%zu decompressed)", nz);
 	if (o->dry_run) {
 		log_notice(
-			"would write %s: %zu entries, %zu modules, %zu firmware files, %s",
-			outpath, image_count(img), kmods_count(m), fw,
+			"would write %s: %zu entries, %zu modules%s, %zu firmware files, "
+			"%s",
+			outpath, image_count(img), kmods_count(m), decompressed, fw,
 			compression_name(o->compress));
 		return 0;
 	}
@@ -686,10 +692,10 @@ int build_image(const struct build_opts *o)
 			return k;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("wrote %s: %.1f MiB %s, %zu modules, %zu firmware files, %zu entries, "
-		   "%.2f s",
+	log_notice("wrote %s: %.1f MiB %s, %zu modules%s, %zu firmware files, %zu "
+		   "entries, %.2f s",
 		   outpath, size / 1048576.0, compression_name(o->compress),
-		   kmods_count(m), fw, image_count(img),
+		   kmods_count(m), decompressed, fw, image_count(img),
 		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }
