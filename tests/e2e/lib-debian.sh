@@ -54,10 +54,10 @@ debian_setup() {
 	# file system the helper lives on): numeric owners, as the kernel's own
 	# server sends them for sec=sys.
 	GANESHA_NFSV4="Only_Numeric_Owners = true;"
-	# Linux 6.12 (Debian 13) reads NFSv4.2 files with READ_PLUS, which
-	# nfs-ganesha 4.3 (Debian 12's) answers in a form the client refuses:
-	# every read fails with EIO ("can't execute '/sbin/init'"). NFSv4.1 for
-	# such clients, as the helper falls back to.
+	# A Debian 13 client (Linux 6.12) mounted nfs-ganesha 4.3 (Debian 12's)
+	# over NFSv4.2, then failed to read from it: "switch_root: can't execute
+	# '/sbin/init': Input/output error". Over 4.1 it boots. (6.12 reads 4.2
+	# files with READ_PLUS, which 6.1 does not: the likely difference.)
 	[ "$DEBIAN_RELEASE" = bookworm ] || GANESHA_NFSV4="$GANESHA_NFSV4 Minor_Versions = 0, 1;"
 }
 
