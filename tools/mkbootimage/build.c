@@ -321,11 +321,50 @@ static int add_layout(struct image *img, const struct build_opts *o, const char 
 	return add_text(img, "etc/pxeroot/build", build);
 }
 
+/*
+ * The ELF header of lib/modules/KVER/PROBE, plain or compressed as the
+ * distribution ships it (Debian 13's kernel has only .ko.xz, Fedora's
+ * .ko.xz, Arch's .ko.zst): a compressed module is read whole and inflated,
+ * which is a few hundred KiB for the modules probed.
+ */
+static int module_header(int rootfd, const char *kver, const char *probe, char *buf,
+			 size_t size)
+{
+	static const char *const sfx[] = { "", ".xz", ".zst", ".gz" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		_cleanup_free_ char *path = NULL, *raw = NULL;
+		_cleanup_free_ void *plain = NULL;
+		_cleanup_close_ int fd = -1;
+		size_t len, plain_len;
+		int k;
+
+		if (asprintf(&path, "lib/modules/%s/%s%s", kver, probe, sfx[i]) < 0)
+			return -ENOMEM;
+		fd = root_open(rootfd, path, O_RDONLY, 0);
+		if (fd < 0)
+			continue;
+		if (i == 0) {
+			k = read_full_or_eof(fd, buf, size);
+			return k < 0 ? k : k == (int)size ? 0 : -EBADMSG;
+		}
+		k = read_fd_all(fd, &raw, &len);
+		if (k < 0)
+			return k;
+		k = decompress_buffer(raw, len, &plain, &plain_len);
+		if (k < 0)
+			return k;
+		if (plain_len < size)
+			return -EBADMSG;
+		memcpy(buf, plain, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* The machine the kernel's modules are built for: BusyBox must match it. */
 static uint16_t kernel_machine(int rootfd, const char *kver)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
 	struct elf_info info;
 	uint16_t m = 0;
 	char buf[64];
@@ -335,22 +374,16 @@ static uint16_t kernel_machine(int rootfd, const char *kver)
 	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko",
 					      "kernel/drivers/block/loop.ko",
 					      "kernel/fs/squashfs/squashfs.ko" };
-	for (size_t i = 0; i < ARRAY_SIZE(probes) && fd < 0; i++) {
-		free(path);
-		path = NULL;
-		if (asprintf(&path, "lib/modules/%s/%s", kver, probes[i]) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (module_header(rootfd, kver, probes[i], buf, sizeof(buf)) < 0)
+			continue;
+		if (elf_parse(buf, sizeof(buf), &info) < 0)
 			return 0;
-		fd = root_open(rootfd, path, O_RDONLY, 0);
+		m = info.machine;
+		elf_info_done(&info);
+		return m;
 	}
-	if (fd < 0)
-		return 0;
-	if (read_full_or_eof(fd, buf, sizeof(buf)) < 52)
-		return 0;
-	if (elf_parse(buf, sizeof(buf), &info) < 0)
-		return 0;
-	m = info.machine;
-	elf_info_done(&info);
-	return m;
+	return 0;
 }
 
 /*
@@ -524,7 +557,8 @@ int build_image(const struct build_opts *o)
 	_cleanup_(libs_freep) struct libs *libs = NULL;
 	struct busybox bb = { 0 };
 	struct kmods_opts ko = { 0 };
-	size_t fw = 0, fw_missing = 0;
+	size_t fw = 0, fw_missing = 0, nz;
+	char decompressed[48] = "";
 	struct stat st;
 	const char *base;
 	int64_t size = 0;
@@ -677,10 +711,15 @@ int build_image(const struct build_opts *o)
 		log_error("cannot write %s: Is a directory", outpath);
 		return -EISDIR;
 	}
+	/* Compressed modules go in decompressed (kmods_emit): say how many. */
+	nz = kmods_count_compressed(m);
+	if (nz)
+		snprintf(decompressed, sizeof(decompressed), " (%zu decompressed)", nz);
 	if (o->dry_run) {
 		log_notice(
-			"would write %s: %zu entries, %zu modules, %zu firmware files, %s",
-			outpath, image_count(img), kmods_count(m), fw,
+			"would write %s: %zu entries, %zu modules%s, %zu firmware files, "
+			"%s",
+			outpath, image_count(img), kmods_count(m), decompressed, fw,
 			compression_name(o->compress));
 		return 0;
 	}
@@ -697,10 +736,10 @@ int build_image(const struct build_opts *o)
 			return k;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("wrote %s: %.1f MiB %s, %zu modules, %zu firmware files, %zu entries, "
-		   "%.2f s",
+	log_notice("wrote %s: %.1f MiB %s, %zu modules%s, %zu firmware files, %zu "
+		   "entries, %.2f s",
 		   outpath, size / 1048576.0, compression_name(o->compress),
-		   kmods_count(m), fw, image_count(img),
+		   kmods_count(m), decompressed, fw, image_count(img),
 		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

@@ -122,8 +122,12 @@ static int render_nfs(struct render *r)
 		"NFS_CORE_PARAM {\n\tProtocols = 4;\n\tBind_addr = %s;\n"
 		"\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\n",
 		c->address);
-	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). */
-	fprintf(f, "NFSV4 {\n\tOnly_Numeric_Owners = true;\n}\n");
+	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). NFSv4.0
+	 * and 4.1 only: a Debian 13 client (Linux 6.12, which reads 4.2 files with
+	 * READ_PLUS) mounted nfs-ganesha 4.3 over 4.2 and then failed every read
+	 * with EIO; over 4.1 it boots (tests/e2e/debian-trixie-boot.sh). */
+	fprintf(f,
+		"NFSV4 {\n\tOnly_Numeric_Owners = true;\n\tMinor_Versions = 0, 1;\n}\n");
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];
 
