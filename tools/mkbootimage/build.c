@@ -127,8 +127,12 @@ static int add_drivers(struct kmods *m, const char *spec, const char *kver)
 				return k;
 		}
 	}
-	/* A virtio driver is no use without the transport its device sits on. */
-	if (kmods_has(m, "virtio") && (k = kmods_add(m, "virtio_pci")) < 0)
+	/* A virtio driver is no use without the transport its device sits on. The
+	 * virtio core is a module on amd64 but built in on arm64, so ask for the
+	 * drivers too. */
+	if ((kmods_has(m, "virtio") || kmods_has(m, "virtio_net") ||
+	     kmods_has(m, "virtio_blk")) &&
+	    (k = kmods_add(m, "virtio_pci")) < 0)
 		return log_errno(k, "cannot add virtio_pci");
 	return 0;
 }
@@ -349,6 +353,43 @@ static uint16_t kernel_machine(int rootfd, const char *kver)
 	return m;
 }
 
+/*
+ * The skeleton's helper runs before anything else in the initramfs: it must be
+ * built for the kernel's machine, or the image would only fail at boot.
+ */
+static int check_helper_machine(const char *skel, uint16_t machine, const char *kver)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct elf_info info;
+	const char *have, *want;
+	int k;
+
+	if (!machine)
+		return 0;
+	if (asprintf(&path, "%s/sbin/pxeroot-helper", skel) < 0)
+		return log_oom();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* a skeleton without the helper is warned about elsewhere */
+	k = elf_parse_fd(fd, &info);
+	if (k < 0)
+		return log_errno(k, "cannot read %s as an ELF file", path);
+	if (info.machine == machine) {
+		elf_info_done(&info);
+		return 0;
+	}
+	have = elf_machine_name(info.machine);
+	want = elf_machine_name(machine);
+	log_error(
+		"%s is built for %s, kernel %s for %s: give --skeleton with a helper built "
+		"for %s",
+		path, have ? have : "another machine", kver,
+		want ? want : "another machine", want ? want : "it");
+	elf_info_done(&info);
+	return -EXDEV;
+}
+
 /* --- atomic output -------------------------------------------------------- */
 
 static int tmp_dirfd = -1;
@@ -567,6 +608,9 @@ int build_image(const struct build_opts *o)
 		return k;
 	if (!image_has(img, "init"))
 		log_warn("the skeleton %s has no /init", skel);
+	k = check_helper_machine(skel, kernel_machine(rootfd, kver), kver);
+	if (k < 0)
+		return k;
 	k = busybox_find(rootfd, o->sysroot, o->busybox, kernel_machine(rootfd, kver),
 			 &bb);
 	if (k < 0)
