@@ -40,6 +40,10 @@ fuzz-probe_FUZZ_CPPFLAGS := -Iinitrd/helper
 fuzz-verity-sb_FUZZ_SRCS := initrd/helper/verity.c
 fuzz-verity-sb_FUZZ_CPPFLAGS := -Iinitrd/helper
 
+# The DHCPv6 client's messages (the helper's only module that reads the network).
+UNIT_TESTS += test-dhcp6
+test-dhcp6_SRCS := tests/unit/test-dhcp6.c initrd/helper/dhcp6-msg.c
+
 # The helper runs before any library exists: static, musl when available (a
 # tenth of glibc's size), glibc -static otherwise. musl ships no kernel
 # headers, so a directory of links to the host's linux/ and asm/ headers is

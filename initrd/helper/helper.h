@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 /* The subcommands of pxeroot-helper, each a main(). */
+int dhcp6_main(int argc, char **argv);
 int nfs_mount_main(int argc, char **argv);
 int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);

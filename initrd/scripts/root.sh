@@ -27,7 +27,10 @@ default_server() {
 
 # root=dhcp: DHCP option 17 says where the root is, in any root= grammar.
 root_from_dhcp() {
-	if [ -z "$dhcp_rootpath" ]; then
+	if [ -z "$dhcp_rootpath" ] && [ "$PX_IP" = dhcp6 ]; then
+		ERR="root=dhcp6: the DHCPv6 server sent no boot file URL or parameter (options 59, 60)"
+		return 2
+	elif [ -z "$dhcp_rootpath" ]; then
 		ERR="root=dhcp: the DHCP server sent no root-path (option 17)"
 		return 2
 	fi

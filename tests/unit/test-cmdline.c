@@ -306,6 +306,12 @@ static void test_dracut_other(void)
 	expect("ip=eth1:auto6 rd.net.timeout.ipv6auto=90", "IP=auto6", "IP_DEV=eth1",
 	       "IPV6_TIMEOUT=90");
 	expect("ip=:::::eth0:auto6", "IP=auto6", "IP_DEV=eth0");
+	/* Stateful DHCPv6; root=dhcp6 is the lease's boot file parameter or URL. */
+	expect("ip=dhcp6", "IP=dhcp6", "IP_DEV=", "IPV6_TIMEOUT=40");
+	expect("ip=eth1:dhcp6 rd.net.timeout.ipv6auto=90", "IP=dhcp6", "IP_DEV=eth1",
+	       "IPV6_TIMEOUT=90");
+	expect("root=dhcp6 ip=dhcp6", "ROOT=dhcp", "IP=dhcp6");
+	expect("root=nbd:[fd00::2]:10809/root ip=dhcp6", "SERVER=fd00::2", "IP=dhcp6");
 	expect("ip=[fd00::5]::[fd00::1]:64:client:eth0:none", "IP=static",
 	       "IP_ADDR=fd00::5", "IP_PREFIX=64", "IP_GW=fd00::1", "IP_HOSTNAME=client",
 	       "IP_DEV=eth0");
@@ -415,10 +421,15 @@ static void test_root_path(void)
 			 "FSTYPE=ext4");
 	expect_root_path("root=dhcp rd.pxeroot.image=r.sqfs", "nfs:10.0.2.2:/srv",
 			 "IMAGE=r.sqfs");
+	/* What root=dhcp6 takes from a DHCPv6 lease: a literal IPv6 URL. */
+	expect_root_path("root=dhcp6 ip=dhcp6", "http://[fd00::1]/root.sqfs", "ROOT=url",
+			 "URL=http://[fd00::1]/root.sqfs");
 	expect_root_path_error("", "the DHCP server sent no root-path (option 17)");
 	expect_root_path_error(
 		"iscsi:10.0.2.2::::iqn.2009-06.dracut:target0",
 		"root-path=iscsi:10.0.2.2::::iqn.2009-06.dracut:target0: this root transport is not supported (use NFS, NBD or HTTP)");
+	expect_root_path_error("dhcp6",
+			       "root-path=dhcp6: a root-path cannot point to DHCP again");
 	expect_root_path_error("dhcp",
 			       "root-path=dhcp: a root-path cannot point to DHCP again");
 	/* What the server sent is quoted on one line: no forged console lines. */
@@ -601,12 +612,13 @@ static void test_errors_net(void)
 		"ip=eth0:dhcp:1500:zz: expected [MTU][:MAC] after the autoconfiguration");
 	expect_error("ip=eth0:dhcp:20",
 		     "ip=eth0:dhcp:20: expected a number from 68 to 65535");
-	expect_error("ip=dhcp6", "ip=dhcp6: DHCPv6 is not supported (use auto6)");
 	expect_error("ip=eth0:either6",
-		     "ip=eth0:either6: DHCPv6 is not supported (use auto6)");
+		     "ip=eth0:either6: either6 is not supported (use dhcp6 or auto6)");
 	expect_error(
-		"root=dhcp6",
-		"root=dhcp6: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)");
+		"ip=[fd00::5]:::64::eth0:dhcp6",
+		"ip=[fd00::5]:::64::eth0:dhcp6: dhcp6 takes its address and gateway from the DHCPv6 server and the router, not ip=");
+	expect_error("ip=eth0:dhcp ip=eth1:dhcp6",
+		     "ip=eth1:dhcp6: only the boot interface takes dhcp6");
 	expect_error("ip=link6",
 		     "ip=link6: link-local IPv6 only is not supported (use auto6)");
 	expect_error(
@@ -1078,6 +1090,18 @@ static void test_text_output(void)
 	check(strstr(
 		buf,
 		"on failure  retry for 60 s, then an emergency shell on the console\n"));
+	free(buf);
+	px_config_done(&c);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	check_int(parse(&c, NULL, "root=dhcp6 ip=dhcp6", &err), 0);
+	check_int(px_config_write_text(&c, f), 0);
+	fclose(f);
+	check(strstr(
+		buf,
+		"root        from the DHCPv6 boot file parameter or URL (options 60, 59)\n"));
+	check(strstr(buf, "network     DHCPv6 (stateful), waits 40 s for a lease\n"));
 	free(buf);
 	px_config_done(&c);
 }

@@ -81,6 +81,9 @@ void config_free(struct pbs_config *c)
 	free(c->dns);
 	free(c->lease_time);
 	free(c->next_server);
+	free(c->range6_start);
+	free(c->range6_end);
+	free(c->address6);
 	free(c->http_url);
 	free(c->title);
 	free(c->default_entry);
@@ -261,6 +264,29 @@ static int server_key(struct pbs_config *c, const char *k, const char *v)
 	return -ENOENT;
 }
 
+static bool is_ipv6(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* [dhcp] ipv6-range = START END and ipv6-address = ADDRESS. */
+static int dhcp6_key(struct pbs_config *c, const char *k, const char *v)
+{
+	char a[64], b[64], extra;
+
+	if (strcmp(k, "ipv6-address") == 0)
+		return is_ipv6(v) ? set_str(&c->address6, v) : -EINVAL;
+	if (strcmp(k, "ipv6-range") != 0)
+		return -ENOENT;
+	if (sscanf(v, "%63s %63s %c", a, b, &extra) != 2 || !is_ipv6(a) || !is_ipv6(b))
+		return -EINVAL;
+	if (set_str(&c->range6_start, a) < 0 || set_str(&c->range6_end, b) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int range_set(struct pbs_config *c, const char *v)
 {
 	char a[64], b[64], extra;
@@ -307,7 +333,7 @@ static int dhcp_key(struct pbs_config *c, const char *k, const char *v)
 		return set_ipv4(&c->next_server, v);
 	if (strcmp(k, "lease-time") == 0)
 		return is_lease_time(v) ? set_str(&c->lease_time, v) : -EINVAL;
-	return -ENOENT;
+	return dhcp6_key(c, k, v);
 }
 
 static int http_key(struct pbs_config *c, const char *k, const char *v)
@@ -637,6 +663,15 @@ static int validate(struct parse_state *st)
 	if (c->mode == DHCP_FULL && !c->range_start)
 		problem(st, c->server_line ? c->server_line : 1,
 			"[dhcp] mode = full needs 'range'");
+	if (!!c->range6_start != !!c->address6)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' and 'ipv6-address' go together");
+	if (c->range6_start && c->mode != DHCP_FULL)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' needs mode = full");
+	if (c->range6_start && !c->interface)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' needs [server] interface (router advertisements go out on it)");
 	if (!c->boot_dir && !(c->boot_dir = strdup("/srv/pxeroot/boot")))
 		return -ENOMEM;
 	if (!c->state_dir && !(c->state_dir = strdup("/run/pxebootsrv")))

@@ -81,6 +81,9 @@ struct pbs_config {
 	enum dhcp_mode mode;
 	char *range_start, *range_end, *netmask, *router, *dns, *lease_time;
 	char *next_server; /* where clients fetch files, when not this host */
+	/* IPv6: router advertisements and a stateful DHCPv6 range on the LAN,
+	 * this host's address on it for boot file URLs (all NULL without). */
+	char *range6_start, *range6_end, *address6;
 
 	bool tftp, http;
 	unsigned int http_port;
