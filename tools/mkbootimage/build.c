@@ -19,6 +19,7 @@
 #include "libs.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
+#include "uki.h"
 #include "util.h"
 
 /* Always in the image where the kernel has them as modules: the network root
@@ -548,6 +549,48 @@ static uint64_t source_date_epoch(void)
 	return v;
 }
 
+/* --uki: the stub, the tree's kernel, the image just written, the command line. */
+static int write_uki(const struct build_opts *o, int rootfd, const char *kver,
+		     const char *initrd)
+{
+	_cleanup_free_ char *kernel = NULL, *osrel = NULL;
+	struct uki_opts u = {
+		.output = o->uki,
+		.stub = o->uki_stub ? o->uki_stub : UKI_DEFAULT_STUB,
+		.initrd = initrd,
+		.cmdline = o->cmdline,
+		.sign_key = o->sign_key,
+		.sign_cert = o->sign_cert,
+		.epoch = source_date_epoch(),
+	};
+	uint16_t machine = kernel_machine(rootfd, kver);
+	int k;
+
+	if (!o->uki_stub && machine && machine != EM_X86_64) {
+		log_error(
+			"--uki: the default EFI stub is for x86-64, kernel %s is not: give "
+			"--uki-stub",
+			kver);
+		return -EINVAL;
+	}
+	if (o->uki_kernel)
+		u.kernel = o->uki_kernel;
+	else if (asprintf(&kernel, "%s/boot/vmlinuz-%s", o->sysroot, kver) < 0)
+		return log_oom();
+	else
+		u.kernel = kernel;
+	/* os-release names the image in boot menus; a tree without one gets none. */
+	if (root_read_file(rootfd, "/etc/os-release", &osrel, NULL) < 0)
+		(void)root_read_file(rootfd, "/usr/lib/os-release", &osrel, NULL);
+	u.osrel = osrel;
+	k = uki_build(&u);
+	if (k < 0)
+		return k;
+	log_notice("wrote %s: unified kernel image%s", o->uki,
+		   o->sign_key ? ", signed" : ", not signed");
+	return 0;
+}
+
 int build_image(const struct build_opts *o)
 {
 	_cleanup_close_ int rootfd = -1, outdir = -1;
@@ -732,6 +775,11 @@ int build_image(const struct build_opts *o)
 		};
 
 		k = write_atomic(img, outdir, base, outpath, &wo, &size);
+		if (k < 0)
+			return k;
+	}
+	if (o->uki) {
+		k = write_uki(o, rootfd, kver, outpath);
 		if (k < 0)
 			return k;
 	}
