@@ -433,7 +433,7 @@ int cmd_check(const struct options *o)
 	k = render_all(&c, &r);
 	if (k < 0) {
 		render_free(&r);
-		return log_errno(k, "cannot render %s", o->config);
+		return render_failed(k, o->config);
 	}
 	/* In this order; a check that could not look counts as a problem (it
 	 * said why). */

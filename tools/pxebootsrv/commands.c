@@ -18,7 +18,7 @@ int cmd_render(const struct options *o, const char *dir)
 	k = render_all(&c, &r);
 	if (k < 0) {
 		render_free(&r);
-		return log_errno(k, "cannot render %s", o->config);
+		return render_failed(k, o->config);
 	}
 	k = render_write_dir(&r, dir);
 	render_free(&r);

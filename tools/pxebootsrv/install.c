@@ -238,7 +238,7 @@ int cmd_install(const struct options *o)
 	k = render_dropin(&c, &r);
 	if (k < 0) {
 		render_free(&r);
-		return log_errno(k, "cannot render %s", o->config);
+		return render_failed(k, o->config);
 	}
 	if (check_files(&r) > 0) {
 		render_free(&r);

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -164,6 +165,60 @@ char *entry_root_path(const struct render *r, const struct entry *e)
 	return s;
 }
 
+/*
+ * The dm-verity parameters published with an entry's image: IMAGE.verity beside
+ * the file the image path resolves to (bootchroot --image --verity writes
+ * NAME-ID.sqfs.verity for each generation NAME.sqfs points at), else beside the
+ * path as given (pxeroot-verity IMAGE OUT >OUT.verity). *ret is NULL when there
+ * is none; a file that is not the two parameters is an error naming it.
+ */
+int entry_verity(const struct entry *e, char **ret)
+{
+	_cleanup_free_ char *real = NULL, *path = NULL, *text = NULL;
+	char hash[65], extra;
+	unsigned long long offset;
+	int k;
+
+	*ret = NULL;
+	if (e->kind != KIND_PXEROOT || !e->image || e->url || e->root == ROOT_NFS)
+		return 0;
+	real = realpath(e->image, NULL);
+	if (asprintf(&path, "%s.verity", real ? real : e->image) < 0)
+		return -ENOMEM;
+	k = read_file_at(AT_FDCWD, path, &text, NULL);
+	if (k == -ENOENT && real && strcmp(real, e->image) != 0) {
+		free(path);
+		if (asprintf(&path, "%s.verity", e->image) < 0)
+			return -ENOMEM;
+		k = read_file_at(AT_FDCWD, path, &text, NULL);
+	}
+	if (k == -ENOENT)
+		return 0;
+	if (k < 0)
+		return log_errno(k, "cannot read %s", path);
+	if (sscanf(text,
+		   "rd.pxeroot.verity=%64[0-9a-f] rd.pxeroot.verity.hashoffset=%llu %c",
+		   hash, &offset, &extra) != 2 ||
+	    strlen(hash) != 64) {
+		log_error(
+			"%s: not the two parameters pxeroot-verity prints "
+			"(rd.pxeroot.verity=ROOTHASH rd.pxeroot.verity.hashoffset=BYTES)",
+			path);
+		return -EBADMSG;
+	}
+	return asprintf(ret, "rd.pxeroot.verity=%s rd.pxeroot.verity.hashoffset=%llu",
+			hash, offset) < 0
+		       ? -ENOMEM
+		       : 0;
+}
+
+int render_failed(int k, const char *config)
+{
+	if (k == -EBADMSG)
+		return k;
+	return log_errno(k, "cannot render %s", config);
+}
+
 /* Whether the user's append already configures the network. */
 static bool has_ip(const char *append)
 {
@@ -174,12 +229,19 @@ static bool has_ip(const char *append)
 int entry_cmdline(struct render *r, const struct entry *e, const char *host_append,
 		  char **ret)
 {
-	_cleanup_free_ char *root = NULL, *path = NULL;
+	_cleanup_free_ char *root = NULL, *path = NULL, *verity = NULL;
 	char *s = NULL;
 	int k;
 
 	switch (e->kind) {
 	case KIND_PXEROOT:
+		/* The root hash of the image's current generation, unless the
+		 * entry gives its own. */
+		if (!(e->append && strstr(e->append, "rd.pxeroot.verity="))) {
+			k = entry_verity(e, &verity);
+			if (k < 0)
+				return k;
+		}
 		if (e->url) {
 			if (asprintf(&root, "netboot=%s", e->url) < 0)
 				return -ENOMEM;
@@ -195,8 +257,9 @@ int entry_cmdline(struct render *r, const struct entry *e, const char *host_appe
 			if (!rp || asprintf(&root, "root=%s", rp) < 0)
 				return -ENOMEM;
 		}
-		k = asprintf(&s, "%s%s%s%s%s%s", root,
+		k = asprintf(&s, "%s%s%s%s%s%s%s%s", root,
 			     has_ip(e->append) || has_ip(host_append) ? "" : " ip=dhcp",
+			     verity ? " " : "", verity ? verity : "",
 			     e->append ? " " : "", e->append ? e->append : "",
 			     host_append ? " " : "", host_append ? host_append : "");
 		break;

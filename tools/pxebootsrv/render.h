@@ -72,6 +72,13 @@ int served_path(struct render *r, const struct entry *e, const char *src, char *
 /* The kernel command line of an entry, with a host's append after it. */
 int entry_cmdline(struct render *r, const struct entry *e, const char *host_append,
 		  char **ret);
+/*
+ * The dm-verity parameters beside an entry's image (IMAGE.verity), or *ret NULL;
+ * a malformed file is logged, naming it, and gives -EBADMSG.
+ */
+int entry_verity(const struct entry *e, char **ret);
+/* A failed render_all(): says so, unless the problem was logged already. */
+int render_failed(int k, const char *config);
 /* The root-path (option 17) of a pxeroot entry, or NULL. */
 char *entry_root_path(const struct render *r, const struct entry *e);
 /* "01-aa-bb-cc-dd-ee-ff", PXELINUX's name for a MAC. */

@@ -180,7 +180,7 @@ static int prepare(const struct options *o, struct pbs_config *c, struct render 
 		return k;
 	k = render_all(c, r);
 	if (k < 0)
-		return log_errno(k, "cannot render %s", o->config);
+		return render_failed(k, o->config);
 	if (check_files(r) + check_programs(c) > 0)
 		return -ENOENT;
 	return 0;
