@@ -268,7 +268,7 @@ int verity_open_main(int argc, char **argv)
 	struct verity_sb sb;
 	uint64_t offset;
 	struct stat st;
-	dev_t dm;
+	dev_t dm = 0;
 	int r, a = 1;
 
 	if (argc > 2 && strcmp(argv[1], "-n") == 0) {
