@@ -13,7 +13,7 @@
 #   full mode with an arm64 entry: arm64 UEFI clients get the arm64 shim;
 #   proxy mode, next to BusyBox's udhcpd that gives the addresses: the
 #   client sees udhcpd's address and the proxy's PXE offer, and port 4011
-#   names its boot file; an HTTP boot client gets no answer from the proxy;
+#   names its boot file (undionly.kpxe with bios = ipxe, pxelinux.0 without); an HTTP boot client gets no answer from the proxy;
 #   an arm64 entry found by its kernel's header: arm64 clients get
 #   shimaa64.efi in proxy and in full mode.
 # timeout: 300
@@ -153,7 +153,7 @@ lan_pxebootsrv_stop
 # Proxy mode: udhcpd on 10.77.0.2 gives the addresses, dnsmasq only boots.
 lan_netns dhcp2 "$LAN_NET.2/24"
 lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"
-conf proxy "default = debian" "uefi = ipxe"
+conf proxy "default = debian" "bios = ipxe" "uefi = ipxe"
 lan_pxebootsrv "$T/pxebootsrv.conf"
 # Port 4011 answers the client's address: the namespace takes one (outside
 # udhcpd's range), as a PXE client has the address udhcpd gave it by then.
@@ -166,7 +166,7 @@ grep -q "^ack $LAN_NET.2 yiaddr $LAN_NET.1[5-9][0-9]$" "$T/pbios.out" || {
 ok "proxy bios: the address comes from udhcpd"
 want pbios offer yiaddr 0.0.0.0
 want pbios offer option60 PXEClient
-want pbios proxy bootfile pxelinux.0
+want pbios proxy bootfile undionly.kpxe
 want pbios proxy siaddr "$LAN_SERVER"
 probe pefi -m 52:54:00:77:02:12 "${efi7[@]}" -r -p -A $LAN_NET.90
 want pefi offer option60 PXEClient
@@ -204,6 +204,8 @@ want parm proxy bootfile shimaa64.efi
 want parm proxy siaddr "$LAN_SERVER"
 probe pefi2 -m 52:54:00:77:02:16 "${efi7[@]}" -r -p -A $LAN_NET.90
 want pefi2 proxy bootfile shimx64.efi
+probe pbios2 -m 52:54:00:77:02:18 "${bios[@]}" -r -p -A $LAN_NET.90
+want pbios2 proxy bootfile pxelinux.0
 lan_pxebootsrv_stop
 conf full "default = debian"
 arm_entry
