@@ -67,6 +67,10 @@ struct host {
 	unsigned int line;
 	char *address, *name, *default_entry, *append;
 	unsigned int default_line;
+	/* Its own loader path (bios =, uefi =), when it differs from the site's. */
+	bool has_bios, has_uefi;
+	enum bios_path bios;
+	enum uefi_path uefi;
 };
 
 struct pbs_config {
@@ -125,5 +129,11 @@ char *config_http_base(const struct pbs_config *c);
 bool config_has_arm64(const struct pbs_config *c);
 /* The line of e's key that names path (kernel =, image =, ...), else its header's. */
 unsigned int entry_file_line(const struct entry *e, const char *path);
+/* Whether the site or one of its hosts boots BIOS (UEFI) clients by path p. */
+bool config_uses_bios(const struct pbs_config *c, enum bios_path p);
+bool config_uses_uefi(const struct pbs_config *c, enum uefi_path p);
+/* Whether a host's BIOS (UEFI) path is not the site's. */
+bool host_other_bios(const struct pbs_config *c, const struct host *h);
+bool host_other_uefi(const struct pbs_config *c, const struct host *h);
 /* Whether any entry needs the NBD server. */
 bool config_needs_nbd(const struct pbs_config *c);
