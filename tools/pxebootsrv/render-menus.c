@@ -336,9 +336,13 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
 			if (k < 0)
 				return k;
-			/* Unsigned: refused while Secure Boot is on. */
+			/* Unsigned: refused while Secure Boot is on. memtest86+
+			 * takes the first word of its options for its own name,
+			 * as a program run from the EFI shell gets it, and GRUB
+			 * passes only the words after the file: the name goes
+			 * first, or console= would be lost. */
 			fprintf(f, "\tchainloader %s/memtest86+x64.efi%s%s\n", base,
-				*cmdline ? " " : "", cmdline);
+				*cmdline ? " memtest86+x64.efi " : "", cmdline);
 			break;
 		case KIND_ISO:
 			fprintf(f, "\techo 'An ISO image boots through memdisk, on BIOS "
