@@ -193,7 +193,7 @@ if ! lan_wait memtest 'memtest86\+x64\.bin\.\.\.'; then
 	fail "the memtest entry did not load memtest86+x64.bin"
 fi
 ok "BIOS, iPXE menu, a host's memtest entry: memtest86+x64.bin loaded in $LAN_SECS s"
-if ! lan_wait memtest 'Memtest86\+ v[0-9]' 60; then
+if ! lan_wait memtest 'Memtest86\+ v[0-9]' 300; then
 	_lan_show memtest
 	fail "memtest86+ shows no banner on the serial console: the host's append did not reach it"
 fi
