@@ -50,6 +50,9 @@
 #                              for each ERE), then QEMU exited
 #   lan_root DIR               boot_root with a line "MARK X" for every
 #                              pxeroot.test.mark=X on the kernel command line
+#   lan_efi_iso OUT MARK       a UEFI-bootable ISO image (GRUB, by grub-mkrescue)
+#                              that prints MARK on the console and powers off;
+#                              cached by content
 
 # lib-boot.sh re-executes the test in the private namespaces.
 . "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
@@ -397,4 +400,41 @@ done
 echo "CMDLINE $(cat /proc/cmdline)"
 EXTRA
 	chmod 0755 "$1/sbin/init.extra"
+}
+
+# lan_efi_iso OUT MARK: an ISO image whose El Torito EFI image is a GRUB that
+# prints MARK and halts (on UEFI: powers off). grub-mkrescue takes seconds and
+# its output is the same for the same input: cached under $PXEROOT_CACHE,
+# named by the hash of the configuration and of the GRUB and xorriso that
+# make it.
+lan_efi_iso() {
+	local out=$1 mark=$2 dir=$T/efi-iso key cache
+	# What the image's GRUB needs: its own configuration, and the partition
+	# maps grub-mkrescue's embedded configuration loads.
+	local mods="normal echo halt configfile search search_fs_uuid iso9660 fat test
+		part_acorn part_amiga part_apple part_bsd part_dfly part_dvh part_gpt
+		part_msdos part_plan part_sun part_sunpc"
+	requires grub-mkrescue xorriso mformat
+	[ -d /usr/lib/grub/x86_64-efi ] || skip "grub-efi-amd64-bin is not installed"
+	mkdir -p "$dir/boot/grub"
+	printf 'set timeout=0\necho %s\nhalt\n' "$mark" >"$dir/boot/grub/grub.cfg"
+	key=$({
+		cat "$dir/boot/grub/grub.cfg"
+		echo $mods
+		dpkg-query -W grub-efi-amd64-bin xorriso mtools 2>/dev/null
+	} | sha256sum | cut -c1-16)
+	cache=$PXEROOT_CACHE/efi-iso-$key.iso
+	_cache_lock
+	if [ ! -f "$cache" ]; then
+		grub-mkrescue -d /usr/lib/grub/x86_64-efi --fonts= --locales= --themes= \
+			--install-modules="$(echo $mods)" \
+			-o "$cache.tmp" "$dir" >"$T/grub-mkrescue.log" 2>&1 || {
+			_cache_unlock
+			cat "$T/grub-mkrescue.log" >&2
+			fail "grub-mkrescue failed"
+		}
+		mv "$cache.tmp" "$cache"
+	fi
+	_cache_unlock
+	cp "$cache" "$out"
 }

@@ -118,6 +118,22 @@ in_ns pxebootsrv -c "$T/arm64.conf" check --no-dhcp-probe 2>"$T/err" || fail "ar
 rm -r "$T/boot"
 ok "check names each missing arm64 loader and its package; copies in the boot directory satisfy it"
 
+# An ISO entry is for BIOS clients only with uefi = grub (the signed GRUB
+# cannot boot one) and with uefi = ipxe without HTTP (sanboot reads it over
+# HTTP): check passes and says so in one line, at the iso = line.
+echo iso >"$T/rescue.iso"
+iso_check() {
+	local rc=0
+	good | sed "/^default = inst/a $1
+\$a [entry rescue]\nkind = iso\niso = $T/rescue.iso${2:+\n$2}" >"$T/iso.conf"
+	in_ns pxebootsrv -c "$T/iso.conf" check --no-dhcp-probe 2>"$T/err" || rc=$?
+	assert_eq "0 ${3:+pxebootsrv: $T/iso.conf:21: [entry rescue] }$3" "$rc $(cat "$T/err")" \
+		"check, an ISO entry, $1${2:+, $2}"
+}
+iso_check "uefi = grub" "" "BIOS only: UEFI clients boot through shim and GRUB, which cannot boot an ISO image (uefi = ipxe boots it with iPXE's sanboot over HTTP)"
+iso_check "uefi = ipxe" "" ""
+iso_check "uefi = ipxe" "[http]\nenable = no" "BIOS only: iPXE's sanboot boots an ISO image on UEFI over HTTP, and [http] is off"
+
 # A server that is not installed: a PATH with lighttpd but no dnsmasq.
 mkdir -p "$T/bin"
 ln -s "$(command -v lighttpd)" "$T/bin/lighttpd"

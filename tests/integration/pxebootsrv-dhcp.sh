@@ -9,11 +9,12 @@
 #   HTTPClient), arm64 UEFI (11), a [host] with its own address and name,
 #   root-path (option 17);
 #   full mode, bios = ipxe and uefi = ipxe: undionly.kpxe and snponly.efi,
-#   and the script once iPXE runs;
+#   and the script once iPXE runs; the same for one [host] only, in full and
+#   in proxy mode;
 #   full mode with an arm64 entry: arm64 UEFI clients get the arm64 shim;
 #   proxy mode, next to BusyBox's udhcpd that gives the addresses: the
 #   client sees udhcpd's address and the proxy's PXE offer, and port 4011
-#   names its boot file; an HTTP boot client gets no answer from the proxy;
+#   names its boot file (undionly.kpxe with bios = ipxe, pxelinux.0 without); an HTTP boot client gets no answer from the proxy;
 #   an arm64 entry found by its kernel's header: arm64 clients get
 #   shimaa64.efi in proxy and in full mode.
 # timeout: 300
@@ -30,6 +31,7 @@ mkdir "$T/files/tree"
 mksquashfs "$T/files/tree" "$T/files/root.sqfs" -quiet >/dev/null || fail "mksquashfs"
 
 mac_host=52:54:00:77:02:03
+mac_own=52:54:00:77:02:20
 bios=(-a 0 -c PXEClient:Arch:00000:UNDI:002001)
 efi7=(-a 7 -c PXEClient:Arch:00007:UNDI:003000)
 efi9=(-a 9 -c PXEClient:Arch:00009:UNDI:003000)
@@ -53,6 +55,10 @@ image = $T/files/root.sqfs
 [host $mac_host]
 address = $LAN_NET.50
 name = lab1
+
+[host $mac_own]
+bios = ipxe
+uefi = ipxe
 CONF
 	[ "$mode" = full ] || sed -i '/^address = 10.77.0.50$/d; /^name = lab1$/d' "$T/pxebootsrv.conf"
 }
@@ -111,6 +117,11 @@ want host offer yiaddr "$LAN_NET.50"
 want host ack yiaddr "$LAN_NET.50"
 want host ack option12 lab1
 want host ack bootfile pxelinux.0
+# A host of its own paths (bios = ipxe, uefi = ipxe), the others unchanged.
+probe obios -m $mac_own "${bios[@]}"
+want obios offer bootfile undionly.kpxe
+probe oefi -m $mac_own "${efi7[@]}"
+want oefi offer bootfile snponly.efi
 probe arm64 -m 52:54:00:77:02:01 "${arm64[@]}"
 if grep -Eq "^offer $LAN_SERVER (file|option67) " "$T/arm64.out"; then
 	fail "arm64: a boot file for a server without arm64 entries: $(cat "$T/arm64.out")"
@@ -153,7 +164,7 @@ lan_pxebootsrv_stop
 # Proxy mode: udhcpd on 10.77.0.2 gives the addresses, dnsmasq only boots.
 lan_netns dhcp2 "$LAN_NET.2/24"
 lan_udhcpd dhcp2 "option router $LAN_NET.2" "siaddr $LAN_SERVER"
-conf proxy "default = debian" "uefi = ipxe"
+conf proxy "default = debian" "bios = ipxe" "uefi = ipxe"
 lan_pxebootsrv "$T/pxebootsrv.conf"
 # Port 4011 answers the client's address: the namespace takes one (outside
 # udhcpd's range), as a PXE client has the address udhcpd gave it by then.
@@ -166,7 +177,7 @@ grep -q "^ack $LAN_NET.2 yiaddr $LAN_NET.1[5-9][0-9]$" "$T/pbios.out" || {
 ok "proxy bios: the address comes from udhcpd"
 want pbios offer yiaddr 0.0.0.0
 want pbios offer option60 PXEClient
-want pbios proxy bootfile pxelinux.0
+want pbios proxy bootfile undionly.kpxe
 want pbios proxy siaddr "$LAN_SERVER"
 probe pefi -m 52:54:00:77:02:12 "${efi7[@]}" -r -p -A $LAN_NET.90
 want pefi offer option60 PXEClient
@@ -204,6 +215,10 @@ want parm proxy bootfile shimaa64.efi
 want parm proxy siaddr "$LAN_SERVER"
 probe pefi2 -m 52:54:00:77:02:16 "${efi7[@]}" -r -p -A $LAN_NET.90
 want pefi2 proxy bootfile shimx64.efi
+probe pbios2 -m 52:54:00:77:02:18 "${bios[@]}" -r -p -A $LAN_NET.90
+want pbios2 proxy bootfile pxelinux.0
+probe pobios -m $mac_own "${bios[@]}" -r -p -A $LAN_NET.90
+want pobios proxy bootfile undionly.kpxe
 lan_pxebootsrv_stop
 conf full "default = debian"
 arm_entry

@@ -37,6 +37,34 @@ static void test_entries_and_hosts(void)
 	config_free(&c);
 }
 
+/* A host's own loader path counts only where it differs from the site's. */
+static void test_host_paths(void)
+{
+	struct pbs_config c;
+
+	check_int(parse(&c, "[menu]\nuefi = ipxe\n[entry a]\nkind = localboot\n"
+			    "[host 52:54:00:00:00:01]\nbios = ipxe\nuefi = ipxe\n"
+			    "[host 52:54:00:00:00:02]\nuefi = grub\n"),
+		  0);
+	check(host_other_bios(&c, &c.hosts[0]));
+	check(!host_other_uefi(&c, &c.hosts[0]));
+	check(!host_other_bios(&c, &c.hosts[1]));
+	check(host_other_uefi(&c, &c.hosts[1]));
+	check(config_uses_bios(&c, BIOS_PXELINUX) && config_uses_bios(&c, BIOS_IPXE));
+	check(config_uses_uefi(&c, UEFI_GRUB) && config_uses_uefi(&c, UEFI_IPXE));
+	config_free(&c);
+	check_int(parse(&c, "[entry a]\nkind = localboot\n"), 0);
+	check(config_uses_bios(&c, BIOS_PXELINUX) && !config_uses_bios(&c, BIOS_IPXE));
+	check(config_uses_uefi(&c, UEFI_GRUB) && !config_uses_uefi(&c, UEFI_IPXE));
+	config_free(&c);
+	log_set_level(0);
+	check_int(parse(&c, "[entry a]\nkind = localboot\n[host 52:54:00:00:00:01]\n"
+			    "bios = grub\n"),
+		  -EINVAL);
+	check_int(c.errors, 1);
+	config_free(&c);
+}
+
 static void test_errors_counted(void)
 {
 	struct pbs_config c;
@@ -179,6 +207,7 @@ int main(void)
 {
 	static const struct tap_case cases[] = {
 		TAP_CASE(test_entries_and_hosts),
+		TAP_CASE(test_host_paths),
 		TAP_CASE(test_errors_counted),
 		TAP_CASE(test_subnet),
 		TAP_CASE(test_srcd),

@@ -29,24 +29,46 @@
  * "FILE:LINE: " for an entry of a pxebootsrv.conf, LINE that of the key naming
  * path (kernel =, image =, ...) when there is one; SystemRescueCd's have no line.
  */
-static void entry_problem(const struct pbs_config *c, const struct entry *e,
-			  const char *path, const char *fmt, ...) _printf_(4, 5);
-static void entry_problem(const struct pbs_config *c, const struct entry *e,
-			  const char *path, const char *fmt, ...)
+static void entry_vlog(int level, const struct pbs_config *c, const struct entry *e,
+		       const char *path, const char *fmt, va_list ap) _printf_(5, 0);
+static void entry_vlog(int level, const struct pbs_config *c, const struct entry *e,
+		       const char *path, const char *fmt, va_list ap)
 {
 	unsigned int line = entry_file_line(e, path);
 
 	_cleanup_free_ char *msg = NULL;
 	char where[32] = "";
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (line)
+		snprintf(where, sizeof(where), ":%u", line);
+	log_msg(level, "%s%s: [entry %s] %s", c->file, where, e->name, msg ? msg : fmt);
+}
+
+static void entry_problem(const struct pbs_config *c, const struct entry *e,
+			  const char *path, const char *fmt, ...) _printf_(4, 5);
+static void entry_problem(const struct pbs_config *c, const struct entry *e,
+			  const char *path, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	entry_vlog(LOG_LEVEL_ERR, c, e, path, fmt, ap);
 	va_end(ap);
-	if (line)
-		snprintf(where, sizeof(where), ":%u", line);
-	log_error("%s%s: [entry %s] %s", c->file, where, e->name, msg ? msg : fmt);
+}
+
+/* What a client will not get, though nothing is wrong: check still passes. */
+static void entry_warn(const struct pbs_config *c, const struct entry *e,
+		       const char *path, const char *fmt, ...) _printf_(4, 5);
+static void entry_warn(const struct pbs_config *c, const struct entry *e,
+		       const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	entry_vlog(LOG_LEVEL_WARNING, c, e, path, fmt, ap);
+	va_end(ap);
 }
 
 static const struct bootfile *find_boot(const struct render *r, const char *name)
@@ -110,6 +132,24 @@ int check_files(const struct render *r)
 			 "answers PXEClient only): the DHCP server that gives the "
 			 "addresses must send them the URL, as the dhcpd.conf and "
 			 "kea-dhcp4.json of 'pxebootsrv render' do");
+	/* Not a problem either, but an entry UEFI clients cannot boot: the signed
+	 * GRUB has no memdisk and no http module to read an ISO image with, and
+	 * iPXE's sanboot reads one only over HTTP. */
+	for (size_t i = 0; i < c->n_entries; i++) {
+		const struct entry *e = &c->entries[i];
+
+		if (e->kind != KIND_ISO)
+			continue;
+		if (c->uefi == UEFI_GRUB)
+			entry_warn(c, e, e->iso,
+				   "BIOS only: UEFI clients boot through shim and GRUB, "
+				   "which cannot boot an ISO image (uefi = ipxe boots it "
+				   "with iPXE's sanboot over HTTP)");
+		else if (!r->http_base)
+			entry_warn(c, e, e->iso,
+				   "BIOS only: iPXE's sanboot boots an ISO image on UEFI "
+				   "over HTTP, and [http] is off");
+	}
 	/* The roots that are not in the boot directory: NBD images and NFS trees. */
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];

@@ -147,6 +147,36 @@ unsigned int entry_file_line(const struct entry *e, const char *path)
 	return e->line;
 }
 
+bool host_other_bios(const struct pbs_config *c, const struct host *h)
+{
+	return h->has_bios && h->bios != c->bios;
+}
+
+bool host_other_uefi(const struct pbs_config *c, const struct host *h)
+{
+	return h->has_uefi && h->uefi != c->uefi;
+}
+
+bool config_uses_bios(const struct pbs_config *c, enum bios_path p)
+{
+	if (c->bios == p)
+		return true;
+	for (size_t i = 0; i < c->n_hosts; i++)
+		if (host_other_bios(c, &c->hosts[i]))
+			return true;
+	return false;
+}
+
+bool config_uses_uefi(const struct pbs_config *c, enum uefi_path p)
+{
+	if (c->uefi == p)
+		return true;
+	for (size_t i = 0; i < c->n_hosts; i++)
+		if (host_other_uefi(c, &c->hosts[i]))
+			return true;
+	return false;
+}
+
 bool config_needs_nbd(const struct pbs_config *c)
 {
 	for (size_t i = 0; i < c->n_entries; i++)
@@ -405,6 +435,28 @@ static int http_key(struct pbs_config *c, const char *k, const char *v)
 	return -ENOENT;
 }
 
+static int parse_uefi(const char *v, enum uefi_path *ret)
+{
+	if (strcmp(v, "grub") == 0)
+		*ret = UEFI_GRUB;
+	else if (strcmp(v, "ipxe") == 0)
+		*ret = UEFI_IPXE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_bios(const char *v, enum bios_path *ret)
+{
+	if (strcmp(v, "pxelinux") == 0)
+		*ret = BIOS_PXELINUX;
+	else if (strcmp(v, "ipxe") == 0)
+		*ret = BIOS_IPXE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static int menu_key(struct pbs_config *c, const char *k, const char *v, unsigned int line)
 {
 	if (strcmp(k, "title") == 0)
@@ -415,24 +467,10 @@ static int menu_key(struct pbs_config *c, const char *k, const char *v, unsigned
 		c->default_line = line;
 		return is_name(v) ? set_str(&c->default_entry, v) : -EINVAL;
 	}
-	if (strcmp(k, "uefi") == 0) {
-		if (strcmp(v, "grub") == 0)
-			c->uefi = UEFI_GRUB;
-		else if (strcmp(v, "ipxe") == 0)
-			c->uefi = UEFI_IPXE;
-		else
-			return -EINVAL;
-		return 0;
-	}
-	if (strcmp(k, "bios") == 0) {
-		if (strcmp(v, "pxelinux") == 0)
-			c->bios = BIOS_PXELINUX;
-		else if (strcmp(v, "ipxe") == 0)
-			c->bios = BIOS_IPXE;
-		else
-			return -EINVAL;
-		return 0;
-	}
+	if (strcmp(k, "uefi") == 0)
+		return parse_uefi(v, &c->uefi);
+	if (strcmp(k, "bios") == 0)
+		return parse_bios(v, &c->bios);
 	return -ENOENT;
 }
 
@@ -508,6 +546,14 @@ static int host_key(struct host *h, const char *k, const char *v, unsigned int l
 	}
 	if (strcmp(k, "append") == 0)
 		return set_text(&h->append, v);
+	if (strcmp(k, "bios") == 0) {
+		h->has_bios = true;
+		return parse_bios(v, &h->bios);
+	}
+	if (strcmp(k, "uefi") == 0) {
+		h->has_uefi = true;
+		return parse_uefi(v, &h->uefi);
+	}
 	return -ENOENT;
 }
 

@@ -67,6 +67,10 @@ struct host {
 	unsigned int line;
 	char *address, *name, *default_entry, *append;
 	unsigned int default_line, address_line;
+	/* Its own loader path (bios =, uefi =), when it differs from the site's. */
+	bool has_bios, has_uefi;
+	enum bios_path bios;
+	enum uefi_path uefi;
 };
 
 struct pbs_config {
@@ -142,5 +146,11 @@ unsigned int entry_file_line(const struct entry *e, const char *path);
  * inside it; every problem is logged as "FILE:LINE: what" and counted.
  */
 int config_check_subnet(struct pbs_config *c, const char *path);
+/* Whether the site or one of its hosts boots BIOS (UEFI) clients by path p. */
+bool config_uses_bios(const struct pbs_config *c, enum bios_path p);
+bool config_uses_uefi(const struct pbs_config *c, enum uefi_path p);
+/* Whether a host's BIOS (UEFI) path is not the site's. */
+bool host_other_bios(const struct pbs_config *c, const struct host *h);
+bool host_other_uefi(const struct pbs_config *c, const struct host *h);
 /* Whether any entry needs the NBD server. */
 bool config_needs_nbd(const struct pbs_config *c);

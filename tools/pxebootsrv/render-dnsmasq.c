@@ -32,15 +32,34 @@ static const struct {
 	{ "efihttp", 16, "HTTPClient:Arch:00016" },
 };
 
-static const char *bios_loader(const struct pbs_config *c)
+/* The loader of a path; other: of the path that is not the site's. */
+static const char *bios_loader(const struct pbs_config *c, bool other)
 {
-	return c->bios == BIOS_PXELINUX ? "pxelinux.0" : "undionly.kpxe";
+	return (c->bios == BIOS_PXELINUX) != other ? "pxelinux.0" : "undionly.kpxe";
 }
 
-static const char *uefi_loader(const struct pbs_config *c)
+static const char *uefi_loader(const struct pbs_config *c, bool other)
 {
-	return c->uefi == UEFI_GRUB ? "shimx64.efi" : "snponly.efi";
+	return (c->uefi == UEFI_GRUB) != other ? "shimx64.efi" : "snponly.efi";
 }
+
+/* What UEFI HTTP boot clients load: the URL's last part. */
+static const char *http_loader(const struct pbs_config *c, bool other)
+{
+	return (c->uefi == UEFI_GRUB) != other ? "shimx64.efi" : "ipxe.efi";
+}
+
+/*
+ * The tags that select the site's loader (other = false) or the other one
+ * (true) when some host has its own path: "tag:!bios-other" and
+ * "tag:bios-other", set by dhcp-mac for those hosts; "" when none has.
+ */
+static const char *path_tag(bool any, bool other, const char *site, const char *own)
+{
+	return !any ? "" : other ? own : site;
+}
+#define BIOS_TAG(any, other) path_tag(any, other, ",tag:!bios-other", ",tag:bios-other")
+#define UEFI_TAG(any, other) path_tag(any, other, ",tag:!uefi-other", ",tag:uefi-other")
 
 int render_dnsmasq(struct render *r)
 {
@@ -48,6 +67,7 @@ int render_dnsmasq(struct render *r)
 	const char *server = c->next_server ? c->next_server : c->address;
 	const struct entry *def = config_entry(c, c->default_entry);
 	_cleanup_free_ char *script = NULL, *root_path = NULL;
+	bool any_bios = false, any_uefi = false;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -115,6 +135,18 @@ int render_dnsmasq(struct render *r)
 	for (size_t i = 0; i < ARRAY_SIZE(archs); i++)
 		fprintf(f, "dhcp-vendorclass=set:%s,%s\n", archs[i].tag, archs[i].vendor);
 
+	/* Hosts whose bios = or uefi = is not the site's. */
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		if (host_other_bios(c, &c->hosts[i])) {
+			fprintf(f, "dhcp-mac=set:bios-other,%s\n", c->hosts[i].mac);
+			any_bios = true;
+		}
+		if (host_other_uefi(c, &c->hosts[i])) {
+			fprintf(f, "dhcp-mac=set:uefi-other,%s\n", c->hosts[i].mac);
+			any_uefi = true;
+		}
+	}
+
 	fprintf(f, "\n# iPXE gets the menu script, never iPXE again.\n");
 	if (c->mode == DHCP_FULL)
 		fprintf(f, "dhcp-match=set:ipxe,175\n");
@@ -125,24 +157,35 @@ int render_dnsmasq(struct render *r)
 	fprintf(f, "\n# Loaders by architecture.\n");
 	if (c->mode == DHCP_FULL) {
 		/* The server address doubles as siaddr, which signed GRUB needs. */
-		fprintf(f, "dhcp-boot=tag:!ipxe,tag:bios,%s,,%s\n", bios_loader(c),
-			server);
-		fprintf(f, "dhcp-boot=tag:!ipxe,tag:efi64,%s,,%s\n", uefi_loader(c),
-			server);
+		for (int o = 0; o <= any_bios; o++)
+			fprintf(f, "dhcp-boot=tag:!ipxe,tag:bios%s,%s,,%s\n",
+				BIOS_TAG(any_bios, o), bios_loader(c, o), server);
+		for (int o = 0; o <= any_uefi; o++)
+			fprintf(f, "dhcp-boot=tag:!ipxe,tag:efi64%s,%s,,%s\n",
+				UEFI_TAG(any_uefi, o), uefi_loader(c, o), server);
 		if (config_has_arm64(c))
 			fprintf(f, "dhcp-boot=tag:!ipxe,tag:arm64,shimaa64.efi,,%s\n",
 				server);
 	} else {
-		const char *b = bios_loader(c);
+		for (int o = 0; o <= any_bios; o++) {
+			const char *b = bios_loader(c, o);
 
-		/* dnsmasq adds PXE's ".0" layer suffix to a name without one. */
-		fprintf(f, "pxe-service=tag:!ipxe,x86PC,\"%s\",%.*s,%s\n", c->title,
-			(int)(strcmp(b, "pxelinux.0") == 0 ? strlen(b) - 2 : strlen(b)),
-			b, server);
-		fprintf(f, "pxe-service=tag:!ipxe,X86-64_EFI,\"%s\",%s,%s\n", c->title,
-			uefi_loader(c), server);
-		fprintf(f, "pxe-service=tag:!ipxe,BC_EFI,\"%s\",%s,%s\n", c->title,
-			uefi_loader(c), server);
+			/* dnsmasq adds PXE's ".0" layer suffix to a name without
+			 * one. */
+			fprintf(f, "pxe-service=tag:!ipxe%s,x86PC,\"%s\",%.*s,%s\n",
+				BIOS_TAG(any_bios, o), c->title,
+				(int)(strcmp(b, "pxelinux.0") == 0 ? strlen(b) - 2
+								   : strlen(b)),
+				b, server);
+		}
+		for (int o = 0; o <= any_uefi; o++) {
+			fprintf(f, "pxe-service=tag:!ipxe%s,X86-64_EFI,\"%s\",%s,%s\n",
+				UEFI_TAG(any_uefi, o), c->title, uefi_loader(c, o),
+				server);
+			fprintf(f, "pxe-service=tag:!ipxe%s,BC_EFI,\"%s\",%s,%s\n",
+				UEFI_TAG(any_uefi, o), c->title, uefi_loader(c, o),
+				server);
+		}
 		if (config_has_arm64(c))
 			fprintf(f,
 				"pxe-service=tag:!ipxe,ARM64_EFI,\"%s\",shimaa64.efi,%s\n",
@@ -152,8 +195,9 @@ int render_dnsmasq(struct render *r)
 	 * PXEClient (rfc2131.c): HTTPClient gets nothing, and `check` says so. */
 	if (r->http_base && c->mode == DHCP_FULL) {
 		fprintf(f, "\n# UEFI HTTP boot: a URL, and option 60 says HTTPClient.\n");
-		fprintf(f, "dhcp-boot=tag:efihttp,%s/%s\n", r->http_base,
-			c->uefi == UEFI_GRUB ? "shimx64.efi" : "ipxe.efi");
+		for (int o = 0; o <= any_uefi; o++)
+			fprintf(f, "dhcp-boot=tag:efihttp%s,%s/%s\n",
+				UEFI_TAG(any_uefi, o), r->http_base, http_loader(c, o));
 		fprintf(f, "dhcp-option-force=tag:efihttp,60,HTTPClient\n");
 	}
 

@@ -127,7 +127,7 @@ static int pxelinux_menu(struct render *r, FILE *f, const char *def, const struc
 
 int render_pxelinux(struct render *r)
 {
-	if (r->c->bios != BIOS_PXELINUX)
+	if (!config_uses_bios(r->c, BIOS_PXELINUX))
 		return 0;
 	return render_menus(r, pxelinux_menu, R_BOOT "pxelinux.cfg/default",
 			    R_BOOT "pxelinux.cfg/", "");
@@ -336,9 +336,13 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 			k = entry_cmdline(r, e, h ? h->append : NULL, &cmdline);
 			if (k < 0)
 				return k;
-			/* Unsigned: refused while Secure Boot is on. */
+			/* Unsigned: refused while Secure Boot is on. memtest86+
+			 * takes the first word of its options for its own name,
+			 * as a program run from the EFI shell gets it, and GRUB
+			 * passes only the words after the file: the name goes
+			 * first, or console= would be lost. */
 			fprintf(f, "\tchainloader %s/memtest86+x64.efi%s%s\n", base,
-				*cmdline ? " " : "", cmdline);
+				*cmdline ? " memtest86+x64.efi " : "", cmdline);
 			break;
 		case KIND_ISO:
 			fprintf(f, "\techo 'An ISO image boots through memdisk, on BIOS "
@@ -357,7 +361,7 @@ static int grub_menu(struct render *r, FILE *f, const char *def, const struct ho
 int render_grub(struct render *r)
 {
 	/* arm64 clients boot through GRUB whatever x86 ones use. */
-	if (r->c->uefi != UEFI_GRUB && !config_has_arm64(r->c))
+	if (!config_uses_uefi(r->c, UEFI_GRUB) && !config_has_arm64(r->c))
 		return 0;
 	if (!has_kind(r->c, KIND_PXEROOT) && !r->c->n_entries)
 		return 0;

@@ -338,10 +338,10 @@ static int add_loaders(struct render *r)
 {
 	const struct pbs_config *c = r->c;
 	bool need[N_MEMTEST + 1] = {
-		[N_PXELINUX] = c->bios == BIOS_PXELINUX,
-		[N_UNDIONLY] = c->bios == BIOS_IPXE,
-		[N_SHIM] = c->uefi == UEFI_GRUB,
-		[N_SNPONLY] = c->uefi == UEFI_IPXE,
+		[N_PXELINUX] = config_uses_bios(c, BIOS_PXELINUX),
+		[N_UNDIONLY] = config_uses_bios(c, BIOS_IPXE),
+		[N_SHIM] = config_uses_uefi(c, UEFI_GRUB),
+		[N_SNPONLY] = config_uses_uefi(c, UEFI_IPXE),
 		[N_ARM64] = config_has_arm64(c),
 	};
 	int k;
