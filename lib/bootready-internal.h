@@ -47,6 +47,7 @@ struct ctx {
 	char *domain;
 	bool domain_kept; /* given by --idmap-domain, now or to an earlier run */
 	char *keeper; /* the lease keeper chosen for this tree */
+	char *init_path; /* /sbin/init's target in the tree, NULL when it has none */
 	action_vector acts; /* the plan of the step being run */
 };
 

@@ -76,15 +76,19 @@ bool tool_installed(struct ctx *c, const char *tool)
 	static const char *const udhcpc[] = { "/sbin/udhcpc", "/usr/sbin/udhcpc",
 					      "/bin/busybox", NULL };
 	static const char *const ifupdown[] = { "/sbin/ifup", "/usr/sbin/ifup", NULL };
-	bool openrc = c->p->init == INIT_OPENRC;
+	bool systemd = c->p->init == INIT_SYSTEMD;
 
+	/* networkd and wicked run under systemd only; a tree can have their
+	 * units without systemd as its init (a package pulled in systemd). */
 	if (strcmp(tool, "networkd") == 0)
-		return !openrc && has_unit(c, "systemd-networkd.service");
+		return systemd && has_unit(c, "systemd-networkd.service");
 	if (strcmp(tool, "networkmanager") == 0)
-		return openrc ? tree_has(c->rootfd, "/etc/init.d/networkmanager")
-			      : has_unit(c, "NetworkManager.service");
+		return systemd ? has_unit(c, "NetworkManager.service")
+			       : tree_has(c->rootfd, "/etc/init.d/networkmanager") ||
+					 tree_has(c->rootfd,
+						  "/etc/init.d/network-manager");
 	if (strcmp(tool, "wicked") == 0)
-		return has_unit(c, "wicked.service");
+		return systemd && has_unit(c, "wicked.service");
 	if (strcmp(tool, "ifupdown") == 0)
 		return has_any(c, ifupdown);
 	if (strcmp(tool, "dhclient") == 0)
@@ -316,6 +320,10 @@ static int unlist_service(struct ctx *c, const char *svc)
 
 static int step_fsck(struct ctx *c)
 {
+	/* SysV's checkroot.sh checks the root only when fstab lists it: the
+	 * fstab step comments that line out. */
+	if (c->p->init == INIT_SYSVINIT)
+		return 0;
 	if (c->p->init == INIT_OPENRC)
 		return unlist_service(c, "fsck");
 	return mask_unit(c, "systemd-fsck-root.service");
@@ -323,6 +331,10 @@ static int step_fsck(struct ctx *c)
 
 static int step_mask(struct ctx *c)
 {
+	/* SysV rc links are ordered by insserv's dependency files, which only
+	 * insserv writes: nothing is taken out of a SysV tree's runlevels here. */
+	if (c->p->init == INIT_SYSVINIT)
+		return 0;
 	for (char **u = c->p->mask; u && *u; u++) {
 		int r = c->p->init == INIT_OPENRC ? unlist_service(c, *u)
 						  : mask_unit(c, *u);
@@ -342,6 +354,100 @@ static int enable_link(struct ctx *c, const char *target, const char *unit,
 }
 
 /*
+ * SysV init starts pxeroot's two jobs from /etc/inittab, its own list of what
+ * to run: the client's set-up as a sysinit entry ahead of rcS, so that it is
+ * done before any boot script (hostname.sh, udev, networking, ssh) runs, and
+ * the lease keeper as a respawn entry of the multi-user runlevels, which init
+ * restarts if it dies and stops before the shutdown scripts. Entries in
+ * /etc/inittab need no rc links: the rc links of a Debian tree are ordered by
+ * insserv's dependency files, which only insserv may write.
+ */
+#define INITTAB_SETUP "pxc::sysinit:/usr/lib/pxeroot/client-setup sysinit"
+#define INITTAB_LEASE "pxl:2345:respawn:/usr/lib/pxeroot/client-setup lease"
+#define INITTAB_COMMENT "# pxeroot (mkbootready): this client's set-up, before rcS\n"
+#define INITTAB_LEASE_COMMENT                                                   \
+	"# pxeroot (mkbootready): keep the boot interface's DHCP lease, never " \
+	"its address\n"
+
+static int plan_inittab(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strbuf_ struct strbuf out = { 0 };
+	bool lease = strcmp(c->keeper, "dhclient") == 0 ||
+		     strcmp(c->keeper, "udhcpc") == 0;
+	bool placed = false;
+	char *line, *next;
+	int r;
+
+	r = read_text(c->rootfd, "/etc/inittab", &text);
+	if (r < 0)
+		return r;
+	for (line = text; r == 0 && line && *line; line = next) {
+		char *f3;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		/* An earlier run's lines go; they are written again below. */
+		if (startswith(line, "pxc:") || startswith(line, "pxl:") ||
+		    startswith(line, "# pxeroot (mkbootready)"))
+			continue;
+		/* id:runlevels:action:process; the first sysinit entry (rcS). */
+		f3 = strchr(line, ':');
+		f3 = f3 ? strchr(f3 + 1, ':') : NULL;
+		if (!placed && line[0] != '#' && f3 && startswith(f3 + 1, "sysinit:")) {
+			r = strbuf_appendf(&out, "%s%s\n", INITTAB_COMMENT,
+					   INITTAB_SETUP);
+			placed = true;
+		}
+		if (r == 0)
+			r = strbuf_appendf(&out, "%s\n", line);
+	}
+	if (r == 0 && !placed)
+		r = strbuf_appendf(&out, "%s%s\n", INITTAB_COMMENT, INITTAB_SETUP);
+	if (r == 0 && lease)
+		r = strbuf_appendf(&out, "%s%s\n", INITTAB_LEASE_COMMENT, INITTAB_LEASE);
+	if (r == 0)
+		r = plan_add(c, ACT_WRITE, "/etc/inittab", strbuf_str(&out), out.len, 0);
+	return r;
+}
+
+/*
+ * Set KEY=VALUE in a shell-style settings file (/etc/default/halt): the line
+ * that sets KEY is replaced, or one is added at the end.
+ */
+static int plan_setting(struct ctx *c, const char *path, const char *key,
+			const char *value, const char *why)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strbuf_ struct strbuf out = { 0 };
+	size_t klen = strlen(key);
+	bool done = false;
+	char *line, *next;
+	int r;
+
+	r = read_text(c->rootfd, path, &text);
+	if (r < 0)
+		return r;
+	for (line = text; r == 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!done && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			r = strbuf_appendf(&out, "%s=%s\n", key, value);
+			done = true;
+			continue;
+		}
+		r = strbuf_appendf(&out, "%s\n", line);
+	}
+	if (r == 0 && !done)
+		r = strbuf_appendf(&out, "# %s\n%s=%s\n", why, key, value);
+	if (r == 0)
+		r = plan_add(c, ACT_WRITE, path, strbuf_str(&out), out.len, 0);
+	return r;
+}
+
+/*
  * The boot interface belongs to the initramfs: every network tool of the tree
  * is told to leave it alone at start and at shutdown, and one of them (the
  * keeper) renews its DHCP lease without ever taking the address away. Which
@@ -358,8 +464,8 @@ static int step_network(struct ctx *c)
 		"# SPDX-License-Identifier: GPL-2.0-or-later\n"
 		"# Written by mkbootready: read by pxeroot-client-setup at boot.\n");
 	if (r == 0)
-		r = strbuf_appendf(&conf, "PROFILE=%s\nLEASE=%s\nNETWORK=\"", c->p->name,
-				   c->keeper);
+		r = strbuf_appendf(&conf, "PROFILE=%s\nINIT=%s\nLEASE=%s\nNETWORK=\"",
+				   c->p->name, init_name(c->p->init), c->keeper);
 	for (char **n = c->p->network; r == 0 && n && *n; n++) {
 		if (!tool_installed(c, *n))
 			continue;
@@ -411,6 +517,17 @@ static int step_network(struct ctx *c)
 		if (r < 0)
 			return r;
 	}
+	/* Debian's halt script takes every interface down before the final halt
+	 * unless told not to: the root is mounted over the boot interface, and
+	 * the last writes back to it would hang. */
+	if (c->p->init != INIT_SYSTEMD && tree_has(c->rootfd, "/etc/init.d/halt") &&
+	    tree_has(c->rootfd, "/etc/default/halt")) {
+		r = plan_setting(
+			c, "/etc/default/halt", "NETDOWN", "no",
+			"pxeroot (mkbootready): the root is mounted over the network");
+		if (r < 0)
+			return r;
+	}
 	if (strcmp(c->keeper, "networkd") == 0) {
 		char unit[512];
 
@@ -445,6 +562,8 @@ static int step_units(struct ctx *c)
 		if (r == 0)
 			r = enable_link(c, "multi-user.target", "pxeroot-lease.service",
 					"/etc/systemd/system/pxeroot-lease.service");
+	} else if (r == 0 && c->p->init == INIT_SYSVINIT) {
+		r = plan_inittab(c);
 	} else if (r == 0) {
 		r = install_data(c, "pxeroot-client.openrc", "/etc/init.d/pxeroot-client",
 				 0755);
@@ -557,9 +676,18 @@ static int step_reset(struct ctx *c)
 
 	for (char **p = c->p->remove; r == 0 && p && *p; p++)
 		r = remove_glob(c, *p);
-	for (char **p = c->p->empty; r == 0 && p && *p; p++)
-		if (tree_has(c->rootfd, *p))
+	for (char **p = c->p->empty; r == 0 && p && *p; p++) {
+		if (!tree_has(c->rootfd, *p))
+			continue;
+		/* systemd reads an empty /etc/hostname as "not set" and takes the
+		 * name DHCP gave; the boot scripts of SysV init and OpenRC would
+		 * set an empty name and fail. There, the tree says "localhost"
+		 * and client-setup writes the DHCP-given name at boot. */
+		if (c->p->init != INIT_SYSTEMD && strcmp(*p, "/etc/hostname") == 0)
+			r = plan_write(c, *p, "localhost\n", 0644);
+		else
 			r = plan_write(c, *p, "", 0);
+	}
 	return r;
 }
 
