@@ -115,6 +115,11 @@ static int install_data(struct ctx *c, const char *name, const char *dest, mode_
 
 static int step_mtab(struct ctx *c)
 {
+	/* Debian's SysV boot scripts (initscripts) replace any other link with
+	 * this one, and warn on the console at every boot. */
+	if (c->p->init != INIT_SYSTEMD &&
+	    tree_has(c->rootfd, "/lib/init/mount-functions.sh"))
+		return plan_link(c, "/etc/mtab", "/proc/mounts");
 	return plan_link(c, "/etc/mtab", "../proc/self/mounts");
 }
 
@@ -128,7 +133,8 @@ static bool is_disk_spec(const char *spec)
 	static const char *const prefixes[] = {
 		"UUID=",	"LABEL=",     "PARTUUID=", "PARTLABEL=", "/dev/sd",
 		"/dev/vd",	"/dev/hd",    "/dev/nvme", "/dev/xvd",	 "/dev/mmcblk",
-		"/dev/mapper/", "/dev/disk/", "/dev/md",   "/dev/dm-"
+		"/dev/mapper/", "/dev/disk/", "/dev/md",   "/dev/dm-",	 "/dev/sr",
+		"/dev/cdrom",	"/dev/scd"
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
@@ -201,6 +207,30 @@ static int step_fstab(struct ctx *c)
 	if (r == 0)
 		r = plan_add(c, ACT_WRITE, "/etc/fstab", strbuf_str(&out), out.len, 0);
 	return r;
+}
+
+/*
+ * initramfs-tools' resume device (what a disk install sets to its swap): the
+ * clients have neither that disk nor a use for it, and every initramfs the
+ * tree's own tools build (a kernel update in bootchroot) would look for it.
+ */
+#define RESUME_CONF "/etc/initramfs-tools/conf.d/resume"
+
+static int step_resume(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = root_read_file(c->rootfd, RESUME_CONF, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return plan_write(
+		c, RESUME_CONF,
+		"# pxeroot (mkbootready): diskless clients resume from no disk.\n"
+		"RESUME=none\n",
+		0);
 }
 
 /*
@@ -373,8 +403,9 @@ static int plan_inittab(struct ctx *c)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_strbuf_ struct strbuf out = { 0 };
-	bool lease = strcmp(c->keeper, "dhclient") == 0 ||
-		     strcmp(c->keeper, "udhcpc") == 0;
+	/* Under OpenRC, the lease keeper is an OpenRC service. */
+	bool lease = c->p->init == INIT_SYSVINIT && (strcmp(c->keeper, "dhclient") == 0 ||
+						     strcmp(c->keeper, "udhcpc") == 0);
 	bool placed = false;
 	char *line, *next;
 	int r;
@@ -496,7 +527,11 @@ static int step_network(struct ctx *c)
 			return r;
 	}
 	if (c->p->init == INIT_OPENRC && strv_contains(c->p->network, "ifupdown") &&
-	    tree_has(c->rootfd, "/etc/init.d/networking")) {
+	    tree_has(c->rootfd, "/etc/init.d/networking") && !c->inittab) {
+		/* Only an OpenRC service reads /etc/conf.d (Alpine's); Debian's
+		 * networking script under OpenRC is its SysV one, and
+		 * client-setup puts the copy in the place of
+		 * /etc/network/interfaces instead. */
 		/* OpenRC's networking service reads its interfaces file from
 		 * $cfgfile: the client's copy leaves out the boot interface. */
 		_cleanup_free_ char *text = NULL;
@@ -564,6 +599,17 @@ static int step_units(struct ctx *c)
 					"/etc/systemd/system/pxeroot-lease.service");
 	} else if (r == 0 && c->p->init == INIT_SYSVINIT) {
 		r = plan_inittab(c);
+	} else if (r == 0 && c->inittab) {
+		/* OpenRC started by SysV init (Debian's openrc): the boot scripts
+		 * are in OpenRC's sysinit runlevel, which the set-up must precede,
+		 * so it is an inittab entry ahead of rcS as under SysV init. */
+		r = plan_inittab(c);
+		if (r == 0)
+			r = install_data(c, "pxeroot-lease.openrc",
+					 "/etc/init.d/pxeroot-lease", 0755);
+		if (r == 0)
+			r = plan_link(c, "/etc/runlevels/default/pxeroot-lease",
+				      "/etc/init.d/pxeroot-lease");
 	} else if (r == 0) {
 		r = install_data(c, "pxeroot-client.openrc", "/etc/init.d/pxeroot-client",
 				 0755);
@@ -789,13 +835,21 @@ static int step_idmapd(struct ctx *c)
 }
 
 const struct step bootready_steps[] = {
-	{ "mtab", step_mtab },	       { "resolv", step_resolv },
-	{ "fstab", step_fstab },       { "tmpfs-dirs", step_tmpfs_dirs },
-	{ "fsck", step_fsck },	       { "network", step_network },
-	{ "boot-units", step_units },  { "machine-id", step_machine_id },
-	{ "ssh-keys", step_ssh_keys }, { "persistent-net", step_persistent_net },
-	{ "journald", step_journald }, { "reset", step_reset },
-	{ "idmapd", step_idmapd },     { "mask", step_mask },
+	{ "mtab", step_mtab },
+	{ "resolv", step_resolv },
+	{ "fstab", step_fstab },
+	{ "resume", step_resume },
+	{ "tmpfs-dirs", step_tmpfs_dirs },
+	{ "fsck", step_fsck },
+	{ "network", step_network },
+	{ "boot-units", step_units },
+	{ "machine-id", step_machine_id },
+	{ "ssh-keys", step_ssh_keys },
+	{ "persistent-net", step_persistent_net },
+	{ "journald", step_journald },
+	{ "reset", step_reset },
+	{ "idmapd", step_idmapd },
+	{ "mask", step_mask },
 };
 
 const size_t bootready_nsteps = ARRAY_SIZE(bootready_steps);

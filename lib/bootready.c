@@ -129,10 +129,11 @@ int bootready_profile(int rootfd, const char *profile, struct profile **ret)
  * starts OpenRC when /etc/inittab says so and SysV rc otherwise. *ret_path is
  * /sbin/init's target inside the tree. -ENOENT: the tree has no /sbin/init.
  */
-static int detect_init(int rootfd, enum init_system *ret, char **ret_path)
+static int detect_init(int rootfd, enum init_system *ret, char **ret_path,
+		       bool *ret_inittab)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *inittab = NULL;
+	_cleanup_free_ char *inittab = NULL, *rcs = NULL;
 	char proc[64], top[PATH_MAX], target[PATH_MAX];
 	const char *base, *rel;
 	ssize_t n, tn;
@@ -169,8 +170,14 @@ static int detect_init(int rootfd, enum init_system *ret, char **ret_path)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -ENOENT;
-	if (root_read_file(rootfd, "/etc/inittab", &inittab, NULL) == 0 &&
-	    strstr(inittab, "openrc")) {
+	/* SysV init's own /etc/inittab runs pxeroot's jobs (not BusyBox's). */
+	*ret_inittab = strcmp(base, "busybox") != 0 && tree_has(rootfd, "/etc/inittab");
+	/* Alpine's inittab runs openrc; Debian's runs /etc/init.d/rcS, which
+	 * openrc's package makes a wrapper of "openrc sysinit". */
+	if ((root_read_file(rootfd, "/etc/inittab", &inittab, NULL) == 0 &&
+	     strstr(inittab, "openrc")) ||
+	    (root_read_file(rootfd, "/etc/init.d/rcS", &rcs, NULL) == 0 &&
+	     strstr(rcs, "openrc"))) {
 		*ret = INIT_OPENRC;
 		return 0;
 	}
@@ -194,7 +201,7 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o)
 	r = bootready_profile(rootfd, o->profile, &c->p);
 	if (r < 0)
 		return r;
-	r = detect_init(rootfd, &init, &c->init_path);
+	r = detect_init(rootfd, &init, &c->init_path, &c->inittab);
 	if (r == -ENOMEM)
 		return r;
 	if (r == 0 && !(c->p->inits & (1u << init))) {
