@@ -8,5 +8,7 @@
 # clients at once, one over NFS and one over NBD: see sysv_boot_test in
 # lib-debian.sh.
 # timeout: 1200
+# Two TCG guests at once on a loaded machine take minutes to boot.
+DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-900}
 . "$(dirname "$0")/lib-debian.sh"
 sysv_boot_test sysvinit "$DEBIAN_SYSV_PACKAGES" disk
