@@ -19,6 +19,10 @@
 #                              debian_tree_with PACKAGES (SysV init or OpenRC)
 #                              with the SysV probe (below) and a getty on the
 #                              serial console
+#   disk_install_files TREE    what a disk install leaves (fstab by UUID=, swap,
+#                              CD-ROM, ifupdown on eth0, resume, host name)
+#   sysv_boot_test INIT PACKAGES [disk]
+#                              the SysV init / OpenRC boot test (below)
 #   debian_boot NAME APPEND NETDEV-ARGS...
 #                              start QEMU for client NAME in the background;
 #                              its console goes to $T/NAME.log
