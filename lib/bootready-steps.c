@@ -128,13 +128,32 @@ static int step_resolv(struct ctx *c)
 	return plan_link(c, "/etc/resolv.conf", CLIENT_RESOLV);
 }
 
+/*
+ * An optical drive (a disk install lists the installer's): kept when it is
+ * mounted on demand only (noauto), since a client may have one; else the
+ * boot would wait for a drive the client may not have.
+ */
+static bool is_boot_cdrom(const char *spec, const char *opts)
+{
+	static const char *const prefixes[] = { "/dev/sr", "/dev/cdrom", "/dev/scd" };
+	bool cd = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		cd |= startswith(spec, prefixes[i]);
+	if (!cd)
+		return false;
+	for (const char *o = opts; o && *o; o += strcspn(o, ","), o += *o == ',')
+		if (strncmp(o, "noauto", 6) == 0 && (o[6] == ',' || o[6] == '\0'))
+			return false;
+	return true;
+}
+
 static bool is_disk_spec(const char *spec)
 {
 	static const char *const prefixes[] = {
 		"UUID=",	"LABEL=",     "PARTUUID=", "PARTLABEL=", "/dev/sd",
 		"/dev/vd",	"/dev/hd",    "/dev/nvme", "/dev/xvd",	 "/dev/mmcblk",
-		"/dev/mapper/", "/dev/disk/", "/dev/md",   "/dev/dm-",	 "/dev/sr",
-		"/dev/cdrom",	"/dev/scd"
+		"/dev/mapper/", "/dev/disk/", "/dev/md",   "/dev/dm-"
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
@@ -173,7 +192,7 @@ static int step_fstab(struct ctx *c)
 			fields[nf++] = w;
 		if (nf >= 3 && fields[0][0] != '#' &&
 		    (strcmp(fields[1], "/") == 0 || strcmp(fields[2], "swap") == 0 ||
-		     is_disk_spec(fields[0]))) {
+		     is_disk_spec(fields[0]) || is_boot_cdrom(fields[0], fields[3]))) {
 			r = strbuf_appends(&out, COMMENT_PREFIX);
 		} else if (nf >= 2 && fields[0][0] != '#') {
 			r = strv_extend(&mounted, fields[1]);

@@ -38,6 +38,8 @@ sysv_fixture() {
 	echo '# mount functions' >"$d/lib/init/mount-functions.sh"
 	echo 'RESUME=UUID=5e4b6c1a-77d2-4a8e-8f0e-2b9d3c4e5f60' >"$d/etc/initramfs-tools/conf.d/resume"
 	echo installed-host >"$d/etc/hostname"
+	# An optical drive mounted at boot (not noauto), besides the fixture's.
+	echo '/dev/cdrom /mnt/cd iso9660 ro 0 0' >>"$d/etc/fstab"
 	chmod 0755 "$d/etc/hostname"
 }
 
@@ -81,6 +83,9 @@ grep -qx 'NETDOWN=no' "$tree/etc/default/halt" && ! grep -q 'NETDOWN=yes' "$tree
 	fail "sysv: $(cat "$tree/etc/default/halt")"
 [ "$(readlink "$tree/etc/mtab")" = /proc/mounts ] || fail "sysv: /etc/mtab -> $(readlink "$tree/etc/mtab")"
 grep -qx 'RESUME=none' "$tree/etc/initramfs-tools/conf.d/resume" || fail "sysv: resume"
+grep -qx '#pxeroot# /dev/cdrom /mnt/cd iso9660 ro 0 0' "$tree/etc/fstab" &&
+	grep -q '^/dev/sr0 .*noauto' "$tree/etc/fstab" || fail "sysv: CD-ROM lines of fstab: $(cat "$tree/etc/fstab")"
+ok "sysv: an optical drive mounted at boot is commented out of fstab, a noauto one stays"
 grep -qx 'INIT=sysvinit' "$tree/etc/pxeroot/client.conf" || fail "sysv: client.conf"
 [ ! -e "$tree/etc/systemd/system/pxeroot-client.service" ] || fail "sysv: systemd units installed"
 ok "sysv: /etc/hostname 'localhost' 0644, NETDOWN=no, /etc/mtab -> /proc/mounts, RESUME=none, no systemd unit"
