@@ -9,4 +9,5 @@
 # Two TCG guests at once on a loaded machine take minutes to boot.
 DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-900}
 . "$(dirname "$0")/lib-debian.sh"
+SYSV_POWEROFF_MAX=60
 sysv_boot_test openrc "$DEBIAN_OPENRC_PACKAGES"

@@ -274,7 +274,7 @@ sysv_client_tree() {
 
 # The boot scripts' failure marks on the console: Debian's LSB messages
 # ("[FAIL]", "... failed!") and OpenRC's (" * ERROR", "[ !! ]").
-SYSV_FAIL_ERE='\[FAIL\]|failed!|^ \* ERROR| \[ !! \]|\[\.\.\.\.\] .*failed|startpar: service\(s\) returned failure'
+SYSV_FAIL_ERE='\[FAIL\]|failed!|\.\.\..*failed\.|^ \* ERROR| \[ !! \]|\[\.\.\.\.\] .*failed|startpar: service\(s\) returned failure'
 
 # sysv_boot_test INIT PACKAGES: the SysV init and OpenRC boot tests. The tree
 # is prepared by mkbootready, which must name INIT; one client boots it over
@@ -324,6 +324,11 @@ disk_install_files() {
 	echo "debian-disk" >"$tree/etc/hostname"
 	chmod 0644 "$tree/etc/hostname"
 }
+
+# The longest a poweroff may take: OpenRC stops every service one by one,
+# udev last (after sendsigs), and took 25 to 48 s under TCG on a loaded
+# machine where SysV init's parallel shutdown took 8 to 18 s.
+SYSV_POWEROFF_MAX=${SYSV_POWEROFF_MAX:-30}
 
 sysv_boot_test() {
 	local init=$1 pkgs=$2 disk=${3:-} tree=$T/tree t0 n v base start waited
@@ -432,8 +437,10 @@ sysv_boot_test() {
 		v=$(probe "$n" renewals)
 		[ "${v:-0}" -ge 2 ] || fail "$n: $v renewals in /run/pxeroot/lease.log: $(probe "$n" lease-log)"
 		ok "$n client: dhclient renewed the 30 s lease twice (${acks[$n]} ACKs for ${addr[$n]} in the server's log; the client's lease log: $(probe "$n" lease-log)) and the address stayed"
-		awk -v s="$POWEROFF_SECS" 'BEGIN { exit !(s < 30) }' || fail "$n: poweroff took $POWEROFF_SECS s"
-		ok "$n client: poweroff completed in $POWEROFF_SECS s"
+		v=$(sed -n 's/^PXRT tick //p' "$T/$n.log" | head -n 1)
+		awk -v s="$POWEROFF_SECS" -v m="$SYSV_POWEROFF_MAX" 'BEGIN { exit !(s < m) }' ||
+			fail "$n: poweroff took $POWEROFF_SECS s (from uptime $v: $(sed -n 's/^PXRT tick //p' "$T/$n.log" | tr '\n' ' '))"
+		ok "$n client: poweroff completed in $POWEROFF_SECS s (less than $SYSV_POWEROFF_MAX s)"
 	done
 	tree_listing "$tree" >"$T/tree.after"
 	diff -u "$T/tree.before" "$T/tree.after" >&2 || fail "the exported tree changed while the clients ran"
