@@ -114,6 +114,36 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_template,$(t))))
 unit-tests: $(addprefix $(O)/tests/,$(UNIT_TESTS))
 .PHONY: unit-tests
 
+# A libFuzzer target (clang, ASan, UBSan): tests/fuzz/NAME.c with NAME_FUZZ_SRCS
+# (the code it drives), NAME_FUZZ_PKGS, NAME_FUZZ_CPPFLAGS, NAME_FUZZ_LDLIBS;
+# lib/basic and lib/ini.c come with every target. `make fuzz` runs each for
+# FUZZ_TIME seconds from tests/fuzz/seeds.sh's corpus, kept in
+# $(O)/fuzz/corpus-NAME; `make fuzz FUZZ_TARGETS=NAME` runs one.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 300
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all $(BASE_CPPFLAGS)
+FUZZ_LIB_SRCS := $(BASIC_SRCS) lib/ini.c
+define FUZZ_template
+$(O)/fuzz/$(1): tests/fuzz/$(1).c $$($(1)_FUZZ_SRCS) $(FUZZ_LIB_SRCS) \
+		$$(wildcard lib/*.h lib/basic/*.h $$(addsuffix /*.h,$$(sort $$(dir $$($(1)_FUZZ_SRCS)))))
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(FUZZ_FLAGS) $$($(1)_FUZZ_CPPFLAGS) $$(call pkg_cflags,$$($(1)_FUZZ_PKGS)) \
+		-o $$@ $$(filter %.c,$$^) $$(call pkg_libs,$$($(1)_FUZZ_PKGS)) $$($(1)_FUZZ_LDLIBS)
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call FUZZ_template,$(t))))
+
+fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus-$$t; \
+		tests/fuzz/seeds.sh $$t $(O)/fuzz/corpus-$$t; \
+		echo "fuzz: $$t for $(FUZZ_TIME)s"; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			$(O)/fuzz/corpus-$$t || exit 1; \
+	done
+.PHONY: fuzz fuzz-build
+
 # Man pages from scdoc sources: doc/NAME.SECTION.scd -> $(O)/doc/NAME.SECTION
 MANPAGES += $(patsubst doc/%.scd,%,$(wildcard doc/*.scd))
 SCDOC := $(shell command -v scdoc 2>/dev/null)

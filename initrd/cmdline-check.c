@@ -211,3 +211,32 @@ bool is_root_fstype(const char *s)
 			return true;
 	return false;
 }
+
+int check_verity(struct px_config *c, char **ret_err)
+{
+	bool hash = *px_config_get(c, PX_VERITY),
+	     offset = *px_config_get(c, PX_VERITY_OFFSET);
+	const char *kind = px_config_get(c, PX_ROOT);
+
+	if (hash && !offset)
+		return px_fail(
+			ret_err,
+			"rd.pxeroot.verity: needs rd.pxeroot.verity.hashoffset=, where "
+			"the image's hash tree starts (pxeroot-verity prints both)");
+	if (offset && !hash)
+		return px_fail(
+			ret_err,
+			"rd.pxeroot.verity.hashoffset: needs rd.pxeroot.verity=, the "
+			"image's root hash");
+	/*
+	 * dm-verity checks the blocks of a device; an NFS server hands out files,
+	 * which nothing can check block by block against a root hash.
+	 */
+	if (hash && strcmp(kind, "nfs") == 0)
+		return px_fail(
+			ret_err,
+			"rd.pxeroot.verity: %s is an NFS root, which cannot be verified "
+			"(serve the image over NBD or HTTP)",
+			px_config_get(c, PX_ROOT_PARAM));
+	return 0;
+}

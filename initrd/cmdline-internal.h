@@ -160,3 +160,5 @@ int resolve_links(struct px_config *c, char **ret_err);
 int resolve_root(struct px_config *c, struct pending *pd, char **ret_err);
 int resolve_net(struct px_config *c, struct pending *pd, char **ret_err);
 int check_root_rw(struct px_config *c, char **ret_err);
+/* rd.pxeroot.verity= needs its offset, and an image (NBD or HTTP), not NFS. */
+int check_verity(struct px_config *c, char **ret_err);

@@ -43,9 +43,12 @@ static int autoconf_mode(const char *s, const char **mode, const char *param,
 		return px_fail(ret_err, "%s: RARP is not supported (use dhcp)", param);
 	else if (strcmp(s, "auto6") == 0)
 		*mode = "auto6";
-	else if (strcmp(s, "dhcp6") == 0 || strcmp(s, "either6") == 0)
-		/* The initramfs's BusyBox (Debian's busybox-static) has no udhcpc6. */
-		return px_fail(ret_err, "%s: DHCPv6 is not supported (use auto6)", param);
+	else if (strcmp(s, "dhcp6") == 0)
+		*mode = "dhcp6";
+	else if (strcmp(s, "either6") == 0)
+		return px_fail(ret_err,
+			       "%s: either6 is not supported (use dhcp6 or auto6)",
+			       param);
 	else if (strcmp(s, "link6") == 0)
 		return px_fail(ret_err,
 			       "%s: link-local IPv6 only is not supported (use auto6)",
@@ -259,11 +262,14 @@ static int parse_ip(struct px_config *c, const char *param, const char **mode,
 		return px_fail(ret_err,
 			       "%s: DHCP cannot ask for an IPv6 address (use none)",
 			       param);
-	if (*mode && strcmp(*mode, "auto6") == 0 && (*f[0] || *f[2]))
+	if (*mode && (strcmp(*mode, "auto6") == 0 || strcmp(*mode, "dhcp6") == 0) &&
+	    (*f[0] || *f[2]))
 		return px_fail(
 			ret_err,
-			"%s: auto6 takes its address and gateway from the router, not ip=",
-			param);
+			"%s: %s takes its address and gateway from the %s, not ip=",
+			param, *mode,
+			strcmp(*mode, "auto6") == 0 ? "router"
+						    : "DHCPv6 server and the router");
 	/* No autoconfiguration named: static with an address, else DHCP (the kernel's
 	 * rule). */
 	if (!*mode || (strcmp(*mode, "off") == 0 && *f[0]))
@@ -469,9 +475,9 @@ int resolve_net(struct px_config *c, struct pending *pd, char **ret_err)
 				e[i].param, entry_dev(&e[prim]));
 			goto out;
 		}
-		if (strcmp(e[i].mode, "auto6") == 0) {
-			r = px_fail(ret_err, "%s: only the boot interface takes auto6",
-				    e[i].param);
+		if (strcmp(e[i].mode, "auto6") == 0 || strcmp(e[i].mode, "dhcp6") == 0) {
+			r = px_fail(ret_err, "%s: only the boot interface takes %s",
+				    e[i].param, e[i].mode);
 			goto out;
 		}
 		if (strcmp(e[i].mode, "off") == 0)

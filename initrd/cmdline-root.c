@@ -396,15 +396,11 @@ static bool is_local_device(const char *v)
 static int parse_root_value(struct root_spec *s, struct px_config *c, const char *v,
 			    const char *param, char **ret_err)
 {
-	if (strcmp(v, "dhcp") == 0) {
+	/* root=dhcp6: the DHCPv6 boot file parameter or URL (ip=dhcp6 gets them). */
+	if (strcmp(v, "dhcp") == 0 || strcmp(v, "dhcp6") == 0) {
 		s->kind = ROOT_DHCP;
 		return 0;
 	}
-	if (strcmp(v, "dhcp6") == 0)
-		return px_fail(
-			ret_err,
-			"%s: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)",
-			param);
 	if (startswith(v, "nfs4:")) {
 		s->vers = strdup("4");
 		if (!s->vers)
@@ -803,7 +799,7 @@ int px_config_root_path(struct px_config *c, const char *root_path, char **ret_e
 		return -ENOMEM;
 	if (!*root_path)
 		return px_fail(ret_err, "the DHCP server sent no root-path (option 17)");
-	if (strcmp(root_path, "dhcp") == 0)
+	if (strcmp(root_path, "dhcp") == 0 || strcmp(root_path, "dhcp6") == 0)
 		return px_fail(ret_err, "%s: a root-path cannot point to DHCP again",
 			       param);
 	/* The kernel's form: [server:]/path[,options]. */
@@ -826,6 +822,7 @@ int px_config_root_path(struct px_config *c, const char *root_path, char **ret_e
 		r = commit_root(c, &s, ret_err);
 	}
 	r = r ?: check_root_rw(c, ret_err);
+	r = r ?: check_verity(c, ret_err);
 	root_spec_done(&s);
 	return r;
 }

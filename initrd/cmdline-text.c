@@ -75,7 +75,10 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 	fprintf(f, "%-12s", "root");
 	switch (root) {
 	case ROOT_DHCP:
-		fputs("from the DHCP root-path (option 17)", f);
+		fputs(strcmp(ip, "dhcp6") == 0
+			      ? "from the DHCPv6 boot file parameter or URL (options 60, 59)"
+			      : "from the DHCP root-path (option 17)",
+		      f);
 		break;
 	case ROOT_NFS:
 		fputs(has(c, PX_IMAGE) ? "image " : "directory ", f);
@@ -139,6 +142,9 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 		else
 			fputc('\n', f);
 	}
+	if (has(c, PX_VERITY))
+		fprintf(f, "%-12sdm-verity, root hash %s, hash tree at byte %s\n",
+			"  verity", g(c, PX_VERITY), g(c, PX_VERITY_OFFSET));
 	if (root == ROOT_NBD || root == ROOT_DHCP)
 		fprintf(f, "%-12sI/O timeout %s s, %s, waits %s s for the server\n",
 			"  nbd", g(c, PX_NBD_TIMEOUT),
@@ -152,6 +158,9 @@ int px_config_write_text(const struct px_config *c, FILE *f)
 			g(c, PX_DHCP_TRIES), g(c, PX_DHCP_TIMEOUT));
 		if (has(c, PX_IP_ADDR))
 			fprintf(f, ", asking for %s", g(c, PX_IP_ADDR));
+	} else if (strcmp(ip, "dhcp6") == 0) {
+		fprintf(f, "DHCPv6 (stateful), waits %s s for a lease",
+			g(c, PX_IPV6_TIMEOUT));
 	} else if (strcmp(ip, "auto6") == 0) {
 		fprintf(f,
 			"IPv6 autoconfiguration (router advertisements), waits %s s for a global address",

@@ -38,6 +38,8 @@ static const struct {
 	[PX_MD5] = { "MD5", "" },
 	[PX_CHECKSUM_URL] = { "CHECKSUM_URL", "" },
 	[PX_VERIFY] = { "VERIFY", "1" },
+	[PX_VERITY] = { "VERITY", "" },
+	[PX_VERITY_OFFSET] = { "VERITY_OFFSET", "" },
 	[PX_IP] = { "IP", "dhcp" },
 	[PX_IP_PARAM] = { "IP_PARAM", "" },
 	[PX_IP_ADDR] = { "IP_ADDR", "" },
@@ -177,6 +179,19 @@ int px_append(struct px_config *c, enum px_key k, const char *v, char sep)
 	return 0;
 }
 
+/*
+ * Messages quote what came from the command line or from the DHCP server's
+ * root-path: a newline or an escape sequence in it must not start a line of
+ * its own on the console, where it could pass for another message.
+ */
+static char *one_line(char *m)
+{
+	for (char *p = m; m && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return m;
+}
+
 int px_warn(struct px_config *c, const char *fmt, ...)
 {
 	char *m;
@@ -188,6 +203,7 @@ int px_warn(struct px_config *c, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return -ENOMEM;
+	one_line(m);
 	r = strv_consume(&c->warnings, m);
 	if (r < 0)
 		return r;
@@ -204,6 +220,7 @@ int px_fail(char **ret_err, const char *fmt, ...)
 		if (vasprintf(ret_err, fmt, ap) < 0)
 			*ret_err = NULL;
 		va_end(ap);
+		one_line(*ret_err);
 	}
 	return -EINVAL;
 }
@@ -513,6 +530,18 @@ static int h_checksum(struct px_config *c, struct pending *pd, const struct para
 	return checksum_value(c, d->key, d->min, a->p, a->v, ret_err);
 }
 
+/* The hash tree's offset in the image: whole 4 KiB blocks, as pxeroot-verity writes. */
+static int h_verity_offset(struct px_config *c, struct pending *pd, const struct param *a,
+			   const struct param_def *d, char **ret_err)
+{
+	uint64_t v;
+
+	if (!a->v || parse_u64(a->v, &v) < 0 || v == 0 || v % 4096)
+		return px_fail(ret_err, "%s: expected a byte offset, a multiple of 4096",
+			       a->p);
+	return px_set(c, PX_VERITY_OFFSET, a->v);
+}
+
 static int h_checksum_url(struct px_config *c, struct pending *pd, const struct param *a,
 			  const struct param_def *d, char **ret_err)
 {
@@ -639,6 +668,8 @@ static const struct param_def param_table[] = {
 	CHECKSUM("rd.pxeroot.md5", PX_MD5, 32),
 	FN("rd.pxeroot.checksum", h_checksum_url),
 	BOOL("rd.pxeroot.verify", PX_VERIFY),
+	CHECKSUM("rd.pxeroot.verity", PX_VERITY, 64),
+	FN("rd.pxeroot.verity.hashoffset", h_verity_offset),
 	UINT("rd.pxeroot.nbd.timeout", PX_NBD_TIMEOUT, 1, 86400),
 	UINT("rd.pxeroot.nbd.dead_timeout", PX_NBD_DEAD_TIMEOUT, 1, 31536000),
 	BOOL("rd.pxeroot.nbd.reconnect", PX_NBD_RECONNECT),
@@ -796,6 +827,7 @@ int px_config_apply(struct px_config *c, const struct px_params *l, char **ret_e
 	r = r ?: resolve_rw(c, &pd, ret_err);
 	r = r ?: resolve_links(c, ret_err);
 	r = r ?: resolve_fail(c, &pd, ret_err);
+	r = r ?: check_verity(c, ret_err);
 	if (r < 0)
 		return r;
 	if (strcmp(px_config_get(c, PX_IP), "off") == 0) {

@@ -35,6 +35,8 @@ enum px_key {
 	PX_MD5,
 	PX_CHECKSUM_URL,
 	PX_VERIFY,
+	PX_VERITY, /* dm-verity root hash of the image (sha256, hex) */
+	PX_VERITY_OFFSET, /* where its hash tree starts in the image, bytes */
 	/* The network. */
 	PX_IP, /* dhcp | static | off */
 	PX_IP_PARAM,

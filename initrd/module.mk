@@ -16,8 +16,33 @@ CMDLINE_SRCS := initrd/cmdline.c initrd/cmdline-lex.c initrd/cmdline-check.c \
 PROGRAMS += pxeroot-cmdline
 pxeroot-cmdline_SRCS := initrd/pxeroot-cmdline.c initrd/cmdline-main.c $(CMDLINE_SRCS)
 
-UNIT_TESTS += test-cmdline
+UNIT_TESTS += test-cmdline test-helper-fetch test-helper-verity
 test-cmdline_SRCS := tests/unit/test-cmdline.c $(CMDLINE_SRCS)
+test-helper-fetch_SRCS := tests/unit/test-helper-fetch.c initrd/helper/fetch.c \
+	initrd/helper/net.c
+test-helper-verity_SRCS := tests/unit/test-helper-verity.c initrd/helper/verity.c
+$(O)/tests/unit/test-helper-fetch.o $(O)/tests/unit/test-helper-verity.o: CPPFLAGS += -Iinitrd/helper
+
+# libFuzzer targets for what the client reads from the network (the
+# FUZZ_template in the Makefile); tests/integration/initrd-fuzz.sh runs them.
+FUZZ_TARGETS += fuzz-cmdline fuzz-root-path fuzz-http fuzz-nbd-client fuzz-probe \
+	fuzz-verity-sb
+fuzz-cmdline_FUZZ_SRCS := $(CMDLINE_SRCS)
+fuzz-cmdline_FUZZ_CPPFLAGS := -Iinitrd
+fuzz-root-path_FUZZ_SRCS := $(CMDLINE_SRCS)
+fuzz-root-path_FUZZ_CPPFLAGS := -Iinitrd
+fuzz-http_FUZZ_SRCS := initrd/helper/fetch.c initrd/helper/net.c
+fuzz-http_FUZZ_CPPFLAGS := -Iinitrd/helper
+fuzz-nbd-client_FUZZ_SRCS := initrd/helper/nbd.c initrd/helper/net.c initrd/helper/netlink.c
+fuzz-nbd-client_FUZZ_CPPFLAGS := -Iinitrd/helper
+fuzz-probe_FUZZ_SRCS := initrd/helper/probe.c
+fuzz-probe_FUZZ_CPPFLAGS := -Iinitrd/helper
+fuzz-verity-sb_FUZZ_SRCS := initrd/helper/verity.c
+fuzz-verity-sb_FUZZ_CPPFLAGS := -Iinitrd/helper
+
+# The DHCPv6 client's messages (the helper's only module that reads the network).
+UNIT_TESTS += test-dhcp6
+test-dhcp6_SRCS := tests/unit/test-dhcp6.c initrd/helper/dhcp6-msg.c
 
 # The helper runs before any library exists: static, musl when available (a
 # tenth of glibc's size), glibc -static otherwise. musl ships no kernel

@@ -39,7 +39,152 @@ int root_open(int rootfd, const char *path, int flags, mode_t mode)
 	if (!*path)
 		path = ".";
 	fd = sys_openat2(rootfd, path, &how);
+	if (fd < 0 && errno == ENOSYS)
+		return root_open_walk(rootfd, path, flags, mode);
 	return fd < 0 ? -errno : fd;
+}
+
+/* Replace *cur by fd (closing the old one); fd < 0 is passed back as -errno. */
+static int walk_step(int *cur, int fd)
+{
+	if (fd < 0)
+		return -errno;
+	close(*cur);
+	*cur = fd;
+	return 0;
+}
+
+static bool same_inode(int fd, const struct stat *st)
+{
+	struct stat cur;
+
+	return fstat(fd, &cur) == 0 && cur.st_dev == st->st_dev &&
+	       cur.st_ino == st->st_ino;
+}
+
+/* The target of link NAME in dirfd followed by "/" and REST (when not empty). */
+static char *walk_splice(int dirfd, const char *name, const char *rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof(target) - 1);
+	char *joined;
+
+	if (n < 0)
+		return NULL;
+	target[n] = '\0';
+	if (asprintf(&joined, "%s%s%s", target, *rest ? "/" : "", rest) < 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return joined;
+}
+
+/*
+ * RESOLVE_IN_ROOT by hand, for kernels older than 5.6 (no openat2) and for
+ * qemu-user, which does not emulate it (cross-built tools are tested under it).
+ * One component at a time with O_NOFOLLOW; a link's target is spliced into what
+ * is left of the path, from the root when it is absolute; ".." at the root stays
+ * there. Hand-written because no library in Debian does this (libpathrs is not
+ * packaged). Unlike openat2 it cannot stop a concurrent rename from moving a
+ * directory out from under the walk between two steps: a tree that someone else
+ * rearranges while a tool runs on it is only safe with openat2.
+ */
+int root_open_walk(int rootfd, const char *path, int flags, mode_t mode)
+{
+	_cleanup_free_ char *buf = strdup(path);
+	_cleanup_close_ int cur = -1;
+	struct stat rootst, st;
+	int links = 0, r;
+	char *p = buf;
+
+	if (!buf)
+		return -ENOMEM;
+	if (fstat(rootfd, &rootst) < 0)
+		return -errno;
+	cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	if (cur < 0)
+		return -errno;
+	for (;;) {
+		bool last, dir_wanted = false,
+			   follow = !(flags & O_NOFOLLOW) &&
+				    !((flags & O_CREAT) && (flags & O_EXCL));
+		const char *name;
+		char *end;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			name = ".";
+		else {
+			name = p;
+			end = strchrnul(p, '/');
+			p = end;
+			if (*end) {
+				*end = '\0';
+				p = end + 1;
+				while (*p == '/')
+					p++;
+				dir_wanted = !*p;
+			}
+		}
+		last = !*p;
+		if (strcmp(name, "..") == 0 && !same_inode(cur, &rootst)) {
+			r = walk_step(&cur, openat(cur, "..",
+						   O_PATH | O_DIRECTORY | O_CLOEXEC));
+			if (r < 0)
+				return r;
+			name = ".";
+		} else if (strcmp(name, "..") == 0)
+			name = ".";
+		if (strcmp(name, ".") == 0) {
+			if (!last)
+				continue;
+			r = openat(cur, ".", flags | O_CLOEXEC, mode);
+			return r < 0 ? -errno : r;
+		}
+		if (!last || follow) {
+			r = fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW);
+			if (r == 0 && S_ISLNK(st.st_mode)) {
+				char *joined;
+
+				if (++links > 40)
+					return -ELOOP;
+				joined = walk_splice(cur, name, dir_wanted ? "." : p);
+				if (!joined)
+					return -errno;
+				if (joined[0] == '/') {
+					r = walk_step(&cur,
+						      fcntl(rootfd, F_DUPFD_CLOEXEC, 3));
+					if (r < 0) {
+						free(joined);
+						return r;
+					}
+				}
+				free(buf);
+				buf = p = joined;
+				continue;
+			}
+			if (!last) {
+				if (r < 0)
+					return -errno;
+				if (!S_ISDIR(st.st_mode))
+					return -ENOTDIR;
+				r = walk_step(&cur,
+					      openat(cur, name,
+						     O_PATH | O_DIRECTORY | O_NOFOLLOW |
+							     O_CLOEXEC));
+				if (r < 0)
+					return r;
+				continue;
+			}
+		}
+		/* Checked above not to be a link: one that appears now fails (ELOOP). */
+		r = openat(cur, name,
+			   flags | O_CLOEXEC | O_NOFOLLOW |
+				   (dir_wanted ? O_DIRECTORY : 0),
+			   mode);
+		return r < 0 ? -errno : r;
+	}
 }
 
 int root_open_parent(int rootfd, const char *path, const char **ret_base)

@@ -24,6 +24,12 @@ int root_open_tree(const char *sysroot);
 int root_open(int rootfd, const char *path, int flags, mode_t mode);
 
 /*
+ * The same resolution done one component at a time, which root_open() falls back
+ * to where the kernel has no openat2 (before 5.6; qemu-user). Exposed for tests.
+ */
+int root_open_walk(int rootfd, const char *path, int flags, mode_t mode);
+
+/*
  * Open the directory that holds path's last component, confined to the tree,
  * and return it; *ret_base points into path at that component. The last
  * component itself is not followed, so it can be lstat'ed, unlinked, renamed or

@@ -26,6 +26,7 @@ void config_init(struct config *c)
 		.max_options = 256,
 		.shutdown_timeout = 5,
 		.tls = TLS_OFF,
+		.tls_verify_peer = -1,
 	};
 }
 
@@ -335,8 +336,14 @@ static int global_key(struct config *c, const char *k, const char *v)
 		return set_str(&c->tls_certs, v);
 	if (strcmp(k, "tls-psk") == 0)
 		return set_str(&c->tls_psk, v);
-	if (strcmp(k, "tls-verify-peer") == 0)
-		return parse_bool(v, &c->tls_verify_peer);
+	if (strcmp(k, "tls-verify-peer") == 0) {
+		bool b;
+
+		if (parse_bool(v, &b) < 0)
+			return -EINVAL;
+		c->tls_verify_peer = b;
+		return 0;
+	}
 	if (strcmp(k, "force") == 0)
 		return parse_bool(v, &c->force);
 	if (strcmp(k, "default") == 0)

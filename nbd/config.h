@@ -63,7 +63,8 @@ struct config {
 	enum tls_mode tls;
 	char *tls_certs;
 	char *tls_psk;
-	bool tls_verify_peer;
+	/* -1: when tls_certs has a ca-cert.pem (the default), 0: never, 1: always */
+	int tls_verify_peer;
 	bool force;
 	bool foreground;
 	char *default_export;

@@ -42,6 +42,7 @@ enum {
 	OPT_TLS_CERTIFICATES,
 	OPT_TLS_PSK,
 	OPT_TLS_VERIFY_PEER,
+	OPT_NO_TLS_VERIFY_PEER,
 };
 
 static const char short_opts[] = "c:l:p:U:a:t:fu:" CLI_COMMON_SHORTOPTS;
@@ -69,6 +70,7 @@ static const struct option long_opts[] = {
 	{ "tls-certificates", required_argument, NULL, OPT_TLS_CERTIFICATES },
 	{ "tls-psk", required_argument, NULL, OPT_TLS_PSK },
 	{ "tls-verify-peer", no_argument, NULL, OPT_TLS_VERIFY_PEER },
+	{ "no-tls-verify-peer", no_argument, NULL, OPT_NO_TLS_VERIFY_PEER },
 	CLI_COMMON_LONGOPTS,
 	{ 0 },
 };
@@ -106,7 +108,9 @@ static void usage(void)
 	       "      --tls MODE             off, on (clients may upgrade) or require\n"
 	       "      --tls-certificates DIR ca-cert.pem, server-cert.pem, server-key.pem in DIR\n"
 	       "      --tls-psk FILE         pre-shared keys, one 'identity:hexkey' a line\n"
-	       "      --tls-verify-peer      require a client certificate signed by ca-cert.pem\n",
+	       "      --tls-verify-peer      require a client certificate signed by ca-cert.pem\n"
+	       "                             (the default when DIR has a ca-cert.pem)\n"
+	       "      --no-tls-verify-peer   accept clients without a certificate from ca-cert.pem\n",
 	       log_prog(), log_prog());
 	usage_common_options(29);
 	printf("\nSee nbdexport(8) and nbdexport.conf(5).\n");
@@ -243,7 +247,10 @@ static void apply_args(struct config *c, int argc, char **argv)
 				c->tls = TLS_ON;
 			break;
 		case OPT_TLS_VERIFY_PEER:
-			c->tls_verify_peer = true;
+			c->tls_verify_peer = 1;
+			break;
+		case OPT_NO_TLS_VERIFY_PEER:
+			c->tls_verify_peer = 0;
 			break;
 		case 'v':
 			CLI_VERBOSE();

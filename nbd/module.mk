@@ -19,29 +19,14 @@ test-nbd-protocol_LDLIBS := -lpthread
 $(O)/tests/unit/test-nbd-config.o $(O)/tests/unit/test-nbd-protocol.o \
 	$(O)/tests/unit/test-nbd-status.o: CPPFLAGS += -Inbd
 
-# Fuzzing (clang, libFuzzer): `make fuzz` runs each target for FUZZ_TIME
-# seconds with a corpus kept in $(O)/fuzz/corpus-*; tests/integration/
-# nbdexport-fuzz.sh builds them with `make fuzz-build` and runs them briefly.
-FUZZ_TARGETS := fuzz-handshake fuzz-transmission
-FUZZ_CC ?= clang
-FUZZ_TIME ?= 300
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=all -D_GNU_SOURCE -Ilib/basic -Ilib -Inbd
-FUZZ_LIB_SRCS := $(BASIC_SRCS) lib/ini.c
-
-$(O)/fuzz/%: tests/fuzz/%.c $(NBD_CORE_SRCS) $(FUZZ_LIB_SRCS) \
-		$(wildcard nbd/*.h lib/*.h lib/basic/*.h)
-	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(call pkg_cflags,blkid) -o $@ $(filter %.c,$^) \
-		$(call pkg_libs,blkid) -lpthread
-
-fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
-fuzz: fuzz-build
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(O)/fuzz/corpus-$$t; \
-		tests/fuzz/seeds.sh $$t $(O)/fuzz/corpus-$$t; \
-		echo "fuzz: $$t for $(FUZZ_TIME)s"; \
-		$(O)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
-			$(O)/fuzz/corpus-$$t || exit 1; \
-	done
-.PHONY: fuzz fuzz-build
+# libFuzzer targets (the FUZZ_template in the Makefile): the handshake and the
+# request parser; tests/integration/nbdexport-fuzz.sh runs them briefly.
+FUZZ_TARGETS += fuzz-handshake fuzz-transmission
+fuzz-handshake_FUZZ_SRCS := $(NBD_CORE_SRCS)
+fuzz-handshake_FUZZ_PKGS := blkid
+fuzz-handshake_FUZZ_CPPFLAGS := -Inbd
+fuzz-handshake_FUZZ_LDLIBS := -lpthread
+fuzz-transmission_FUZZ_SRCS := $(NBD_CORE_SRCS)
+fuzz-transmission_FUZZ_PKGS := blkid
+fuzz-transmission_FUZZ_CPPFLAGS := -Inbd
+fuzz-transmission_FUZZ_LDLIBS := -lpthread

@@ -129,7 +129,7 @@ static int load_psk(struct tls_server *t, const char *path)
 	return 0;
 }
 
-static int load_x509(struct tls_server *t, const char *dir)
+static int load_x509(struct tls_server *t, const char *dir, int verify)
 {
 	_cleanup_free_ char *cert = NULL, *key = NULL, *ca = NULL, *crl = NULL;
 	int r;
@@ -157,7 +157,16 @@ static int load_x509(struct tls_server *t, const char *dir)
 			log_error("cannot load %s: %s", ca, gnutls_strerror(r));
 			return -EINVAL;
 		}
-	} else if (t->verify_peer) {
+		/*
+		 * A CA the server trusts is a CA its clients are meant to prove
+		 * themselves with: asking for nothing would let any client in that
+		 * merely speaks TLS. Turning it off must be said.
+		 */
+		t->verify_peer = verify != 0;
+		if (!t->verify_peer)
+			log_info(
+				"TLS: client certificates are not verified (tls-verify-peer = no)");
+	} else if (verify == 1) {
 		return log_errno(-errno, "client certificates need %s", ca);
 	}
 	if (access(crl, R_OK) == 0) {
@@ -181,9 +190,8 @@ int tls_server_new(const struct config *c, struct tls_server **ret)
 	if (!t)
 		return -ENOMEM;
 	atomic_init(&t->refs, 1);
-	t->verify_peer = c->tls_verify_peer;
 	if (c->tls_certs) {
-		r = load_x509(t, c->tls_certs);
+		r = load_x509(t, c->tls_certs, c->tls_verify_peer);
 		if (r < 0)
 			goto fail;
 	}

@@ -19,7 +19,7 @@
 #   assert_eq WANT GOT MSG  fail unless the two strings are equal
 #   compare_expected NAME FILE   diff FILE against tests/expected/NAME
 #   kernel_fetch            a Debian kernel and its modules, cached (see below)
-#   busybox_tree DIR        a static BusyBox with its applet links in DIR/bin
+#   busybox_tree DIR [BB RUN]  a static BusyBox with its applet links in DIR/bin
 #   mkcpio DIR OUT          pack DIR as a gzip'd newc cpio (for test guests)
 #   qemu_boot ...           boot a kernel + initramfs under TCG, log the console
 #
@@ -228,12 +228,14 @@ kernel_fetch() {
 
 # busybox_tree DIR: Debian's static BusyBox at DIR/bin/busybox with a link for
 # every applet it has.
+# busybox_tree DIR BUSYBOX RUN: that BusyBox instead, listed by running it
+# with RUN (qemu-aarch64 for another machine's).
 busybox_tree() {
-	local dir=$1 bb a
-	bb=$(command -v busybox) || skip "busybox is not installed"
+	local dir=$1 bb=${2:-} run=${3:-} a
+	[ -n "$bb" ] || bb=$(command -v busybox) || skip "busybox is not installed"
 	mkdir -p "$dir/bin" "$dir/sbin" "$dir/dev" "$dir/proc" "$dir/sys" "$dir/tmp" "$dir/run"
 	cp "$bb" "$dir/bin/busybox"
-	for a in $("$bb" --list); do
+	for a in $($run "$bb" --list); do
 		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
 	done
 }
@@ -245,7 +247,9 @@ mkcpio() {
 
 # qemu_boot -k KERNEL -i INITRD -a APPEND -l LOG [-t SECS] [-- QEMU-ARGS...]
 # Boots under TCG with the serial console in LOG; QEMU exits when the guest
-# powers off. Returns QEMU's status (124 on time-out).
+# powers off. Returns QEMU's status (124 on time-out). QEMU_SYSTEM and
+# QEMU_CONSOLE name another machine's emulator and console (qemu-system-aarch64,
+# ttyAMA0).
 qemu_boot() {
 	local kernel="" initrd="" append="" log="" secs=120
 	while [ $# -gt 0 ]; do
@@ -260,10 +264,10 @@ qemu_boot() {
 		esac
 	done
 	local rc=0
-	timeout -k 5 "$secs" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+	timeout -k 5 "$secs" "${QEMU_SYSTEM:-qemu-system-x86_64}" -accel tcg -m 512 -nographic -no-reboot \
 		-nodefaults -serial stdio -monitor none \
 		${kernel:+-kernel "$kernel"} ${initrd:+-initrd "$initrd"} \
-		${append:+-append "console=ttyS0 panic=-1 $append"} \
+		${append:+-append "console=${QEMU_CONSOLE:-ttyS0} panic=-1 $append"} \
 		"$@" </dev/null >"$log" 2>&1 || rc=$?
 	return "$rc"
 }

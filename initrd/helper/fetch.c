@@ -24,31 +24,12 @@
 #include "log.h"
 #include "util.h"
 
+#include "fetch.h"
+
 #define MAX_REDIRECTS 5
-#define HEADER_MAX 16384
 
 /* Exit status for a checksum mismatch: no point in downloading again. */
 #define EXIT_MISMATCH 3
-
-struct url {
-	char host[256];
-	unsigned int port;
-	char path[4096];
-};
-
-struct conn {
-	int fd;
-	int timeout_ms;
-	char buf[65536];
-	size_t start, end;
-};
-
-struct sink {
-	int fd;
-	uint64_t bytes;
-	struct sha256_ctx sha;
-	struct md5_ctx md5;
-};
 
 static void usage(void)
 {
@@ -62,7 +43,7 @@ static void usage(void)
 	       "  -h, --help\n");
 }
 
-static int parse_url(const char *s, struct url *u)
+int http_parse_url(const char *s, struct http_url *u)
 {
 	const char *p, *hend, *slash;
 
@@ -106,7 +87,7 @@ static int parse_url(const char *s, struct url *u)
 }
 
 /* Fill the buffer with at least one more byte; 0 at the end of the stream. */
-static ssize_t fill(struct conn *c)
+static ssize_t fill(struct http_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
 	ssize_t n;
@@ -136,7 +117,7 @@ static ssize_t fill(struct conn *c)
 }
 
 /* One line (CRLF or LF ended) into line, without the end of line. */
-static int read_line(struct conn *c, char *line, size_t len)
+static int read_line(struct http_conn *c, char *line, size_t len)
 {
 	for (;;) {
 		char *nl = memchr(c->buf + c->start, '\n', c->end - c->start);
@@ -152,7 +133,7 @@ static int read_line(struct conn *c, char *line, size_t len)
 			c->start = nl - c->buf + 1;
 			return 0;
 		}
-		if (c->end - c->start >= HEADER_MAX)
+		if (c->end - c->start >= HTTP_HEADER_MAX)
 			return -E2BIG;
 		ssize_t r = fill(c);
 		if (r < 0)
@@ -162,7 +143,7 @@ static int read_line(struct conn *c, char *line, size_t len)
 	}
 }
 
-static int sink_write(struct sink *s, const char *data, size_t len)
+static int sink_write(struct http_sink *s, const char *data, size_t len)
 {
 	sha256_update(&s->sha, data, len);
 	md5_update(&s->md5, data, len);
@@ -171,7 +152,7 @@ static int sink_write(struct sink *s, const char *data, size_t len)
 }
 
 /* Copy up to len bytes (all until the end when len is -1) of body to s. */
-static int copy_body(struct conn *c, struct sink *s, int64_t len)
+static int copy_body(struct http_conn *c, struct http_sink *s, int64_t len)
 {
 	while (len != 0) {
 		size_t avail = c->end - c->start;
@@ -197,7 +178,7 @@ static int copy_body(struct conn *c, struct sink *s, int64_t len)
 	return 0;
 }
 
-static int copy_chunked(struct conn *c, struct sink *s)
+static int copy_chunked(struct http_conn *c, struct http_sink *s)
 {
 	char line[256];
 	int r;
@@ -211,7 +192,7 @@ static int copy_chunked(struct conn *c, struct sink *s)
 			return r;
 		errno = 0;
 		size = strtoull(line, &end, 16);
-		if (end == line || errno)
+		if (end == line || errno || size > INT64_MAX)
 			return -EPROTO;
 		if (size == 0)
 			return 0; /* trailers, if any, do not matter */
@@ -224,19 +205,83 @@ static int copy_chunked(struct conn *c, struct sink *s)
 	}
 }
 
+int http_response(struct http_conn *c, struct http_sink *s, char *location, size_t loclen,
+		  int *status, char *reason, size_t reasonlen)
+{
+	char line[HTTP_HEADER_MAX];
+	int64_t length = -1;
+	bool chunked = false;
+	int r, code;
+
+	r = read_line(c, line, sizeof(line));
+	if (r < 0)
+		return r;
+	if (sscanf(line, "HTTP/%*d.%*d %d", &code) != 1)
+		return -EPROTO;
+	*status = code;
+	{
+		const char *sp = strchr(line, ' ');
+		sp = sp ? strchr(sp + 1, ' ') : NULL;
+		snprintf(reason, reasonlen, "%s", sp ? sp + 1 : "");
+	}
+	for (;;) {
+		r = read_line(c, line, sizeof(line));
+		if (r < 0)
+			return r;
+		if (!*line)
+			break;
+		if (strncasecmp(line, "Content-Length:", 15) == 0) {
+			uint64_t v;
+			if (parse_u64(strstrip(line + 15), &v) < 0 || v > INT64_MAX)
+				return -EPROTO;
+			length = v;
+		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
+			chunked = strcasestr(line + 18, "chunked") != NULL;
+		} else if (strncasecmp(line, "Location:", 9) == 0) {
+			snprintf(location, loclen, "%s", strstrip(line + 9));
+		}
+	}
+	if (code >= 300 && code < 400 && *location)
+		return 1;
+	if (code != 200)
+		return -ENOENT;
+	return chunked ? copy_chunked(c, s) : copy_body(c, s, length);
+}
+
+int http_redirect(char *current, size_t size, const char *location)
+{
+	struct http_url u;
+	char *pathstart;
+
+	if (location[0] != '/') {
+		if ((size_t)snprintf(current, size, "%s", location) >= size)
+			return -E2BIG;
+		return 0;
+	}
+	/* A path on the same server. */
+	if (http_parse_url(current, &u) < 0)
+		return -EINVAL;
+	pathstart = strchr(current + 7, '/');
+	if (pathstart)
+		*pathstart = '\0';
+	if (strlen(current) + strlen(location) >= size)
+		return -E2BIG;
+	strcat(current, location);
+	return 0;
+}
+
 /*
  * One request. Returns 0 with the body in s, 1 with a redirect in location,
  * or a negative errno with *status set when the server said no.
  */
-static int request(const struct url *u, int timeout_ms, struct sink *s, char *location,
-		   size_t loclen, int *status, char *reason, size_t reasonlen)
+static int request(const struct http_url *u, int timeout_ms, struct http_sink *s,
+		   char *location, size_t loclen, int *status, char *reason,
+		   size_t reasonlen)
 {
-	_cleanup_free_ struct conn *c = calloc(1, sizeof(*c));
+	_cleanup_free_ struct http_conn *c = calloc(1, sizeof(*c));
 	struct endpoint ep;
-	char req[4600], line[HEADER_MAX];
-	int64_t length = -1;
-	bool chunked = false;
-	int r, code;
+	char req[4600];
+	int r;
 
 	if (!c)
 		return -ENOMEM;
@@ -263,51 +308,8 @@ static int request(const struct url *u, int timeout_ms, struct sink *s, char *lo
 			 u->path, hostport, PXEROOT_VERSION);
 	}
 	r = write_full(c->fd, req, strlen(req));
-	if (r < 0)
-		goto out;
-
-	r = read_line(c, line, sizeof(line));
-	if (r < 0)
-		goto out;
-	if (sscanf(line, "HTTP/%*d.%*d %d", &code) != 1) {
-		r = -EPROTO;
-		goto out;
-	}
-	*status = code;
-	{
-		const char *sp = strchr(line, ' ');
-		sp = sp ? strchr(sp + 1, ' ') : NULL;
-		snprintf(reason, reasonlen, "%s", sp ? sp + 1 : "");
-	}
-	for (;;) {
-		r = read_line(c, line, sizeof(line));
-		if (r < 0)
-			goto out;
-		if (!*line)
-			break;
-		if (strncasecmp(line, "Content-Length:", 15) == 0) {
-			uint64_t v;
-			if (parse_u64(strstrip(line + 15), &v) < 0) {
-				r = -EPROTO;
-				goto out;
-			}
-			length = v;
-		} else if (strncasecmp(line, "Transfer-Encoding:", 18) == 0) {
-			chunked = strcasestr(line + 18, "chunked") != NULL;
-		} else if (strncasecmp(line, "Location:", 9) == 0) {
-			snprintf(location, loclen, "%s", strstrip(line + 9));
-		}
-	}
-	if (code >= 300 && code < 400 && *location) {
-		r = 1;
-		goto out;
-	}
-	if (code != 200) {
-		r = -ENOENT;
-		goto out;
-	}
-	r = chunked ? copy_chunked(c, s) : copy_body(c, s, length);
-out:
+	if (r == 0)
+		r = http_response(c, s, location, loclen, status, reason, reasonlen);
 	close(c->fd);
 	return r;
 }
@@ -335,7 +337,7 @@ int fetch_main(int argc, char **argv)
 	const char *want_sha = NULL, *want_md5 = NULL, *file;
 	unsigned int timeout = 30;
 	char current[4200], location[4200];
-	struct sink s = { .fd = -1 };
+	struct http_sink s = { .fd = -1 };
 	struct timespec t0;
 	uint8_t dig[32];
 	char sha_hex[65], md5_hex[33];
@@ -372,11 +374,11 @@ int fetch_main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int hop = 0;; hop++) {
-		struct url u;
+		struct http_url u;
 		int status = 0;
 		char reason[128] = "";
 
-		r = parse_url(current, &u);
+		r = http_parse_url(current, &u);
 		if (r == -EPROTONOSUPPORT) {
 			log_error("%s: only http:// URLs are fetched here", current);
 			return EXIT_FAILURE;
@@ -404,16 +406,11 @@ int fetch_main(int argc, char **argv)
 				r = -ELOOP;
 				break;
 			}
-			if (location[0] == '/') {
-				/* A path on the same server. */
-				char *pathstart = strchr(current + 7, '/');
-				if (pathstart)
-					*pathstart = '\0';
-				snprintf(current + strlen(current),
-					 sizeof(current) - strlen(current), "%s",
-					 location);
-			} else {
-				snprintf(current, sizeof(current), "%s", location);
+			if (http_redirect(current, sizeof(current), location) < 0) {
+				log_error("%s: redirected to a location too long: %.100s",
+					  current, location);
+				r = -E2BIG;
+				break;
 			}
 			continue;
 		}

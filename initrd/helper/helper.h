@@ -6,11 +6,21 @@
 #include <sys/socket.h>
 
 /* The subcommands of pxeroot-helper, each a main(). */
+int dhcp6_main(int argc, char **argv);
 int nfs_mount_main(int argc, char **argv);
 int nbd_connect_main(int argc, char **argv);
 int probe_main(int argc, char **argv);
 int check_init_main(int argc, char **argv);
 int fetch_main(int argc, char **argv);
+int verity_open_main(int argc, char **argv);
+int verity_status_main(int argc, char **argv);
+
+/*
+ * The file system type for mount -t, or NULL, from the first bytes of a device
+ * or image (PROBE_BYTES are enough) (probe.c).
+ */
+#define PROBE_BYTES 0x10048
+const char *probe_identify(const unsigned char *buf, size_t n);
 
 /* Shared by the subcommands (net.c). */
 struct endpoint {

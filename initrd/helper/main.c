@@ -21,8 +21,12 @@ static const struct {
 	{ "nfs-mount", nfs_mount_main, "mount an NFSv3 or NFSv4 export read-only" },
 	{ "nbd-connect", nbd_connect_main, "attach an NBD export to /dev/nbdN" },
 	{ "fetch", fetch_main, "download an http:// URL, checking its SHA-256 or MD5" },
+	{ "dhcp6", dhcp6_main, "get an IPv6 address and boot options from DHCPv6" },
 	{ "probe", probe_main, "print the file system type of a device or image" },
 	{ "check-init", check_init_main, "check that a root holds an executable init" },
+	{ "verity-open", verity_open_main, "map a device or image through dm-verity" },
+	{ "verity-status", verity_status_main,
+	  "say whether a dm-verity device met a bad block" },
 };
 
 static void usage(void)

@@ -38,20 +38,13 @@
 #include <unistd.h>
 
 #include "helper.h"
+#include "nbd-client.h"
 #include "log.h"
 #include "nbd-protocol.h"
 #include "netlink.h"
 #include "util.h"
 
 #define HANDSHAKE_TIMEOUT_S 10
-
-struct export_info {
-	uint64_t size;
-	uint16_t flags;
-	uint32_t min_block, pref_block, max_block;
-	char name[512]; /* the canonical name, if the server gave one */
-	char description[256];
-};
 
 struct target {
 	const char *server;
@@ -257,9 +250,8 @@ static int export_name(int fd, const char *export, bool no_zeroes,
 	return r;
 }
 
-/* The whole handshake on a connected socket. *why gets the server's words. */
-static int handshake(int fd, const char *export, struct export_info *info, char *why,
-		     size_t whylen)
+int nbd_client_handshake(int fd, const char *export, struct export_info *info, char *why,
+			 size_t whylen)
 {
 	struct timeval tv = { .tv_sec = HANDSHAKE_TIMEOUT_S };
 	uint64_t magic;
@@ -334,7 +326,7 @@ static int open_export(struct target *t, const char *export, int connect_timeout
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 
-	r = handshake(fd, export, info, why, sizeof(why));
+	r = nbd_client_handshake(fd, export, info, why, sizeof(why));
 	if (r == -ENOENT)
 		snprintf(err, errlen, "NBD server %s has no export '%.100s'%s%.200s%s",
 			 t->hostport, export, *why ? " (" : "", why, *why ? ")" : "");

@@ -37,8 +37,7 @@ static uint16_t le16(const unsigned char *p)
 	return p[0] | p[1] << 8;
 }
 
-/* The type name for mount -t, or NULL. buf holds the first 64 KiB + a bit. */
-static const char *identify(const unsigned char *buf, size_t n)
+const char *probe_identify(const unsigned char *buf, size_t n)
 {
 	if (n >= 4 && memcmp(buf, "hsqs", 4) == 0)
 		return "squashfs";
@@ -63,7 +62,7 @@ static const char *identify(const unsigned char *buf, size_t n)
 
 int probe_main(int argc, char **argv)
 {
-	static unsigned char buf[0x10048];
+	static unsigned char buf[PROBE_BYTES];
 	_cleanup_close_ int fd = -1;
 	const char *type;
 	ssize_t n;
@@ -84,7 +83,7 @@ int probe_main(int argc, char **argv)
 		log_errno(n, "cannot read %s", argv[1]);
 		return EXIT_FAILURE;
 	}
-	type = identify(buf, n);
+	type = probe_identify(buf, n);
 	if (!type) {
 		log_error(
 			"%s: no known file system (squashfs, erofs, ext4, xfs, btrfs, iso9660)",

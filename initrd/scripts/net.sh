@@ -5,6 +5,8 @@
 
 IFACE=
 ADDR=
+# The NICs that race for the root's DHCP answer (pick_interface).
+CANDIDATES=
 
 load_modules() {
 	if [ -n "$PX_BLACKLIST" ]; then
@@ -13,6 +15,20 @@ load_modules() {
 			echo "blacklist $_m"
 		done >/etc/modprobe.d/pxeroot-blacklist.conf
 	fi
+	# MODULE.PARAM=VALUE on the kernel command line (LTSP's loop.max_part=9)
+	# is for a module loaded later: the kernel keeps it for built-in code
+	# only, and BusyBox's modprobe reads modprobe.d, not the command line.
+	mkdir -p /etc/modprobe.d
+	for _w in $(cat /proc/cmdline); do
+		case $_w in
+		rd.* | *=*.*=* | *[!a-zA-Z0-9_.=,:/-]*) continue ;;
+		[a-z]*.*=*)
+			_k=${_w%%=*}
+			case ${_k#*.} in *.*) continue ;; esac
+			echo "options ${_k%%.*} ${_k#*.}=${_w#*=}"
+			;;
+		esac
+	done >/etc/modprobe.d/pxeroot-cmdline.conf
 	for _m in $(echo "$PX_MODULES" | tr ',' ' '); do
 		modprobe "$_m" 2>>"$BOOT_LOG" || log_err "warning: cannot load module $_m (rd.driver.pre)"
 	done
@@ -208,6 +224,19 @@ pick_interface() {
 					break
 				fi
 			done
+			# The root comes from DHCP and nothing names the NIC: each with
+			# a link asks, and the one whose answer names a root wins.
+			if [ -n "$IFACE" ] && [ "$PX_ROOT" = dhcp ] && [ "$PX_IP" = dhcp ] &&
+				[ "$(ether_ifaces | wc -l)" -gt 1 ]; then
+				# A second NIC's link may come a moment after the first's.
+				usleep 500000
+				CANDIDATES=
+				for _i in $(ether_ifaces); do
+					ip link set "$_i" up 2>/dev/null
+					has_carrier "$_i" && CANDIDATES="$CANDIDATES $_i"
+				done
+				CANDIDATES=${CANDIDATES# }
+			fi
 		fi
 		if [ -n "$IFACE" ]; then
 			ip link set "$IFACE" up 2>/dev/null
@@ -233,6 +262,7 @@ pick_interface() {
 	# but those the command line uses stay up.
 	for _i in $(ether_ifaces); do
 		[ "$_i" = "$IFACE" ] && continue
+		case " $CANDIDATES " in *" $_i "*) continue ;; esac
 		[ -e "/sys/class/net/$_i/master" ] && continue
 		case " $PX_IP_MORE $PX_VLAN " in
 		*" $_i:"* | *":$_i:"*) continue ;;
@@ -243,8 +273,69 @@ pick_interface() {
 	return 0
 }
 
+# Several NICs with a link and the root from DHCP: udhcpc on each at once.
+# The first lease that names a root (option 17) wins; failing that, once
+# every NIC is done, the first NIC with a lease. The others go down again.
+dhcp_race() {
+	rm -f "$PXRUN"/race-*.env "$PXRUN/dhcp.env"
+	_pids=
+	log "network: DHCP on $CANDIDATES at once; the answer that names a root wins"
+	for _i in $CANDIDATES; do
+		PXROOT_DHCP_ENV=$PXRUN/race-$_i.env udhcpc -i "$_i" -f -q -n \
+			-t "$PX_DHCP_TRIES" -T "$PX_DHCP_TIMEOUT" -s "$PXLIB/udhcpc.script" \
+			-V pxeroot -O rootpath -O ntpsrv -O search -O mtu \
+			${PX_IP_HOSTNAME:+-x "hostname:$PX_IP_HOSTNAME"} >>"$BOOT_LOG" 2>&1 &
+		_pids="$_pids $!"
+	done
+	_win=
+	while :; do
+		for _i in $CANDIDATES; do
+			[ -s "$PXRUN/race-$_i.env" ] || continue
+			if (. "$PXRUN/race-$_i.env" && [ -n "$dhcp_rootpath" ]); then
+				_win=$_i
+				CHOSEN_BY="its DHCP answer, which names the root (root-path)"
+				break 2
+			fi
+		done
+		_running=
+		for _p in $_pids; do
+			kill -0 "$_p" 2>/dev/null && _running=1
+		done
+		[ -n "$_running" ] || break
+		usleep 100000
+	done
+	for _p in $_pids; do
+		kill "$_p" 2>/dev/null
+	done
+	wait $_pids 2>/dev/null
+	if [ -z "$_win" ]; then
+		for _i in $CANDIDATES; do
+			if [ -s "$PXRUN/race-$_i.env" ]; then
+				_win=$_i
+				CHOSEN_BY="the first DHCP answer (none names a root)"
+				break
+			fi
+		done
+	fi
+	if [ -z "$_win" ]; then
+		ERR="no DHCP answer on $CANDIDATES"
+		return 1
+	fi
+	IFACE=$_win
+	cp "$PXRUN/race-$_win.env" "$PXRUN/dhcp.env"
+	for _i in $CANDIDATES; do
+		[ "$_i" = "$IFACE" ] || ip link set "$_i" down 2>/dev/null
+	done
+	log "network: $IFACE wins: $CHOSEN_BY"
+	return 0
+}
+
 # One DHCP exchange per try, each waiting twice as long as the last.
 dhcp() {
+	if [ -n "$CANDIDATES" ] && [ "$CANDIDATES" != "$IFACE" ]; then
+		dhcp_race
+		return $?
+	fi
 	_t=$PX_DHCP_TIMEOUT
 	_try=1
 	rm -f "$PXRUN/dhcp.env"
@@ -291,6 +382,60 @@ auto6() {
 	ADDR=${_a%/*}
 	_prefix=${_a#*/}
 	# The same advertisement gave the default route, if the router offers one.
+	_gw=$(ip -6 route show default dev "$IFACE" 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
+	return 0
+}
+
+# ip=dhcp6: a stateful DHCPv6 lease from pxeroot-helper dhcp6 (BusyBox has
+# no udhcpc6 here). The router advertisements still give the on-link prefix
+# and the default route (DHCPv6 carries neither), so they stay accepted.
+# Sets ADDR, _prefix, _gw and the dhcp_* of the lease.
+dhcp6() {
+	_conf=/proc/sys/net/ipv6/conf/$IFACE
+	if [ ! -d "$_conf" ]; then
+		ERR="ip=dhcp6: the kernel has no IPv6 on $IFACE"
+		return 2
+	fi
+	echo 1 >"$_conf/accept_ra"
+	# DHCPv6 speaks from the link-local address: it must have passed
+	# duplicate address detection.
+	_wd=$(($(now_s) + PX_IPV6_TIMEOUT))
+	until ip -6 -o addr show dev "$IFACE" scope link 2>/dev/null | grep -v tentative | grep -q inet6; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			ERR="no usable link-local IPv6 address on $IFACE after $PX_IPV6_TIMEOUT s"
+			return 1
+		fi
+		usleep 100000
+	done
+	log "network: DHCPv6 on $IFACE (waits up to $PX_IPV6_TIMEOUT s)"
+	rm -f "$PXRUN/dhcp.env"
+	if ! "$HELPER" dhcp6 -t "$PX_IPV6_TIMEOUT" "$IFACE" "$PXRUN/dhcp.env" 2>"$PXRUN/dhcp6.err"; then
+		cat "$PXRUN/dhcp6.err" >>"$BOOT_LOG"
+		ERR=$(helper_msg "$PXRUN/dhcp6.err")
+		return 1
+	fi
+	. "$PXRUN/dhcp.env"
+	ADDR=$dhcp_ip
+	# The address alone (a /128): the prefix is the router's to announce.
+	_prefix=128
+	# root=dhcp6: the first boot file parameter, else the boot file URL.
+	dhcp_rootpath=${dhcp_boot_params%% *}
+	[ -n "$dhcp_rootpath" ] || dhcp_rootpath=$dhcp_boot_file
+	return 0
+}
+
+# After a DHCPv6 lease: the on-link prefix and any default route come from
+# a router advertisement; wait a little for one (the lease may come first).
+# Sets _gw.
+dhcp6_routes() {
+	_wd=$(($(now_s) + 5))
+	until ip -6 route show dev "$IFACE" 2>/dev/null | grep -v '^fe80:' | grep -q '^[0-9a-f:]*/'; do
+		if [ "$(now_s)" -ge "$_wd" ]; then
+			log "network: no router advertisement on $IFACE yet: no on-link IPv6 prefix"
+			break
+		fi
+		usleep 200000
+	done
 	_gw=$(ip -6 route show default dev "$IFACE" 2>/dev/null | sed -n 's/^default via \([^ ]*\).*/\1/p' | head -n 1)
 	return 0
 }
@@ -423,7 +568,7 @@ setup_network() {
 	[ -n "$PX_IP_MTU" ] && ip link set "$IFACE" mtu "$PX_IP_MTU"
 	dhcp_ip= dhcp_mask= dhcp_subnet= dhcp_router= dhcp_dns= dhcp_domain= dhcp_search=
 	dhcp_hostname= dhcp_serverid= dhcp_siaddr= dhcp_rootpath= dhcp_lease= dhcp_broadcast=
-	dhcp_mtu= dhcp_ntpsrv= dhcp_boot_file=
+	dhcp_mtu= dhcp_ntpsrv= dhcp_boot_file= dhcp6_server=
 	if [ "$PX_IP" = dhcp ]; then
 		dhcp || return 1
 		. "$PXRUN/dhcp.env"
@@ -444,6 +589,14 @@ setup_network() {
 		auto6 || return $?
 		_dns=$PX_IP_DNS
 		_host=$PX_IP_HOSTNAME
+	elif [ "$PX_IP" = dhcp6 ]; then
+		dhcp6 || return $?
+		_dns="$PX_IP_DNS${PX_IP_DNS:+ }$dhcp_dns"
+		if [ "$PX_PEERDNS" = 0 ]; then
+			_dns=$PX_IP_DNS
+			dhcp_search=
+		fi
+		_host=$PX_IP_HOSTNAME
 	else
 		ADDR=$PX_IP_ADDR
 		_prefix=$PX_IP_PREFIX
@@ -452,14 +605,16 @@ setup_network() {
 		_host=$PX_IP_HOSTNAME
 	fi
 	if [ "$PX_IP" != auto6 ]; then
-		ip addr flush dev "$IFACE" 2>/dev/null
+		# DHCPv6 keeps the link-local address it spoke from.
+		[ "$PX_IP" = dhcp6 ] || ip addr flush dev "$IFACE" 2>/dev/null
 		if ! ip addr add "$ADDR/$_prefix" ${dhcp_broadcast:+broadcast "$dhcp_broadcast"} dev "$IFACE"; then
 			ERR="cannot set address $ADDR/$_prefix on $IFACE"
 			return 2
 		fi
 		wait_dad "$IFACE" "$ADDR" || return $?
 	fi
-	if [ "$PX_IP" != auto6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
+	[ "$PX_IP" = dhcp6 ] && dhcp6_routes
+	if [ "$PX_IP" != auto6 ] && [ "$PX_IP" != dhcp6 ] && [ -n "$_gw" ] && [ "$_gw" != 0.0.0.0 ]; then
 		_fam=
 		case $_gw in *:*) _fam=-6 ;; esac
 		ip $_fam route add default via "$_gw" dev "$IFACE" 2>>"$BOOT_LOG" ||
@@ -494,7 +649,7 @@ setup_network() {
 		HOSTNAME "$_host" \
 		NTP "${PX_IP_NTP:-$dhcp_ntpsrv}" \
 		MTU "$(cat "/sys/class/net/$IFACE/mtu")" \
-		SERVER_ID "$dhcp_serverid" \
+		SERVER_ID "${dhcp_serverid:-$dhcp6_server}" \
 		NEXT_SERVER "$dhcp_siaddr" \
 		ROOT_PATH "$dhcp_rootpath" \
 		BOOT_FILE "$dhcp_boot_file" \
@@ -502,6 +657,6 @@ setup_network() {
 		LEASE_START "$(date +%s)" \
 		LEASE_UPTIME "$(now)"
 	log "network: $IFACE chosen by $CHOSEN_BY"
-	log "network: $IFACE $ADDR/$_prefix${_gw:+ via $_gw} (${PX_IP}${dhcp_lease:+, lease $dhcp_lease s}${dhcp_serverid:+ from $dhcp_serverid}) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
+	log "network: $IFACE $ADDR/$_prefix${_gw:+ via $_gw} (${PX_IP}${dhcp_lease:+, lease $dhcp_lease s}${dhcp_serverid:+ from $dhcp_serverid}${dhcp6_server:+ from $dhcp6_server}) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
 	return 0
 }

@@ -7,6 +7,7 @@
 LOWER=$PXRUN/lower
 ROOT_DEVICE=
 ROOT_FSTYPE=
+VERITY_DEVICE=
 
 # The server when the command line names none: ip='s server field, then the
 # DHCP next-server, then the DHCP server itself (the kernel's and the HOWTO's
@@ -26,7 +27,10 @@ default_server() {
 
 # root=dhcp: DHCP option 17 says where the root is, in any root= grammar.
 root_from_dhcp() {
-	if [ -z "$dhcp_rootpath" ]; then
+	if [ -z "$dhcp_rootpath" ] && [ "$PX_IP" = dhcp6 ]; then
+		ERR="root=dhcp6: the DHCPv6 server sent no boot file URL or parameter (options 59, 60)"
+		return 2
+	elif [ -z "$dhcp_rootpath" ]; then
 		ERR="root=dhcp: the DHCP server sent no root-path (option 17)"
 		return 2
 	fi
@@ -41,6 +45,32 @@ root_from_dhcp() {
 	return 0
 }
 
+# verity_map DEVICE|FILE: rd.pxeroot.verity= maps the image through dm-verity;
+# ROOT_DEVICE becomes the verified device. Every block read from it is checked
+# against the root hash from the command line; one that does not match fails
+# with an I/O error, never read from elsewhere.
+verity_map() {
+	[ -n "$PX_VERITY" ] || return 0
+	load_module dm-verity
+	[ -b "$1" ] || modprobe -q loop 2>/dev/null
+	if ! VERITY_DEVICE=$("$HELPER" verity-open "$1" "$PX_VERITY" "$PX_VERITY_OFFSET" \
+		2>"$PXRUN/verity.err"); then
+		ERR="dm-verity: $(helper_msg "$PXRUN/verity.err")"
+		return 2
+	fi
+	log "root: $1 verified by dm-verity as $VERITY_DEVICE (root hash $PX_VERITY, hash tree at byte $PX_VERITY_OFFSET)"
+	ROOT_DEVICE=$VERITY_DEVICE
+	return 0
+}
+
+# After a failed probe or mount: did dm-verity refuse a block? Then say so.
+verity_refused() {
+	[ -n "$VERITY_DEVICE" ] || return 1
+	"$HELPER" verity-status >/dev/null 2>&1 && return 1
+	ERR="the root image failed dm-verity verification: a block read from $VERITY_DEVICE does not match root hash $PX_VERITY; the image on the server is not the one this boot entry names (see dmesg for the block)"
+	return 0
+}
+
 # mount_fs DEVICE|FILE: probe the file system unless rootfstype= says, mount ro.
 mount_fs() {
 	_fs=$PX_FSTYPE
@@ -48,6 +78,7 @@ mount_fs() {
 		_fs=$("$HELPER" probe "$1" 2>"$PXRUN/probe.err")
 		if [ $? != 0 ]; then
 			ERR=$(helper_msg "$PXRUN/probe.err")
+			verity_refused
 			return 2
 		fi
 	fi
@@ -61,6 +92,7 @@ mount_fs() {
 	mkdir -p "$LOWER"
 	if ! mount -t "$_fs" -o "$_opts" "$1" "$LOWER" 2>"$PXRUN/mount.err"; then
 		ERR="cannot mount $1 ($_fs): $(sed 's/^mount: //' "$PXRUN/mount.err" | tr '\n' ' ')"
+		verity_refused
 		return 2
 	fi
 	ROOT_FSTYPE=$_fs
@@ -155,6 +187,7 @@ root_nbd() {
 	if [ -s "$PXRUN/nbd.err" ]; then
 		log_err "warning: $(helper_msg "$PXRUN/nbd.err")"
 	fi
+	verity_map "$ROOT_DEVICE" || return $?
 	mount_fs "$ROOT_DEVICE" || return $?
 	log "root: mounted $ROOT_DEVICE ($ROOT_FSTYPE)"
 	return 0
@@ -256,6 +289,8 @@ root_url() {
 	# The checksum comes first: an image that cannot be checked is not downloaded.
 	if find_checksum; then
 		_verified=yes
+	elif [ -n "$PX_VERITY" ]; then
+		log "root: no checksum for $PX_URL; dm-verity checks each block against the root hash"
 	elif [ "$PX_VERIFY" = 1 ]; then
 		ERR="no checksum for $PX_URL (give rd.pxeroot.sha256=, or put ${PX_URL##*/}.sha256 next to it; rd.pxeroot.verify=0 boots it unverified)"
 		return 2
@@ -275,8 +310,9 @@ root_url() {
 	esac
 	log "root: downloaded $PX_URL ($(wc -c <"$_img") bytes) in $(awk "BEGIN{printf \"%.2f\", $(now) - $_t0}") s"
 	[ -n "$_verified" ] && log "root: ${_want_sha256:+sha256}${_want_md5:+${_want_sha256:+ and }md5} of ${PX_URL##*/} match $_want_from"
-	mount_fs "$_img" || return $?
 	ROOT_DEVICE=$_img
+	verity_map "$_img" || return $?
+	mount_fs "$ROOT_DEVICE" || return $?
 	log "root: mounted ${PX_URL##*/} ($ROOT_FSTYPE) from RAM"
 	return 0
 }

@@ -114,6 +114,8 @@ prepare_switch() {
 	[ "$WRITABLE" = tmpfs ] && _check=$LOWER
 	if ! "$HELPER" check-init "$_check" "$PX_INIT" 2>"$PXRUN/init.err"; then
 		ERR=$(helper_msg "$PXRUN/init.err")
+		# An unreadable init may be a block dm-verity refused.
+		verity_refused
 		return 2
 	fi
 	# What the real system needs to know about its root (doc/initramfs.md).
@@ -127,6 +129,8 @@ prepare_switch() {
 		URL "$PX_URL" \
 		DEVICE "$ROOT_DEVICE" \
 		FSTYPE "$ROOT_FSTYPE" \
+		VERITY "$PX_VERITY" \
+		VERITY_DEVICE "$VERITY_DEVICE" \
 		LOWER "$LOWER" \
 		UPPER "$([ "$WRITABLE" = overlay ] && echo "$RW/upper")" \
 		WRITABLE "$WRITABLE" \

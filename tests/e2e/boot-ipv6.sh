@@ -8,11 +8,21 @@
 #      (root=nbd:[fec0::2]:PORT/EXPORT); nameserver=[v6] reaches resolv.conf;
 #   2. dracut's static form ip=[ADDRESS]::[GATEWAY]:PREFIX::eth0:none and an
 #      NFSv4 root from nfs-ganesha (root=nfs4:[fec0::2]:/PATH).
-# timeout: 600
-. "$(dirname "$0")/lib-boot.sh"
+# Then an IPv6-only LAN of the test's own (lib-lan.sh's bridge, fd77::1/64)
+# where real dnsmasq sends router advertisements and answers DHCPv6
+# (stateful); the clients boot with ip=dhcp6:
+#   3. root=dhcp6: the root from the DHCPv6 boot file parameter (option 60),
+#      an NFSv4 root at [fd77::1]; the DNS servers and search list (options
+#      23, 24) reach resolv.conf;
+#   4. root=dhcp6: the root from the DHCPv6 boot file URL (option 59), an
+#      http://[fd77::1]/ image downloaded into RAM (a literal IPv6 URL);
+#   5. root=nbd:[fd77::1]:10809/root named on the command line.
+# timeout: 900
+. "$(dirname "$0")/lib-lan.sh"
 
 boot_setup
-requires nbdexport
+lan_setup
+requires nbdexport dnsmasq
 boot_initramfs
 
 boot_root "$T/tree"
@@ -64,3 +74,58 @@ expect_line "$T/static6.log" "^ENV net.env GATEWAY='fec0::2'" "net.env: the IPv6
 expect_line "$T/static6.log" '^ADDR6 .* inet6 fec0::50/64 ' "eth0 holds fec0::50/64"
 expect_line "$T/static6.log" '^MOUNT /run/pxeroot/lower nfs4 \[fec0::2\]:/v6root$' "the root is NFSv4 from [fec0::2]"
 expect_line "$T/static6.log" "^DATA-MD5 $want_md5\$" "the root reads back over NFSv4 on IPv6"
+
+# 3-5. DHCPv6 from dnsmasq on an IPv6-only LAN. The bridge's address needs no
+# duplicate address detection: nothing else is on the LAN yet.
+ip addr add fd77::1/64 dev "$LAN_BR" nodad || fail "cannot add fd77::1 to $LAN_BR"
+start_server -P "$T/nbdexport6.pid" -w 10809 \
+	nbdexport -f -q --pidfile "$T/nbdexport6.pid" -l '[fd77::1]' -p 10809 "$T/root.sqfs=root"
+mkdir -p "$T/www"
+cp "$T/root.sqfs" "$T/www/root.sqfs"
+(cd "$T/www" && sha256sum root.sqfs >root.sqfs.sha256)
+start_server -P "$T/httpd6.pid" -w 80 \
+	bash -c "echo \$\$ >'$T/httpd6.pid'; exec busybox httpd -f -p '[fd77::1]:80' -h '$T/www'"
+# dhcp6_conf LINES...: dnsmasq with router advertisements (M flag: addresses
+# from DHCPv6 only), a stateful range and the DNS options.
+dhcp6_conf() {
+	lan_dnsmasq_stop
+	lan_dnsmasq "enable-ra" "dhcp-range=fd77::100,fd77::1ff,64,1h" \
+		"dhcp-option=option6:dns-server,[fd77::53]" \
+		"dhcp-option=option6:domain-search,lan.example" "$@"
+}
+v6lan_boot() {
+	local name=$1 append=$2 tap=pxrt6$((++_v6n))
+	lan_tap "$tap"
+	boot "$T/$name.log" "$append" \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+		-device "virtio-net-pci,netdev=n0,mac=52:54:00:00:06:0$_v6n"
+}
+_v6n=0
+
+dhcp6_conf "dhcp-option=option6:bootfile-param,\"nfs4:[fd77::1]:/v6root\""
+v6lan_boot dhcp6-nfs "root=dhcp6 ip=dhcp6"
+expect_booted "$T/dhcp6-nfs.log" "ip=dhcp6 root=dhcp6 (NFSv4 from option 60)"
+expect_line "$T/dhcp6-nfs.log" "^ENV net.env METHOD='dhcp6'" "net.env: the method is dhcp6"
+expect_line "$T/dhcp6-nfs.log" "^ENV net.env ADDRESS='fd77::1[0-9a-f]{2}'" "the address is from dnsmasq's DHCPv6 range"
+expect_line "$T/dhcp6-nfs.log" '^ADDR6 .* inet6 fd77::1[0-9a-f]{2}/128 ' "eth0 holds the leased address"
+expect_line "$T/dhcp6-nfs.log" "^ENV net.env SERVER_ID='fe80::[0-9a-f:]+'" "net.env: the DHCPv6 server"
+expect_line "$T/dhcp6-nfs.log" "^ENV net.env LEASE_TIME='3600'" "net.env: the lease time"
+! grep -q '^ADDR4 ' "$T/dhcp6-nfs.log" || fail "dhcp6: eth0 has an IPv4 address"
+expect_line "$T/dhcp6-nfs.log" '^RESOLV nameserver fd77::53$' "option 23: the DNS server is in resolv.conf"
+expect_line "$T/dhcp6-nfs.log" '^RESOLV search lan.example$' "option 24: the search list is in resolv.conf"
+expect_line "$T/dhcp6-nfs.log" "pxeroot: root: DHCP root-path 'nfs4:\[fd77::1\]:/v6root'" "option 60 names the root"
+expect_line "$T/dhcp6-nfs.log" '^MOUNT /run/pxeroot/lower nfs4 \[fd77::1\]:/v6root$' "the root is NFSv4 from [fd77::1]"
+expect_line "$T/dhcp6-nfs.log" "^DATA-MD5 $want_md5\$" "the root reads back over NFSv4 (DHCPv6)"
+
+dhcp6_conf "dhcp-option=option6:bootfile-url,http://[fd77::1]/root.sqfs"
+v6lan_boot dhcp6-http "root=dhcp6 ip=dhcp6"
+expect_booted "$T/dhcp6-http.log" "ip=dhcp6 root=dhcp6 (HTTP image from option 59)"
+expect_line "$T/dhcp6-http.log" "^ENV net.env BOOT_FILE='http://\[fd77::1\]/root.sqfs'" "net.env: the boot file URL"
+expect_line "$T/dhcp6-http.log" 'pxeroot: root: downloaded http://\[fd77::1\]/root.sqfs' "the image came from a literal IPv6 URL"
+expect_line "$T/dhcp6-http.log" 'pxeroot: root: sha256 of root.sqfs match' "its checksum file was checked"
+expect_line "$T/dhcp6-http.log" "^DATA-MD5 $want_md5\$" "the root reads back from RAM"
+
+v6lan_boot dhcp6-nbd "root=nbd:[fd77::1]:10809/root ip=dhcp6"
+expect_booted "$T/dhcp6-nbd.log" "ip=dhcp6 root=nbd:[fd77::1]"
+expect_line "$T/dhcp6-nbd.log" 'pxeroot: root: .* attached to fd77::1:10809/root' "the NBD root is attached (DHCPv6)"
+expect_line "$T/dhcp6-nbd.log" "^DATA-MD5 $want_md5\$" "the root reads back over NBD (DHCPv6)"

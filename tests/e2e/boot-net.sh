@@ -14,13 +14,19 @@
 #   3. a server reachable only on VLAN 100 (a user-space switch that passes
 #      only frames tagged 100 to it): the client bonds two NICs
 #      (active-backup), puts VLAN 100 on the bond and boots from NBD over it;
-#      the active NIC's link is then cut and the root keeps reading.
-# timeout: 900
+#      the active NIC's link is then cut and the root keeps reading;
+#   4. the same with a real Linux bridge in vlan_filtering mode as the switch:
+#      the host's kernel has no VLAN filtering, so the switch is a second
+#      QEMU guest (the same kernel, the initramfs's BusyBox, iproute2's
+#      bridge): its client port is a trunk carrying only VLAN 100 (tagged),
+#      its server port an access port on VLAN 100 (untagged). The client
+#      gets no DHCP answer untagged, and boots over vlan=eth0.100:eth0.
+# timeout: 1200
 . "$(dirname "$0")/lib-lan.sh"
 
 boot_setup
 lan_setup
-requires nbdexport socat python3
+requires nbdexport socat python3 bridge cpio gzip ldd
 # bonding and bridge are not in every image (8021q is).
 boot_initramfs -m bonding,bridge
 
@@ -34,6 +40,17 @@ done
 case " $(cat /proc/cmdline) " in
 *" pxeroot.test.write "*)
 	cat /etc/boot-token >/written-by-client && sync && echo "WROTE"
+	;;
+*" pxeroot.test.untagged "*)
+	# The switch passes only VLAN 100: nothing answers on the bare NIC.
+	ip link set eth0 up
+	if udhcpc -i eth0 -n -q -t 2 -T 1 -s /bin/true >/var/log/untagged.log 2>&1; then
+		echo "UNTAGGED-DHCP answered"
+	elif grep -q 'broadcasting discover' /var/log/untagged.log; then
+		echo "UNTAGGED-DHCP none"
+	else
+		echo "UNTAGGED-DHCP error $(cat /var/log/untagged.log)"
+	fi
 	;;
 *" pxeroot.test.failover "*)
 	echo "ACTIVE-BEFORE $(sed -n 's/^Currently Active Slave: //p' /proc/net/bonding/bond0)"
@@ -147,3 +164,86 @@ after=$(sed -n 's/^ACTIVE-AFTER \(eth[01]\)\r*$/\1/p' "$T/bond.log")
 [ -n "$after" ] && [ "$after" != "$active" ] || fail "the bond did not fail over from $active (now '$after')"
 expect_line "$T/bond.log" "^FAILOVER-MD5 $want_md5\$" "the root reads on after $active's link is cut"
 ok "bond: $active's link cut, $after took over, the root kept reading"
+
+# 4. A bridge with vlan_filtering as the switch, in a guest of its own.
+lan_dnsmasq_stop
+sw=$T/switch
+mkdir -p "$sw/usr/sbin" "$sw/lib/x86_64-linux-gnu" "$sw/lib64"
+cp /sbin/bridge "$sw/usr/sbin/bridge" || skip "iproute2's bridge is missing"
+for lib in $(ldd /sbin/bridge | grep -o '/lib[^ ]*'); do
+	mkdir -p "$sw$(dirname "$lib")"
+	cp -L "$lib" "$sw$lib"
+done
+cat >"$sw/switch.sh" <<'SWITCH'
+#!/bin/sh
+# A two-port switch: eth0 a trunk with VLAN 100 tagged only, eth1 an access
+# port on VLAN 100. VLAN 1 is on neither.
+export PATH=/usr/sbin:/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+modprobe -a virtio_pci virtio_net bridge 2>/dev/null
+while [ ! -e /sys/class/net/eth1 ]; do sleep 0.1; done
+ip link add br0 type bridge
+echo 0 >/sys/class/net/br0/bridge/stp_state
+echo 0 >/sys/class/net/br0/bridge/forward_delay
+echo 1 >/sys/class/net/br0/bridge/vlan_filtering
+for p in eth0 eth1; do
+	ip link set "$p" master br0
+	ip link set "$p" up
+	bridge vlan del dev "$p" vid 1
+done
+bridge vlan del dev br0 vid 1 self
+bridge vlan add dev eth0 vid 100
+bridge vlan add dev eth1 vid 100 pvid untagged
+ip link set br0 up
+echo "SWITCH vlan_filtering=$(cat /sys/class/net/br0/bridge/vlan_filtering)"
+bridge vlan show | sed 's/^/SWITCH /'
+echo SWITCH-READY
+while :; do sleep 3600; done
+SWITCH
+chmod 0755 "$sw/switch.sh"
+(cd "$sw" && find . -mindepth 1 | cpio -o -H newc --quiet | gzip) >"$T/switch.cpio.gz"
+cat "$INITRD" "$T/switch.cpio.gz" >"$T/switch.img"
+
+ip tuntap add dev pxrvf0 mode tap || fail "ip tuntap add pxrvf0"
+ip addr add 10.77.101.1/24 dev pxrvf0
+ip link set pxrvf0 up
+{
+	echo "port=0"
+	echo "interface=pxrvf0"
+	echo "bind-interfaces"
+	echo "log-dhcp"
+	echo "dhcp-range=10.77.101.50,10.77.101.99,255.255.255.0,1h"
+} >"$T/dnsmasq-vf.conf"
+lan_dnsmasq_file "$T/dnsmasq-vf.conf"
+timeout -k 5 600 qemu-system-x86_64 -accel tcg -m 256 -nographic -no-reboot -nodefaults \
+	-serial stdio -monitor none -kernel "$VMLINUZ" -initrd "$T/switch.img" \
+	-append "console=ttyS0 panic=-1 rdinit=/switch.sh" \
+	-netdev socket,id=t0,udp=127.0.0.1:20030,localaddr=127.0.0.1:20031 \
+	-device virtio-net-pci,netdev=t0,mac=52:54:00:00:02:01 \
+	-netdev tap,id=s0,ifname=pxrvf0,script=no,downscript=no \
+	-device virtio-net-pci,netdev=s0,mac=52:54:00:00:02:02 </dev/null >"$T/switch.log" 2>&1 &
+switch_pid=$!
+cleanup_fn kill "$switch_pid"
+for _ in $(seq 1 1500); do
+	grep -q '^SWITCH-READY' "$T/switch.log" && break
+	kill -0 "$switch_pid" 2>/dev/null || break
+	sleep 0.2
+done
+sed -i 's/\r$//' "$T/switch.log"
+grep -q '^SWITCH-READY' "$T/switch.log" || {
+	tail -n 20 "$T/switch.log"
+	fail "the switch guest did not come up"
+}
+expect_line "$T/switch.log" '^SWITCH vlan_filtering=1$' "the switch is a bridge with vlan_filtering"
+expect_line "$T/switch.log" '^SWITCH eth0 +100 *$' "the client port carries VLAN 100 tagged, nothing else"
+expect_line "$T/switch.log" '^SWITCH eth1 +100 PVID Egress Untagged *$' "the server port is an access port on VLAN 100"
+boot "$T/vf.log" "root=nbd:10.77.101.1:10809/root vlan=eth0.100:eth0 ip=eth0.100:dhcp pxeroot.test.untagged" \
+	-netdev socket,id=n0,udp=127.0.0.1:20031,localaddr=127.0.0.1:20030 \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:00:02:10
+kill "$switch_pid" 2>/dev/null
+expect_booted "$T/vf.log" "VLAN 100 through a vlan_filtering bridge"
+expect_line "$T/vf.log" "^ENV net.env INTERFACE='eth0\.100'" "the root goes through eth0.100"
+expect_line "$T/vf.log" "^ENV net.env ADDRESS='10\.77\.101\.[0-9]+'" "DHCP answered on the tagged VLAN"
+expect_line "$T/vf.log" '^UNTAGGED-DHCP none$' "untagged, the server is out of reach"

@@ -55,24 +55,9 @@ done
 echo "two clients over NFS: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
 
 for n in a b; do
-	ADDR_WANT=$(probe "$n" addr | sed -n 's/.* inet \(192\.168\.77\.[0-9]*\)\/.*/\1/p')
-	[ -n "$ADDR_WANT" ] || fail "client $n: no address on the LAN"
 	BOOTED_SECS=${booted[$n]} POWEROFF_SECS=${poweroff[$n]}
-	expect_client "$n" "NFS client $n"
+	expect_lan_client "$n" "NFS client $n"
 	[[ $(probe "$n" lower) == nfs4\ * ]] || fail "client $n: the lower layer is not NFSv4"
-	[ "$(probe "$n" go)" = yes ] || fail "client $n: never got the host's go"
-	[ "$(probe "$n" peer-files)" = none ] || fail "client $n sees the other's files in: $(probe "$n" peer-files)"
-	ok "NFS client $n: its writes stay its own; the other client's files are invisible"
-	[ "$(probe "$n" networkmanager)" = active ] && [[ $(probe "$n" nm-devices) == *"eth0:unmanaged"* ]] ||
-		fail "client $n: NetworkManager is $(probe "$n" networkmanager), devices: $(probe "$n" nm-devices)"
-	ok "NFS client $n: NetworkManager runs and leaves the boot interface alone ($(probe "$n" nm-devices))"
-	[[ $(probe "$n" addr-after) == *"inet $ADDR_WANT/"* ]] || fail "client $n lost its address later: $(probe "$n" addr-after)"
-	v=$(grep -c "sending ACK to $ADDR_WANT" "$T/udhcpd.log" || true)
-	[ "$v" -ge 3 ] || {
-		cat "$T/udhcpd.log" >&2
-		fail "client $n: $v DHCP ACKs for $ADDR_WANT: networkd did not renew the 30 s lease"
-	}
-	ok "NFS client $n: the 30 s lease was renewed ($v ACKs for $ADDR_WANT) and the address stayed"
 done
 
 v=$(probe a nfs-client-id)

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# A real Debian 12 tree (debootstrap, cached): mkbootready prepares it as the
-# profile says, a second run changes nothing, and --undo restores it byte for
-# byte. (debian-boot-nbd maintains such a tree with bootchroot and boots it;
-# debian-boot-nfs boots it over NFS.)
+# A real Debian tree (debootstrap, cached; Debian 12 unless DEBIAN_RELEASE
+# says otherwise, as debian-trixie-mkbootready does): mkbootready prepares it
+# as the profile says, a second run changes nothing, and --undo restores it
+# byte for byte. (debian-boot-nbd maintains such a tree with bootchroot and
+# boots it; debian-boot-nfs boots it over NFS.)
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
 . "$SRC/tests/lib-bootready.sh"
@@ -14,21 +15,27 @@ start=$(date +%s)
 # Hard links to the cache: mkbootready replaces files, never writes into them.
 debian_tree "$T/tree" link
 tree=$T/tree
-echo "debian tree: built in ${DEBIAN_TREE_SECS}s (0: cached), ready in $(($(date +%s) - start))s"
+echo "debian $DEBIAN_RELEASE tree: built in ${DEBIAN_TREE_SECS}s (0: cached), ready in $(($(date +%s) - start))s"
 tree_listing "$tree" >"$T/orig"
 
 s=$(date +%s%N)
 mkbootready "$tree" >"$T/prepare.out"
 echo "mkbootready: $((($(date +%s%N) - s) / 1000000)) ms, $(grep -c ': ' "$T/prepare.out") changes"
 mkbootready --check "$tree" >/dev/null || fail "a fresh Debian tree is not ready after mkbootready"
-ok "mkbootready prepares a real Debian 12 tree"
+ok "mkbootready prepares a real Debian $(debian_version "$DEBIAN_RELEASE") tree"
 [ -L "$tree/etc/resolv.conf" ] && [ ! -s "$tree/etc/machine-id" ] && [ ! -s "$tree/etc/hostname" ] &&
 	! ls "$tree"/etc/ssh/ssh_host_* >/dev/null 2>&1 || fail "the tree is not prepared as expected"
 grep -q 'Storage=volatile' "$tree/etc/systemd/journald.conf.d/90-pxeroot.conf" || fail "journald"
 [ "$(readlink "$tree/etc/systemd/system/systemd-fsck-root.service")" = /dev/null ] || fail "fsck"
 grep -qx 'd /var/log/apt 0755 0 0 -' "$tree/etc/tmpfiles.d/pxeroot-tmpfs.conf" || fail "no /var/log skeleton"
 grep -qx 'LEASE=networkd' "$tree/etc/pxeroot/client.conf" || fail "networkd is not the lease keeper"
+# One tmpfs for /tmp, from fstab: systemd's fstab generator puts it in place
+# of the tmp.mount that systemd 256 and later ship (Debian 13's), so the two
+# never stack.
+[ "$(grep -c '^[^#][^[:space:]]*[[:space:]]\+/tmp[[:space:]]' "$tree/etc/fstab")" = 1 ] ||
+	fail "fstab's /tmp lines: $(grep '/tmp' "$tree/etc/fstab")"
 ok "resolv.conf, machine-id, host name, SSH host keys, journald, fsck, /var/log skeleton, networkd as the profile says"
+ok "fstab mounts one tmpfs on /tmp$([ -e "$tree/usr/lib/systemd/system/tmp.mount" ] && echo ", in place of the tree's own tmp.mount")"
 # A client whose root stays read-only: client-setup makes the SSH host keys
 # under /run and puts them in /etc/ssh's place (here in bootchroot's private
 # mount namespace, /etc made read-only).
@@ -60,6 +67,6 @@ grep -q '^root:[*!]' "$tree/etc/shadow" || fail "root's password is not locked i
 printf 'pxeroot-pw\npxeroot-pw\n' | setsid bootchroot -q "$tree" -- passwd root >"$T/passwd.out" 2>&1 ||
 	fail "bootchroot -- passwd root: $(cat "$T/passwd.out")"
 grep -q '^root:\$y\$' "$tree/etc/shadow" || fail "no password hash for root: $(grep '^root:' "$tree/etc/shadow")"
-grep -q '^root:[*!]' "$PXEROOT_CACHE"/debian-12-*/root/etc/shadow || fail "passwd wrote into the cached tree"
+grep -q '^root:[*!]' "$DEBIAN_TREE_CACHE/root/etc/shadow" || fail "passwd wrote into the cached tree"
 mkbootready --check "$tree" >/dev/null || fail "the tree is not ready after passwd"
 ok "bootchroot TREE -- passwd root gives root a password; the tree stays ready"

@@ -10,7 +10,8 @@
 #   boot_setup                 check the tools, enter the namespace's network
 #   boot_initramfs [ARGS]      the kernel (kernel_fetch) and an initramfs made by
 #                              mkbootimage from it: $VMLINUZ, $INITRD
-#   boot_root DIR              a tiny root tree (BusyBox) whose /sbin/init prints
+#   boot_root DIR [BB RUN]     a tiny root tree (BusyBox, or BB listed with RUN:
+#                              busybox_tree) whose /sbin/init prints
 #                              "BOOTED $BOOT_TOKEN", its mounts, the lease and
 #                              powers off
 #   boot_squashfs DIR OUT      a squashfs of DIR
@@ -80,7 +81,7 @@ BOOT_TOKEN=pxeroot-booted-$RANDOM$RANDOM
 
 boot_root() {
 	local dir=$1
-	busybox_tree "$dir"
+	busybox_tree "$dir" "${2:-}" "${3:-}"
 	mkdir -p "$dir/etc" "$dir/var/log" "$dir/root" "$dir/home" "$dir/newroot"
 	echo "$BOOT_TOKEN" >"$dir/etc/boot-token"
 	cat >"$dir/sbin/init" <<'INIT'

@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 requires bash
 
-progs=(mkbootready mkbootimage bootchroot pxeroot-cmdline nbdexport pxebootsrv)
+progs=(mkbootready mkbootimage bootchroot pxeroot-cmdline pxeroot-verity nbdexport pxebootsrv)
 
 # complete PROG WORD...: the candidates for the last WORD, one a line, sorted.
 complete_words() {

@@ -37,6 +37,8 @@ ok "a missing modules.dep is made by depmod -b SYSROOT KVER"
 
 mkb -d none -o "$T/b.img" "$root" 2>"$T/err"
 ! grep -q depmod "$T/err" || fail "depmod ran on a fresh index"
+grep -q "^mkbootimage: wrote $T/b.img: .* MiB zstd, [0-9]* modules, " "$T/err" ||
+	fail "plain modules: $(cat "$T/err")"
 ok "a fresh modules.dep is used as it is"
 
 # Compressed modules, as other distributions ship them; they are newer than
@@ -66,7 +68,9 @@ for m in kernel/drivers/block/nbd.ko kernel/drivers/net/ethernet/intel/e1000/e10
 	grep -q "^$m:" "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep has no line for $m"
 done
 ! grep -q '\.ko\.\(xz\|zst\|gz\)' "$T/c/lib/modules/$KVER/modules.dep" || fail "modules.dep names compressed files"
-ok "a stale index is remade; .ko.xz and .ko.zst are stored decompressed, named .ko"
+grep -q "^mkbootimage: wrote $T/c.img: .* MiB none, [0-9]* modules (2 decompressed), " "$T/err" ||
+	fail "the summary does not count the 2 decompressed modules: $(cat "$T/err")"
+ok "a stale index is remade; .ko.xz and .ko.zst are stored decompressed, named .ko, and the summary counts them"
 
 # The image's index: every module of modules.dep is in the image, aliases only
 # for included modules, modules.builtin as the kernel's.
@@ -187,3 +191,29 @@ done
 grep -q '/virtio_net\.ko$' "$T/generic.list" && grep -q '/virtio_pci\.ko$' "$T/generic.list" ||
 	fail "--drivers generic: no virtio_net or virtio_pci"
 ok "--drivers generic: all Ethernet, PHY and MDIO drivers, virtio_net and virtio_pci"
+
+# The machine the modules are built for, when every module is compressed (as in
+# Debian 13's kernel): read from a .ko.xz, so that a tree for another machine
+# is refused this machine's BusyBox. Here nfs.ko, the first module looked at,
+# says aarch64 (its e_machine patched), and the two looked at after it are
+# compressed too.
+xroot=$T/xroot
+mkdir -p "$xroot"
+cp -al "$KERNEL_ROOT/." "$xroot/"
+xmods=$xroot/lib/modules/$KVER
+for f in "$xmods"/modules.*; do
+	rm "$f"
+	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
+done
+for m in kernel/fs/nfs/nfs.ko kernel/drivers/block/loop.ko kernel/fs/squashfs/squashfs.ko; do
+	cp "$KERNEL_ROOT/lib/modules/$KVER/$m" "$T/m.ko"
+	# e_machine (offset 18, little-endian): 183, EM_AARCH64.
+	[ "$m" = kernel/fs/nfs/nfs.ko ] && printf '\267\000' | dd of="$T/m.ko" bs=1 seek=18 conv=notrunc status=none
+	rm "$xmods/$m"
+	xz -c --check=crc32 "$T/m.ko" >"$xmods/$m.xz"
+done
+expect_exit 1 mkb -d none -c none -o "$T/x.img" "$xroot" 2>"$T/err"
+grep -q "no static BusyBox for aarch64 in $xroot or on this machine" "$T/err" ||
+	fail "an aarch64 tree with compressed modules: $(cat "$T/err")"
+[ ! -e "$T/x.img" ] || fail "an image was written for the aarch64 tree"
+ok "the modules' machine is read from a compressed module: an aarch64 tree is refused this machine's BusyBox"

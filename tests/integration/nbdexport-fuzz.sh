@@ -9,7 +9,7 @@ requires clang make
 [ -n "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer-x86_64.a' 2>/dev/null)" ] ||
 	skip "libFuzzer is not installed (package libclang-rt-dev)"
 
-make -C "$SRC" -s O="$BUILD" fuzz-build >"$T/build.log" 2>&1 || fail "fuzz build: $(tail -20 "$T/build.log")"
+make -C "$SRC" -s -j"$(nproc)" O="$BUILD" "$BUILD/fuzz/fuzz-handshake" "$BUILD/fuzz/fuzz-transmission" >"$T/build.log" 2>&1 || fail "fuzz build: $(tail -20 "$T/build.log")"
 for t in fuzz-handshake fuzz-transmission; do
 	"$SRC/tests/fuzz/seeds.sh" "$t" "$T/corpus-$t"
 	if ! "$BUILD/fuzz/$t" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=1024 \

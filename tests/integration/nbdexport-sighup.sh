@@ -29,6 +29,12 @@ mkpki() { # DIR
 		--load-ca-privkey "$1/ca-key.pem" --load-privkey "$1/server-key.pem" \
 		--template "$1/server.info" --outfile "$1/server-cert.pem" 2>/dev/null
 	cp "$1/ca-cert.pem" "$1/client/"
+	# A CA in the server's directory means client certificates are verified.
+	certtool --generate-privkey --outfile "$1/client/client-key.pem" 2>/dev/null
+	printf 'cn = client\ntls_www_client\nsigning_key\nexpiration_days = 2\n' >"$1/client.info"
+	certtool --generate-certificate --load-ca-certificate "$1/ca-cert.pem" \
+		--load-ca-privkey "$1/ca-key.pem" --load-privkey "$1/client/client-key.pem" \
+		--template "$1/client.info" --outfile "$1/client/client-cert.pem" 2>/dev/null
 }
 mkpki "$T/pki1"
 mkpki "$T/pki2"

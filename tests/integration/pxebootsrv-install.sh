@@ -5,7 +5,8 @@
 # under DIR, dnsmasq --test and lighttpd -tt accept them, a second install
 # changes nothing, --dry-run changes nothing, and check reports a generated
 # file edited by hand until install restores it. A drop-in that dnsmasq --test
-# or lighttpd -tt refuses is not installed and the old one stays.
+# or lighttpd -tt refuses is not installed and the old one stays, nor is any
+# other. pxebootsrv-reload has the services reloaded.
 . "$(dirname "$0")/../lib.sh"
 
 requires_root
@@ -107,8 +108,8 @@ diff -u "$T/before" "$T/after" || fail "a refused install changed files"
 ok "a configuration error installs nothing"
 
 # A drop-in its server refuses is not installed: the one before stays, the
-# error names the file and the server's words, and install exits 1; a drop-in
-# that passed is installed all the same. A boot directory whose name ends in
+# error names the file and the server's words, install exits 1, and no other
+# file is installed either. A boot directory whose name ends in
 # a backslash ends lighttpd's quoted string early (dnsmasq takes it as is);
 # a double quote in it is refused by both.
 pxebootsrv -c "$T/p.conf" --root "$root" install 2>/dev/null || fail "install before the refusals"
@@ -123,8 +124,9 @@ assert_eq 1 "$rc" "install exits 1 when lighttpd refuses its drop-in"
 grep -q "^pxebootsrv: $lt: refused by lighttpd: .*missing closing quote" "$T/err" ||
 	fail "lighttpd's refusal: $(cat "$T/err")"
 cmp -s "$T/lt.before" "$lt" || fail "the refused lighttpd drop-in replaced the old one"
-grep -qx 'tftp-root=/srv/pxeroot/boot\\' "$dm" || fail "the dnsmasq drop-in that passed was not installed"
-ok "a lighttpd drop-in that lighttpd -tt refuses is not installed, the old one stays; dnsmasq's is"
+cmp -s "$T/dm.before" "$dm" || fail "the dnsmasq drop-in was installed beside a refused one"
+[ ! -e "$root/srv/pxeroot/boot\\" ] || fail "the boot directory of a refused install was made"
+ok "a lighttpd drop-in that lighttpd -tt refuses is not installed, nor is any other file"
 
 cp "$dm" "$T/dm.before"
 sed 's|^boot-dir = .*|boot-dir = /srv/pxe"root/boot|' "$T/p.conf" >"$T/q.conf"

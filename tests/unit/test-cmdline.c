@@ -306,6 +306,12 @@ static void test_dracut_other(void)
 	expect("ip=eth1:auto6 rd.net.timeout.ipv6auto=90", "IP=auto6", "IP_DEV=eth1",
 	       "IPV6_TIMEOUT=90");
 	expect("ip=:::::eth0:auto6", "IP=auto6", "IP_DEV=eth0");
+	/* Stateful DHCPv6; root=dhcp6 is the lease's boot file parameter or URL. */
+	expect("ip=dhcp6", "IP=dhcp6", "IP_DEV=", "IPV6_TIMEOUT=40");
+	expect("ip=eth1:dhcp6 rd.net.timeout.ipv6auto=90", "IP=dhcp6", "IP_DEV=eth1",
+	       "IPV6_TIMEOUT=90");
+	expect("root=dhcp6 ip=dhcp6", "ROOT=dhcp", "IP=dhcp6");
+	expect("root=nbd:[fd00::2]:10809/root ip=dhcp6", "SERVER=fd00::2", "IP=dhcp6");
 	expect("ip=[fd00::5]::[fd00::1]:64:client:eth0:none", "IP=static",
 	       "IP_ADDR=fd00::5", "IP_PREFIX=64", "IP_GW=fd00::1", "IP_HOSTNAME=client",
 	       "IP_DEV=eth0");
@@ -415,12 +421,80 @@ static void test_root_path(void)
 			 "FSTYPE=ext4");
 	expect_root_path("root=dhcp rd.pxeroot.image=r.sqfs", "nfs:10.0.2.2:/srv",
 			 "IMAGE=r.sqfs");
+	/* What root=dhcp6 takes from a DHCPv6 lease: a literal IPv6 URL. */
+	expect_root_path("root=dhcp6 ip=dhcp6", "http://[fd00::1]/root.sqfs", "ROOT=url",
+			 "URL=http://[fd00::1]/root.sqfs");
 	expect_root_path_error("", "the DHCP server sent no root-path (option 17)");
 	expect_root_path_error(
 		"iscsi:10.0.2.2::::iqn.2009-06.dracut:target0",
 		"root-path=iscsi:10.0.2.2::::iqn.2009-06.dracut:target0: this root transport is not supported (use NFS, NBD or HTTP)");
+	expect_root_path_error("dhcp6",
+			       "root-path=dhcp6: a root-path cannot point to DHCP again");
 	expect_root_path_error("dhcp",
 			       "root-path=dhcp: a root-path cannot point to DHCP again");
+	/* What the server sent is quoted on one line: no forged console lines. */
+	expect_root_path_error(
+		"nfs:10.0.0.1:rel\nfake: message",
+		"root-path=nfs:10.0.0.1:rel?fake: message: the NFS path must be absolute");
+	expect_error(
+		"root=nfs:1.2.3.4:/x:vers=5\033[2J",
+		"root=nfs:1.2.3.4:/x:vers=5?[2J: invalid characters in NFS options 'vers=5?[2J'");
+}
+
+/* ---- dm-verity ---- */
+
+#define HASH "0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789abcdef"
+
+static void test_verity(void)
+{
+	expect("root=nbd:10.0.0.1:10809/root rd.pxeroot.verity=" HASH
+	       " rd.pxeroot.verity.hashoffset=1052672",
+	       "VERITY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	       "VERITY_OFFSET=1052672");
+	expect("netboot=http://10.0.0.1/sysrcd.dat rd.pxeroot.verity=" HASH
+	       " rd.pxeroot.verity.hashoffset=4096",
+	       "ROOT=url", "VERITY_OFFSET=4096");
+	expect("root=dhcp", "VERITY=", "VERITY_OFFSET=");
+	expect_error("root=nbd:10.0.0.1:10809 rd.pxeroot.verity=abc",
+		     "rd.pxeroot.verity=abc: expected 64 hexadecimal digits");
+	expect_error("root=nbd:10.0.0.1:10809 rd.pxeroot.verity=" HASH,
+		     "rd.pxeroot.verity: needs rd.pxeroot.verity.hashoffset=, where the "
+		     "image's hash tree starts (pxeroot-verity prints both)");
+	expect_error(
+		"root=nbd:10.0.0.1:10809 rd.pxeroot.verity.hashoffset=4096",
+		"rd.pxeroot.verity.hashoffset: needs rd.pxeroot.verity=, the image's "
+		"root hash");
+	expect_error(
+		"root=nbd:10.0.0.1:10809 rd.pxeroot.verity=" HASH
+		" rd.pxeroot.verity.hashoffset=1000",
+		"rd.pxeroot.verity.hashoffset=1000: expected a byte offset, a multiple "
+		"of 4096");
+	/* NFS hands out files: nothing to check blocks against. */
+	expect_error(
+		"root=nfs:10.0.0.1:/srv/root rd.pxeroot.verity=" HASH
+		" rd.pxeroot.verity.hashoffset=4096",
+		"rd.pxeroot.verity: root=nfs:10.0.0.1:/srv/root is an NFS root, which "
+		"cannot be verified (serve the image over NBD or HTTP)");
+	expect_root_path("root=dhcp rd.pxeroot.verity=" HASH
+			 " rd.pxeroot.verity.hashoffset=4096",
+			 "nbd:10.0.0.1:10809/root", "ROOT=nbd", "VERITY_OFFSET=4096");
+	{
+		struct px_config c;
+		char *err = NULL;
+
+		check_int(parse(&c, NULL,
+				"root=dhcp rd.pxeroot.verity=" HASH
+				" rd.pxeroot.verity.hashoffset=4096",
+				&err),
+			  0);
+		check_int(px_config_root_path(&c, "10.0.0.1:/srv/root", &err), -EINVAL);
+		check_str(err,
+			  "rd.pxeroot.verity: root-path=10.0.0.1:/srv/root is an NFS "
+			  "root, which cannot be verified (serve the image over NBD or "
+			  "HTTP)");
+		free(err);
+		px_config_done(&c);
+	}
 }
 
 /* ---- malformed and conflicting input ---- */
@@ -538,12 +612,13 @@ static void test_errors_net(void)
 		"ip=eth0:dhcp:1500:zz: expected [MTU][:MAC] after the autoconfiguration");
 	expect_error("ip=eth0:dhcp:20",
 		     "ip=eth0:dhcp:20: expected a number from 68 to 65535");
-	expect_error("ip=dhcp6", "ip=dhcp6: DHCPv6 is not supported (use auto6)");
 	expect_error("ip=eth0:either6",
-		     "ip=eth0:either6: DHCPv6 is not supported (use auto6)");
+		     "ip=eth0:either6: either6 is not supported (use dhcp6 or auto6)");
 	expect_error(
-		"root=dhcp6",
-		"root=dhcp6: DHCPv6 is not supported (name the server: root=nbd:[ADDRESS]:PORT/EXPORT or root=nfs4:[ADDRESS]:/PATH)");
+		"ip=[fd00::5]:::64::eth0:dhcp6",
+		"ip=[fd00::5]:::64::eth0:dhcp6: dhcp6 takes its address and gateway from the DHCPv6 server and the router, not ip=");
+	expect_error("ip=eth0:dhcp ip=eth1:dhcp6",
+		     "ip=eth1:dhcp6: only the boot interface takes dhcp6");
 	expect_error("ip=link6",
 		     "ip=link6: link-local IPv6 only is not supported (use auto6)");
 	expect_error(
@@ -1017,13 +1092,25 @@ static void test_text_output(void)
 		"on failure  retry for 60 s, then an emergency shell on the console\n"));
 	free(buf);
 	px_config_done(&c);
+
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	check_int(parse(&c, NULL, "root=dhcp6 ip=dhcp6", &err), 0);
+	check_int(px_config_write_text(&c, f), 0);
+	fclose(f);
+	check(strstr(
+		buf,
+		"root        from the DHCPv6 boot file parameter or URL (options 60, 59)\n"));
+	check(strstr(buf, "network     DHCPv6 (stateful), waits 40 s for a lease\n"));
+	free(buf);
+	px_config_done(&c);
 }
 
 TAP_MAIN(TAP_CASE(test_split), TAP_CASE(test_nothing_given),
 	 TAP_CASE(test_defaults_merge), TAP_CASE(test_kernel_nfsroot),
 	 TAP_CASE(test_kernel_ip), TAP_CASE(test_dracut_nfs), TAP_CASE(test_dracut_nbd),
 	 TAP_CASE(test_dracut_other), TAP_CASE(test_sysrescue),
-	 TAP_CASE(test_pxelinux_and_own), TAP_CASE(test_root_path),
+	 TAP_CASE(test_pxelinux_and_own), TAP_CASE(test_root_path), TAP_CASE(test_verity),
 	 TAP_CASE(test_errors_root), TAP_CASE(test_errors_net), TAP_CASE(test_errors_own),
 	 TAP_CASE(test_several_interfaces), TAP_CASE(test_links), TAP_CASE(test_refused),
 	 TAP_CASE(test_fstypes), TAP_CASE(test_rw), TAP_CASE(test_ltsp),

@@ -125,6 +125,7 @@ static void test_parse_good(void)
 	check_int(c.max_clients, 12);
 	check_int(c.handshake_timeout, 3);
 	check_int(c.tls, TLS_REQUIRE);
+	check_int(c.tls_verify_peer, -1); /* unset: verify when there is a CA */
 	check_str(c.cow_dir, "/var/cow");
 	check_int(c.n_exports, 2);
 	check_str(c.exports[0].name, "first");
@@ -139,6 +140,20 @@ static void test_parse_good(void)
 	free(c.default_export);
 	c.default_export = strdup("b");
 	check_int(config_check(&c), 0);
+	config_free(&c);
+}
+
+static void test_tls_verify_peer(void)
+{
+	struct config c;
+
+	config_init(&c);
+	check_int(config_parse(&c, "t.conf", "[global]\ntls-verify-peer = no\n"), 0);
+	check_int(c.tls_verify_peer, 0);
+	config_free(&c);
+	config_init(&c);
+	check_int(config_parse(&c, "t.conf", "[global]\ntls-verify-peer = yes\n"), 0);
+	check_int(c.tls_verify_peer, 1);
 	config_free(&c);
 }
 
@@ -164,6 +179,7 @@ static void test_parse_bad(void)
 	expect_bad("[global]\nbogus = 1\n");
 	expect_bad("[global]\nmax-clients = 0\n");
 	expect_bad("[global]\ntls = sometimes\n");
+	expect_bad("[global]\ntls-verify-peer = perhaps\n");
 	expect_bad("[global]\nallow = 10.0.0.0/40\n");
 	expect_bad("[x]\nreadonly = maybe\n");
 	expect_bad("[x]\npath = /a\ncow = perhaps\n");
@@ -233,5 +249,5 @@ static void test_host_port(void)
 }
 
 TAP_MAIN(TAP_CASE(test_cidr), TAP_CASE(test_acl), TAP_CASE(test_parse_good),
-	 TAP_CASE(test_parse_bad), TAP_CASE(test_check), TAP_CASE(test_image_arg),
-	 TAP_CASE(test_host_port))
+	 TAP_CASE(test_tls_verify_peer), TAP_CASE(test_parse_bad), TAP_CASE(test_check),
+	 TAP_CASE(test_image_arg), TAP_CASE(test_host_port))

@@ -55,6 +55,72 @@ static void test_errors_counted(void)
 	config_free(&c);
 }
 
+static void test_subnet(void)
+{
+	static const char *const entry = "[entry a]\nkind = localboot\n";
+	struct pbs_config c;
+	char text[1024];
+
+	log_set_level(0);
+	/* Without subnet: the address and the netmask (default /24) make it. */
+	check_int(parse(&c, entry), 0);
+	check_str(c.subnet, "10.0.0.0/24");
+	check_str(c.network, "10.0.0.0");
+	config_free(&c);
+	check_int(parse(&c, "[host 52:54:00:00:00:01]\naddress = 10.0.200.9\n"
+			    "[entry a]\nkind = localboot\n"),
+		  -EINVAL); /* 10.0.200.9 is outside 10.0.0.0/24 */
+	check_int(c.errors, 1);
+	config_free(&c);
+
+	/* subnet sets the netmask, the network, and what lies inside. */
+	config_init(&c);
+	snprintf(text, sizeof(text),
+		 "[server]\naddress = 10.0.0.1\nsubnet = 10.0.0.0/16\n"
+		 "[dhcp]\nrange = 10.0.1.1 10.0.4.254\nrouter = 10.0.255.254\n"
+		 "[host 52:54:00:00:00:01]\naddress = 10.0.200.9\n%s",
+		 entry);
+	check_int(config_parse(&c, "t.conf", text), 0);
+	check_str(c.netmask, "255.255.0.0");
+	check_str(c.network, "10.0.0.0");
+	check_str(c.subnet, "10.0.0.0/16");
+	config_free(&c);
+
+	/* Syntax: no prefix, a prefix out of range, not an address. */
+	static const char *const bad[][2] = {
+		{ "subnet = 10.0.0.0\n", "" },
+		{ "subnet = 10.0.0.0/33\n", "" },
+		{ "subnet = 10.0.0.0/0\n", "" },
+		{ "subnet = 10.0.0/8\n", "" },
+		{ "subnet = 10.0.0.0/8x\n", "" },
+		/* host bits, the address outside, a netmask that disagrees */
+		{ "subnet = 10.0.0.1/24\n", "" },
+		{ "subnet = 10.1.0.0/16\n", "" },
+		{ "subnet = 10.0.0.0/24\n", "netmask = 255.255.0.0\n" },
+		/* a range, a router outside; a range backwards */
+		{ "subnet = 10.0.0.0/24\n", "range = 10.0.0.10 10.0.1.10\n" },
+		{ "subnet = 10.0.0.0/24\n", "router = 10.0.1.1\n" },
+		{ "", "range = 10.0.0.20 10.0.0.10\n" },
+		/* a netmask that is not ones then zeros */
+		{ "", "netmask = 255.0.255.0\n" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		config_init(&c);
+		snprintf(text, sizeof(text),
+			 "[server]\naddress = 10.0.0.1\n%s[dhcp]\nmode = off\n%s%s",
+			 bad[i][0], bad[i][1], entry);
+		int r = config_parse(&c, "t.conf", text);
+
+		/* Exactly one problem each. */
+		if (r != -EINVAL || c.errors != 1) {
+			fprintf(stderr, "%s%s: returned %d with %u errors\n", bad[i][0],
+				bad[i][1], r, c.errors);
+			exit(1);
+		}
+		config_free(&c);
+	}
+}
+
 static void test_srcd(void)
 {
 	struct pbs_config c;
@@ -114,6 +180,7 @@ int main(void)
 	static const struct tap_case cases[] = {
 		TAP_CASE(test_entries_and_hosts),
 		TAP_CASE(test_errors_counted),
+		TAP_CASE(test_subnet),
 		TAP_CASE(test_srcd),
 		TAP_CASE(test_header_hash),
 	};

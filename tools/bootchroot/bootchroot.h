@@ -34,6 +34,7 @@ struct maintain_opts {
 	const char *copy_to; /* maintain a copy, named this when all went well */
 	const char *initramfs_cmd; /* run when a kernel changed */
 	const char *profile, *idmap_domain; /* for the preparation */
+	bool verity; /* append the image's dm-verity hash tree (lib/verity.h) */
 	bool rollback; /* only point image back at the previous generation */
 	bool prepare; /* undo and redo mkbootready's preparation */
 	bool in_place; /* undo in the tree itself, not in a staging overlay */
@@ -62,13 +63,17 @@ void tree_copy_abortp(char **tmp);
 int kernel_state(int rootfd, char **ret);
 
 /*
+ * With verity, the generation carries its dm-verity hash tree after the file
+ * system, and DIR/NAME-<id>.sqfs.verity holds the kernel parameters that name
+ * its root hash (rd.pxeroot.verity=, rd.pxeroot.verity.hashoffset=).
+ *
  * Publish a squashfs of SYSROOT (compressed with comp, a mksquashfs -comp
  * name) as a new generation next to out (out is DIR/NAME.sqfs):
  * DIR/NAME-<sha256 prefix>.sqfs, then out, a symlink, is switched to it with
  * rename(2), so a server that opens out per connection serves the new image to
  * new clients while running clients keep theirs.
  */
-int image_publish(const char *sysroot, const char *out, const char *comp);
+int image_publish(const char *sysroot, const char *out, const char *comp, bool verity);
 /*
  * The compression of --compression, ALG or ALG:LEVEL (mksquashfs names); NULL,
  * with an error said, when it is not one. zstd alone is zstd:3.

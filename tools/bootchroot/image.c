@@ -16,6 +16,7 @@
 #include "keep.h"
 #include "log.h"
 #include "util.h"
+#include "verity.h"
 
 static const char *out_base(const char *path)
 {
@@ -133,10 +134,12 @@ static int switch_link(int dfd, const char *out, const char *name, const char *g
 	return 0;
 }
 
-int image_publish(const char *sysroot, const char *out, const char *comp)
+int image_publish(const char *sysroot, const char *out, const char *comp, bool verity)
 {
 	_cleanup_free_ char *dir = NULL, *name = NULL, *tmp = NULL, *gen = NULL,
-			    *hist = NULL, *hfile = NULL, *nhist = NULL;
+			    *hist = NULL, *hfile = NULL, *nhist = NULL, *vline = NULL,
+			    *vfile = NULL;
+	struct verity_info vi;
 	_cleanup_close_ int dfd = -1, fd = -1;
 	char hex[65], link[PATH_MAX];
 	struct stat st;
@@ -179,6 +182,15 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 			return r;
 		}
 	}
+	if (verity) {
+		/* Before the generation is named: its identity covers the tree. */
+		r = verity_append(tmp, &vi);
+		r = r ?: verity_cmdline(&vi, &vline);
+		if (r < 0) {
+			unlink(tmp);
+			return r;
+		}
+	}
 	fd = open(tmp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return log_errno(-errno, "cannot open %s", tmp);
@@ -191,6 +203,19 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	}
 	if (asprintf(&gen, "%s-%.16s.sqfs", name, hex) < 0)
 		return -ENOMEM;
+	if (vline) {
+		/* The parameters first: a generation is never served without them. */
+		_cleanup_free_ char *text = NULL;
+
+		if (asprintf(&vfile, "%s.verity", gen) < 0 ||
+		    asprintf(&text, "%s\n", vline) < 0)
+			return -ENOMEM;
+		r = write_file_atomic_at(dfd, vfile, text, strlen(text), 0644);
+		if (r < 0) {
+			unlink(tmp);
+			return log_errno(r, "cannot write %s/%s", dir, vfile);
+		}
+	}
 	if (renameat(dfd, out_base(tmp), dfd, gen) < 0) {
 		r = -errno;
 		unlink(tmp);
@@ -225,8 +250,11 @@ int image_publish(const char *sysroot, const char *out, const char *comp)
 	r = switch_link(dfd, out, name, gen);
 	if (r < 0)
 		return r;
-	if (log_get_level() >= LOG_LEVEL_NOTICE)
+	if (log_get_level() >= LOG_LEVEL_NOTICE) {
 		printf("published %s/%s (%s -> %s)\n", dir, gen, out, gen);
+		if (vline)
+			printf("dm-verity: %s (in %s/%s)\n", vline, dir, vfile);
+	}
 	return 0;
 }
 

@@ -25,6 +25,8 @@ static void usage(void)
 	       "  -i, --image OUT.sqfs       publish a squashfs of the tree as a new generation\n"
 	       "      --copy-to NEW          maintain a copy of SYSROOT, made at NEW when the\n"
 	       "                             command succeeds; SYSROOT is left as it is\n"
+	       "      --verity               append the image's dm-verity hash tree and write\n"
+	       "                             its kernel parameters to GENERATION.verity\n"
 	       "  -C, --compression ALG[:N]  the image's compression and level (default\n"
 	       "                             zstd:3; gzip, xz, lz4, lzo, lzma)\n"
 	       "      --rollback             point OUT.sqfs back at the previous generation\n"
@@ -56,6 +58,7 @@ enum {
 	OPT_STATUS_FILE,
 	OPT_FORCE,
 	OPT_COPY_TO,
+	OPT_VERITY,
 };
 
 int main(int argc, char **argv)
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 		{ "status-file", required_argument, NULL, OPT_STATUS_FILE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "copy-to", required_argument, NULL, OPT_COPY_TO },
+		{ "verity", no_argument, NULL, OPT_VERITY },
 		{ "dry-run", no_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{}
@@ -137,6 +141,9 @@ int main(int argc, char **argv)
 		case OPT_COPY_TO:
 			mo.copy_to = optarg;
 			break;
+		case OPT_VERITY:
+			mo.verity = true;
+			break;
 		case OPT_FORCE:
 			po.force = true;
 			prune_opt = true;
@@ -175,6 +182,10 @@ int main(int argc, char **argv)
 		mo.argv = argv + optind;
 	if (mo.rollback && (!mo.image || mo.argv)) {
 		log_error("--rollback needs --image and no command");
+		errtryhelp();
+	}
+	if (mo.verity && (!mo.image || mo.rollback)) {
+		log_error("--verity goes with --image, not with --rollback");
 		errtryhelp();
 	}
 	if (mo.copy_to && (mo.rollback || !mo.prepare)) {

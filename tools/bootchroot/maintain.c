@@ -239,7 +239,7 @@ int bootchroot_maintain(const struct maintain_opts *o)
 			log_notice("a kernel changed: build its initramfs (mkbootimage)");
 		}
 	}
-	if (image && status == 0 && image_publish(co.sysroot, image, comp) < 0)
+	if (image && status == 0 && image_publish(co.sysroot, image, comp, o->verity) < 0)
 		return EXIT_FAILURE;
 	if (image && status)
 		log_error("not publishing %s: the command failed", image);

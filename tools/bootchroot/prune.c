@@ -371,6 +371,16 @@ static int prune(int dfd, const char *out, const char *dir, const char *name,
 			continue;
 		if (unlinkat(dfd, gens[i], 0) < 0 && errno != ENOENT)
 			return log_errno(-errno, "cannot remove %s/%s", dir, gens[i]);
+		/* Its dm-verity parameters (image_publish --verity), if any. */
+		{
+			_cleanup_free_ char *vfile = NULL;
+
+			if (asprintf(&vfile, "%s.verity", gens[i]) < 0)
+				return -ENOMEM;
+			if (unlinkat(dfd, vfile, 0) < 0 && errno != ENOENT)
+				return log_errno(-errno, "cannot remove %s/%s", dir,
+						 vfile);
+		}
 		r++;
 	}
 	fsync(dfd);

@@ -19,6 +19,7 @@
 #include "libs.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
+#include "uki.h"
 #include "util.h"
 
 /* Always in the image where the kernel has them as modules: the network root
@@ -127,8 +128,12 @@ static int add_drivers(struct kmods *m, const char *spec, const char *kver)
 				return k;
 		}
 	}
-	/* A virtio driver is no use without the transport its device sits on. */
-	if (kmods_has(m, "virtio") && (k = kmods_add(m, "virtio_pci")) < 0)
+	/* A virtio driver is no use without the transport its device sits on. The
+	 * virtio core is a module on amd64 but built in on arm64, so ask for the
+	 * drivers too. */
+	if ((kmods_has(m, "virtio") || kmods_has(m, "virtio_net") ||
+	     kmods_has(m, "virtio_blk")) &&
+	    (k = kmods_add(m, "virtio_pci")) < 0)
 		return log_errno(k, "cannot add virtio_pci");
 	return 0;
 }
@@ -317,11 +322,50 @@ static int add_layout(struct image *img, const struct build_opts *o, const char 
 	return add_text(img, "etc/pxeroot/build", build);
 }
 
+/*
+ * The ELF header of lib/modules/KVER/PROBE, plain or compressed as the
+ * distribution ships it (Debian 13's kernel has only .ko.xz, Fedora's
+ * .ko.xz, Arch's .ko.zst): a compressed module is read whole and inflated,
+ * which is a few hundred KiB for the modules probed.
+ */
+static int module_header(int rootfd, const char *kver, const char *probe, char *buf,
+			 size_t size)
+{
+	static const char *const sfx[] = { "", ".xz", ".zst", ".gz" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(sfx); i++) {
+		_cleanup_free_ char *path = NULL, *raw = NULL;
+		_cleanup_free_ void *plain = NULL;
+		_cleanup_close_ int fd = -1;
+		size_t len, plain_len;
+		int k;
+
+		if (asprintf(&path, "lib/modules/%s/%s%s", kver, probe, sfx[i]) < 0)
+			return -ENOMEM;
+		fd = root_open(rootfd, path, O_RDONLY, 0);
+		if (fd < 0)
+			continue;
+		if (i == 0) {
+			k = read_full_or_eof(fd, buf, size);
+			return k < 0 ? k : k == (int)size ? 0 : -EBADMSG;
+		}
+		k = read_fd_all(fd, &raw, &len);
+		if (k < 0)
+			return k;
+		k = decompress_buffer(raw, len, &plain, &plain_len);
+		if (k < 0)
+			return k;
+		if (plain_len < size)
+			return -EBADMSG;
+		memcpy(buf, plain, size);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 /* The machine the kernel's modules are built for: BusyBox must match it. */
 static uint16_t kernel_machine(int rootfd, const char *kver)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
 	struct elf_info info;
 	uint16_t m = 0;
 	char buf[64];
@@ -331,22 +375,53 @@ static uint16_t kernel_machine(int rootfd, const char *kver)
 	static const char *const probes[] = { "kernel/fs/nfs/nfs.ko",
 					      "kernel/drivers/block/loop.ko",
 					      "kernel/fs/squashfs/squashfs.ko" };
-	for (size_t i = 0; i < ARRAY_SIZE(probes) && fd < 0; i++) {
-		free(path);
-		path = NULL;
-		if (asprintf(&path, "lib/modules/%s/%s", kver, probes[i]) < 0)
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		if (module_header(rootfd, kver, probes[i], buf, sizeof(buf)) < 0)
+			continue;
+		if (elf_parse(buf, sizeof(buf), &info) < 0)
 			return 0;
-		fd = root_open(rootfd, path, O_RDONLY, 0);
+		m = info.machine;
+		elf_info_done(&info);
+		return m;
 	}
+	return 0;
+}
+
+/*
+ * The skeleton's helper runs before anything else in the initramfs: it must be
+ * built for the kernel's machine, or the image would only fail at boot.
+ */
+static int check_helper_machine(const char *skel, uint16_t machine, const char *kver)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	struct elf_info info;
+	const char *have, *want;
+	int k;
+
+	if (!machine)
+		return 0;
+	if (asprintf(&path, "%s/sbin/pxeroot-helper", skel) < 0)
+		return log_oom();
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
+		return 0; /* a skeleton without the helper is warned about elsewhere */
+	k = elf_parse_fd(fd, &info);
+	if (k < 0)
+		return log_errno(k, "cannot read %s as an ELF file", path);
+	if (info.machine == machine) {
+		elf_info_done(&info);
 		return 0;
-	if (read_full_or_eof(fd, buf, sizeof(buf)) < 52)
-		return 0;
-	if (elf_parse(buf, sizeof(buf), &info) < 0)
-		return 0;
-	m = info.machine;
+	}
+	have = elf_machine_name(info.machine);
+	want = elf_machine_name(machine);
+	log_error(
+		"%s is built for %s, kernel %s for %s: give --skeleton with a helper built "
+		"for %s",
+		path, have ? have : "another machine", kver,
+		want ? want : "another machine", want ? want : "it");
 	elf_info_done(&info);
-	return m;
+	return -EXDEV;
 }
 
 /* --- atomic output -------------------------------------------------------- */
@@ -474,6 +549,48 @@ static uint64_t source_date_epoch(void)
 	return v;
 }
 
+/* --uki: the stub, the tree's kernel, the image just written, the command line. */
+static int write_uki(const struct build_opts *o, int rootfd, const char *kver,
+		     const char *initrd)
+{
+	_cleanup_free_ char *kernel = NULL, *osrel = NULL;
+	struct uki_opts u = {
+		.output = o->uki,
+		.stub = o->uki_stub ? o->uki_stub : UKI_DEFAULT_STUB,
+		.initrd = initrd,
+		.cmdline = o->cmdline,
+		.sign_key = o->sign_key,
+		.sign_cert = o->sign_cert,
+		.epoch = source_date_epoch(),
+	};
+	uint16_t machine = kernel_machine(rootfd, kver);
+	int k;
+
+	if (!o->uki_stub && machine && machine != EM_X86_64) {
+		log_error(
+			"--uki: the default EFI stub is for x86-64, kernel %s is not: give "
+			"--uki-stub",
+			kver);
+		return -EINVAL;
+	}
+	if (o->uki_kernel)
+		u.kernel = o->uki_kernel;
+	else if (asprintf(&kernel, "%s/boot/vmlinuz-%s", o->sysroot, kver) < 0)
+		return log_oom();
+	else
+		u.kernel = kernel;
+	/* os-release names the image in boot menus; a tree without one gets none. */
+	if (root_read_file(rootfd, "/etc/os-release", &osrel, NULL) < 0)
+		(void)root_read_file(rootfd, "/usr/lib/os-release", &osrel, NULL);
+	u.osrel = osrel;
+	k = uki_build(&u);
+	if (k < 0)
+		return k;
+	log_notice("wrote %s: unified kernel image%s", o->uki,
+		   o->sign_key ? ", signed" : ", not signed");
+	return 0;
+}
+
 int build_image(const struct build_opts *o)
 {
 	_cleanup_close_ int rootfd = -1, outdir = -1;
@@ -483,7 +600,8 @@ int build_image(const struct build_opts *o)
 	_cleanup_(libs_freep) struct libs *libs = NULL;
 	struct busybox bb = { 0 };
 	struct kmods_opts ko = { 0 };
-	size_t fw = 0, fw_missing = 0;
+	size_t fw = 0, fw_missing = 0, nz;
+	char decompressed[48] = "";
 	struct stat st;
 	const char *base;
 	int64_t size = 0;
@@ -567,6 +685,9 @@ int build_image(const struct build_opts *o)
 		return k;
 	if (!image_has(img, "init"))
 		log_warn("the skeleton %s has no /init", skel);
+	k = check_helper_machine(skel, kernel_machine(rootfd, kver), kver);
+	if (k < 0)
+		return k;
 	k = busybox_find(rootfd, o->sysroot, o->busybox, kernel_machine(rootfd, kver),
 			 &bb);
 	if (k < 0)
@@ -633,10 +754,15 @@ int build_image(const struct build_opts *o)
 		log_error("cannot write %s: Is a directory", outpath);
 		return -EISDIR;
 	}
+	/* Compressed modules go in decompressed (kmods_emit): say how many. */
+	nz = kmods_count_compressed(m);
+	if (nz)
+		snprintf(decompressed, sizeof(decompressed), " (%zu decompressed)", nz);
 	if (o->dry_run) {
 		log_notice(
-			"would write %s: %zu entries, %zu modules, %zu firmware files, %s",
-			outpath, image_count(img), kmods_count(m), fw,
+			"would write %s: %zu entries, %zu modules%s, %zu firmware files, "
+			"%s",
+			outpath, image_count(img), kmods_count(m), decompressed, fw,
 			compression_name(o->compress));
 		return 0;
 	}
@@ -652,11 +778,16 @@ int build_image(const struct build_opts *o)
 		if (k < 0)
 			return k;
 	}
+	if (o->uki) {
+		k = write_uki(o, rootfd, kver, outpath);
+		if (k < 0)
+			return k;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	log_notice("wrote %s: %.1f MiB %s, %zu modules, %zu firmware files, %zu entries, "
-		   "%.2f s",
+	log_notice("wrote %s: %.1f MiB %s, %zu modules%s, %zu firmware files, %zu "
+		   "entries, %.2f s",
 		   outpath, size / 1048576.0, compression_name(o->compress),
-		   kmods_count(m), fw, image_count(img),
+		   kmods_count(m), decompressed, fw, image_count(img),
 		   (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
 }

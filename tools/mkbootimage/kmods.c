@@ -277,6 +277,16 @@ size_t kmods_count(struct kmods *m)
 	return m->v.len;
 }
 
+size_t kmods_count_compressed(struct kmods *m)
+{
+	size_t n = 0;
+
+	vector_foreach(ep, &m->v)
+		if (strcmp((*ep)->rel, (*ep)->out) != 0)
+			n++;
+	return n;
+}
+
 static int add_module(struct kmods *m, struct kmod_module *mod);
 
 /* Add the modules of list; e: record them as its dependencies, NULL: they are

@@ -60,6 +60,8 @@ int kmods_add_host_nics(struct kmods *m, const char *sysfs);
 /* Is this name (with '-' or '_') in the set? */
 bool kmods_has(struct kmods *m, const char *name);
 size_t kmods_count(struct kmods *m);
+/* How many of them SYSROOT has compressed (.ko.xz, .ko.zst, .ko.gz). */
+size_t kmods_count_compressed(struct kmods *m);
 /* A sorted list of the names in the set, one string; for --verbose and tests. */
 char *kmods_names(struct kmods *m);
 

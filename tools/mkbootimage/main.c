@@ -36,6 +36,12 @@ static void usage(void)
 	       "  -b, --busybox PATH     a static BusyBox (default: SYSROOT's, else the host's)\n"
 	       "  -s, --skeleton DIR     the initramfs skeleton (/init and its helpers)\n"
 	       "      --cmdline STRING   default kernel parameters baked into the image\n"
+	       "      --uki FILE         also write a unified kernel image: EFI stub, kernel,\n"
+	       "                         this initramfs and --cmdline, signed as one\n"
+	       "      --uki-stub PATH    the EFI stub (default: systemd-boot-efi's)\n"
+	       "      --uki-kernel PATH  the kernel (default: SYSROOT/boot/vmlinuz-KVER)\n"
+	       "      --sign-key KEY     sign the unified image with sbsign (with --sign-cert)\n"
+	       "      --sign-cert CERT   the certificate that goes with --sign-key\n"
 	       "  -l, --list             print what the image would contain; write nothing\n"
 	       "  -n, --dry-run          resolve everything, write nothing\n",
 	       log_prog());
@@ -63,6 +69,11 @@ static int split_list(const char *arg, char ***v, size_t *n)
 
 enum {
 	ARG_CMDLINE = 0x100,
+	ARG_UKI,
+	ARG_UKI_STUB,
+	ARG_UKI_KERNEL,
+	ARG_SIGN_KEY,
+	ARG_SIGN_CERT,
 };
 
 int main(int argc, char **argv)
@@ -77,6 +88,11 @@ int main(int argc, char **argv)
 		{ "busybox", required_argument, NULL, 'b' },
 		{ "skeleton", required_argument, NULL, 's' },
 		{ "cmdline", required_argument, NULL, ARG_CMDLINE },
+		{ "uki", required_argument, NULL, ARG_UKI },
+		{ "uki-stub", required_argument, NULL, ARG_UKI_STUB },
+		{ "uki-kernel", required_argument, NULL, ARG_UKI_KERNEL },
+		{ "sign-key", required_argument, NULL, ARG_SIGN_KEY },
+		{ "sign-cert", required_argument, NULL, ARG_SIGN_CERT },
 		{ "list", no_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
@@ -127,6 +143,21 @@ int main(int argc, char **argv)
 		case ARG_CMDLINE:
 			o.cmdline = optarg;
 			break;
+		case ARG_UKI:
+			o.uki = optarg;
+			break;
+		case ARG_UKI_STUB:
+			o.uki_stub = optarg;
+			break;
+		case ARG_UKI_KERNEL:
+			o.uki_kernel = optarg;
+			break;
+		case ARG_SIGN_KEY:
+			o.sign_key = optarg;
+			break;
+		case ARG_SIGN_CERT:
+			o.sign_cert = optarg;
+			break;
 		case 'l':
 			o.list = true;
 			break;
@@ -156,6 +187,21 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind > 2) {
 		log_error("unexpected argument '%s'", argv[optind + 2]);
+		errtryhelp();
+	}
+	if (!o.uki && (o.uki_stub || o.uki_kernel || o.sign_key || o.sign_cert)) {
+		log_error(
+			"--uki-stub, --uki-kernel, --sign-key and --sign-cert go with --uki");
+		errtryhelp();
+	}
+	if (!o.sign_key != !o.sign_cert) {
+		log_error("--sign-key and --sign-cert go together");
+		errtryhelp();
+	}
+	if (o.uki && !o.cmdline) {
+		/* Without one the stub takes whatever command line its loader passes. */
+		log_error(
+			"--uki needs --cmdline: the command line is part of the signed image");
 		errtryhelp();
 	}
 	o.sysroot = argv[optind];

@@ -19,6 +19,10 @@ struct build_opts {
 	const char *skeleton;
 	const char *busybox;
 	const char *cmdline;
+	const char *uki; /* --uki FILE: also a unified kernel image */
+	const char *uki_stub; /* --uki-stub */
+	const char *uki_kernel; /* --uki-kernel, default SYSROOT/boot/vmlinuz-KVER */
+	const char *sign_key, *sign_cert; /* --sign-key, --sign-cert */
 	const char *drivers; /* "generic", "host", "usb", "none", or names, comma
 				separated */
 	char **modules; /* --modules, split (a strv) */

@@ -3,7 +3,8 @@
 MKBOOTIMAGE_LIB_SRCS := tools/mkbootimage/build.c tools/mkbootimage/busybox.c \
 	tools/mkbootimage/compress.c tools/mkbootimage/elfinfo.c tools/mkbootimage/image.c \
 	tools/mkbootimage/kmods.c tools/mkbootimage/kmods-depmod.c tools/mkbootimage/kmods-emit.c \
-	tools/mkbootimage/kmods-host.c tools/mkbootimage/kostrip.c tools/mkbootimage/libs.c
+	tools/mkbootimage/kmods-host.c tools/mkbootimage/kostrip.c tools/mkbootimage/libs.c \
+	tools/mkbootimage/uki.c
 MKBOOTIMAGE_PKGS := libarchive libkmod liblzma liblz4
 
 PROGRAMS += mkbootimage
@@ -24,3 +25,6 @@ test-mkbootimage-image_SRCS := tests/unit/test-mkbootimage-image.c $(MKBOOTIMAGE
 test-mkbootimage-image_PKGS := $(MKBOOTIMAGE_PKGS)
 
 $(O)/tests/unit/test-mkbootimage-%.o: CPPFLAGS += -Itools/mkbootimage
+
+UNIT_TESTS += test-mkbootimage-uki
+test-mkbootimage-uki_SRCS := tests/unit/test-mkbootimage-uki.c tools/mkbootimage/uki.c

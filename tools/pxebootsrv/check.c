@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -341,6 +342,42 @@ char *interface_of(const char *address)
 	return name;
 }
 
+int check_subnet(const struct pbs_config *c)
+{
+	struct ifaddrs *ifs, *i;
+	struct in_addr a, want;
+	int problems = 0;
+
+	/* Only DHCP goes by the interface's network; loopback carries none. */
+	if (c->mode == DHCP_OFF)
+		return 0;
+	if (inet_pton(AF_INET, c->address, &a) != 1 ||
+	    inet_pton(AF_INET, c->netmask, &want) != 1)
+		return 0; /* refused when the configuration was read */
+	if (getifaddrs(&ifs) < 0)
+		return log_errno(-errno, "cannot list this host's addresses");
+	for (i = ifs; i; i = i->ifa_next) {
+		const struct sockaddr_in *ia = (const struct sockaddr_in *)i->ifa_addr;
+		const struct sockaddr_in *im = (const struct sockaddr_in *)i->ifa_netmask;
+
+		if (!ia || ia->sin_family != AF_INET || ia->sin_addr.s_addr != a.s_addr ||
+		    !im || (i->ifa_flags & IFF_LOOPBACK))
+			continue;
+		/* dnsmasq offers addresses from a range on the network of the
+		 * interface it answers on: with another prefix there the range
+		 * (or part of it) is never offered. */
+		if (im->sin_addr.s_addr != want.s_addr) {
+			log_error("%s is on %s with prefix /%d, not the subnet's %s",
+				  c->address, i->ifa_name,
+				  __builtin_popcount(im->sin_addr.s_addr), c->subnet);
+			problems++;
+		}
+		break;
+	}
+	freeifaddrs(ifs);
+	return problems;
+}
+
 int check_dhcp(const struct pbs_config *c)
 {
 	_cleanup_free_ char *found = NULL;
@@ -400,14 +437,15 @@ int cmd_check(const struct options *o)
 	}
 	/* In this order; a check that could not look counts as a problem (it
 	 * said why). */
-	int n[6];
+	int n[7];
 
 	n[0] = check_files(&r);
 	n[1] = check_programs(&c);
 	n[2] = check_checksums(&c);
 	n[3] = check_edits(&r, o->root);
 	n[4] = check_ports(&c);
-	n[5] = o->probe ? check_dhcp(&c) : 0;
+	n[5] = check_subnet(&c);
+	n[6] = o->probe ? check_dhcp(&c) : 0;
 	for (size_t i = 0; i < ARRAY_SIZE(n); i++)
 		problems += n[i] < 0 ? 1 : n[i];
 	render_free(&r);

@@ -15,6 +15,8 @@ int check_ports(const struct pbs_config *c);
 int check_programs(const struct pbs_config *c);
 int check_edits(const struct render *r, const char *root);
 int check_checksums(const struct pbs_config *c);
+/* The interface with this host's address has the subnet's prefix. */
+int check_subnet(const struct pbs_config *c);
 int check_dhcp(const struct pbs_config *c);
 
 /* The interface that carries address, or NULL. */

@@ -74,6 +74,8 @@ void config_free(struct pbs_config *c)
 	free(c->boot_dir);
 	free(c->state_dir);
 	free(c->loader_root);
+	free(c->subnet);
+	free(c->network);
 	free(c->range_start);
 	free(c->range_end);
 	free(c->netmask);
@@ -81,6 +83,9 @@ void config_free(struct pbs_config *c)
 	free(c->dns);
 	free(c->lease_time);
 	free(c->next_server);
+	free(c->range6_start);
+	free(c->range6_end);
+	free(c->address6);
 	free(c->http_url);
 	free(c->title);
 	free(c->default_entry);
@@ -174,6 +179,41 @@ static int set_ipv4(char **dst, const char *v)
 	return is_ipv4(v) ? set_str(dst, v) : -EINVAL;
 }
 
+/* A netmask is ones then zeros: 255.255.0.0, not 255.0.255.0. */
+static int set_netmask(char **dst, const char *v)
+{
+	struct in_addr m;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, v, &m) != 1)
+		return -EINVAL;
+	h = ntohl(m.s_addr);
+	return h && (~h & (~h + 1)) == 0 ? set_str(dst, v) : -EINVAL;
+}
+
+/* NETWORK/PREFIX, the prefix 1 to 32; host bits are checked later, by line. */
+static int parse_cidr(const char *s, struct in_addr *net, unsigned int *prefix)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+
+	if (!slash || (size_t)(slash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, slash - s);
+	a[slash - s] = '\0';
+	if (inet_pton(AF_INET, a, net) != 1)
+		return -EINVAL;
+	return parse_uint(slash + 1, 1, 32, prefix);
+}
+
+static int set_subnet(char **dst, const char *v)
+{
+	struct in_addr net;
+	unsigned int prefix;
+
+	return parse_cidr(v, &net, &prefix) < 0 ? -EINVAL : set_str(dst, v);
+}
+
 static int set_path(char **dst, const char *v)
 {
 	return v[0] == '/' ? set_str(dst, v) : -EINVAL;
@@ -244,10 +284,19 @@ struct parse_state {
 	unsigned int seen; /* bit per fixed section type, for duplicates */
 };
 
-static int server_key(struct pbs_config *c, const char *k, const char *v)
+static int server_key(struct pbs_config *c, const char *k, const char *v,
+		      unsigned int line)
 {
+	int r;
+
 	if (strcmp(k, "address") == 0)
 		return set_ipv4(&c->address, v);
+	if (strcmp(k, "subnet") == 0) {
+		c->subnet_line = line;
+		r = set_subnet(&c->subnet, v);
+		c->subnet_refused |= r == -EINVAL;
+		return r;
+	}
 	if (strcmp(k, "interface") == 0)
 		return *v && strlen(v) < 16 && !strpbrk(v, "/ \t")
 			       ? set_str(&c->interface, v)
@@ -259,6 +308,29 @@ static int server_key(struct pbs_config *c, const char *k, const char *v)
 	if (strcmp(k, "loader-root") == 0)
 		return set_path(&c->loader_root, v);
 	return -ENOENT;
+}
+
+static bool is_ipv6(const char *s)
+{
+	struct in6_addr a;
+
+	return inet_pton(AF_INET6, s, &a) == 1;
+}
+
+/* [dhcp] ipv6-range = START END and ipv6-address = ADDRESS. */
+static int dhcp6_key(struct pbs_config *c, const char *k, const char *v)
+{
+	char a[64], b[64], extra;
+
+	if (strcmp(k, "ipv6-address") == 0)
+		return is_ipv6(v) ? set_str(&c->address6, v) : -EINVAL;
+	if (strcmp(k, "ipv6-range") != 0)
+		return -ENOENT;
+	if (sscanf(v, "%63s %63s %c", a, b, &extra) != 2 || !is_ipv6(a) || !is_ipv6(b))
+		return -EINVAL;
+	if (set_str(&c->range6_start, a) < 0 || set_str(&c->range6_end, b) < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 static int range_set(struct pbs_config *c, const char *v)
@@ -282,8 +354,10 @@ static bool is_lease_time(const char *v)
 	return n > 0 && n < 9 && (!v[n] || (strchr("smhdw", v[n]) && !v[n + 1]));
 }
 
-static int dhcp_key(struct pbs_config *c, const char *k, const char *v)
+static int dhcp_key(struct pbs_config *c, const char *k, const char *v, unsigned int line)
 {
+	int r;
+
 	if (strcmp(k, "mode") == 0) {
 		if (strcmp(v, "full") == 0)
 			c->mode = DHCP_FULL;
@@ -295,19 +369,27 @@ static int dhcp_key(struct pbs_config *c, const char *k, const char *v)
 			return -EINVAL;
 		return 0;
 	}
-	if (strcmp(k, "range") == 0)
+	if (strcmp(k, "range") == 0) {
+		c->range_line = line;
 		return range_set(c, v);
-	if (strcmp(k, "netmask") == 0)
-		return set_ipv4(&c->netmask, v);
-	if (strcmp(k, "router") == 0)
+	}
+	if (strcmp(k, "netmask") == 0) {
+		c->netmask_line = line;
+		r = set_netmask(&c->netmask, v);
+		c->subnet_refused |= r == -EINVAL;
+		return r;
+	}
+	if (strcmp(k, "router") == 0) {
+		c->router_line = line;
 		return set_ipv4(&c->router, v);
+	}
 	if (strcmp(k, "dns") == 0)
 		return set_ipv4(&c->dns, v);
 	if (strcmp(k, "next-server") == 0)
 		return set_ipv4(&c->next_server, v);
 	if (strcmp(k, "lease-time") == 0)
 		return is_lease_time(v) ? set_str(&c->lease_time, v) : -EINVAL;
-	return -ENOENT;
+	return dhcp6_key(c, k, v);
 }
 
 static int http_key(struct pbs_config *c, const char *k, const char *v)
@@ -414,8 +496,10 @@ static int entry_key(struct entry *e, const char *k, const char *v, unsigned int
 
 static int host_key(struct host *h, const char *k, const char *v, unsigned int line)
 {
-	if (strcmp(k, "address") == 0)
+	if (strcmp(k, "address") == 0) {
+		h->address_line = line;
 		return set_ipv4(&h->address, v);
+	}
 	if (strcmp(k, "name") == 0)
 		return is_name(v) ? set_str(&h->name, v) : -EINVAL;
 	if (strcmp(k, "default") == 0) {
@@ -518,10 +602,10 @@ static int parse_line(void *userdata, const char *section, const char *k, const 
 		return new_section(st, section, line);
 	switch (st->type) {
 	case SEC_SERVER:
-		r = server_key(c, k, v);
+		r = server_key(c, k, v, line);
 		break;
 	case SEC_DHCP:
-		r = dhcp_key(c, k, v);
+		r = dhcp_key(c, k, v, line);
 		break;
 	case SEC_TFTP:
 		r = strcmp(k, "enable") == 0 ? parse_bool(v, &c->tftp) : -ENOENT;
@@ -577,6 +661,121 @@ static bool kernel_is_arm64(const char *path)
 	off = h[60] | h[61] << 8 | h[62] << 16 | (uint32_t)h[63] << 24;
 	return pread(fd, pe, sizeof(pe), off) == sizeof(pe) &&
 	       memcmp(pe, "PE\0\0", 4) == 0 && pe[4] == 0x64 && pe[5] == 0xaa;
+}
+
+static void subnet_problem(struct pbs_config *c, const char *path, unsigned int line,
+			   const char *fmt, ...) _printf_(4, 5);
+static void subnet_problem(struct pbs_config *c, const char *path, unsigned int line,
+			   const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		msg = NULL;
+	if (line)
+		log_error("%s:%u: %s", path, line, msg ? msg : fmt);
+	else
+		log_error("%s: %s", path, msg ? msg : fmt);
+	c->errors++;
+}
+
+static uint32_t ipv4_host(const char *s)
+{
+	struct in_addr a = { 0 };
+
+	inet_pton(AF_INET, s, &a);
+	return ntohl(a.s_addr);
+}
+
+static char *ipv4_string(uint32_t h)
+{
+	struct in_addr a = { .s_addr = htonl(h) };
+	char s[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	return strdup(s);
+}
+
+int config_check_subnet(struct pbs_config *c, const char *path)
+{
+	uint32_t net, mask, lo, hi;
+	unsigned int prefix;
+	struct in_addr n;
+
+	if (c->subnet) {
+		if (parse_cidr(c->subnet, &n, &prefix) < 0)
+			return -EINVAL; /* already refused when read */
+		mask = prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix);
+		net = ntohl(n.s_addr);
+		if (net & ~mask) {
+			_cleanup_free_ char *want = ipv4_string(net & mask);
+
+			subnet_problem(
+				c, path, c->subnet_line,
+				"subnet %s has host bits set: the network is %s/%u",
+				c->subnet, want ? want : "?", prefix);
+			net &= mask;
+		}
+		if (c->netmask && ipv4_host(c->netmask) != mask)
+			subnet_problem(c, path, c->netmask_line,
+				       "netmask %s does not match subnet %s", c->netmask,
+				       c->subnet);
+		free(c->netmask);
+		c->netmask = ipv4_string(mask);
+		if (!c->netmask)
+			return -ENOMEM;
+		if ((ipv4_host(c->address) & mask) != net)
+			subnet_problem(c, path, c->subnet_line,
+				       "address %s is not in subnet %s", c->address,
+				       c->subnet);
+	} else {
+		if (!c->netmask && !(c->netmask = strdup("255.255.255.0")))
+			return -ENOMEM;
+		mask = ipv4_host(c->netmask);
+		prefix = __builtin_popcount(mask);
+		net = ipv4_host(c->address) & mask;
+	}
+	free(c->network);
+	c->network = ipv4_string(net);
+	if (!c->network)
+		return -ENOMEM;
+	free(c->subnet);
+	if (asprintf(&c->subnet, "%s/%u", c->network, prefix) < 0) {
+		c->subnet = NULL;
+		return -ENOMEM;
+	}
+	if (c->subnet_refused)
+		return 0; /* reported where it was read; the rest would follow from it */
+
+	if (c->range_start) {
+		lo = ipv4_host(c->range_start);
+		hi = ipv4_host(c->range_end);
+		if ((lo & mask) != net || (hi & mask) != net)
+			subnet_problem(c, path, c->range_line,
+				       "range %s %s is not inside subnet %s",
+				       c->range_start, c->range_end, c->subnet);
+		else if (lo > hi)
+			subnet_problem(c, path, c->range_line,
+				       "range %s %s ends before it starts",
+				       c->range_start, c->range_end);
+	}
+	if (c->router && (ipv4_host(c->router) & mask) != net)
+		subnet_problem(c, path, c->router_line, "router %s is not in subnet %s",
+			       c->router, c->subnet);
+	for (size_t i = 0; i < c->n_hosts; i++) {
+		const struct host *h = &c->hosts[i];
+
+		if (h->address && (ipv4_host(h->address) & mask) != net)
+			subnet_problem(c, path, h->address_line,
+				       "[host %s] address %s is not in subnet %s", h->mac,
+				       h->address, c->subnet);
+	}
+	return 0;
 }
 
 static int validate_entry(struct parse_state *st, struct entry *e)
@@ -637,12 +836,22 @@ static int validate(struct parse_state *st)
 	if (c->mode == DHCP_FULL && !c->range_start)
 		problem(st, c->server_line ? c->server_line : 1,
 			"[dhcp] mode = full needs 'range'");
+	if (!!c->range6_start != !!c->address6)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' and 'ipv6-address' go together");
+	if (c->range6_start && c->mode != DHCP_FULL)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' needs mode = full");
+	if (c->range6_start && !c->interface)
+		problem(st, c->server_line ? c->server_line : 1,
+			"[dhcp] 'ipv6-range' needs [server] interface (router advertisements go out on it)");
 	if (!c->boot_dir && !(c->boot_dir = strdup("/srv/pxeroot/boot")))
 		return -ENOMEM;
 	if (!c->state_dir && !(c->state_dir = strdup("/run/pxebootsrv")))
 		return -ENOMEM;
-	if (!c->netmask && !(c->netmask = strdup("255.255.255.0")))
-		return -ENOMEM;
+	r = config_check_subnet(c, st->path);
+	if (r < 0)
+		return r;
 	if (!c->lease_time && !(c->lease_time = strdup("12h")))
 		return -ENOMEM;
 	if (!c->title && !(c->title = strdup("pxeroot")))

@@ -66,7 +66,7 @@ struct host {
 	char *mac; /* lower case, with colons */
 	unsigned int line;
 	char *address, *name, *default_entry, *append;
-	unsigned int default_line;
+	unsigned int default_line, address_line;
 };
 
 struct pbs_config {
@@ -77,10 +77,21 @@ struct pbs_config {
 	char *address, *interface, *boot_dir, *state_dir;
 	char *loader_root; /* where the loaders' Debian packages are installed */
 	unsigned int server_line;
+	/*
+	 * The clients' LAN as NETWORK/PREFIX: [server] subnet, else the address
+	 * and [dhcp] netmask. After reading, subnet, network and netmask agree.
+	 */
+	char *subnet, *network;
+	unsigned int subnet_line;
+	bool subnet_refused; /* a bad subnet or netmask: nothing to check against */
 
 	enum dhcp_mode mode;
 	char *range_start, *range_end, *netmask, *router, *dns, *lease_time;
+	unsigned int range_line, netmask_line, router_line;
 	char *next_server; /* where clients fetch files, when not this host */
+	/* IPv6: router advertisements and a stateful DHCPv6 range on the LAN,
+	 * this host's address on it for boot file URLs (all NULL without). */
+	char *range6_start, *range6_end, *address6;
 
 	bool tftp, http;
 	unsigned int http_port;
@@ -125,5 +136,11 @@ char *config_http_base(const struct pbs_config *c);
 bool config_has_arm64(const struct pbs_config *c);
 /* The line of e's key that names path (kernel =, image =, ...), else its header's. */
 unsigned int entry_file_line(const struct entry *e, const char *path);
+/*
+ * Complete the subnet from what was read (subnet, or address and netmask) and
+ * check that the address, the range, the router and the hosts' addresses lie
+ * inside it; every problem is logged as "FILE:LINE: what" and counted.
+ */
+int config_check_subnet(struct pbs_config *c, const char *path);
 /* Whether any entry needs the NBD server. */
 bool config_needs_nbd(const struct pbs_config *c);

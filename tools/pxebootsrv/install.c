@@ -132,57 +132,103 @@ static bool same_content(const char *path, const char *text, size_t len)
 	       memcmp(cur, text, len) == 0;
 }
 
-/* 1: replaced, 0: already so, negative: refused or failed. */
-static int install_one(const struct options *o, int which, const char *text, size_t len,
-		       const char *dest_path)
-{
-	_cleanup_free_ char *dest = NULL, *tmp = NULL;
-	int r;
+/* A file install writes: validated beside its place first, moved there last. */
+struct staged {
+	char *dest, *tmp; /* tmp NULL: already as it should be */
+};
 
-	if (asprintf(&dest, "%s%s", o->root ? o->root : "", dest_path) < 0)
-		return -ENOMEM;
-	if (same_content(dest, text, len))
-		return 0;
-	if (o->dry_run) {
-		log_notice("would write %s", dest);
-		return 1;
-	}
-	r = mkdir_parents(dest);
-	if (r < 0)
-		return r;
-	if (asprintf(&tmp, "%s.pxebootsrv-new", dest) < 0)
-		return -ENOMEM;
-	r = write_file_atomic_at(AT_FDCWD, tmp, text, len, 0644);
-	if (r < 0)
-		return log_errno(r, "cannot write %s", tmp);
-	r = validate(which, tmp, dest);
-	if (r >= 0 && rename(tmp, dest) < 0)
-		r = log_errno(-errno, "cannot replace %s", dest);
-	unlink(tmp);
-	if (r < 0)
-		return r;
-	log_notice("wrote %s", dest);
-	return 1;
+static void staged_free(struct staged *s)
+{
+	if (s->tmp)
+		unlink(s->tmp);
+	free(s->tmp);
+	free(s->dest);
+	*s = (struct staged){ 0 };
 }
 
-static void reload(const char *unit, bool restart)
+/*
+ * Write text beside dest_path and have its server test it; which < 0 for a
+ * file no server tests. 1: staged, 0: already so, negative: refused or failed.
+ */
+static int stage_one(const struct options *o, int which, const char *text, size_t len,
+		     const char *dest_path, struct staged *s)
 {
-	char msg[256];
-	char *argv[] = { "systemctl", restart ? "try-restart" : "try-reload-or-restart",
-			 (char *)unit, NULL };
+	int r;
 
-	if (run_quiet(argv, msg, sizeof(msg)) < 0)
-		log_warn("cannot reload %s (%s): reload it yourself", unit, msg);
-	else
-		log_notice("reloaded %s", unit);
+	if (asprintf(&s->dest, "%s%s", o->root ? o->root : "", dest_path) < 0) {
+		s->dest = NULL;
+		return -ENOMEM;
+	}
+	if (same_content(s->dest, text, len))
+		return 0;
+	if (o->dry_run) {
+		log_notice("would write %s", s->dest);
+		return 1;
+	}
+	r = mkdir_parents(s->dest);
+	if (r < 0)
+		return r;
+	if (asprintf(&s->tmp, "%s.pxebootsrv-new", s->dest) < 0) {
+		s->tmp = NULL;
+		return -ENOMEM;
+	}
+	r = write_file_atomic_at(AT_FDCWD, s->tmp, text, len, 0644);
+	if (r < 0)
+		return log_errno(r, "cannot write %s", s->tmp);
+	return which >= 0 ? validate(which, s->tmp, s->dest) ?: 1 : 1;
+}
+
+/*
+ * Reload or restart a service of this system. systemd's, when it runs (the
+ * test of sd_booted(3)); else the init script through service(8), as Debian
+ * without systemd has it. A service that is not running is left alone, as
+ * systemctl's try-restart does.
+ */
+static int reload(const char *name, bool restart)
+{
+	_cleanup_free_ char *unit = NULL, *script = NULL;
+	char msg[512];
+	int r;
+
+	if (access("/run/systemd/system", F_OK) == 0) {
+		if (asprintf(&unit, "%s.service", name) < 0)
+			return -ENOMEM;
+		char *argv[] = { "systemctl",
+				 restart ? "try-restart" : "try-reload-or-restart", unit,
+				 NULL };
+		r = run_quiet(argv, msg, sizeof(msg));
+	} else {
+		if (asprintf(&script, "/etc/init.d/%s", name) < 0)
+			return -ENOMEM;
+		if (access(script, X_OK) < 0) {
+			log_warn("%s changed; no systemd and no %s: reload it yourself",
+				 name, script);
+			return 0;
+		}
+		char *status[] = { "service", (char *)name, "status", NULL };
+		if (run_quiet(status, msg, sizeof(msg)) < 0) {
+			log_notice("%s is not running: not reloaded", name);
+			return 0;
+		}
+		char *argv[] = { "service", (char *)name,
+				 restart ? "restart" : "force-reload", NULL };
+		r = run_quiet(argv, msg, sizeof(msg));
+	}
+	if (r < 0)
+		return log_errno(r, "cannot %s %s: %s", restart ? "restart" : "reload",
+				 name, *msg ? msg : strerror(-r));
+	log_notice("%s %s", restart ? "restarted" : "reloaded", name);
+	return 0;
 }
 
 int cmd_install(const struct options *o)
 {
 	_cleanup_(config_free) struct pbs_config c;
-	_cleanup_free_ char *boot = NULL, *unit = NULL, *dropin = NULL;
+	_cleanup_free_ char *boot = NULL, *unit = NULL;
 	struct render r;
-	bool changed[ARRAY_SIZE(install_files)] = { false }, unit_changed = false;
+	struct staged st[ARRAY_SIZE(install_files) + 1] = { 0 };
+	const size_t unit_st = ARRAY_SIZE(install_files);
+	bool changed[ARRAY_SIZE(install_files) + 1] = { false };
 	int k, failed = 0;
 
 	config_init(&c);
@@ -198,6 +244,9 @@ int cmd_install(const struct options *o)
 		render_free(&r);
 		return 1;
 	}
+	/* Every file is written beside its place and tested first: when one is
+	 * refused, none replaces the old one, so no service is left with half a
+	 * new configuration, and nothing is reloaded. */
 	for (size_t i = 0; i < n_install_files; i++) {
 		const struct gen *g = render_find(&r, install_files[i].gen);
 
@@ -207,7 +256,7 @@ int cmd_install(const struct options *o)
 			continue;
 		if (i == I_DNSMASQ && c.mode == DHCP_OFF && !c.tftp)
 			continue;
-		k = install_one(o, (int)i, g->text, g->len, install_files[i].dest);
+		k = stage_one(o, (int)i, g->text, g->len, install_files[i].dest, &st[i]);
 		if (k < 0)
 			failed++;
 		changed[i] = k > 0;
@@ -229,17 +278,25 @@ int cmd_install(const struct options *o)
 			     "# generated by pxebootsrv install\n[Service]\nExecStart=\n"
 			     "ExecStart=%s/nbdexport -f -c %s\n",
 			     *self ? self : "/usr/sbin",
-			     install_files[I_NBDEXPORT].dest) < 0)
-			return -ENOMEM;
-		k = install_one(o, -1, text, strlen(text), NBD_DROPIN);
-		if (k < 0)
+			     install_files[I_NBDEXPORT].dest) < 0) {
+			text = NULL;
 			failed++;
-		unit_changed = k > 0;
+		} else {
+			k = stage_one(o, -1, text, strlen(text), NBD_DROPIN,
+				      &st[unit_st]);
+			if (k < 0)
+				failed++;
+			changed[unit_st] = k > 0;
+		}
 	}
 
-	if (asprintf(&boot, "%s%s", o->root ? o->root : "", c.boot_dir) < 0)
-		return -ENOMEM;
-	if (o->dry_run) {
+	if (!failed && asprintf(&boot, "%s%s", o->root ? o->root : "", c.boot_dir) < 0) {
+		boot = NULL;
+		failed++;
+	}
+	if (failed) {
+		/* staged_free below removes what was written beside the old files. */
+	} else if (o->dry_run) {
 		log_notice("would update %s", boot);
 	} else {
 		k = render_place_boot(&r, boot);
@@ -247,23 +304,39 @@ int cmd_install(const struct options *o)
 			failed++;
 		else if (k > 0)
 			log_notice("updated %d files in %s", k, boot);
+		for (size_t i = 0; !failed && i < ARRAY_SIZE(st); i++) {
+			if (!st[i].tmp)
+				continue;
+			if (rename(st[i].tmp, st[i].dest) < 0) {
+				log_errno(-errno, "cannot replace %s", st[i].dest);
+				failed++;
+				break;
+			}
+			free(st[i].tmp);
+			st[i].tmp = NULL;
+			log_notice("wrote %s", st[i].dest);
+		}
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(st); i++)
+		staged_free(&st[i]);
 	render_free(&r);
 
 	/* Services of another root are not this system's to reload. */
-	if (!o->root && !o->dry_run) {
-		if (unit_changed) {
+	if (!o->root && !o->dry_run && !failed) {
+		if (changed[unit_st] && access("/run/systemd/system", F_OK) == 0) {
 			char msg[256];
 			char *argv[] = { "systemctl", "daemon-reload", NULL };
 
 			run_quiet(argv, msg, sizeof(msg));
 		}
-		if (changed[I_DNSMASQ]) /* DHCP settings need a restart */
-			reload("dnsmasq.service", true);
-		if (changed[I_LIGHTTPD])
-			reload("lighttpd.service", false);
-		if (changed[I_NBDEXPORT] || unit_changed)
-			reload("nbdexport.service", false);
+		if (changed[I_DNSMASQ] &&
+		    reload("dnsmasq", true) < 0) /* DHCP needs a restart */
+			failed++;
+		if (changed[I_LIGHTTPD] && reload("lighttpd", false) < 0)
+			failed++;
+		if ((changed[I_NBDEXPORT] || changed[unit_st]) &&
+		    reload("nbdexport", false) < 0)
+			failed++;
 	}
 	return failed ? 1 : 0;
 }

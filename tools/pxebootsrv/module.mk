@@ -9,6 +9,11 @@ pxebootsrv_SRCS := tools/pxebootsrv/main.c tools/pxebootsrv/config.c \
 	tools/pxebootsrv/install.c tools/pxebootsrv/run.c tools/pxebootsrv/supervise.c
 pxebootsrv_INSTALLDIR = $(SBINDIR)
 
+# The configuration parser under libFuzzer (tests/integration/initrd-fuzz.sh).
+FUZZ_TARGETS += fuzz-pxebootsrv-config
+fuzz-pxebootsrv-config_FUZZ_SRCS := tools/pxebootsrv/config.c tools/pxebootsrv/srcd.c
+fuzz-pxebootsrv-config_FUZZ_CPPFLAGS := -Itools/pxebootsrv
+
 UNIT_TESTS += test-pxebootsrv-config
 test-pxebootsrv-config_SRCS := tests/unit/test-pxebootsrv-config.c \
 	tools/pxebootsrv/config.c tools/pxebootsrv/srcd.c tools/pxebootsrv/render.c \

@@ -7,13 +7,14 @@
  * dnsmasq only sees the PXE request) gets its script and never an iPXE binary
  * again, which would loop.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "render.h"
 #include "util.h"
+
+static void render_dnsmasq_ipv6(FILE *f, const struct pbs_config *c);
 
 /* Concurrent TFTP transfers: 256 clients of bench/fleet.sh, twice over. */
 #define TFTP_MAX 512u
@@ -41,23 +42,12 @@ static const char *uefi_loader(const struct pbs_config *c)
 	return c->uefi == UEFI_GRUB ? "shimx64.efi" : "snponly.efi";
 }
 
-static void network_of(const char *addr, const char *mask, char out[INET_ADDRSTRLEN])
-{
-	struct in_addr a = { 0 }, m = { 0 };
-
-	inet_pton(AF_INET, addr, &a);
-	inet_pton(AF_INET, mask, &m);
-	a.s_addr &= m.s_addr;
-	inet_ntop(AF_INET, &a, out, INET_ADDRSTRLEN);
-}
-
 int render_dnsmasq(struct render *r)
 {
 	const struct pbs_config *c = r->c;
 	const char *server = c->next_server ? c->next_server : c->address;
 	const struct entry *def = config_entry(c, c->default_entry);
 	_cleanup_free_ char *script = NULL, *root_path = NULL;
-	char net[INET_ADDRSTRLEN];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -113,8 +103,9 @@ int render_dnsmasq(struct render *r)
 		if (root_path)
 			fprintf(f, "dhcp-option=option:root-path,%s\n", root_path);
 	} else {
-		network_of(c->address, c->netmask, net);
-		fprintf(f, "dhcp-range=%s,proxy,%s\n", net, c->netmask);
+		/* The subnet's network: dnsmasq answers on an interface with an
+		 * address inside it. */
+		fprintf(f, "dhcp-range=%s,proxy,%s\n", c->network, c->netmask);
 	}
 
 	fprintf(f, "\n# The client's architecture: option 93, else its vendor class.\n");
@@ -184,8 +175,44 @@ int render_dnsmasq(struct render *r)
 					i, rp);
 		}
 	}
+	if (c->mode == DHCP_FULL)
+		render_dnsmasq_ipv6(f, c);
 done:
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	return gen_add(r, R_DNSMASQ, text, len);
+}
+
+/*
+ * IPv6 on the LAN: router advertisements with the M flag (addresses come from
+ * DHCPv6 only: the range below is stateful), and for UEFI PXE over IPv6
+ * (option 61, client architecture 7 or 9) the loader as a TFTP URL in option
+ * 59. iPXE's script and UEFI HTTP boot name IPv4 URLs: over IPv6 they are not
+ * offered.
+ */
+static void render_dnsmasq_ipv6(FILE *f, const struct pbs_config *c)
+{
+	/* The site's UEFI loader (uefi =), as over IPv4. */
+	const char *loader = c->uefi == UEFI_GRUB ? "shimx64.efi" : "snponly.efi";
+
+	if (!c->range6_start)
+		return;
+	fprintf(f, "\n# IPv6: router advertisements, stateful DHCPv6.\n");
+	fprintf(f, "enable-ra\n");
+	fprintf(f, "dhcp-range=%s,%s,64,%s\n", c->range6_start, c->range6_end,
+		c->lease_time);
+	if (!c->tftp)
+		return;
+	fprintf(f, "# UEFI PXE over IPv6: option 61 says the architecture, option 59 "
+		   "names the loader.\n");
+	fprintf(f, "dhcp-match=set:efi64v6,option6:61,7\n");
+	fprintf(f, "dhcp-match=set:efi64v6,option6:61,9\n");
+	fprintf(f, "dhcp-option=tag:efi64v6,option6:bootfile-url,tftp://[%s]/%s\n",
+		c->address6, loader);
+	if (config_has_arm64(c)) {
+		fprintf(f, "dhcp-match=set:arm64v6,option6:61,11\n");
+		fprintf(f,
+			"dhcp-option=tag:arm64v6,option6:bootfile-url,tftp://[%s]/shimaa64.efi\n",
+			c->address6);
+	}
 }

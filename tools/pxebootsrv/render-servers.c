@@ -88,18 +88,10 @@ static int render_nbdexport(struct render *r)
 static int render_nfs(struct render *r)
 {
 	const struct pbs_config *c = r->c;
-	char net[INET_ADDRSTRLEN], *text = NULL;
-	struct in_addr a = { 0 }, m = { 0 };
-	unsigned int prefix;
+	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
 	int k, id = 0;
-
-	inet_pton(AF_INET, c->address, &a);
-	inet_pton(AF_INET, c->netmask, &m);
-	a.s_addr &= m.s_addr;
-	inet_ntop(AF_INET, &a, net, sizeof(net));
-	prefix = __builtin_popcount(m.s_addr);
 
 	f = open_memstream(&text, &len);
 	if (!f)
@@ -109,9 +101,8 @@ static int render_nfs(struct render *r)
 		const struct entry *e = &c->entries[i];
 
 		if (e->kind == KIND_PXEROOT && e->root == ROOT_NFS && e->tree)
-			fprintf(f,
-				"%s %s/%u(ro,no_subtree_check,no_root_squash,fsid=%u)\n",
-				e->tree, net, prefix, (unsigned int)(i + 1));
+			fprintf(f, "%s %s(ro,no_subtree_check,no_root_squash,fsid=%u)\n",
+				e->tree, c->subnet, (unsigned int)(i + 1));
 	}
 	if (fclose(f) != 0)
 		return -ENOMEM;
@@ -131,8 +122,12 @@ static int render_nfs(struct render *r)
 		"NFS_CORE_PARAM {\n\tProtocols = 4;\n\tBind_addr = %s;\n"
 		"\tEnable_NLM = false;\n\tEnable_RQUOTA = false;\n}\n",
 		c->address);
-	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). */
-	fprintf(f, "NFSV4 {\n\tOnly_Numeric_Owners = true;\n}\n");
+	/* Owners as numbers, as a prepared tree expects (mkbootready(8)). NFSv4.0
+	 * and 4.1 only: a Debian 13 client (Linux 6.12, which reads 4.2 files with
+	 * READ_PLUS) mounted nfs-ganesha 4.3 over 4.2 and then failed every read
+	 * with EIO; over 4.1 it boots (tests/e2e/debian-trixie-boot.sh). */
+	fprintf(f,
+		"NFSV4 {\n\tOnly_Numeric_Owners = true;\n\tMinor_Versions = 0, 1;\n}\n");
 	for (size_t i = 0; i < c->n_entries; i++) {
 		const struct entry *e = &c->entries[i];
 
@@ -142,9 +137,9 @@ static int render_nfs(struct render *r)
 			"EXPORT {\n\tExport_Id = %d;\n\tPath = \"%s\";\n\tPseudo = \"%s\";\n"
 			"\tProtocols = 4;\n\tAccess_Type = RO;\n\tSquash = No_Root_Squash;\n"
 			"\tSecType = sys;\n\tFSAL {\n\t\tName = VFS;\n\t}\n"
-			"\tCLIENT {\n\t\tClients = %s/%u;\n\t\tProtocols = 4;\n"
+			"\tCLIENT {\n\t\tClients = %s;\n\t\tProtocols = 4;\n"
 			"\t\tAccess_Type = RO;\n\t}\n}\n",
-			++id + 100, e->tree, e->tree, net, prefix);
+			++id + 100, e->tree, e->tree, c->subnet);
 	}
 	DONE("ganesha.conf");
 }

@@ -311,6 +311,7 @@ int config_parse_srcd(struct pbs_config *c, const char *path, const char *text,
 		} else if (!(c->range_start = strdup(a)) || !(c->range_end = strdup(b))) {
 			goto out;
 		}
+		c->range_line = v->line;
 	}
 	if (c->mode == DHCP_FULL && !c->range_start) {
 		log_error("%s: PXEBOOTSRV_DHCPRANGE is not set", path);
@@ -321,8 +322,10 @@ int config_parse_srcd(struct pbs_config *c, const char *path, const char *text,
 	    !(c->title = strdup("SystemRescueCd")) || !(c->lease_time = strdup("12h")) ||
 	    !(c->default_entry = strdup("sysrcd")))
 		goto out;
-	if (!c->netmask && !(c->netmask = strdup("255.255.255.0")))
+	r = config_check_subnet(c, path);
+	if (r < 0)
 		goto out;
+	r = -ENOMEM;
 
 	c->entries = calloc(2, sizeof(*c->entries));
 	if (!c->entries)
