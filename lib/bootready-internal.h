@@ -47,6 +47,8 @@ struct ctx {
 	char *domain;
 	bool domain_kept; /* given by --idmap-domain, now or to an earlier run */
 	char *keeper; /* the lease keeper chosen for this tree */
+	char *init_path; /* /sbin/init's target in the tree, NULL when it has none */
+	bool inittab; /* /sbin/init is SysV init, which reads /etc/inittab */
 	action_vector acts; /* the plan of the step being run */
 };
 

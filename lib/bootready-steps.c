@@ -76,15 +76,19 @@ bool tool_installed(struct ctx *c, const char *tool)
 	static const char *const udhcpc[] = { "/sbin/udhcpc", "/usr/sbin/udhcpc",
 					      "/bin/busybox", NULL };
 	static const char *const ifupdown[] = { "/sbin/ifup", "/usr/sbin/ifup", NULL };
-	bool openrc = c->p->init == INIT_OPENRC;
+	bool systemd = c->p->init == INIT_SYSTEMD;
 
+	/* networkd and wicked run under systemd only; a tree can have their
+	 * units without systemd as its init (a package pulled in systemd). */
 	if (strcmp(tool, "networkd") == 0)
-		return !openrc && has_unit(c, "systemd-networkd.service");
+		return systemd && has_unit(c, "systemd-networkd.service");
 	if (strcmp(tool, "networkmanager") == 0)
-		return openrc ? tree_has(c->rootfd, "/etc/init.d/networkmanager")
-			      : has_unit(c, "NetworkManager.service");
+		return systemd ? has_unit(c, "NetworkManager.service")
+			       : tree_has(c->rootfd, "/etc/init.d/networkmanager") ||
+					 tree_has(c->rootfd,
+						  "/etc/init.d/network-manager");
 	if (strcmp(tool, "wicked") == 0)
-		return has_unit(c, "wicked.service");
+		return systemd && has_unit(c, "wicked.service");
 	if (strcmp(tool, "ifupdown") == 0)
 		return has_any(c, ifupdown);
 	if (strcmp(tool, "dhclient") == 0)
@@ -111,12 +115,37 @@ static int install_data(struct ctx *c, const char *name, const char *dest, mode_
 
 static int step_mtab(struct ctx *c)
 {
+	/* Debian's SysV boot scripts (initscripts) replace any other link with
+	 * this one, and warn on the console at every boot. */
+	if (c->p->init != INIT_SYSTEMD &&
+	    tree_has(c->rootfd, "/lib/init/mount-functions.sh"))
+		return plan_link(c, "/etc/mtab", "/proc/mounts");
 	return plan_link(c, "/etc/mtab", "../proc/self/mounts");
 }
 
 static int step_resolv(struct ctx *c)
 {
 	return plan_link(c, "/etc/resolv.conf", CLIENT_RESOLV);
+}
+
+/*
+ * An optical drive (a disk install lists the installer's): kept when it is
+ * mounted on demand only (noauto), since a client may have one; else the
+ * boot would wait for a drive the client may not have.
+ */
+static bool is_boot_cdrom(const char *spec, const char *opts)
+{
+	static const char *const prefixes[] = { "/dev/sr", "/dev/cdrom", "/dev/scd" };
+	bool cd = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		cd |= startswith(spec, prefixes[i]);
+	if (!cd)
+		return false;
+	for (const char *o = opts; o && *o; o += strcspn(o, ","), o += *o == ',')
+		if (strncmp(o, "noauto", 6) == 0 && (o[6] == ',' || o[6] == '\0'))
+			return false;
+	return true;
 }
 
 static bool is_disk_spec(const char *spec)
@@ -163,7 +192,7 @@ static int step_fstab(struct ctx *c)
 			fields[nf++] = w;
 		if (nf >= 3 && fields[0][0] != '#' &&
 		    (strcmp(fields[1], "/") == 0 || strcmp(fields[2], "swap") == 0 ||
-		     is_disk_spec(fields[0]))) {
+		     is_disk_spec(fields[0]) || is_boot_cdrom(fields[0], fields[3]))) {
 			r = strbuf_appends(&out, COMMENT_PREFIX);
 		} else if (nf >= 2 && fields[0][0] != '#') {
 			r = strv_extend(&mounted, fields[1]);
@@ -197,6 +226,30 @@ static int step_fstab(struct ctx *c)
 	if (r == 0)
 		r = plan_add(c, ACT_WRITE, "/etc/fstab", strbuf_str(&out), out.len, 0);
 	return r;
+}
+
+/*
+ * initramfs-tools' resume device (what a disk install sets to its swap): the
+ * clients have neither that disk nor a use for it, and every initramfs the
+ * tree's own tools build (a kernel update in bootchroot) would look for it.
+ */
+#define RESUME_CONF "/etc/initramfs-tools/conf.d/resume"
+
+static int step_resume(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	r = root_read_file(c->rootfd, RESUME_CONF, &text, NULL);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	return plan_write(
+		c, RESUME_CONF,
+		"# pxeroot (mkbootready): diskless clients resume from no disk.\n"
+		"RESUME=none\n",
+		0);
 }
 
 /*
@@ -316,6 +369,10 @@ static int unlist_service(struct ctx *c, const char *svc)
 
 static int step_fsck(struct ctx *c)
 {
+	/* SysV's checkroot.sh checks the root only when fstab lists it: the
+	 * fstab step comments that line out. */
+	if (c->p->init == INIT_SYSVINIT)
+		return 0;
 	if (c->p->init == INIT_OPENRC)
 		return unlist_service(c, "fsck");
 	return mask_unit(c, "systemd-fsck-root.service");
@@ -323,6 +380,10 @@ static int step_fsck(struct ctx *c)
 
 static int step_mask(struct ctx *c)
 {
+	/* SysV rc links are ordered by insserv's dependency files, which only
+	 * insserv writes: nothing is taken out of a SysV tree's runlevels here. */
+	if (c->p->init == INIT_SYSVINIT)
+		return 0;
 	for (char **u = c->p->mask; u && *u; u++) {
 		int r = c->p->init == INIT_OPENRC ? unlist_service(c, *u)
 						  : mask_unit(c, *u);
@@ -342,6 +403,101 @@ static int enable_link(struct ctx *c, const char *target, const char *unit,
 }
 
 /*
+ * SysV init starts pxeroot's two jobs from /etc/inittab, its own list of what
+ * to run: the client's set-up as a sysinit entry ahead of rcS, so that it is
+ * done before any boot script (hostname.sh, udev, networking, ssh) runs, and
+ * the lease keeper as a respawn entry of the multi-user runlevels, which init
+ * restarts if it dies and stops before the shutdown scripts. Entries in
+ * /etc/inittab need no rc links: the rc links of a Debian tree are ordered by
+ * insserv's dependency files, which only insserv may write.
+ */
+#define INITTAB_SETUP "pxc::sysinit:/usr/lib/pxeroot/client-setup sysinit"
+#define INITTAB_LEASE "pxl:2345:respawn:/usr/lib/pxeroot/client-setup lease"
+#define INITTAB_COMMENT "# pxeroot (mkbootready): this client's set-up, before rcS\n"
+#define INITTAB_LEASE_COMMENT                                                   \
+	"# pxeroot (mkbootready): keep the boot interface's DHCP lease, never " \
+	"its address\n"
+
+static int plan_inittab(struct ctx *c)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strbuf_ struct strbuf out = { 0 };
+	/* Under OpenRC, the lease keeper is an OpenRC service. */
+	bool lease = c->p->init == INIT_SYSVINIT && (strcmp(c->keeper, "dhclient") == 0 ||
+						     strcmp(c->keeper, "udhcpc") == 0);
+	bool placed = false;
+	char *line, *next;
+	int r;
+
+	r = read_text(c->rootfd, "/etc/inittab", &text);
+	if (r < 0)
+		return r;
+	for (line = text; r == 0 && line && *line; line = next) {
+		char *f3;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		/* An earlier run's lines go; they are written again below. */
+		if (startswith(line, "pxc:") || startswith(line, "pxl:") ||
+		    startswith(line, "# pxeroot (mkbootready)"))
+			continue;
+		/* id:runlevels:action:process; the first sysinit entry (rcS). */
+		f3 = strchr(line, ':');
+		f3 = f3 ? strchr(f3 + 1, ':') : NULL;
+		if (!placed && line[0] != '#' && f3 && startswith(f3 + 1, "sysinit:")) {
+			r = strbuf_appendf(&out, "%s%s\n", INITTAB_COMMENT,
+					   INITTAB_SETUP);
+			placed = true;
+		}
+		if (r == 0)
+			r = strbuf_appendf(&out, "%s\n", line);
+	}
+	if (r == 0 && !placed)
+		r = strbuf_appendf(&out, "%s%s\n", INITTAB_COMMENT, INITTAB_SETUP);
+	if (r == 0 && lease)
+		r = strbuf_appendf(&out, "%s%s\n", INITTAB_LEASE_COMMENT, INITTAB_LEASE);
+	if (r == 0)
+		r = plan_add(c, ACT_WRITE, "/etc/inittab", strbuf_str(&out), out.len, 0);
+	return r;
+}
+
+/*
+ * Set KEY=VALUE in a shell-style settings file (/etc/default/halt): the line
+ * that sets KEY is replaced, or one is added at the end.
+ */
+static int plan_setting(struct ctx *c, const char *path, const char *key,
+			const char *value, const char *why)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strbuf_ struct strbuf out = { 0 };
+	size_t klen = strlen(key);
+	bool done = false;
+	char *line, *next;
+	int r;
+
+	r = read_text(c->rootfd, path, &text);
+	if (r < 0)
+		return r;
+	for (line = text; r == 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!done && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+			r = strbuf_appendf(&out, "%s=%s\n", key, value);
+			done = true;
+			continue;
+		}
+		r = strbuf_appendf(&out, "%s\n", line);
+	}
+	if (r == 0 && !done)
+		r = strbuf_appendf(&out, "# %s\n%s=%s\n", why, key, value);
+	if (r == 0)
+		r = plan_add(c, ACT_WRITE, path, strbuf_str(&out), out.len, 0);
+	return r;
+}
+
+/*
  * The boot interface belongs to the initramfs: every network tool of the tree
  * is told to leave it alone at start and at shutdown, and one of them (the
  * keeper) renews its DHCP lease without ever taking the address away. Which
@@ -358,8 +514,8 @@ static int step_network(struct ctx *c)
 		"# SPDX-License-Identifier: GPL-2.0-or-later\n"
 		"# Written by mkbootready: read by pxeroot-client-setup at boot.\n");
 	if (r == 0)
-		r = strbuf_appendf(&conf, "PROFILE=%s\nLEASE=%s\nNETWORK=\"", c->p->name,
-				   c->keeper);
+		r = strbuf_appendf(&conf, "PROFILE=%s\nINIT=%s\nLEASE=%s\nNETWORK=\"",
+				   c->p->name, init_name(c->p->init), c->keeper);
 	for (char **n = c->p->network; r == 0 && n && *n; n++) {
 		if (!tool_installed(c, *n))
 			continue;
@@ -390,7 +546,11 @@ static int step_network(struct ctx *c)
 			return r;
 	}
 	if (c->p->init == INIT_OPENRC && strv_contains(c->p->network, "ifupdown") &&
-	    tree_has(c->rootfd, "/etc/init.d/networking")) {
+	    tree_has(c->rootfd, "/etc/init.d/networking") && !c->inittab) {
+		/* Only an OpenRC service reads /etc/conf.d (Alpine's); Debian's
+		 * networking script under OpenRC is its SysV one, and
+		 * client-setup puts the copy in the place of
+		 * /etc/network/interfaces instead. */
 		/* OpenRC's networking service reads its interfaces file from
 		 * $cfgfile: the client's copy leaves out the boot interface. */
 		_cleanup_free_ char *text = NULL;
@@ -408,6 +568,17 @@ static int step_network(struct ctx *c)
 		if (r == 0)
 			r = plan_add(c, ACT_WRITE, "/etc/conf.d/networking", b.s, b.len,
 				     0);
+		if (r < 0)
+			return r;
+	}
+	/* Debian's halt script takes every interface down before the final halt
+	 * unless told not to: the root is mounted over the boot interface, and
+	 * the last writes back to it would hang. */
+	if (c->p->init != INIT_SYSTEMD && tree_has(c->rootfd, "/etc/init.d/halt") &&
+	    tree_has(c->rootfd, "/etc/default/halt")) {
+		r = plan_setting(
+			c, "/etc/default/halt", "NETDOWN", "no",
+			"pxeroot (mkbootready): the root is mounted over the network");
 		if (r < 0)
 			return r;
 	}
@@ -445,6 +616,19 @@ static int step_units(struct ctx *c)
 		if (r == 0)
 			r = enable_link(c, "multi-user.target", "pxeroot-lease.service",
 					"/etc/systemd/system/pxeroot-lease.service");
+	} else if (r == 0 && c->p->init == INIT_SYSVINIT) {
+		r = plan_inittab(c);
+	} else if (r == 0 && c->inittab) {
+		/* OpenRC started by SysV init (Debian's openrc): the boot scripts
+		 * are in OpenRC's sysinit runlevel, which the set-up must precede,
+		 * so it is an inittab entry ahead of rcS as under SysV init. */
+		r = plan_inittab(c);
+		if (r == 0)
+			r = install_data(c, "pxeroot-lease.openrc",
+					 "/etc/init.d/pxeroot-lease", 0755);
+		if (r == 0)
+			r = plan_link(c, "/etc/runlevels/default/pxeroot-lease",
+				      "/etc/init.d/pxeroot-lease");
 	} else if (r == 0) {
 		r = install_data(c, "pxeroot-client.openrc", "/etc/init.d/pxeroot-client",
 				 0755);
@@ -557,9 +741,18 @@ static int step_reset(struct ctx *c)
 
 	for (char **p = c->p->remove; r == 0 && p && *p; p++)
 		r = remove_glob(c, *p);
-	for (char **p = c->p->empty; r == 0 && p && *p; p++)
-		if (tree_has(c->rootfd, *p))
+	for (char **p = c->p->empty; r == 0 && p && *p; p++) {
+		if (!tree_has(c->rootfd, *p))
+			continue;
+		/* systemd reads an empty /etc/hostname as "not set" and takes the
+		 * name DHCP gave; the boot scripts of SysV init and OpenRC would
+		 * set an empty name and fail. There, the tree says "localhost"
+		 * and client-setup writes the DHCP-given name at boot. */
+		if (c->p->init != INIT_SYSTEMD && strcmp(*p, "/etc/hostname") == 0)
+			r = plan_write(c, *p, "localhost\n", 0644);
+		else
 			r = plan_write(c, *p, "", 0);
+	}
 	return r;
 }
 
@@ -661,13 +854,21 @@ static int step_idmapd(struct ctx *c)
 }
 
 const struct step bootready_steps[] = {
-	{ "mtab", step_mtab },	       { "resolv", step_resolv },
-	{ "fstab", step_fstab },       { "tmpfs-dirs", step_tmpfs_dirs },
-	{ "fsck", step_fsck },	       { "network", step_network },
-	{ "boot-units", step_units },  { "machine-id", step_machine_id },
-	{ "ssh-keys", step_ssh_keys }, { "persistent-net", step_persistent_net },
-	{ "journald", step_journald }, { "reset", step_reset },
-	{ "idmapd", step_idmapd },     { "mask", step_mask },
+	{ "mtab", step_mtab },
+	{ "resolv", step_resolv },
+	{ "fstab", step_fstab },
+	{ "resume", step_resume },
+	{ "tmpfs-dirs", step_tmpfs_dirs },
+	{ "fsck", step_fsck },
+	{ "network", step_network },
+	{ "boot-units", step_units },
+	{ "machine-id", step_machine_id },
+	{ "ssh-keys", step_ssh_keys },
+	{ "persistent-net", step_persistent_net },
+	{ "journald", step_journald },
+	{ "reset", step_reset },
+	{ "idmapd", step_idmapd },
+	{ "mask", step_mask },
 };
 
 const size_t bootready_nsteps = ARRAY_SIZE(bootready_steps);

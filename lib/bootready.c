@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,8 +123,74 @@ int bootready_profile(int rootfd, const char *profile, struct profile **ret)
 	return profile_load(pdir, name, ret);
 }
 
+/*
+ * The tree's init, from what /sbin/init is: a link to systemd, OpenRC's own
+ * init, or a program of its own (sysvinit's, or BusyBox's on Alpine) that
+ * starts OpenRC when /etc/inittab says so and SysV rc otherwise. *ret_path is
+ * /sbin/init's target inside the tree. -ENOENT: the tree has no /sbin/init.
+ */
+static int detect_init(int rootfd, enum init_system *ret, char **ret_path,
+		       bool *ret_inittab)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *inittab = NULL, *rcs = NULL;
+	char proc[64], top[PATH_MAX], target[PATH_MAX];
+	const char *base, *rel;
+	ssize_t n, tn;
+	struct stat st;
+
+	fd = root_open(rootfd, "/sbin/init", O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	/* Where the link leads, as a path inside the tree. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", rootfd);
+	tn = readlink(proc, top, sizeof(top) - 1);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, target, sizeof(target) - 1);
+	if (tn < 0 || n < 0)
+		return -errno;
+	top[tn] = target[n] = '\0';
+	rel = target;
+	if (strcmp(top, "/") != 0 && startswith(target, top) && target[tn] == '/')
+		rel = target + tn;
+	*ret_path = strdup(rel);
+	if (!*ret_path)
+		return -ENOMEM;
+	base = strrchr(rel, '/');
+	base = base ? base + 1 : rel;
+	if (strcmp(base, "systemd") == 0) {
+		*ret = INIT_SYSTEMD;
+		return 0;
+	}
+	if (strcmp(base, "openrc-init") == 0) {
+		*ret = INIT_OPENRC;
+		return 0;
+	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;
+	/* SysV init's own /etc/inittab runs pxeroot's jobs (not BusyBox's). */
+	*ret_inittab = strcmp(base, "busybox") != 0 && tree_has(rootfd, "/etc/inittab");
+	/* Alpine's inittab runs openrc; Debian's runs /etc/init.d/rcS, which
+	 * openrc's package makes a wrapper of "openrc sysinit". */
+	if ((root_read_file(rootfd, "/etc/inittab", &inittab, NULL) == 0 &&
+	     strstr(inittab, "openrc")) ||
+	    (root_read_file(rootfd, "/etc/init.d/rcS", &rcs, NULL) == 0 &&
+	     strstr(rcs, "openrc"))) {
+		*ret = INIT_OPENRC;
+		return 0;
+	}
+	/* BusyBox's init without an inittab that names OpenRC is not one we know. */
+	if (strcmp(base, "busybox") == 0)
+		return -ENOENT;
+	*ret = INIT_SYSVINIT;
+	return 0;
+}
+
 static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o)
 {
+	enum init_system init;
 	int r;
 
 	c->rootfd = rootfd;
@@ -134,6 +201,19 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o)
 	r = bootready_profile(rootfd, o->profile, &c->p);
 	if (r < 0)
 		return r;
+	r = detect_init(rootfd, &init, &c->init_path, &c->inittab);
+	if (r == -ENOMEM)
+		return r;
+	if (r == 0 && !(c->p->inits & (1u << init))) {
+		log_error(
+			"the tree's init is %s (/sbin/init is %s), which profile %s does not "
+			"handle",
+			init_name(init), c->init_path, c->p->name);
+		return -EOPNOTSUPP;
+	}
+	/* No /sbin/init (a tree being made, a test fixture): the profile's first. */
+	if (r == 0)
+		c->p->init = init;
 
 	if (o->idmap_domain) {
 		c->domain = strdup(o->idmap_domain);
@@ -167,6 +247,7 @@ static void ctx_done(struct ctx *c)
 	free(c->datadir);
 	free(c->domain);
 	free(c->keeper);
+	free(c->init_path);
 }
 
 /*
@@ -270,7 +351,8 @@ static int run(int rootfd, const struct bootready_opts *o, enum run_mode mode)
 	if (r < 0)
 		return r;
 	if (!quiet)
-		printf("profile: %s (lease keeper: %s)\n", c.p->name, c.keeper);
+		printf("profile: %s (init: %s, lease keeper: %s)\n", c.p->name,
+		       init_name(c.p->init), c.keeper);
 	if (mode == RUN_APPLY) {
 		r = journal_open(rootfd, true, &j);
 		if (r == 0)

@@ -59,6 +59,46 @@ static const char *const known_lease[] = { "networkd", "networkmanager", "wicked
 					   "dhclient", "udhcpc",	 "none",
 					   NULL };
 
+static const char *const init_names[_INIT_MAX] = {
+	[INIT_SYSTEMD] = "systemd",
+	[INIT_OPENRC] = "openrc",
+	[INIT_SYSVINIT] = "sysvinit",
+};
+
+const char *init_name(enum init_system i)
+{
+	return i >= 0 && i < _INIT_MAX ? init_names[i] : "unknown";
+}
+
+/* "init = systemd sysvinit": the first is the default, every one is handled. */
+static int parse_inits(struct profile *p, char *value, const char *name, unsigned lineno)
+{
+	char *save = NULL;
+
+	p->inits = 0;
+	for (char *w = strtok_r(value, " \t", &save); w;
+	     w = strtok_r(NULL, " \t", &save)) {
+		enum init_system i;
+
+		for (i = 0; i < _INIT_MAX; i++)
+			if (strcmp(w, init_names[i]) == 0)
+				break;
+		if (i == _INIT_MAX) {
+			log_error("%s:%u: unknown init '%s' (systemd, sysvinit, openrc)",
+				  name, lineno, w);
+			return -EINVAL;
+		}
+		if (!p->inits)
+			p->init = i;
+		p->inits |= 1u << i;
+	}
+	if (!p->inits) {
+		log_error("%s:%u: no init named", name, lineno);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static bool in_list(const char *const *l, const char *s)
 {
 	for (; *l; l++)
@@ -108,17 +148,9 @@ int profile_parse(const char *text, const char *name, struct profile **ret)
 			r = set_string(&p->name, value);
 		else if (strcmp(key, "match") == 0)
 			r = strv_push_words(&p->match, value);
-		else if (strcmp(key, "init") == 0) {
-			if (strcmp(value, "systemd") == 0)
-				p->init = INIT_SYSTEMD;
-			else if (strcmp(value, "openrc") == 0)
-				p->init = INIT_OPENRC;
-			else {
-				log_error("%s:%u: unknown init '%s' (systemd, openrc)",
-					  name, lineno, value);
-				return -EINVAL;
-			}
-		} else if (strcmp(key, "package-db") == 0)
+		else if (strcmp(key, "init") == 0)
+			r = parse_inits(p, value, name, lineno);
+		else if (strcmp(key, "package-db") == 0)
 			r = set_string(&p->package_db, value);
 		else if (strcmp(key, "package-cache") == 0)
 			r = strv_push_words(&p->package_cache, value);
@@ -166,6 +198,8 @@ int profile_parse(const char *text, const char *name, struct profile **ret)
 			log_error("%s: tmpfs entry '%s' is not /PATH:MODE", name, *t);
 			return -EINVAL;
 		}
+	if (!p->inits)
+		p->inits = 1u << p->init;
 	if (!p->offline)
 		r = set_string(&p->offline,
 			       p->init == INIT_OPENRC ? "openrc" : "systemd");

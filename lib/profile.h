@@ -15,12 +15,20 @@
 enum init_system {
 	INIT_SYSTEMD,
 	INIT_OPENRC,
+	INIT_SYSVINIT,
+	_INIT_MAX,
 };
+
+/* "systemd", "openrc", "sysvinit" */
+const char *init_name(enum init_system i);
 
 struct profile {
 	char *name;
 	char **match; /* os-release ID / ID_LIKE values */
+	/* The first init of the profile's list, until mkbootready finds the
+	 * tree's own among them (lib/bootready.c). */
 	enum init_system init;
+	unsigned inits; /* every init the profile handles: 1 << INIT_... */
 	char *package_db;
 	char **package_cache;
 	char **lease; /* DHCP lease keepers, in order of preference */
