@@ -107,7 +107,13 @@ lease bios -a 0
 assert_eq "" "$dhcp_boot_file" "BIOS (0): no boot file"
 ok "DHCPv6 answers by client architecture; addresses from the range"
 
-# The URL works: TFTP over IPv6 from the same dnsmasq.
+# The URL works: TFTP over IPv6 from the same dnsmasq, once a router
+# advertisement made the prefix on-link (dnsmasq sends them every few seconds;
+# under load the first may come after the leases).
+for _ in $(seq 1 300); do
+	lan_in cli ip -6 route show dev eth0 | grep -q '^fd78::/64' && break
+	sleep 0.1
+done
 (cd "$T" && lan_in cli busybox tftp -g -r snponly.efi -l "$T/got.efi" fd78::1) ||
 	fail "TFTP over IPv6: cannot fetch snponly.efi from [fd78::1]"
 cmp -s "$T/got.efi" "$T/srv/boot/snponly.efi" || fail "TFTP over IPv6: the file differs"
