@@ -10,7 +10,11 @@
 #             squashfs and its hash tree) and the two parameters it printed;
 #             without, the plain squashfs and no parameters. Two times to the
 #             root's init: the kernel's own timestamp at switch_root, and the
-#             wall clock from QEMU's start to the root's "BOOTED" line.
+#             wall clock from QEMU's start to the root's "BOOTED" line. And
+#             the part of the kernel time that is the initramfs's own, from
+#             the kernel's "Run /init" to switch_root: the kernel's start
+#             before it (the same kernel and initramfs in both) differs only
+#             by the machine's load.
 #   read      inside the booted client, page cache dropped, one sequential
 #             read of a 64 MiB file of random bytes in the root (stored as it
 #             is by squashfs), timed with the guest's /proc/uptime: MB/s
@@ -86,7 +90,7 @@ run() {
 	kill "$watcher" 2>/dev/null
 	wait "$watcher" 2>/dev/null
 	sed -i 's/\r$//' "$log"
-	BOOT_AT=nan SWITCH_AT=nan READ_MBS=nan VERITY_STEP=nan AFTER_MAP=nan
+	BOOT_AT=nan SWITCH_AT=nan INITRD_SECS=nan READ_MBS=nan VERITY_STEP=nan AFTER_MAP=nan
 	if [ "$rc" != 0 ] || ! grep -q "^BOOTED $BOOT_TOKEN" "$log"; then
 		echo "# $1: no boot (QEMU $rc): $(grep -E 'pxeroot|panic' "$log" | tail -n 3 | tr '\n' ' ')"
 		return
@@ -106,28 +110,34 @@ run() {
 		END { if (m != "") printf "%.3f %.3f", step, after }' "$log")
 	[ -n "$times" ] && read -r VERITY_STEP AFTER_MAP <<<"$times"
 	SWITCH_AT=${SWITCH_AT:-nan}
+	INITRD_SECS=$(awk -v s="$SWITCH_AT" '/Run \/init as init process/ {
+			t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+			if (s != "nan") printf "%.2f", s - t
+		}' "$log")
+	INITRD_SECS=${INITRD_SECS:-nan}
 }
 
-declare -a b_v b_p s_v s_p r_v r_p step after
+declare -a b_v b_p s_v s_p i_v i_p r_v r_p step after
 for r in $(seq 1 "$repeats"); do
 	# ABAB: the order flips every repeat as well.
 	if [ $((r % 2)) = 1 ]; then order="verity plain"; else order="plain verity"; fi
 	for k in $order; do
 		if [ "$k" = verity ]; then
 			run "verity$r" "root=nbd:10.0.2.2:10809/verity $params"
-			b_v+=("$BOOT_AT") s_v+=("$SWITCH_AT") r_v+=("$READ_MBS")
+			b_v+=("$BOOT_AT") s_v+=("$SWITCH_AT") i_v+=("$INITRD_SECS") r_v+=("$READ_MBS")
 			step+=("$VERITY_STEP") after+=("$AFTER_MAP")
 		else
 			run "plain$r" "root=nbd:10.0.2.2:10809/plain"
-			b_p+=("$BOOT_AT") s_p+=("$SWITCH_AT") r_p+=("$READ_MBS")
+			b_p+=("$BOOT_AT") s_p+=("$SWITCH_AT") i_p+=("$INITRD_SECS") r_p+=("$READ_MBS")
 		fi
 	done
-	echo "# repeat $r ($order): verity ${s_v[-1]} s switch_root, ${b_v[-1]} s wall, ${r_v[-1]} MB/s (mapping step ${step[-1]} s); without ${s_p[-1]} s, ${b_p[-1]} s, ${r_p[-1]} MB/s"
+	echo "# repeat $r ($order): verity ${s_v[-1]} s switch_root (${i_v[-1]} s in the initramfs), ${b_v[-1]} s wall, ${r_v[-1]} MB/s (mapping step ${step[-1]} s); without ${s_p[-1]} s (${i_p[-1]} s), ${b_p[-1]} s, ${r_p[-1]} MB/s"
 done
 
 median() { printf '%s\n' "$@" | grep -v nan | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "nan" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "nan" && b != "nan" && b > 0) printf "%.2fx", a / b; else print "nan" }'; }
 msv=$(median "${s_v[@]}") msp=$(median "${s_p[@]}")
+miv=$(median "${i_v[@]}") mip=$(median "${i_p[@]}")
 mbv=$(median "${b_v[@]}") mbp=$(median "${b_p[@]}")
 mrv=$(median "${r_v[@]}") mrp=$(median "${r_p[@]}")
 
@@ -135,11 +145,13 @@ echo
 echo "| | with dm-verity, median | without, median | verity : without |"
 echo "|---|---|---|---|"
 echo "| boot to the root's init, kernel time at switch_root (s) | $msv | $msp | $(ratio "$msv" "$msp") |"
+echo "| of which the initramfs, 'Run /init' to switch_root (s) | $miv | $mip | $(ratio "$miv" "$mip") |"
 echo "| boot to the root's init, wall clock from QEMU's start (s) | $mbv | $mbp | $(ratio "$mbv" "$mbp") |"
 echo "| sequential read of $mib MiB, caches dropped (MB/s) | $mrv | $mrp | $(ratio "$mrv" "$mrp") |"
 echo "| initramfs (bytes) | $with_size | $without_size | $(ratio "$with_size" "$without_size"), +$(((with_size - without_size) / 1024)) KiB |"
 echo
 echo "runs, switch_root (s): verity ${s_v[*]}; without ${s_p[*]}"
+echo "runs, initramfs (s): verity ${i_v[*]}; without ${i_p[*]}"
 echo "runs, wall clock (s): verity ${b_v[*]}; without ${b_p[*]}"
 echo "runs, read (MB/s): verity ${r_v[*]}; without ${r_p[*]}"
 echo "verity boots, kernel time of the mapping (pxeroot line before it to 'verified by dm-verity'), median $(median "${step[@]}") s: ${step[*]}"
