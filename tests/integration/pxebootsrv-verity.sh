@@ -26,36 +26,20 @@ ln -s debian-aaa.sqfs "$img/debian.sqfs"
 : >"$T/vmlinuz"
 : >"$T/initrd.img"
 
+# entry NAME ROOT [LINE]: a pxeroot entry on the published image.
+entry() {
+	printf '[entry %s]\nkind = pxeroot\nkernel = %s\ninitrd = %s\nimage = %s\nroot = %s\n' \
+		"$1" "$T/vmlinuz" "$T/initrd.img" "$img/debian.sqfs" "$2"
+	[ -z "${3:-}" ] || echo "$3"
+}
+
+# conf UEFI-PATH: the server with an NBD, an HTTP and an entry with its own hash.
 conf() {
-	cat <<CONF
-[server]
-address = 192.0.2.10
-boot-dir = $T/boot
-[dhcp]
-mode = proxy
-[menu]
-default = nbd
-uefi = $1
-[entry nbd]
-kind = pxeroot
-kernel = $T/vmlinuz
-initrd = $T/initrd.img
-image = $img/debian.sqfs
-root = nbd
-[entry ram]
-kind = pxeroot
-kernel = $T/vmlinuz
-initrd = $T/initrd.img
-image = $img/debian.sqfs
-root = http
-[entry own]
-kind = pxeroot
-kernel = $T/vmlinuz
-initrd = $T/initrd.img
-image = $img/debian.sqfs
-root = nbd
-append = rd.pxeroot.verity=$(printf '%064d' 0) rd.pxeroot.verity.hashoffset=4096
-CONF
+	printf '[server]\naddress = 192.0.2.10\nboot-dir = %s\n[dhcp]\nmode = proxy\n' "$T/boot"
+	printf '[menu]\ndefault = nbd\nuefi = %s\n' "$1"
+	entry nbd nbd
+	entry ram http
+	entry own nbd "append = rd.pxeroot.verity=$(printf '%064d' 0) rd.pxeroot.verity.hashoffset=4096"
 }
 conf grub >"$T/grub.conf"
 pxebootsrv -c "$T/grub.conf" render "$T/out-grub" || fail "render (GRUB)"
