@@ -169,13 +169,22 @@ debian_boot() {
 	# QEMU gone.
 	(
 		while kill -0 "${_qemu_pid[$name]}" 2>/dev/null; do
-			[ -e "$T/$name.booted" ] || ! grep -q '^PXRT state' "$log" || date +%s%N >"$T/$name.booted"
-			[ -e "$T/$name.poweroff" ] || ! grep -q '^PXRT poweroff' "$log" || date +%s%N >"$T/$name.poweroff"
+			[ -e "$T/$name.booted" ] || ! _console_has "$log" '^PXRT state' ||
+				date +%s%N >"$T/$name.booted"
+			[ -e "$T/$name.poweroff" ] || ! _console_has "$log" '^PXRT poweroff' ||
+				date +%s%N >"$T/$name.poweroff"
 			sleep 0.5
 		done
 		date +%s%N >"$T/$name.end"
 	) &
 	_watch_pid[$name]=$!
+}
+
+# _console_has LOG ERE: a line of a console still being written matches, NUL
+# bytes (a getty's padding) left out; grep -c reads it all (no early exit for
+# pipefail to see).
+_console_has() {
+	[ "$(tr -d '\000' <"$1" | grep -c -- "$2")" -gt 0 ]
 }
 
 # debian_running NAME: QEMU still runs for client NAME.
@@ -187,14 +196,15 @@ debian_wait() {
 	local name=$1 log=$T/$1.log rc=0
 	wait "${_qemu_pid[$name]}" || rc=$?
 	wait "${_watch_pid[$name]}" || true
-	sed -i 's/\r$//' "$log"
+	# The serial console ends lines with CR LF, and a getty may pad with NULs.
+	sed -i 's/\r$//; s/\x00//g' "$log"
 	BOOTED_SECS=? POWEROFF_SECS=?
 	[ -e "$T/$name.booted" ] &&
 		BOOTED_SECS=$(awk -v a="${_t0[$name]}" -v b="$(cat "$T/$name.booted")" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 	[ -e "$T/$name.poweroff" ] &&
 		POWEROFF_SECS=$(awk -v a="$(cat "$T/$name.poweroff")" -v b="$(cat "$T/$name.end")" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		grep -E 'PXRT|pxeroot|Failed|failed|timed out|Kernel panic' "$log" | tail -n 40 >&2
+		grep -aE 'PXRT|pxeroot|Failed|failed|timed out|Kernel panic' "$log" | tail -n 40 >&2
 		fail "$name: QEMU did not exit after $DEBIAN_BOOT_TIMEOUT s: the boot or the poweroff hung ($log)"
 	fi
 	[ "$rc" = 0 ] || {
@@ -202,7 +212,7 @@ debian_wait() {
 		fail "$name: QEMU exited $rc ($log)"
 	}
 	grep -q '^PXRT state' "$log" || {
-		grep -E 'pxeroot|Failed|Kernel panic|emergency' "$log" | tail -n 40 >&2
+		grep -aE 'pxeroot|Failed|Kernel panic|emergency' "$log" | tail -n 40 >&2
 		fail "$name: the probe never ran: multi-user.target was not reached ($log)"
 	}
 	echo "$name: multi-user after $BOOTED_SECS s, poweroff took $POWEROFF_SECS s"
