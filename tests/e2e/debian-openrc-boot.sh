@@ -9,5 +9,9 @@
 # Two TCG guests at once on a loaded machine take minutes to boot.
 DEBIAN_BOOT_TIMEOUT=${DEBIAN_BOOT_TIMEOUT:-900}
 . "$(dirname "$0")/lib-debian.sh"
-SYSV_POWEROFF_MAX=60
+# Debian's OpenRC stops its services one by one: 25-48 s on a loaded machine,
+# 68 s once with another boot test beside it. The 30 s a SysV init client
+# keeps is not met by OpenRC here; this bound still catches a hang on the
+# network root.
+SYSV_POWEROFF_MAX=120
 sysv_boot_test openrc "$DEBIAN_OPENRC_PACKAGES"
