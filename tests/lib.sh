@@ -211,7 +211,11 @@ kernel_fetch() {
 	if [ ! -f "$dir/.done" ]; then
 		rm -rf "$dir"
 		mkdir -p "$dir/deb"
-		(cd "$dir/deb" && chmod 777 . && apt-get download -q "$pkg" >/dev/null 2>&1) || { _cache_unlock; fail "apt-get download $pkg failed"; }
+		# From a boot test's private network namespace, through the host's
+		# (lib-boot.sh's host_net).
+		(cd "$dir/deb" && chmod 777 . &&
+			$(declare -F host_net >/dev/null && echo host_net) apt-get download -q "$pkg" >/dev/null 2>&1) ||
+			{ _cache_unlock; fail "apt-get download $pkg failed"; }
 		dpkg-deb -x "$dir"/deb/*.deb "$dir/root"
 		rm -rf "$dir/deb"
 		local k
