@@ -214,9 +214,10 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o)
 		return -EOPNOTSUPP;
 	}
 	if (r == -ENOPKG)
-		log_warn("the tree's init is %s, not one mkbootready knows: preparing it as "
-			 "profile %s's %s",
-			 c->init_path, c->p->name, init_name(c->p->init));
+		log_warn(
+			"the tree's init is %s, not one mkbootready knows: preparing it as "
+			"profile %s's %s",
+			c->init_path, c->p->name, init_name(c->p->init));
 	if (r == 0 && !(c->p->inits & (1u << init))) {
 		log_error(
 			"the tree's init is %s (/sbin/init is %s), which profile %s does not "
