@@ -199,6 +199,19 @@ _cache_unlock() {
 	exec 9>&-
 }
 
+# kernel_tree DIR: a SYSROOT of kernel_fetch's package at DIR, linked (not
+# copied) from the cache, with its own copies of the module index files, which
+# depmod rewrites: a test writes next to the cache's files, never into them.
+kernel_tree() {
+	local d=$1 f
+	mkdir -p "$d"
+	cp -al "$KERNEL_ROOT/." "$d/"
+	for f in "$d/lib/modules/$KVER"/modules.*; do
+		rm "$f"
+		cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
+	done
+}
+
 # kernel_fetch: Debian's current 6.1 kernel image package, unpacked with its
 # modules and a fresh modules.dep (the .deb ships none). Sets KERNEL_ROOT (a
 # tree with boot/ and lib/modules/KVER), KVER and VMLINUZ.

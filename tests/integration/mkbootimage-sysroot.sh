@@ -12,14 +12,8 @@ requires mkbootimage busybox depmod modprobe cpio xz zstd ldd
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 mods=$root/lib/modules/$KVER
-# depmod rewrites these: give the tree its own copies, never the cache's inodes.
-for f in "$mods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 skel=$T/skel
 mkdir -p "$skel"
 printf '#!/bin/sh\n' >"$skel/init"
@@ -198,13 +192,8 @@ ok "--drivers generic: all Ethernet, PHY and MDIO drivers, virtio_net and virtio
 # says aarch64 (its e_machine patched), and the two looked at after it are
 # compressed too.
 xroot=$T/xroot
-mkdir -p "$xroot"
-cp -al "$KERNEL_ROOT/." "$xroot/"
+kernel_tree "$xroot"
 xmods=$xroot/lib/modules/$KVER
-for f in "$xmods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 for m in kernel/fs/nfs/nfs.ko kernel/drivers/block/loop.ko kernel/fs/squashfs/squashfs.ko; do
 	cp "$KERNEL_ROOT/lib/modules/$KVER/$m" "$T/m.ko"
 	# e_machine (offset 18, little-endian): 183, EM_AARCH64.
@@ -223,13 +212,8 @@ ok "the modules' machine is read from a compressed module: an aarch64 tree is re
 # the tree (neither a module nor in modules.builtin). A kernel whose own config
 # says an option is built in (=y) passes for that option.
 kroot=$T/kroot
-mkdir -p "$kroot"
-cp -al "$KERNEL_ROOT/." "$kroot/"
+kernel_tree "$kroot"
 kmods=$kroot/lib/modules/$KVER
-for f in "$kmods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 rm "$kmods/kernel/drivers/block/nbd.ko" "$kmods/kernel/fs/squashfs/squashfs.ko"
 depmod -b "$kroot" "$KVER"
 expect_exit 1 mkb -d none -c none -o "$T/k.img" "$kroot" 2>"$T/err"
