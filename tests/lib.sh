@@ -49,6 +49,14 @@ _run_cleanups() {
 	if [ "${PXEROOT_KEEP:-}" = 1 ]; then
 		echo "kept $T"
 	else
+		# A failed test keeps its logs (consoles, servers' logs) for a
+		# post-mortem, small files only: never images or trees.
+		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+			local keep=/tmp/pxeroot-failed/$TEST_NAME.$(date +%H%M%S)
+			mkdir -p "$keep" &&
+				find "$T" -maxdepth 2 -type f -name '*.log' -size -20M -exec cp -t "$keep" {} + 2>/dev/null &&
+				echo "logs kept in $keep"
+		fi
 		rm -rf "$T"
 	fi
 	if [ "$rc" = 0 ] && [ -z "${_bench:-}" ]; then

@@ -31,6 +31,11 @@
 #   debian_wait NAME           wait for it; sets BOOTED_SECS (QEMU start to
 #                              multi-user) and POWEROFF_SECS (poweroff asked
 #                              to QEMU gone)
+#   debian_boot_pair WHAT APPEND-A APPEND-B
+#                              clients a and b on debian_lan, booted at once
+#                              with pxrt.peer and pxrt.go; the host's "go"
+#                              once both wrote their files; then both waited
+#                              for, their times in booted[] and poweroff[]
 #   probe NAME KEY             the value the probe reported for KEY
 #   expect_client NAME WHAT    the assertions every booted client must pass,
 #                              given DNS_WANT, ADDR_WANT and KEEPER_WANT
@@ -216,6 +221,29 @@ debian_wait() {
 		fail "$name: the probe never ran: multi-user.target was not reached ($log)"
 	}
 	echo "$name: multi-user after $BOOTED_SECS s, poweroff took $POWEROFF_SECS s"
+}
+
+debian_boot_pair() {
+	local what=$1 t0 n
+	t0=$(date +%s%N)
+	debian_boot a "$2 pxrt.client=a pxrt.peer=b pxrt.go=192.168.77.1:8080" \
+		$(lan_nic a 52:54:00:77:00:0a)
+	debian_boot b "$3 pxrt.client=b pxrt.peer=a pxrt.go=192.168.77.1:8080" \
+		$(lan_nic b 52:54:00:77:00:0b)
+	# The host says "go" (the probes wait for it) once both clients wrote
+	# their files.
+	for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
+		grep -q '^PXRT wrote' "$T/a.log" && grep -q '^PXRT wrote' "$T/b.log" && break
+		debian_running a && debian_running b || break
+		sleep 0.5
+	done
+	touch "$T/www/go"
+	declare -gA booted poweroff
+	for n in a b; do
+		debian_wait "$n"
+		booted[$n]=$BOOTED_SECS poweroff[$n]=$POWEROFF_SECS
+	done
+	echo "$what: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
 }
 
 # probe NAME KEY: the rest of the first "PXRT KEY ..." line.
