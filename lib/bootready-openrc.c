@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "bootready-internal.h"
@@ -65,14 +66,18 @@ static bool lsb_never_stopped(const char *text)
 			continue;
 		if (startswith(line, "### END INIT INFO"))
 			return true;
-		if (!startswith(line, "# Default-Stop:"))
+		/* "# Default-Stop:", with any blanks after "#", in any case. */
+		v = line[0] == '#' ? line + 1 + strspn(line + 1, " \t") : line;
+		if (v == line || (size_t)(line + n - v) < strlen("Default-Stop:") ||
+		    strncasecmp(v, "Default-Stop:", strlen("Default-Stop:")) != 0)
 			continue;
 		/* A runlevel is a digit or S; anything else on the line is space. */
-		for (v = line + strlen("# Default-Stop:"); v < line + n; v++)
+		for (v += strlen("Default-Stop:"); v < line + n; v++)
 			if (*v != ' ' && *v != '\t' && *v != '\r')
 				return false;
+		/* No runlevel: the same as no Default-Stop line. */
 	}
-	/* A header that never ends is not one SysV's insserv would read. */
+	/* A header that never ends is not taken for one. */
 	return false;
 }
 

@@ -109,6 +109,9 @@ lsb_script rmnologin '	'
 lsb_script udev '0 6'
 lsb_script sendsigs '0 6'
 lsb_script not-executable '' 0644
+printf '#!/bin/sh\n### BEGIN INIT INFO\n#default-stop:\t0 6\n### END INIT INFO\n' >"$tree/etc/init.d/lower-case"
+printf '#!/bin/sh\n### BEGIN INIT INFO\n# Default-Stop:\n' >"$tree/etc/init.d/unended"
+chmod 0755 "$tree/etc/init.d/lower-case" "$tree/etc/init.d/unended"
 printf '#!/sbin/openrc-run\ndescription="cgroups"\n' >"$tree/etc/init.d/cgroups"
 printf '#!/sbin/openrc-run\ndescription="savecache"\n' >"$tree/etc/init.d/savecache"
 chmod 0755 "$tree/etc/init.d/cgroups" "$tree/etc/init.d/savecache"
