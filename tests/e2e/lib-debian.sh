@@ -318,8 +318,10 @@ SYSV_FAIL_ERE='\[FAIL\]|failed!|\.\.\..*failed\.|^ \* ERROR| \[ !! \]|\[\.\.\.\.
 # probe's poweroff (its uptime) to the kernel's "reboot: Power down". That
 # leaves out QEMU's start-up and exit and the host's polling of the console,
 # which a loaded host stretches; what the load does to the emulated guest
-# itself stays. Measured under TCG with another boot test or worker beside
-# it: SysV init 6 to 18 s, OpenRC 17 to 19 s (see sysv_poweroff_secs).
+# itself stays. Measured under TCG, with another boot test beside it or
+# without (host load 1 to 5): SysV init 2.5 to 4.4 s, OpenRC 12 to 24 s
+# (28 to 54 s, median 43, before mkbootready's rc_nostop); an OpenRC client
+# took 38 s once under a load of 8 on the two cores.
 SYSV_POWEROFF_MAX=${SYSV_POWEROFF_MAX:-30}
 
 # sysv_poweroff_secs NAME: seconds from the probe's "PXRT poweroff UPTIME" to
