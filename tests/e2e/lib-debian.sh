@@ -319,7 +319,7 @@ SYSV_FAIL_ERE='\[FAIL\]|failed!|\.\.\..*failed\.|^ \* ERROR| \[ !! \]|\[\.\.\.\.
 # leaves out QEMU's start-up and exit and the host's polling of the console,
 # which a loaded host stretches; what the load does to the emulated guest
 # itself stays. Measured under TCG, with another boot test beside it or
-# without (host load 1 to 5): SysV init 2.5 to 4.4 s, OpenRC 12 to 24 s
+# without (host load 1 to 5): SysV init 2.5 to 4.4 s, OpenRC 10 to 24 s
 # (28 to 54 s, median 43, before mkbootready's rc_nostop); an OpenRC client
 # took 38 s once under a load of 8 on the two cores.
 SYSV_POWEROFF_MAX=${SYSV_POWEROFF_MAX:-30}
