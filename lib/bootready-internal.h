@@ -107,3 +107,8 @@ bool tool_installed(struct ctx *c, const char *tool);
  * report, a warning says why not): 0, -ENOENT or -EINVAL.
  */
 int check_package_db(struct ctx *c, bool report);
+
+/* ---- lib/bootready-openrc.c ---- */
+
+/* OpenRC leaves the init scripts SysV init never stops running (rc_nostop). */
+int step_openrc_nostop(struct ctx *c);

@@ -348,10 +348,15 @@ static int mask_unit(struct ctx *c, const char *unit)
 	return plan_link(c, path, "/dev/null");
 }
 
-/* OpenRC has no mask: a service is kept off by taking it out of every runlevel. */
+/*
+ * OpenRC has no mask: a service is kept off by taking it out of every runlevel
+ * (Debian's openrc has an "off" runlevel too, which its rc script starts
+ * before shutdown).
+ */
 static int unlist_service(struct ctx *c, const char *svc)
 {
-	static const char *const levels[] = { "sysinit", "boot", "default", "shutdown" };
+	static const char *const levels[] = { "sysinit", "boot", "default", "shutdown",
+					      "off" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
 		char path[512];
@@ -868,6 +873,7 @@ const struct step bootready_steps[] = {
 	{ "journald", step_journald },
 	{ "reset", step_reset },
 	{ "idmapd", step_idmapd },
+	{ "shutdown", step_openrc_nostop },
 	{ "mask", step_mask },
 };
 

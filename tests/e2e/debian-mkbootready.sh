@@ -3,7 +3,9 @@
 # A real Debian tree (debootstrap, cached; Debian 12 unless DEBIAN_RELEASE
 # says otherwise, as debian-trixie-mkbootready does): mkbootready prepares it
 # as the profile says, a second run changes nothing, and --undo restores it
-# byte for byte. (debian-boot-nbd maintains such a tree with bootchroot and
+# byte for byte, with and without what a disk install leaves (fstab by UUID=,
+# swap, CD-ROM, ifupdown on eth0, a resume device, a host name).
+# (debian-boot-nbd maintains such a tree with bootchroot and
 # boots it; debian-boot-nfs boots it over NFS.)
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
@@ -58,6 +60,28 @@ mkbootready -q --undo "$tree"
 tree_listing "$tree" >"$T/undone"
 diff -u "$T/orig" "$T/undone" || fail "--undo did not restore the real tree"
 ok "--undo restores the real tree byte for byte"
+
+# The same tree with what a disk install leaves (tests/lib-bootready.sh): the
+# root and swap by UUID= and a CD-ROM in fstab, ifupdown on eth0 (in
+# /etc/network/interfaces and interfaces.d), a resume device, a host name.
+# mkbootready turns them off, and --undo gives every one back byte for byte.
+disk_install_files "$tree"
+tree_listing "$tree" >"$T/disk.orig"
+mkbootready "$tree" >"$T/disk.out" || { cat "$T/disk.out"; fail "mkbootready failed on the disk install"; }
+for v in "fstab: write /etc/fstab" "resume: write /etc/initramfs-tools/conf.d/resume" \
+	"reset: write /etc/hostname"; do
+	grep -qx "$v" "$T/disk.out" || { cat "$T/disk.out"; fail "disk install: mkbootready did not say '$v'"; }
+done
+[ "$(grep -c '^#pxeroot# UUID=' "$tree/etc/fstab")" = 2 ] && ! grep -q '^UUID=' "$tree/etc/fstab" &&
+	grep -q '^/dev/sr0 .*noauto' "$tree/etc/fstab" || fail "disk install: fstab: $(cat "$tree/etc/fstab")"
+grep -qx 'RESUME=none' "$tree/etc/initramfs-tools/conf.d/resume" || fail "disk install: the resume device stayed"
+[ ! -s "$tree/etc/hostname" ] || fail "disk install: /etc/hostname is '$(cat "$tree/etc/hostname")'"
+mkbootready --check "$tree" >/dev/null || fail "the disk install is not ready after mkbootready"
+ok "disk install: fstab's root and swap commented out (the noauto CD-ROM stays), RESUME=none, the host name emptied; --check passes"
+mkbootready -q --undo "$tree"
+tree_listing "$tree" >"$T/disk.undone"
+diff -u "$T/disk.orig" "$T/disk.undone" || fail "--undo did not restore the disk install"
+ok "disk install: --undo restores fstab, the resume file, the host name and ifupdown's files byte for byte"
 
 # The README's way in: debootstrap leaves root's password locked; "bootchroot
 # TREE -- passwd root" sets one (here from a pipe), the tree is still ready,

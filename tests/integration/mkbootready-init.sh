@@ -5,7 +5,8 @@
 # runs openrc); it says which, refuses an init the profile does not list, and
 # prepares each as pxeroot-profile(5) says: under SysV init, client-setup runs
 # from /etc/inittab ahead of rcS and dhclient as a respawn entry; under OpenRC
-# the lease keeper is an OpenRC service; /etc/hostname says "localhost" (mode
+# the lease keeper is an OpenRC service, and the LSB scripts SysV init never
+# stops (no Default-Stop) go to rc_nostop; /etc/hostname says "localhost" (mode
 # 0644); halt keeps the network up; the resume device is none. A second run
 # changes nothing and --undo restores each tree byte for byte. (The QEMU boots
 # of real trees: tests/e2e/debian-sysv-boot.sh, debian-openrc-boot.sh.)
@@ -88,6 +89,7 @@ grep -qx '#pxeroot# /dev/cdrom /mnt/cd iso9660 ro 0 0' "$tree/etc/fstab" &&
 ok "sysv: an optical drive mounted at boot is commented out of fstab, a noauto one stays"
 grep -qx 'INIT=sysvinit' "$tree/etc/pxeroot/client.conf" || fail "sysv: client.conf"
 [ ! -e "$tree/etc/systemd/system/pxeroot-client.service" ] || fail "sysv: systemd units installed"
+[ ! -e "$tree/etc/rc.conf.d" ] || fail "sysv: rc.conf.d written"
 ok "sysv: /etc/hostname 'localhost' 0644, NETDOWN=no, /etc/mtab -> /proc/mounts, RESUME=none, no systemd unit"
 check_twice_and_undo sysv "$tree" "$T/sysv.orig"
 
@@ -95,7 +97,27 @@ check_twice_and_undo sysv "$tree" "$T/sysv.orig"
 tree=$T/openrc
 sysv_fixture "$tree"
 printf '#!/bin/sh\n# Wrapper of OpenRC called from inittab\nexec /sbin/openrc sysinit\n' >"$tree/etc/init.d/rcS"
-mkdir -p "$tree/etc/runlevels/default" "$tree/etc/runlevels/sysinit"
+mkdir -p "$tree/etc/runlevels/default" "$tree/etc/runlevels/sysinit" "$tree/etc/runlevels/off"
+# lsb_script NAME DEFAULT-STOP [MODE]: an LSB init script.
+lsb_script() {
+	printf '#! /bin/sh\n### BEGIN INIT INFO\n# Provides:          %s\n# Default-Start:     S\n# Default-Stop:      %s\n### END INIT INFO\nexit 0\n' \
+		"$1" "$2" >"$tree/etc/init.d/$1"
+	chmod "${3:-0755}" "$tree/etc/init.d/$1"
+}
+lsb_script mountkernfs.sh ''
+lsb_script rmnologin '	'
+lsb_script udev '0 6'
+lsb_script sendsigs '0 6'
+lsb_script not-executable '' 0644
+printf '#!/bin/sh\n### BEGIN INIT INFO\n#default-stop:\t0 6\n### END INIT INFO\n' >"$tree/etc/init.d/lower-case"
+printf '#!/bin/sh\n### BEGIN INIT INFO\n# Default-Stop:\n' >"$tree/etc/init.d/unended"
+chmod 0755 "$tree/etc/init.d/lower-case" "$tree/etc/init.d/unended"
+printf '#!/sbin/openrc-run\ndescription="cgroups"\n' >"$tree/etc/init.d/cgroups"
+printf '#!/sbin/openrc-run\ndescription="savecache"\n' >"$tree/etc/init.d/savecache"
+chmod 0755 "$tree/etc/init.d/cgroups" "$tree/etc/init.d/savecache"
+ln -s /etc/init.d/savecache "$tree/etc/runlevels/off/savecache"
+ln -s /etc/init.d/sendsigs "$tree/etc/runlevels/off/sendsigs"
+printf '# OpenRC settings\n#rc_nostop="commented"\nrc_nostop="admins-own udev"\nrc_parallel="NO"\n' >"$tree/etc/rc.conf"
 tree_listing "$tree" >"$T/openrc.orig"
 mkbootready --idmap-domain example.org "$tree" >"$T/openrc.out"
 head -n 1 "$T/openrc.out" | grep -qx 'profile: debian (init: openrc, lease keeper: dhclient)' ||
@@ -106,6 +128,14 @@ grep -qx 'pxc::sysinit:/usr/lib/pxeroot/client-setup sysinit' "$tree/etc/inittab
 	fail "openrc: pxeroot-lease is not in the default runlevel"
 [ ! -e "$tree/etc/conf.d/networking" ] || fail "openrc: /etc/conf.d/networking written for a SysV networking script"
 ok "openrc: '$(head -n 1 "$T/openrc.out")'; client-setup from inittab, pxeroot-lease in the default runlevel"
+# SysV init never stops an LSB script without Default-Stop: neither does
+# OpenRC on a client; OpenRC's own scripts and those with Default-Stop stop.
+grep -qx 'shutdown: write /etc/rc.conf.d/pxeroot.conf' "$T/openrc.out" || fail "openrc: the step is not named"
+v=$(grep -v '^#' "$tree/etc/rc.conf.d/pxeroot.conf")
+[ "$v" = 'rc_nostop="admins-own udev mountkernfs.sh rmnologin"' ] || fail "openrc: rc.conf.d/pxeroot.conf: $v"
+[ ! -e "$tree/etc/runlevels/off/savecache" ] && [ -L "$tree/etc/runlevels/off/sendsigs" ] ||
+	fail "openrc: the off runlevel: $(ls "$tree/etc/runlevels/off")"
+ok "openrc: $v (the administrator's first), savecache out of the off runlevel"
 check_twice_and_undo openrc "$tree" "$T/openrc.orig"
 
 # systemd: /sbin/init is a link to it.
