@@ -127,7 +127,8 @@ int bootready_profile(int rootfd, const char *profile, struct profile **ret)
  * The tree's init, from what /sbin/init is: a link to systemd, OpenRC's own
  * init, or a program of its own (sysvinit's, or BusyBox's on Alpine) that
  * starts OpenRC when /etc/inittab says so and SysV rc otherwise. *ret_path is
- * /sbin/init's target inside the tree. -ENOENT: the tree has no /sbin/init.
+ * /sbin/init's target inside the tree. -ENOENT: the tree has no /sbin/init;
+ * -ENOPKG: it is an init of another kind (*ret_path says which).
  */
 static int detect_init(int rootfd, enum init_system *ret, char **ret_path,
 		       bool *ret_inittab)
@@ -181,9 +182,10 @@ static int detect_init(int rootfd, enum init_system *ret, char **ret_path,
 		*ret = INIT_OPENRC;
 		return 0;
 	}
-	/* BusyBox's init without an inittab that names OpenRC is not one we know. */
-	if (strcmp(base, "busybox") == 0)
-		return -ENOENT;
+	/* sysvinit's own program, run by /etc/inittab. Anything else (BusyBox's
+	 * init without OpenRC, runit, s6, a script) is not one we know. */
+	if (strcmp(base, "init") != 0 || !tree_has(rootfd, "/etc/inittab"))
+		return -ENOPKG;
 	*ret = INIT_SYSVINIT;
 	return 0;
 }
@@ -204,6 +206,18 @@ static int ctx_init(struct ctx *c, int rootfd, const struct bootready_opts *o)
 	r = detect_init(rootfd, &init, &c->init_path, &c->inittab);
 	if (r == -ENOMEM)
 		return r;
+	if (r == -ENOPKG && !o->profile) {
+		log_error(
+			"the tree's init is %s, not one mkbootready knows (systemd, sysvinit, "
+			"openrc): give --profile to prepare it as that profile's init",
+			c->init_path);
+		return -EOPNOTSUPP;
+	}
+	if (r == -ENOPKG)
+		log_warn(
+			"the tree's init is %s, not one mkbootready knows: preparing it as "
+			"profile %s's %s",
+			c->init_path, c->p->name, init_name(c->p->init));
 	if (r == 0 && !(c->p->inits & (1u << init))) {
 		log_error(
 			"the tree's init is %s (/sbin/init is %s), which profile %s does not "

@@ -49,6 +49,14 @@ _run_cleanups() {
 	if [ "${PXEROOT_KEEP:-}" = 1 ]; then
 		echo "kept $T"
 	else
+		# A failed test keeps its logs (consoles, servers' logs) for a
+		# post-mortem, small files only: never images or trees.
+		if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+			local keep=/tmp/pxeroot-failed/$TEST_NAME.$(date +%H%M%S)
+			mkdir -p "$keep" &&
+				find "$T" -maxdepth 2 -type f -name '*.log' -size -20M -exec cp -t "$keep" {} + 2>/dev/null &&
+				echo "logs kept in $keep"
+		fi
 		rm -rf "$T"
 	fi
 	if [ "$rc" = 0 ] && [ -z "${_bench:-}" ]; then
@@ -197,6 +205,19 @@ _cache_lock() {
 _cache_unlock() {
 	flock -u 9
 	exec 9>&-
+}
+
+# kernel_tree DIR: a SYSROOT of kernel_fetch's package at DIR, linked (not
+# copied) from the cache, with its own copies of the module index files, which
+# depmod rewrites: a test writes next to the cache's files, never into them.
+kernel_tree() {
+	local d=$1 f
+	mkdir -p "$d"
+	cp -al "$KERNEL_ROOT/." "$d/"
+	for f in "$d/lib/modules/$KVER"/modules.*; do
+		rm "$f"
+		cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
+	done
 }
 
 # kernel_fetch: Debian's current 6.1 kernel image package, unpacked with its

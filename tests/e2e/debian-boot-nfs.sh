@@ -34,25 +34,7 @@ start_ganesha "$(ganesha_export 1 "$tree" /root)"
 tree_listing "$tree" >"$T/tree.before"
 
 DNS_WANT=192.168.77.1
-t0=$(date +%s%N)
-# The host says "go" (the probes wait for it) once both clients wrote their
-# files.
-debian_boot a "root=nfs4:192.168.77.1:/root pxrt.client=a pxrt.peer=b pxrt.go=192.168.77.1:8080" \
-	$(lan_nic a 52:54:00:77:00:0a)
-debian_boot b "root=nfs4:192.168.77.1:/root pxrt.client=b pxrt.peer=a pxrt.go=192.168.77.1:8080" \
-	$(lan_nic b 52:54:00:77:00:0b)
-for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
-	grep -q '^PXRT wrote' "$T/a.log" && grep -q '^PXRT wrote' "$T/b.log" && break
-	debian_running a && debian_running b || break
-	sleep 0.5
-done
-touch "$T/www/go"
-declare -A booted poweroff
-for n in a b; do
-	debian_wait "$n"
-	booted[$n]=$BOOTED_SECS poweroff[$n]=$POWEROFF_SECS
-done
-echo "two clients over NFS: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
+debian_boot_pair "two clients over NFS" root=nfs4:192.168.77.1:/root root=nfs4:192.168.77.1:/root
 
 for n in a b; do
 	BOOTED_SECS=${booted[$n]} POWEROFF_SECS=${poweroff[$n]}

@@ -71,26 +71,8 @@ start_nbdexport -l 192.168.77.1 "$image"
 tree_listing "$tree" >"$T/tree.before"
 
 DNS_WANT=192.168.77.1
-opts="module.sig_enforce=1 pxrt.go=192.168.77.1:8080"
-t0=$(date +%s%N)
-debian_boot a "root=nfs4:192.168.77.1:/root pxrt.client=a pxrt.peer=b $opts" \
-	$(lan_nic a 52:54:00:77:00:0a)
-debian_boot b "root=nbd:192.168.77.1:10809 pxrt.client=b pxrt.peer=a $opts" \
-	$(lan_nic b 52:54:00:77:00:0b)
-# The host says "go" (the probes wait for it) once both clients wrote their
-# files.
-for _ in $(seq 1 $((DEBIAN_BOOT_TIMEOUT * 2))); do
-	grep -q '^PXRT wrote' "$T/a.log" && grep -q '^PXRT wrote' "$T/b.log" && break
-	debian_running a && debian_running b || break
-	sleep 0.5
-done
-touch "$T/www/go"
-declare -A booted poweroff
-for n in a b; do
-	debian_wait "$n"
-	booted[$n]=$BOOTED_SECS poweroff[$n]=$POWEROFF_SECS
-done
-echo "Debian 13, NFS client a and NBD client b: multi-user a ${booted[a]} s, b ${booted[b]} s; poweroff a ${poweroff[a]} s, b ${poweroff[b]} s; all in $(secs_since "$t0") s"
+debian_boot_pair "Debian 13, NFS client a and NBD client b" \
+	"root=nfs4:192.168.77.1:/root module.sig_enforce=1" "root=nbd:192.168.77.1:10809 module.sig_enforce=1"
 
 BOOTED_SECS=${booted[a]} POWEROFF_SECS=${poweroff[a]}
 expect_lan_client a "NFS client"

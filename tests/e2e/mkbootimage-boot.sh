@@ -15,16 +15,9 @@
 requires qemu-system-x86_64 busybox depmod mkbootimage xz zstd ldd
 kernel_fetch
 
-# A SYSROOT of the kernel package, linked (not copied) from the cache: the test
-# never writes to those files, only next to them.
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 mods=$root/lib/modules/$KVER
-for f in "$mods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 # Two modules compressed as other distributions ship them: mkbootimage runs
 # depmod and stores them decompressed for BusyBox's modprobe.
 rm "$mods/kernel/drivers/block/nbd.ko" "$mods/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"

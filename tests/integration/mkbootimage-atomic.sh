@@ -11,8 +11,7 @@ requires_root
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 skel=$T/skel
 mkdir -p "$skel"
 printf '#!/bin/sh\n' >"$skel/init"

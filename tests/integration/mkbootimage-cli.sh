@@ -10,8 +10,7 @@ requires mkbootimage busybox depmod
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 skel=$T/skel
 mkdir -p "$skel"
 printf '#!/bin/sh\n' >"$skel/init"

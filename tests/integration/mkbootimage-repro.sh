@@ -12,8 +12,7 @@ requires mkbootimage busybox depmod cpio zstd xz lz4 gzip cmp
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 
 make_skel() { # DIR: the same files, created in a given order
 	local d=$1 order=$2 f

@@ -13,8 +13,7 @@ requires mkbootimage busybox depmod cpio readelf objcopy cmp
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 mods=lib/modules/$KVER
 
 mkdir -p "$T/skel"

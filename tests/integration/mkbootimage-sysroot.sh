@@ -12,14 +12,8 @@ requires mkbootimage busybox depmod modprobe cpio xz zstd ldd
 kernel_fetch
 
 root=$T/root
-mkdir -p "$root"
-cp -al "$KERNEL_ROOT/." "$root/"
+kernel_tree "$root"
 mods=$root/lib/modules/$KVER
-# depmod rewrites these: give the tree its own copies, never the cache's inodes.
-for f in "$mods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 skel=$T/skel
 mkdir -p "$skel"
 printf '#!/bin/sh\n' >"$skel/init"
@@ -198,13 +192,8 @@ ok "--drivers generic: all Ethernet, PHY and MDIO drivers, virtio_net and virtio
 # says aarch64 (its e_machine patched), and the two looked at after it are
 # compressed too.
 xroot=$T/xroot
-mkdir -p "$xroot"
-cp -al "$KERNEL_ROOT/." "$xroot/"
+kernel_tree "$xroot"
 xmods=$xroot/lib/modules/$KVER
-for f in "$xmods"/modules.*; do
-	rm "$f"
-	cp -p "$KERNEL_ROOT/lib/modules/$KVER/${f##*/}" "$f"
-done
 for m in kernel/fs/nfs/nfs.ko kernel/drivers/block/loop.ko kernel/fs/squashfs/squashfs.ko; do
 	cp "$KERNEL_ROOT/lib/modules/$KVER/$m" "$T/m.ko"
 	# e_machine (offset 18, little-endian): 183, EM_AARCH64.
@@ -217,3 +206,26 @@ grep -q "no static BusyBox for aarch64 in $xroot or on this machine" "$T/err" ||
 	fail "an aarch64 tree with compressed modules: $(cat "$T/err")"
 [ ! -e "$T/x.img" ] || fail "an image was written for the aarch64 tree"
 ok "the modules' machine is read from a compressed module: an aarch64 tree is refused this machine's BusyBox"
+
+# A kernel that could not mount a pxeroot root is refused before anything is
+# written, naming its missing options: here nbd and squashfs are removed from
+# the tree (neither a module nor in modules.builtin). A kernel whose own config
+# says an option is built in (=y) passes for that option.
+kroot=$T/kroot
+kernel_tree "$kroot"
+kmods=$kroot/lib/modules/$KVER
+rm "$kmods/kernel/drivers/block/nbd.ko" "$kmods/kernel/fs/squashfs/squashfs.ko"
+depmod -b "$kroot" "$KVER"
+expect_exit 1 mkb -d none -c none -o "$T/k.img" "$kroot" 2>"$T/err"
+[ "$(wc -l <"$T/err")" = 1 ] && grep -qx "mkbootimage: kernel $KVER lacks CONFIG_BLK_DEV_NBD, CONFIG_SQUASHFS (neither a module nor built in): it cannot mount a pxeroot root" "$T/err" ||
+	fail "a kernel without nbd and squashfs: $(cat "$T/err")"
+[ ! -e "$T/k.img" ] || fail "an image was written for a kernel without nbd"
+mkdir -p "$kroot/boot"
+rm -f "$kroot/boot/config-$KVER"
+printf '# CONFIG_BLK_DEV_NBD is not set\nCONFIG_SQUASHFS=y\n' >"$kroot/boot/config-$KVER"
+expect_exit 1 mkb -d none -c none -o "$T/k.img" "$kroot" 2>"$T/err"
+grep -qx "mkbootimage: kernel $KVER lacks CONFIG_BLK_DEV_NBD (neither a module nor built in): it cannot mount a pxeroot root" "$T/err" ||
+	fail "CONFIG_SQUASHFS=y in boot/config: $(cat "$T/err")"
+printf 'CONFIG_BLK_DEV_NBD=y\nCONFIG_SQUASHFS=y\n' >"$kroot/boot/config-$KVER"
+mkb -d none -c none -o "$T/k.img" "$kroot" 2>"$T/err" || fail "both built in by boot/config: $(cat "$T/err")"
+ok "a kernel without CONFIG_BLK_DEV_NBD or CONFIG_SQUASHFS is refused, naming them; =y in its config passes"

@@ -126,3 +126,24 @@ mkbootready -q -p arch "$tree" >"$T/refused.out" 2>&1 || true
 grep -q "the tree's init is sysvinit (/sbin/init is /sbin/init), which profile arch does not handle" \
 	"$T/refused.out" || fail "refused: $(cat "$T/refused.out")"
 ok "a SysV init tree with a systemd-only profile is refused: $(cat "$T/refused.out")"
+
+# An init mkbootready does not know (runit here): refused in one line naming
+# it, nothing changed; with --profile, prepared as that profile's init, with
+# a warning that says so.
+tree=$T/runit
+sysv_fixture "$tree"
+printf '\177ELF runit-init\n' >"$tree/sbin/runit-init"
+chmod 0755 "$tree/sbin/runit-init"
+ln -sf runit-init "$tree/sbin/init"
+tree_listing "$tree" >"$T/runit.orig"
+expect_exit 1 mkbootready --idmap-domain example.org "$tree" >"$T/runit.out" 2>&1
+[ "$(wc -l <"$T/runit.out")" = 1 ] &&
+	grep -qx "mkbootready: the tree's init is /sbin/runit-init, not one mkbootready knows (systemd, sysvinit, openrc): give --profile to prepare it as that profile's init" "$T/runit.out" ||
+	fail "runit: $(cat "$T/runit.out")"
+tree_listing "$tree" >"$T/runit.after"
+cmp -s "$T/runit.orig" "$T/runit.after" || fail "runit: the refused run changed the tree"
+mkbootready -n -p debian --idmap-domain example.org "$tree" >"$T/runit.out" 2>"$T/runit.err" ||
+	fail "runit with --profile debian: $(cat "$T/runit.err")"
+grep -q "^mkbootready: the tree's init is /sbin/runit-init, not one mkbootready knows: preparing it as profile debian's systemd$" "$T/runit.err" ||
+	fail "runit with --profile: no warning: $(cat "$T/runit.err")"
+ok "an unknown init (runit) is refused in one line naming it; --profile prepares it with a warning"

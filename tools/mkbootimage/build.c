@@ -19,6 +19,7 @@
 #include "libs.h"
 #include "mkbootimage.h"
 #include "rootdir.h"
+#include "strbuf.h"
 #include "uki.h"
 #include "util.h"
 
@@ -40,6 +41,80 @@ static const char *const generic_extra[] = {
 static const char *const usb_hosts[] = {
 	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbnet",
 };
+
+/*
+ * What every pxeroot root needs from the kernel, whatever the transport: the
+ * NBD client and squashfs for the shared image, overlayfs for the writable
+ * layer. Each must be a module of the tree or built in; else the image would
+ * only fail at boot, so the build stops, naming the kernel's options.
+ */
+static const struct {
+	const char *module, *option;
+} required_modules[] = {
+	{ "nbd", "CONFIG_BLK_DEV_NBD" },
+	{ "squashfs", "CONFIG_SQUASHFS" },
+	{ "overlay", "CONFIG_OVERLAY_FS" },
+};
+
+/* OPTION=y in the kernel's own config (SYSROOT/boot/config-KVER), for a
+ * kernel built in without a modules.builtin listing it. */
+static bool config_builtin(int rootfd, const char *kver, const char *option)
+{
+	_cleanup_free_ char *path = NULL, *line = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	size_t n = 0, len = strlen(option);
+	int fd;
+
+	if (asprintf(&path, "boot/config-%s", kver) < 0)
+		return false;
+	fd = root_open(rootfd, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return false;
+	}
+	while (getline(&line, &n, f) > 0)
+		if (strncmp(line, option, len) == 0 && strcmp(line + len, "=y\n") == 0)
+			return true;
+	return false;
+}
+
+static int add_base_modules(struct kmods *m, int rootfd, const char *kver)
+{
+	_cleanup_strbuf_ struct strbuf missing = { 0 };
+	int k;
+
+	for (size_t i = 0; i < ARRAY_SIZE(base_modules); i++) {
+		const char *option = NULL;
+
+		k = kmods_add(m, base_modules[i]);
+		if (k < 0)
+			return log_errno(k, "cannot add %s", base_modules[i]);
+		if (k > 0)
+			continue;
+		for (size_t j = 0; j < ARRAY_SIZE(required_modules); j++)
+			if (strcmp(required_modules[j].module, base_modules[i]) == 0)
+				option = required_modules[j].option;
+		if (!option) {
+			log_warn("kernel %s has no %s", kver, base_modules[i]);
+			continue;
+		}
+		if (config_builtin(rootfd, kver, option))
+			continue;
+		if (strbuf_appendf(&missing, "%s%s", missing.len ? ", " : "", option) < 0)
+			return log_oom();
+	}
+	if (missing.len) {
+		log_error(
+			"kernel %s lacks %s (neither a module nor built in): it cannot mount "
+			"a pxeroot root",
+			kver, missing.s);
+		return -ENOPKG;
+	}
+	return 0;
+}
 
 static int add_named(struct kmods *m, const char *name, const char *kver,
 		     const char *what)
@@ -655,13 +730,9 @@ int build_image(const struct build_opts *o)
 	k = kmods_open(rootfd, &ko, &m);
 	if (k < 0)
 		return k;
-	for (size_t i = 0; i < ARRAY_SIZE(base_modules); i++) {
-		k = kmods_add(m, base_modules[i]);
-		if (k < 0)
-			return log_errno(k, "cannot add %s", base_modules[i]);
-		if (k == 0)
-			log_warn("kernel %s has no %s", kver, base_modules[i]);
-	}
+	k = add_base_modules(m, rootfd, kver);
+	if (k < 0)
+		return k;
 	k = add_drivers(m, o->drivers, kver);
 	if (k < 0)
 		return k;
