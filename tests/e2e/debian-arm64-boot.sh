@@ -96,11 +96,12 @@ if ! lan_wait arm64 '^PXRT poweroff' "$LAN_TIMEOUT"; then
 	_lan_show arm64
 	fail "the arm64 client did not reach multi-user.target (no probe report)"
 fi
-for _ in $(seq 1 300); do
+# Under load, an x86-64 pair once took 104 s to power off.
+for _ in $(seq 1 600); do
 	kill -0 "${_lan_pid[arm64]}" 2>/dev/null || break
 	sleep 0.2
 done
-! kill -0 "${_lan_pid[arm64]}" 2>/dev/null || fail "the arm64 client did not power off within 60 s"
+! kill -0 "${_lan_pid[arm64]}" 2>/dev/null || fail "the arm64 client did not power off within 120 s"
 total=$LAN_SECS
 # The serial console ends lines with CR LF, and a getty may pad with NULs.
 sed -i 's/\r$//; s/\x00//g' "$T/arm64.log"
@@ -145,4 +146,4 @@ v=$(grep -an ' login: ' "$log" | head -n 1 | cut -d: -f1) || true
 [ -n "$v" ] && [ "$v" -lt "$(grep -an '^PXRT poweroff' "$log" | cut -d: -f1)" ] ||
 	fail "no login prompt on the serial console before the poweroff"
 ok "the serial console (ttyAMA0) showed '$(grep -a ' login: ' "$log" | head -n 1 | sed 's/ login: .*/ login:/')'"
-ok "PXE to multi-user and poweroff: $total s"
+ok "power-on to the probe's report (PXE, shim, GRUB, kernel, NBD root, multi-user): $total s; powered off"
