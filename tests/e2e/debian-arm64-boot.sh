@@ -12,9 +12,11 @@
 # of the test's own (dnsmasq for DHCP and TFTP, nbdexport for the image),
 # with Debian's signed arm64 shim and network GRUB, unpacked from the
 # archive by mmdebstrap (arm64-loader-root). The client is qemu-system-aarch64
-# (-M virt, TCG) with AAVMF, Secure Boot off: its PXE (client architecture 11)
-# loads shimaa64.efi, which loads grubaa64.efi, whose menu loads the kernel
-# and the initramfs by TFTP; the root comes over NBD; systemd reaches
+# (-M virt, TCG) with AAVMF enforcing Secure Boot with Microsoft's keys: its
+# PXE (client architecture 11) loads shimaa64.efi, which loads grubaa64.efi,
+# whose menu loads Debian's signed kernel and the initramfs by TFTP; the
+# kernel locks down and loads only signed modules; the root comes over NBD;
+# systemd reaches
 # multi-user.target with no unit failed, the serial console shows the login
 # prompt, and the probe (tests/e2e/debian-probe) reports an aarch64 userland
 # on an overlay over the read-only NBD image before it powers off.
@@ -68,6 +70,7 @@ INITRD=$T/initrd.img
 mkbootimage -q -d virtio_net -s "$SRC/build-arm64/initrd/skel" -o "$INITRD" "$tree" "$KVER" ||
 	fail "mkbootimage failed"
 ok "arm64 initramfs for $KVER: $(($(stat -c %s "$INITRD") / 1024)) KiB, the tree's BusyBox and the cross-built helper"
+initramfs_modules_check "$tree"
 
 lan_arm64_loaders
 mac=52:54:00:77:0a:64
@@ -91,7 +94,7 @@ for f in shimaa64.efi:shim/shimaa64.efi.signed grubaa64.efi:grub/arm64-efi-signe
 done
 
 LAN_TIMEOUT=${DEBIAN_ARM64_TIMEOUT:-900}
-lan_client arm64 uefi-arm64 $mac
+lan_client arm64 uefi-arm64-sb $mac
 if ! lan_wait arm64 '^PXRT poweroff' "$LAN_TIMEOUT"; then
 	_lan_show arm64
 	fail "the arm64 client did not reach multi-user.target (no probe report)"
@@ -124,6 +127,10 @@ grep -Eq "pxeroot: root: /dev/nbd0 is generation arm64@${gen#arm64-};" "$log" &&
 	fail "the initramfs did not mount the published generation ${gen#arm64-} from NBD"
 }
 ok "GRUB started the kernel with the entry's command line; the initramfs mounted generation ${gen#arm64-} from nbdexport"
+grep -q 'Secure boot enabled' "$log" && grep -q 'Kernel is locked down from EFI Secure Boot' "$log" ||
+	fail "the kernel did not run under Secure Boot with lockdown"
+! grep -Eq 'module verification failed|Loading of unsigned module' "$log" || fail "an unsigned module was loaded"
+ok "Secure Boot (AAVMF, Microsoft's keys): Debian's signed shim, GRUB and kernel ran, the kernel locked down, every module loaded was signed"
 v=$(probe arm64 state)
 [ "$v" = running ] || [ "$v" = degraded ] || fail "systemctl is-system-running says '$v'"
 f=$(probe_all arm64 failed | tr '\n' ' ')

@@ -42,7 +42,8 @@
 #                              uefi-arm64 (qemu-system-aarch64 -M virt under
 #                              TCG, AAVMF without Secure Boot, the firmware's
 #                              PXE; the console is ttyAMA0; LAN_ARM64_MEM MiB,
-#                              LAN_ARM64_SMP CPUs)
+#                              LAN_ARM64_SMP CPUs), uefi-arm64-sb (the same
+#                              with AAVMF's Secure Boot and Microsoft's keys)
 #   lan_wait NAME ERE [SECS]   wait until a console line of NAME matches ERE;
 #                              sets LAN_SECS (seconds since the client started).
 #                              A BIOS client whose firmware got no DHCP answer
@@ -260,7 +261,7 @@ lan_udhcpd() {
 lan_client() {
 	local name=$1 fw=$2 mac=$3 tap vars qemu=qemu-system-x86_64 mem=512
 	shift 3
-	[ "$fw" != uefi-arm64 ] || qemu=qemu-system-aarch64
+	case $fw in uefi-arm64*) qemu=qemu-system-aarch64 ;; esac
 	requires "$qemu"
 	tap=pxrt$((++_lan_ports))
 	vars=$T/$name.vars
@@ -295,14 +296,17 @@ lan_client() {
 			-drive "if=pflash,format=raw,unit=1,file=$vars")
 		nic+=",romfile=,bootindex=1"
 		;;
-	uefi-arm64)
-		# AAVMF_CODE.fd has Secure Boot off (AAVMF_CODE.ms.fd would enforce
-		# it). The Cortex-A57 model is cheaper to emulate than "max", whose
-		# pointer authentication TCG computes in software.
-		[ -f "$AAVMF_DIR/AAVMF_CODE.fd" ] || skip "qemu-efi-aarch64 is not installed"
-		cp "$AAVMF_DIR/AAVMF_VARS.fd" "$vars"
+	uefi-arm64 | uefi-arm64-sb)
+		# AAVMF_CODE.fd has Secure Boot off; AAVMF_CODE.ms.fd with its
+		# variables (Microsoft's keys enrolled) enforces it. The
+		# Cortex-A57 model is cheaper to emulate than "max", whose pointer
+		# authentication TCG computes in software.
+		local code=AAVMF_CODE.fd vars_src=AAVMF_VARS.fd
+		[ "$fw" = uefi-arm64 ] || code=AAVMF_CODE.ms.fd vars_src=AAVMF_VARS.ms.fd
+		[ -f "$AAVMF_DIR/$code" ] || skip "qemu-efi-aarch64 is not installed"
+		cp "$AAVMF_DIR/$vars_src" "$vars"
 		args=(-machine virt -cpu cortex-a57 -smp "$LAN_ARM64_SMP"
-			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_DIR/AAVMF_CODE.fd"
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_DIR/$code"
 			-drive "if=pflash,format=raw,unit=1,file=$vars")
 		mem=$LAN_ARM64_MEM
 		nic+=",romfile=,bootindex=1"
