@@ -12,7 +12,9 @@
 #   debian_client_tree DEST [link]
 #                              a copy of the cached tree with the probe (below);
 #                              "link" shares the files' inodes with the cache
-#                              (only for trees nobody writes in place)
+#                              (only for trees nobody writes in place); the
+#                              tree is debian_tree's, or debian_tree_with
+#                              DEBIAN_CLIENT_PACKAGES when they are set
 #   debian_initramfs TREE      $VMLINUZ (the tree's kernel) and $INITRD
 #   debian_lan                 a bridge with a DHCP server (short leases) and an
 #                              HTTP server on 192.168.77.1 inside the namespace;
@@ -78,7 +80,7 @@ debian_setup() {
 
 debian_client_tree() {
 	local dest=$1 how=${2:-copy} unit=etc/systemd/system/pxeroot-probe.service
-	debian_tree "$dest" "$how"
+	debian_tree_with "${DEBIAN_CLIENT_PACKAGES:-$DEBIAN_PACKAGES}" "$dest" "$how"
 	install -m 0755 "$SRC/tests/e2e/debian-probe" "$dest/usr/local/sbin/pxeroot-probe"
 	cat >"$dest/$unit" <<-'EOF'
 		# Test only: report what this client sees, then power off.

@@ -38,7 +38,12 @@
 #                              NIC's iPXE ROM), uefi (OVMF's own PXE), uefi-ipxe
 #                              (OVMF, the NIC's iPXE EFI ROM), uefi-http (OVMF
 #                              HTTP boot only), uefi-sb (OVMF Secure Boot with
-#                              Microsoft's keys, the firmware's PXE)
+#                              Microsoft's keys, the firmware's PXE),
+#                              uefi-arm64 (qemu-system-aarch64 -M virt under
+#                              TCG, AAVMF without Secure Boot, the firmware's
+#                              PXE; the console is ttyAMA0; LAN_ARM64_MEM MiB,
+#                              LAN_ARM64_SMP CPUs), uefi-arm64-sb (the same
+#                              with AAVMF's Secure Boot and Microsoft's keys)
 #   lan_wait NAME ERE [SECS]   wait until a console line of NAME matches ERE;
 #                              sets LAN_SECS (seconds since the client started).
 #                              A BIOS client whose firmware got no DHCP answer
@@ -53,15 +58,23 @@
 #   lan_efi_iso OUT MARK       a UEFI-bootable ISO image (GRUB, by grub-mkrescue)
 #                              that prints MARK on the console and powers off;
 #                              cached by content
+#   lan_arm64_loaders          $LAN_ARM64_LOADERS: a tree with Debian 12's arm64
+#                              shim-signed, shim-helpers-arm64-signed and
+#                              grub-efi-arm64-signed unpacked (mmdebstrap),
+#                              cached: a pxebootsrv arm64-loader-root
 
-# lib-boot.sh re-executes the test in the private namespaces.
-. "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
+# lib-boot.sh re-executes the test in the private namespaces; a test that
+# sourced lib-debian.sh first has it already.
+declare -F boot_setup >/dev/null || . "$(dirname "${BASH_SOURCE[0]}")/lib-boot.sh"
 
 LAN_BR=pxrlan0
 LAN_NET=10.77.0
 LAN_SERVER=$LAN_NET.1
 LAN_TIMEOUT=${LAN_TIMEOUT:-600}
 OVMF_DIR=${OVMF_DIR:-/usr/share/OVMF}
+AAVMF_DIR=${AAVMF_DIR:-/usr/share/AAVMF}
+LAN_ARM64_MEM=${LAN_ARM64_MEM:-1024}
+LAN_ARM64_SMP=${LAN_ARM64_SMP:-2}
 declare -A _lan_pid _lan_t0 _lan_cmd _lan_tries
 # A client whose firmware got no DHCP answer in time (a guest starved of CPU
 # by other load misses its own timers) is started again, this many times.
@@ -246,9 +259,10 @@ lan_udhcpd() {
 }
 
 lan_client() {
-	local name=$1 fw=$2 mac=$3 tap vars
+	local name=$1 fw=$2 mac=$3 tap vars qemu=qemu-system-x86_64 mem=512
 	shift 3
-	requires qemu-system-x86_64
+	case $fw in uefi-arm64*) qemu=qemu-system-aarch64 ;; esac
+	requires "$qemu"
 	tap=pxrt$((++_lan_ports))
 	vars=$T/$name.vars
 	lan_tap "$tap"
@@ -282,9 +296,24 @@ lan_client() {
 			-drive "if=pflash,format=raw,unit=1,file=$vars")
 		nic+=",romfile=,bootindex=1"
 		;;
+	uefi-arm64 | uefi-arm64-sb)
+		# AAVMF_CODE.fd has Secure Boot off; AAVMF_CODE.ms.fd with its
+		# variables (Microsoft's keys enrolled) enforces it. The
+		# Cortex-A57 model is cheaper to emulate than "max", whose pointer
+		# authentication TCG computes in software.
+		local code=AAVMF_CODE.fd vars_src=AAVMF_VARS.fd
+		[ "$fw" = uefi-arm64 ] || code=AAVMF_CODE.ms.fd vars_src=AAVMF_VARS.ms.fd
+		[ -f "$AAVMF_DIR/$code" ] || skip "qemu-efi-aarch64 is not installed"
+		cp "$AAVMF_DIR/$vars_src" "$vars"
+		args=(-machine virt -cpu cortex-a57 -smp "$LAN_ARM64_SMP"
+			-drive "if=pflash,format=raw,unit=0,readonly=on,file=$AAVMF_DIR/$code"
+			-drive "if=pflash,format=raw,unit=1,file=$vars")
+		mem=$LAN_ARM64_MEM
+		nic+=",romfile=,bootindex=1"
+		;;
 	*) fail "lan_client: unknown firmware $fw" ;;
 	esac
-	local cmd=(timeout -k 5 "$LAN_TIMEOUT" qemu-system-x86_64 -accel tcg -m 512 -nographic
+	local cmd=(timeout -k 5 "$LAN_TIMEOUT" "$qemu" -accel tcg -m "$mem" -nographic
 		-no-reboot -nodefaults -serial stdio -monitor none "${args[@]}"
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" -device "$nic" "$@")
 	printf -v "_lan_cmd[$name]" '%q ' "${cmd[@]}"
@@ -437,4 +466,31 @@ lan_efi_iso() {
 	fi
 	_cache_unlock
 	cp "$cache" "$out"
+}
+
+# lan_arm64_loaders: Debian builds its signed shim and network GRUB for arm64
+# only; mmdebstrap unpacks the arm64 packages (and what they depend on) into
+# a tree of their own, cached by the package list; a pxebootsrv
+# configuration names it as arm64-loader-root.
+lan_arm64_loaders() {
+	local pkgs=shim-signed,shim-helpers-arm64-signed,grub-efi-arm64-signed key
+	requires mmdebstrap
+	key=$(echo "bookworm arm64 $pkgs 1" | sha256sum | cut -c1-12)
+	LAN_ARM64_LOADERS=$PXEROOT_CACHE/arm64-loaders-$key/root
+	mkdir -p "$PXEROOT_CACHE"
+	exec 8>"$PXEROOT_CACHE/.arm64-loaders.lock"
+	flock 8
+	if [ ! -f "$PXEROOT_CACHE/arm64-loaders-$key/.done" ]; then
+		rm -rf "$PXEROOT_CACHE/arm64-loaders-$key"
+		mkdir -p "$PXEROOT_CACHE/arm64-loaders-$key"
+		host_net mmdebstrap --variant=extract --arch=arm64 --include="$pkgs" bookworm \
+			"$LAN_ARM64_LOADERS" http://deb.debian.org/debian \
+			>"$PXEROOT_CACHE/arm64-loaders-$key/mmdebstrap.log" 2>&1 || {
+			exec 8>&-
+			tail -n 20 "$PXEROOT_CACHE/arm64-loaders-$key/mmdebstrap.log" >&2
+			fail "mmdebstrap of the arm64 loaders failed"
+		}
+		touch "$PXEROOT_CACHE/arm64-loaders-$key/.done"
+	fi
+	exec 8>&-
 }

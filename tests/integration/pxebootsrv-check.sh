@@ -117,6 +117,29 @@ for f in shimaa64.efi grubaa64.efi mmaa64.efi; do echo "$f" >"$T/boot/$f"; done
 in_ns pxebootsrv -c "$T/arm64.conf" check --no-dhcp-probe 2>"$T/err" || fail "arm64 loaders in the boot directory: $(cat "$T/err")"
 rm -r "$T/boot"
 ok "check names each missing arm64 loader and its package; copies in the boot directory satisfy it"
+# Or a tree the arm64 packages were unpacked into (arm64-loader-root): the
+# arm64 loaders come from it, the others still from /.
+alr=$T/arm64-loaders
+for f in /usr/lib/shim/shimaa64.efi.signed /usr/lib/shim/mmaa64.efi.signed \
+	/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed; do
+	mkdir -p "$alr$(dirname "$f")"
+	echo "$f" >"$alr$f"
+done
+sed "/^state-dir/a arm64-loader-root = $alr" "$T/arm64.conf" >"$T/arm64-root.conf"
+in_ns pxebootsrv -c "$T/arm64-root.conf" check --no-dhcp-probe 2>"$T/err" ||
+	fail "arm64-loader-root: $(cat "$T/err")"
+in_ns pxebootsrv -c "$T/arm64-root.conf" render "$T/arm64-render" || fail "render with arm64-loader-root"
+grep -qxF "shimaa64.efi $alr/usr/lib/shim/shimaa64.efi.signed shim-signed:arm64" "$T/arm64-render/bootfiles" &&
+	grep -qxF "grubaa64.efi $alr/usr/lib/grub/arm64-efi-signed/grubnetaa64.efi.signed grub-efi-arm64-signed:arm64" "$T/arm64-render/bootfiles" &&
+	grep -qxF "shimx64.efi /usr/lib/shim/shimx64.efi.signed shim-signed" "$T/arm64-render/bootfiles" || {
+	cat "$T/arm64-render/bootfiles"
+	fail "arm64-loader-root: the boot files do not come from where they should"
+}
+rm "$alr/usr/lib/shim/mmaa64.efi.signed"
+rc=0
+in_ns pxebootsrv -c "$T/arm64-root.conf" check --no-dhcp-probe 2>"$T/err" || rc=$?
+assert_eq "1 pxebootsrv: missing arm64 boot file mmaa64.efi: $alr/usr/lib/shim/mmaa64.efi.signed not found (package shim-helpers-arm64-signed:arm64, built for arm64 only: unpack it with dpkg-deb -x and copy the file to $T/boot/mmaa64.efi)" \
+	"$rc $(cat "$T/err")" "arm64-loader-root: the arm64 loaders come from that tree, the x86 ones from /; a missing one is named with its path there"
 
 # An ISO entry is for BIOS clients only with uefi = grub (the signed GRUB
 # cannot boot one) and with uefi = ipxe without HTTP (sanboot reads it over

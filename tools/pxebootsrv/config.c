@@ -74,6 +74,7 @@ void config_free(struct pbs_config *c)
 	free(c->boot_dir);
 	free(c->state_dir);
 	free(c->loader_root);
+	free(c->arm64_loader_root);
 	free(c->subnet);
 	free(c->network);
 	free(c->range_start);
@@ -337,6 +338,8 @@ static int server_key(struct pbs_config *c, const char *k, const char *v,
 		return set_path(&c->state_dir, v);
 	if (strcmp(k, "loader-root") == 0)
 		return set_path(&c->loader_root, v);
+	if (strcmp(k, "arm64-loader-root") == 0)
+		return set_path(&c->arm64_loader_root, v);
 	return -ENOENT;
 }
 

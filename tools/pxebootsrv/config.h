@@ -80,6 +80,7 @@ struct pbs_config {
 
 	char *address, *interface, *boot_dir, *state_dir;
 	char *loader_root; /* where the loaders' Debian packages are installed */
+	char *arm64_loader_root; /* the same for the arm64 builds, if elsewhere */
 	unsigned int server_line;
 	/*
 	 * The clients' LAN as NETWORK/PREFIX: [server] subnet, else the address

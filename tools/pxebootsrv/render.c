@@ -94,8 +94,13 @@ int bootfile_add(struct render *r, const char *name, const char *source,
 	v = r->boot;
 	v[r->n_boot] =
 		(struct bootfile){ .name = strdup(name), .package = package, .entry = e };
-	if (package && r->c->loader_root) {
-		if (asprintf(&v[r->n_boot].source, "%s%s", r->c->loader_root, source) < 0)
+	/* An amd64 server has the arm64 packages only unpacked somewhere else. */
+	const char *root = package && strstr(package, ":arm64") && r->c->arm64_loader_root
+				   ? r->c->arm64_loader_root
+				   : r->c->loader_root;
+
+	if (package && root) {
+		if (asprintf(&v[r->n_boot].source, "%s%s", root, source) < 0)
 			v[r->n_boot].source = NULL;
 	} else {
 		v[r->n_boot].source = strdup(source);
