@@ -105,9 +105,7 @@ static int rc_conf_nostop(struct ctx *c, char ***l)
 	for (line = text; line && *line; line = next) {
 		const char *v;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		v = line + strspn(line, " \t");
 		if (!startswith(v, "rc_nostop="))
 			continue;

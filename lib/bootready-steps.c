@@ -183,9 +183,7 @@ static int step_fstab(struct ctx *c)
 		char copy[4096], *fields[6] = { 0 }, *save = NULL;
 		int nf = 0;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		snprintf(copy, sizeof(copy), "%s", line);
 		for (char *w = strtok_r(copy, " \t", &save); w && nf < 6;
 		     w = strtok_r(NULL, " \t", &save))
@@ -440,9 +438,7 @@ static int plan_inittab(struct ctx *c)
 	for (line = text; r == 0 && line && *line; line = next) {
 		char *f3;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		/* An earlier run's lines go; they are written again below. */
 		if (startswith(line, "pxc:") || startswith(line, "pxl:") ||
 		    startswith(line, "# pxeroot (mkbootready)"))
@@ -485,9 +481,7 @@ static int plan_setting(struct ctx *c, const char *path, const char *key,
 	if (r < 0)
 		return r;
 	for (line = text; r == 0 && line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		if (!done && strncmp(line, key, klen) == 0 && line[klen] == '=') {
 			r = strbuf_appendf(&out, "%s=%s\n", key, value);
 			done = true;
@@ -812,9 +806,7 @@ static int step_idmapd(struct ctx *c)
 	for (line = text; r == 0 && line && *line; line = next) {
 		char *s;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		s = line + strspn(line, " \t");
 		if (*s == '[') {
 			if (in_general && !done) {

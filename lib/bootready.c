@@ -69,9 +69,7 @@ int bootready_saved_domain(int rootfd, char **ret)
 	if (r < 0)
 		return r;
 	for (char *line = text, *next; line && *line; line = next) {
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		if (startswith(line, "IDMAP_DOMAIN=") && line[13] &&
 		    !strpbrk(line + 13, " \t\"'$`\\")) {
 			*ret = strdup(line + 13);

@@ -32,9 +32,7 @@ int ini_parse(const char *path, const char *text, unsigned int flags, ini_fn fn,
 	for (line = copy; line; line = next) {
 		char *s, *eq, *k, *v;
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
+		next = line_split(line);
 		lineno++;
 		s = strstrip(line);
 		if (!*s || *s == '#' || *s == ';')

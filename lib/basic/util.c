@@ -292,6 +292,15 @@ char *strstrip(char *s)
 	return s;
 }
 
+char *line_split(char *line)
+{
+	char *next = strchr(line, '\n');
+
+	if (next)
+		*next++ = '\0';
+	return next;
+}
+
 bool startswith(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

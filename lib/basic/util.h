@@ -51,3 +51,5 @@ int read_file_at(int dirfd, const char *path, char **ret, size_t *ret_len);
 
 char *strstrip(char *s);
 bool startswith(const char *s, const char *prefix);
+/* Ends LINE at its newline (in place); the line after it, or NULL at the end. */
+char *line_split(char *line);
